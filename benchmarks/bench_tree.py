@@ -1,0 +1,47 @@
+"""`tree` and `--help` against the floor they cannot beat: importing their libraries.
+
+    python benchmarks/bench_tree.py [--repeats 7]
+
+Goals (issue 2): tree ≤ 1.05× `import torch, torchvision` for resnet18 at 1,3,64,64 and
+≤ 1.15× for resnet152 at 64,3,512,512 (wall and peak memory); `--help` ≤ 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+
+from measure import Case, measure, print_comparison, python, tool
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=7)
+    repeats = parser.parse_args().repeats
+
+    cases = [
+        Case("import torch, torchvision (floor)", python("import torch, torchvision")),
+        Case("tree resnet18 1,3,64,64", tool("tree", "--input", "1,3,64,64")),
+        Case(
+            "tree resnet152 64,3,512,512",
+            tool("tree", "--arch", "resnet152", "--input", "64,3,512,512"),
+        ),
+        Case("import typer, rich (floor)", python("import typer, rich")),
+        Case("resnet-inspect --help", tool("--help")),
+    ]
+    results = measure(cases, repeats)
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, repeats: {repeats}")
+    floor = results["import torch, torchvision (floor)"]
+    print_comparison("tree, small model (goal ≤ 1.05x)", results["tree resnet18 1,3,64,64"], floor)
+    print_comparison(
+        "tree, largest model and input (goal ≤ 1.15x)",
+        results["tree resnet152 64,3,512,512"],
+        floor,
+    )
+    help_result = results["resnet-inspect --help"]
+    print_comparison("--help (goal ≤ 0.5 s)", help_result, results["import typer, rich (floor)"])
+    print(f"  --help absolute: {help_result.wall_s:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from resnet_inspect.cli import main
+
+main()

@@ -1,0 +1,207 @@
+"""Captured facts grouped into the report's tree: sections, blocks, and one row per call.
+
+Group totals are sums over leaves only (a parent is never added to its children), and a
+module's parameters ride on its first call only, so a reused ReLU is never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from resnet_inspect import anatomy
+from resnet_inspect.anatomy import Role
+from resnet_inspect.records import CallRecord, StructureCapture
+from resnet_inspect.report import Level, ModelReport, Node, Setting, SettingValue, Totals
+
+
+def build_model_report(
+    capture: StructureCapture,
+    *,
+    command: str,
+    arch: str,
+    weights: str,
+    shape_pass_device: str,
+) -> ModelReport:
+    leaves = _leaf_nodes(capture)
+    sections = tuple(_sections(leaves, capture))
+    every_leaf = [node for section in sections for node in section.walk() if not node.children]
+    params = sum(node.params for node in every_leaf)
+    trainable = sum(node.trainable_params for node in every_leaf)
+    totals = Totals(
+        params=params,
+        trainable_params=trainable,
+        frozen_params=params - trainable,
+        param_bytes=capture.param_bytes,
+        buffer_bytes=capture.buffer_bytes,
+        macs=sum(node.macs for node in every_leaf),
+        flops=capture.total_flops,
+        activation_bytes=sum(node.activation_bytes for node in every_leaf),
+        input_bytes=capture.input_bytes,
+    )
+    return ModelReport(
+        command=command,
+        arch=arch,
+        input_shape=capture.calls[0].input_shape if capture.calls else (),
+        dtype=capture.dtype,
+        num_classes=capture.num_classes,
+        weights=weights,
+        shape_pass_device=shape_pass_device,
+        sections=sections,
+        totals=totals,
+    )
+
+
+def _leaf_nodes(capture: StructureCapture) -> list[Node]:
+    """One node per module call, with the non-module steps of forward() put in place."""
+    calls_per_module = Counter(call.name for call in capture.calls)
+    nodes: list[Node] = []
+    for record in capture.calls:
+        if anatomy.layer_role(record.name, None, 1, 1) is Role.HEAD_FC and nodes:
+            nodes.append(_flatten_node(nodes[-1], record))
+        module = capture.modules[record.name]
+        block = anatomy.block_of(record.name)
+        block_kind = capture.modules[block].kind if block in capture.modules else None
+        calls = calls_per_module[record.name]
+        role = anatomy.layer_role(record.name, block_kind, record.call, calls)
+        if role is Role.BLOCK_RELU_OUT:
+            nodes.append(_residual_add_node(block or "", record, capture))
+        first_call = record.call == 1
+        nodes.append(
+            Node(
+                name=record.name,
+                level=Level.LAYER,
+                role=role,
+                kind=module.kind,
+                settings=module.settings,
+                input_shape=record.input_shape,
+                output_shape=record.output_shape,
+                call=record.call,
+                calls=calls,
+                params=module.params if first_call else 0,
+                trainable_params=module.trainable_params if first_call else 0,
+                macs=record.flops // 2,
+                flops=record.flops,
+                activation_bytes=0 if record.in_place else record.output_bytes,
+            )
+        )
+    return nodes
+
+
+def _residual_add_node(block: str, relu: CallRecord, capture: StructureCapture) -> Node:
+    has_projection = f"{block}.downsample" in capture.modules
+    return Node(
+        name=f"{block}.add",
+        level=Level.LAYER,
+        role=Role.RESIDUAL_ADD,
+        kind="add_",
+        settings=(Setting("shortcut", "projection" if has_projection else "identity"),),
+        input_shape=relu.input_shape,
+        output_shape=relu.input_shape,
+        module_call=False,
+    )
+
+
+def _flatten_node(pool: Node, fc: CallRecord) -> Node:
+    return Node(
+        name="flatten",
+        level=Level.LAYER,
+        role=Role.HEAD_FLATTEN,
+        kind="flatten",
+        settings=(Setting("start_dim", 1),),
+        input_shape=pool.output_shape,
+        output_shape=fc.input_shape,
+        module_call=False,
+    )
+
+
+def _group(
+    name: str,
+    level: Level,
+    role: Role,
+    kind: str,
+    children: Sequence[Node],
+    settings: tuple[Setting, ...] = (),
+) -> Node:
+    leaves = [node for child in children for node in child.walk() if not node.children]
+    return Node(
+        name=name,
+        level=level,
+        role=role,
+        kind=kind,
+        settings=settings,
+        input_shape=children[0].input_shape,
+        output_shape=children[-1].output_shape,
+        module_call=False,
+        params=sum(node.params for node in leaves),
+        trainable_params=sum(node.trainable_params for node in leaves),
+        macs=sum(node.macs for node in leaves),
+        flops=sum(node.flops for node in leaves),
+        activation_bytes=sum(node.activation_bytes for node in leaves),
+        children=tuple(children),
+    )
+
+
+def _sections(leaves: list[Node], capture: StructureCapture) -> list[Node]:
+    by_section: dict[str, list[Node]] = {}
+    for node in leaves:
+        by_section.setdefault(anatomy.section_of(node.name), []).append(node)
+    sections = []
+    for key, members in by_section.items():
+        if key == "stem":
+            sections.append(_group("stem", Level.SECTION, Role.STEM, "stem", members))
+        elif key == "head":
+            sections.append(_group("head", Level.SECTION, Role.HEAD, "head", members))
+        else:
+            blocks = _blocks(members, capture)
+            facts = (Setting("blocks", len(blocks)), Setting("stride", blocks[0].setting("stride")))
+            sections.append(_group(key, Level.SECTION, Role.STAGE, "stage", blocks, facts))
+    return sections
+
+
+def _blocks(members: list[Node], capture: StructureCapture) -> list[Node]:
+    by_block: dict[str, list[Node]] = {}
+    for node in members:
+        by_block.setdefault(anatomy.block_of(node.name) or node.name, []).append(node)
+    blocks = []
+    for name, children in by_block.items():
+        kind = capture.modules[name].kind
+        blocks.append(
+            _group(
+                name,
+                Level.BLOCK,
+                anatomy.block_role(kind),
+                kind,
+                children,
+                _block_facts(name, capture),
+            )
+        )
+    return blocks
+
+
+def _block_facts(block: str, capture: StructureCapture) -> tuple[Setting, ...]:
+    """Stride, shortcut kind and channels of a block, read off its convolutions."""
+    convs = [
+        record
+        for name, record in capture.modules.items()
+        if name.startswith(f"{block}.conv") and record.kind == "Conv2d"
+    ]
+    settings = [{s.name: s.value for s in conv.settings} for conv in convs]
+    # torchvision puts a block's stride on one conv (conv1 in BasicBlock, conv2 in Bottleneck).
+    stride = max(_first(conv["stride"]) for conv in settings)
+    projection = f"{block}.downsample" in capture.modules
+    facts = [
+        Setting("stride", stride),
+        Setting("shortcut", "projection" if projection else "identity"),
+        Setting("in_channels", settings[0]["in_channels"]),
+        Setting("out_channels", settings[-1]["out_channels"]),
+    ]
+    if len(settings) == 3:  # a Bottleneck: its 3×3 conv runs at the block's width
+        facts.append(Setting("width", settings[1]["out_channels"]))
+        facts.append(Setting("groups", settings[1]["groups"]))
+    return tuple(facts)
+
+
+def _first(value: SettingValue) -> int:
+    """The height component of a ``(h, w)`` setting."""
+    return int(value[0]) if isinstance(value, tuple) else int(str(value))

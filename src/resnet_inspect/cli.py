@@ -1,0 +1,165 @@
+"""The ``resnet-inspect`` command line: parse, validate, then hand over to the library.
+
+Only typer and rich are imported at the top. torch is imported inside a command, after
+its arguments are validated, so ``--help`` and usage errors answer in milliseconds.
+Every failure is one line on stderr: exit 2 for usage, 1 at run time; never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from resnet_inspect import __version__
+from resnet_inspect.errors import InspectError
+from resnet_inspect.options import (
+    DEFAULT_INPUT,
+    ModelOptions,
+    ViewOptions,
+    parse_arch,
+    parse_depth,
+    parse_input_shape,
+    parse_lang,
+)
+
+PROG = "resnet-inspect"
+DEBUG_ENV = "RESNET_INSPECT_DEBUG"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+class _OneLineErrors(TyperGroup):
+    """Runs the commands and turns every failure into one line on stderr."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(
+                args=args,
+                prog_name=prog_name or PROG,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except typer.TyperException as error:
+            # Usage errors (exit 2) and other CLI errors, as typer raises them.
+            context = getattr(error, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context is not None else ""
+            _fail(f"{error.format_message()}{hint}", error.exit_code)
+        except typer.Abort:
+            _fail("aborted", 130)
+        except InspectError as error:
+            _fail(str(error), error.exit_code)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        except MemoryError:
+            _fail("out of memory: try a smaller --input or architecture", 1)
+        except Exception as error:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            _fail(f"{type(error).__name__}: {error} (set {DEBUG_ENV}=1 for a traceback)", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader went away (``| head``): stop quietly, as a Unix filter does."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
+
+
+app = typer.Typer(
+    cls=_OneLineErrors,
+    name=PROG,
+    help="See what a torchvision ResNet is and what one training step does to it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """See what a torchvision ResNet is and what one training step does to it."""
+
+
+ArchOption = Annotated[
+    str,
+    typer.Option(
+        "--arch",
+        help="resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d, "
+        "wide_resnet50_2, wide_resnet101_2.",
+    ),
+]
+InputOption = Annotated[
+    str, typer.Option("--input", help="Input shape B,C,H,W (C must be 3).", metavar="B,C,H,W")
+]
+DepthOption = Annotated[
+    str, typer.Option("--depth", help="How far to unfold: stage, block or layer.")
+]
+LangOption = Annotated[str, typer.Option("--lang", help="Annotation language: en or zh.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the report as JSON on stdout instead of a tree.")
+]
+
+
+@app.command()
+def tree(
+    arch: ArchOption = "resnet18",
+    input: InputOption = DEFAULT_INPUT,
+    depth: DepthOption = "layer",
+    lang: LangOption = "en",
+    json: JsonOption = False,
+) -> None:
+    """Stem, stages, blocks and head: every layer call with shapes, parameters and MACs.
+
+    Shapes and FLOPs come from one forward pass on the meta device: nothing is allocated,
+    so any input size on any architecture answers about as fast as the smallest.
+    """
+    model = ModelOptions(arch=parse_arch(arch), input_shape=parse_input_shape(input))
+    view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
+
+    from resnet_inspect.api import inspect_tree
+
+    report = inspect_tree(model.arch, model.input_shape)
+    if view.as_json:
+        from resnet_inspect.json_view import report_json
+
+        sys.stdout.write(report_json(report, view.lang) + "\n")
+        return
+    from resnet_inspect.render import print_model
+
+    print_model(report, view.depth, view.lang, Console())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

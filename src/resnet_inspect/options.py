@@ -1,0 +1,102 @@
+"""Command-line values turned into checked, typed options, in pure Python.
+
+Everything here runs before torch is imported, so a typo costs milliseconds, not the
+seconds of a torch import. Parsers accept what is unambiguous and refuse the rest with a
+message that says what is expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from resnet_inspect.anatomy import ARCHITECTURES, IMAGE_CHANNELS, Lang
+from resnet_inspect.errors import OptionError
+
+DEFAULT_INPUT = "1,3,64,64"
+
+
+class Depth(StrEnum):
+    STAGE = "stage"
+    BLOCK = "block"
+    LAYER = "layer"
+
+
+InputShape = tuple[int, int, int, int]
+
+# Separators people type between dimensions: commas, x/× and spaces, in any mix.
+_SEPARATORS = re.compile(r"\s*[,x×]\s*|\s+")
+
+
+def parse_input_shape(text: str) -> InputShape:
+    """``"1,3,64,64"`` (also ``1x3x64x64``, ``1, 3, 64, 64``, ``(1,3,64,64)``) to a shape."""
+    expected = "expected B,C,H,W as 4 positive integers, e.g. 1,3,64,64"
+    stripped = text.strip().strip("()[]").strip()
+    if not stripped:
+        raise OptionError(f"--input is empty: {expected}")
+    pieces = _SEPARATORS.split(stripped.lower())
+    if len(pieces) != 4:
+        raise OptionError(f"--input {text!r} has {len(pieces)} dimension(s): {expected}")
+    dims: list[int] = []
+    for piece in pieces:
+        if not re.fullmatch(r"[+-]?\d+", piece):
+            raise OptionError(f"--input {text!r}: {piece!r} is not a whole number; {expected}")
+        value = int(piece)
+        if value <= 0:
+            raise OptionError(f"--input {text!r}: every dimension must be at least 1; {expected}")
+        dims.append(value)
+    batch, channels, height, width = dims
+    if channels != IMAGE_CHANNELS:
+        raise OptionError(
+            f"--input {text!r}: C is {channels}, but a ResNet's stem conv takes "
+            f"{IMAGE_CHANNELS} channels (RGB); use B,3,H,W"
+        )
+    return batch, channels, height, width
+
+
+def parse_arch(text: str) -> str:
+    """An architecture name, case-insensitively (``ResNet18`` is ``resnet18``)."""
+    name = text.strip().lower().replace("-", "_")
+    if name in ARCHITECTURES:
+        return name
+    # "resnet_18" and "wide_resnet50" are unambiguous spellings of one name.
+    compact = {arch.replace("_", ""): arch for arch in ARCHITECTURES}
+    if name.replace("_", "") in compact:
+        return compact[name.replace("_", "")]
+    close = difflib.get_close_matches(name, ARCHITECTURES, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise OptionError(f"unknown --arch {text!r}: {hint}choose from {', '.join(ARCHITECTURES)}")
+
+
+def parse_depth(text: str) -> Depth:
+    return Depth(_parse_choice("--depth", text, [d.value for d in Depth]))
+
+
+def parse_lang(text: str) -> Lang:
+    return Lang(_parse_choice("--lang", text, [lang.value for lang in Lang]))
+
+
+def _parse_choice(option: str, text: str, choices: list[str]) -> str:
+    value = text.strip().lower()
+    if value not in choices:
+        raise OptionError(f"unknown {option} {text!r}: choose from {', '.join(choices)}")
+    return value
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """What every command needs to build and inspect one model."""
+
+    arch: str = "resnet18"
+    input_shape: InputShape = (1, 3, 64, 64)
+    weights: str = "none"
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    depth: Depth = Depth.LAYER
+    lang: Lang = Lang.EN
+    as_json: bool = False

@@ -1,0 +1,131 @@
+"""The one contract between capture and views: plain, frozen facts.
+
+No torch, no formatting. Units are in the field names (``params``, ``macs``, ``bytes``);
+states are enums. Views read these and never compute numbers; producers fill them and
+never format strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+from resnet_inspect.anatomy import Role
+
+SettingValue = int | float | bool | str | tuple[int, ...] | None
+Shape = tuple[int, ...]
+
+
+class Level(StrEnum):
+    SECTION = "section"
+    BLOCK = "block"
+    LAYER = "layer"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One hyperparameter of a layer (``kernel_size=(3, 3)``) or fact of a block (``stride=2``)."""
+
+    name: str
+    value: SettingValue
+
+
+@dataclass(frozen=True)
+class Node:
+    """A section, a block, or one *call* of a leaf module (a reused ReLU has one node per call).
+
+    Parameter counts of a module are carried by its first call only, so summing leaves
+    never counts a reused module twice. ``module_call`` is False for steps of
+    ``forward()`` that are not modules (the residual add, the flatten).
+    """
+
+    name: str
+    level: Level
+    role: Role
+    kind: str
+    settings: tuple[Setting, ...] = ()
+    input_shape: Shape = ()
+    output_shape: Shape = ()
+    call: int = 1
+    calls: int = 1
+    module_call: bool = True
+    params: int = 0
+    trainable_params: int = 0
+    macs: int = 0
+    flops: int = 0
+    activation_bytes: int = 0
+    children: tuple[Node, ...] = ()
+
+    @property
+    def frozen_params(self) -> int:
+        return self.params - self.trainable_params
+
+    def walk(self) -> list[Node]:
+        """This node and every node below it, in model order."""
+        nodes = [self]
+        for child in self.children:
+            nodes.extend(child.walk())
+        return nodes
+
+    def setting(self, name: str) -> SettingValue:
+        for item in self.settings:
+            if item.name == name:
+                return item.value
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    trainable_params: int
+    frozen_params: int
+    param_bytes: int
+    buffer_bytes: int
+    macs: int
+    flops: int
+    activation_bytes: int
+    input_bytes: int
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    """What ``tree`` found: the model's structure, per call, with totals."""
+
+    command: str
+    arch: str
+    input_shape: Shape
+    dtype: str
+    num_classes: int
+    weights: str
+    shape_pass_device: str
+    sections: tuple[Node, ...]
+    totals: Totals
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def nodes(self) -> list[Node]:
+        return [node for section in self.sections for node in section.walk()]
+
+    def leaves(self) -> list[Node]:
+        return [node for node in self.nodes() if node.level is Level.LAYER]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, enums and tuples to JSON-ready dicts, strings and lists."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if hasattr(value, "__dataclass_fields__"):
+        out = {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        if "settings" in out:  # hyperparameters read best as a mapping
+            out["settings"] = {s.name: _plain(s.value) for s in value.settings}
+        if isinstance(value, Node):
+            out["frozen_params"] = value.frozen_params
+        return out
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value

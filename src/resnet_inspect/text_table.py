@@ -1,0 +1,125 @@
+"""A plain column layout: aligned cells, word-wrapped where allowed, as one rich Text.
+
+rich's Table measures and renders every cell through the console, about a millisecond a
+row; a resnet152 tree has 600 rows and would spend more time drawing than inspecting.
+The cells here are plain strings with one style each, so widths can be computed directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.cells import cell_len
+from rich.text import Text
+
+GAP = "  "
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    right: bool = False  # numbers align right
+    wrap: bool = False  # may be narrowed and wrapped onto more lines
+    min_width: int = 8
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    style: str = ""
+    prefix: str = ""  # drawn before the text in prefix_style (tree guides)
+    prefix_style: str = "dim"
+
+
+@dataclass
+class TextTable:
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)
+    show_header: bool = True
+
+    def add_row(self, *cells: Cell | str) -> None:
+        self.rows.append([cell if isinstance(cell, Cell) else Cell(cell) for cell in cells])
+
+    def render(self, width: int) -> Text:
+        widths = self._fit(width)
+        out = Text()
+        if self.show_header:
+            headers = [Cell(column.header, style="bold") for column in self.columns]
+            self._render_row(out, headers, widths)
+            out.append("─" * (sum(widths) + len(GAP) * (len(widths) - 1)) + "\n", style="dim")
+        for row in self.rows:
+            self._render_row(out, row, widths)
+        out.rstrip()
+        return out
+
+    def _natural_widths(self) -> list[int]:
+        widths = [cell_len(column.header) if self.show_header else 0 for column in self.columns]
+        for row in self.rows:
+            for index, cell in enumerate(row):
+                widths[index] = max(widths[index], cell_len(cell.prefix + cell.text))
+        return widths
+
+    def _fit(self, width: int) -> list[int]:
+        """Narrow the widest wrappable column, one cell at a time, until the table fits."""
+        widths = self._natural_widths()
+        excess = sum(widths) + len(GAP) * (len(widths) - 1) - width
+        while excess > 0:
+            room = [
+                (widths[i] - column.min_width, i)
+                for i, column in enumerate(self.columns)
+                if column.wrap and widths[i] > column.min_width
+            ]
+            if not room:
+                break  # as narrow as it goes; the terminal folds what is left
+            widths[max(room)[1]] -= 1
+            excess -= 1
+        return widths
+
+    def _render_row(self, out: Text, row: list[Cell], widths: list[int]) -> None:
+        wrapped = [
+            _wrap(cell.text, width - cell_len(cell.prefix))
+            for cell, width in zip(row, widths, strict=True)
+        ]
+        for line_no in range(max(len(lines) for lines in wrapped)):
+            line = Text()
+            for index, (cell, lines) in enumerate(zip(row, wrapped, strict=True)):
+                column = self.columns[index]
+                text = lines[line_no] if line_no < len(lines) else ""
+                prefix = cell.prefix if line_no == 0 else " " * cell_len(cell.prefix)
+                pad = " " * (widths[index] - cell_len(prefix) - cell_len(text))
+                if index:
+                    line.append(GAP)
+                if column.right:
+                    line.append(pad)
+                line.append(prefix, style=cell.prefix_style)
+                line.append(text, style=cell.style or column.style)
+                if not column.right:
+                    line.append(pad)
+            line.rstrip()
+            out.append_text(line)
+            out.append("\n")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap by display width; words wider than a line are cut (CJK has no spaces)."""
+    if cell_len(text) <= width or width <= 0:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if cell_len(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:
+            if cell_len(line + char) > width:
+                lines.append(line)
+                line = ""
+            line += char
+    if line:
+        lines.append(line)
+    return lines

@@ -1,0 +1,46 @@
+"""How numbers read in the views: counts with separators, labelled decimal and binary units.
+
+Decimal prefixes (k, M, G, T = 10^3, 10^6, 10^9, 10^12) are for counts such as MACs;
+binary ones (KiB, MiB, GiB = 2^10, 2^20, 2^30 bytes) are for memory. Never mixed.
+"""
+
+from __future__ import annotations
+
+from resnet_inspect.report import SettingValue, Shape
+
+_DECIMAL = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+_BINARY = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+
+
+def count(value: int) -> str:
+    return f"{value:,}"
+
+
+def decimal(value: float) -> str:
+    """``1_814_073_344`` as ``1.81G``: three significant digits; small values as they are."""
+    for scale, prefix in _DECIMAL:
+        if abs(value) >= scale:
+            scaled = value / scale
+            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            return f"{scaled:.{digits}f}{prefix}"
+    return f"{value:g}"
+
+
+def binary_bytes(value: int) -> str:
+    for scale, unit in _BINARY:
+        if value >= scale:
+            return f"{value / scale:.2f} {unit}"
+    return f"{value} B"
+
+
+def shape(dims: Shape) -> str:
+    return "×".join(str(d) for d in dims) if dims else "-"
+
+
+def pair(value: SettingValue) -> str:
+    """A kernel/stride/padding value: ``(3, 3)`` as ``3×3``, ``(2, 2)`` as ``2``."""
+    if isinstance(value, tuple):
+        if len(set(value)) == 1:
+            return str(value[0])
+        return "×".join(str(v) for v in value)
+    return str(value)

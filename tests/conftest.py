@@ -1,0 +1,55 @@
+"""Shared helpers: an in-process CLI runner and independent reference passes.
+
+The references deliberately use nothing from resnet_inspect: plain torchvision models,
+plain forward hooks, FlopCounterMode, so that a bug in the tool cannot hide in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+import torch
+import torchvision
+from typer.testing import CliRunner, Result
+
+from resnet_inspect.cli import app
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., Result]:
+    runner = CliRunner()
+
+    def run(args: Sequence[str], width: int = 80, env: dict[str, str] | None = None) -> Result:
+        environment = {"COLUMNS": str(width), "NO_COLOR": "1", **(env or {})}
+        return runner.invoke(app, list(args), env=environment)
+
+    return run
+
+
+def cpu_model(arch: str, num_classes: int = 1000) -> torch.nn.Module:
+    """A real CPU model with uninitialised weights: shapes and FLOPs don't depend on values,
+    and skipping the random init keeps the ten-architecture tests quick."""
+    with torch.device("meta"):
+        model = getattr(torchvision.models, arch)(num_classes=num_classes)
+    return model.to_empty(device="cpu").eval()
+
+
+def leaf_call_shapes(model: torch.nn.Module, x: torch.Tensor) -> list[tuple[str, tuple[int, ...]]]:
+    """(module name, output shape) for every leaf-module call, in call order: a plain hook pass."""
+    seen: list[tuple[str, tuple[int, ...]]] = []
+    handles = []
+    for name, module in model.named_modules():
+        if name and not list(module.children()):
+            handles.append(
+                module.register_forward_hook(
+                    lambda m, i, o, name=name: seen.append((name, tuple(o.shape)))
+                )
+            )
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return seen
