@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torchinfo
+import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 from conftest import cpu_model, leaf_call_shapes
@@ -185,3 +186,28 @@ def test_big_inputs_cost_nothing_on_the_meta_device() -> None:
     assert report.shape_pass_device == "meta"
     assert report.totals.activation_bytes > 20 * 2**30  # would not fit this machine for real
     assert report.sections[-1].output_shape == (64, 1000)
+
+
+def test_shape_pass_stand_ins_are_undone() -> None:
+    """The meta build skips nn.init and the pass stands in for BatchNorm: both put back."""
+    from resnet_inspect.model import build_model
+
+    initialisers = {name: getattr(torch.nn.init, name) for name in ("kaiming_normal_", "uniform_")}
+    model = build_model("resnet50", device="meta")
+    assert {name: getattr(torch.nn.init, name) for name in initialisers} == initialisers
+    capture_structure(model, (1, 3, 64, 64))
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all("forward" not in vars(m) for m in norms)
+
+
+def test_cpu_models_are_still_initialised() -> None:
+    from resnet_inspect.model import build_model
+
+    torch.manual_seed(0)
+    model = build_model("resnet18", device="cpu")
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18()
+    theirs = reference.state_dict()
+    assert list(model.state_dict()) == list(theirs)
+    for name, ours in model.state_dict().items():
+        assert torch.equal(ours, theirs[name]), name

@@ -7,6 +7,7 @@ Every failure is one line on stderr: exit 2 for usage, 1 at run time; never a tr
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Annotated, Any, NoReturn
@@ -74,6 +75,19 @@ class _OneLineErrors(TyperGroup):
                 raise
             _fail(f"{type(error).__name__}: {error} (set {DEBUG_ENV}=1 for a traceback)", 1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _load_torch() -> None:
+    """Import torch and torchvision once the arguments are known to be good.
+
+    Everything imported lives as long as this short process, so it is moved out of the
+    garbage collector's sight (gc.freeze): otherwise every collection during the run walks
+    torch's millions of objects, which costs more than the inspection itself.
+    """
+    import torch  # noqa: F401
+    import torchvision.models  # noqa: F401
+
+    gc.freeze()
 
 
 def _quiet_broken_pipe() -> NoReturn:
@@ -147,6 +161,7 @@ def tree(
     model = ModelOptions(arch=parse_arch(arch), input_shape=parse_input_shape(input))
     view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
 
+    _load_torch()
     from resnet_inspect.api import inspect_tree
 
     report = inspect_tree(model.arch, model.input_shape)
