@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from resnet_inspect import preflight
 from resnet_inspect.assemble import build_model_report
-from resnet_inspect.options import InputShape, parse_arch
+from resnet_inspect.options import InputShape, StepOptions, parse_arch
 from resnet_inspect.report import ModelReport
 
 
@@ -25,4 +26,46 @@ def inspect_tree(
     capture = capture_structure(model, input_shape)
     return build_model_report(
         capture, command="tree", arch=arch, weights="none", shape_pass_device="meta"
+    )
+
+
+def train_step(
+    arch: str = "resnet18",
+    input_shape: InputShape = (1, 3, 64, 64),
+    *,
+    seed: int = 0,
+    step: StepOptions | None = None,
+) -> ModelReport:
+    """One real CPU training step, as the tutorial takes it, with what it did to every parameter.
+
+    Order, so that a plain script with the same seed computes the same numbers:
+    ``torch.manual_seed(seed)``, build the model, ``torch.rand(input)``, the labels, forward,
+    loss, ``backward()``, ``SGD(...).step()``. Before anything is allocated, the meta pass
+    refuses an input that train-mode BatchNorm cannot take and a step that will not fit in
+    memory.
+    """
+    import torch
+
+    from resnet_inspect.capture import capture_structure
+    from resnet_inspect.model import build_model
+    from resnet_inspect.step import run_step
+
+    arch = parse_arch(arch)
+    options = step or StepOptions()
+    structure = capture_structure(build_model(arch, device="meta"), input_shape)
+    preflight.check_batchnorm_batch(structure, ",".join(map(str, input_shape)))
+    preflight.check_memory(structure, options)
+
+    torch.manual_seed(seed)
+    model = build_model(arch, device="cpu")
+    model.train()
+    result = run_step(model, input_shape, options, structure.num_classes)
+    return build_model_report(
+        structure,
+        command="train-step",
+        arch=arch,
+        weights="none",
+        shape_pass_device="meta",
+        step=result,
+        seed=seed,
     )

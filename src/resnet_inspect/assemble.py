@@ -6,13 +6,24 @@ module's parameters ride on its first call only, so a reused ReLU is never count
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 
 from resnet_inspect import anatomy
 from resnet_inspect.anatomy import Role
-from resnet_inspect.records import CallRecord, StructureCapture
-from resnet_inspect.report import Level, ModelReport, Node, Setting, SettingValue, Totals
+from resnet_inspect.records import CallRecord, StepCapture, StructureCapture
+from resnet_inspect.report import (
+    Level,
+    ModelReport,
+    Node,
+    ParamStat,
+    Setting,
+    SettingValue,
+    StepStats,
+    StepSummary,
+    Totals,
+)
 
 
 def build_model_report(
@@ -22,8 +33,10 @@ def build_model_report(
     arch: str,
     weights: str,
     shape_pass_device: str,
+    step: StepCapture | None = None,
+    seed: int = 0,
 ) -> ModelReport:
-    leaves = _leaf_nodes(capture)
+    leaves = _leaf_nodes(capture, step)
     sections = tuple(_sections(leaves, capture))
     every_leaf = [node for section in sections for node in section.walk() if not node.children]
     params = sum(node.params for node in every_leaf)
@@ -49,10 +62,52 @@ def build_model_report(
         shape_pass_device=shape_pass_device,
         sections=sections,
         totals=totals,
+        step=_step_summary(step, seed) if step else None,
     )
 
 
-def _leaf_nodes(capture: StructureCapture) -> list[Node]:
+def _step_summary(step: StepCapture, seed: int) -> StepSummary:
+    params = list(step.params.values())
+    return StepSummary(
+        seed=seed,
+        loss=step.loss,
+        loss_kind=step.loss_kind,
+        loss_expression=step.loss_expression,
+        target=step.target,
+        optimizer=step.optimizer,
+        optimizer_settings=step.optimizer_settings,
+        forward_s=step.forward_s,
+        backward_s=step.backward_s,
+        step_s=step.step_s,
+        global_grad_norm=step.global_grad_norm,
+        tensors_total=len(params),
+        tensors_with_grad=sum(p.grad_norm is not None for p in params),
+        tensors_changed=sum(p.changed for p in params),
+        elements_changed=sum(p.numel for p in params if p.changed),
+        buffers_total=step.buffers_total,
+        buffers_changed=step.buffers_changed,
+    )
+
+
+def aggregate_step(params: Sequence[ParamStat]) -> StepStats | None:
+    """L2 norms over all elements of several parameters: sqrt of the sum of squares."""
+    if not params:
+        return None
+    with_grad = [p.grad_norm for p in params if p.grad_norm is not None]
+    update = math.sqrt(sum(p.update_norm**2 for p in params))
+    norm = math.sqrt(sum(p.param_norm**2 for p in params))
+    return StepStats(
+        grad_norm=math.sqrt(sum(g**2 for g in with_grad)) if with_grad else None,
+        update_norm=update,
+        param_norm=norm,
+        relative_update=update / norm if norm > 0 else None,
+        tensors=len(params),
+        tensors_with_grad=len(with_grad),
+        tensors_changed=sum(p.changed for p in params),
+    )
+
+
+def _leaf_nodes(capture: StructureCapture, step: StepCapture | None) -> list[Node]:
     """One node per module call, with the non-module steps of forward() put in place."""
     calls_per_module = Counter(call.name for call in capture.calls)
     nodes: list[Node] = []
@@ -67,6 +122,11 @@ def _leaf_nodes(capture: StructureCapture) -> list[Node]:
         if role is Role.BLOCK_RELU_OUT:
             nodes.append(_residual_add_node(block or "", record, capture))
         first_call = record.call == 1
+        parameters = (
+            tuple(step.params[f"{record.name}.{local}"] for local in module.param_names)
+            if step and first_call
+            else ()
+        )
         nodes.append(
             Node(
                 name=record.name,
@@ -83,6 +143,8 @@ def _leaf_nodes(capture: StructureCapture) -> list[Node]:
                 macs=record.flops // 2,
                 flops=record.flops,
                 activation_bytes=0 if record.in_place else record.output_bytes,
+                parameters=parameters,
+                step=aggregate_step(parameters),
             )
         )
     return nodes
@@ -139,6 +201,7 @@ def _group(
         flops=sum(node.flops for node in leaves),
         activation_bytes=sum(node.activation_bytes for node in leaves),
         children=tuple(children),
+        step=aggregate_step([p for node in leaves for p in node.parameters]),
     )
 
 

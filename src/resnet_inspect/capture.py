@@ -89,6 +89,7 @@ def module_records(model: torch.nn.Module) -> dict[str, ModuleRecord]:
             continue
         own = list(module.parameters(recurse=False))
         records[name] = ModuleRecord(
+            param_names=tuple(local for local, _ in module.named_parameters(recurse=False)),
             name=name,
             kind=type(module).__name__,
             settings=module_settings(module),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,12 +21,20 @@ from resnet_inspect.errors import InspectError
 from resnet_inspect.options import (
     DEFAULT_INPUT,
     ModelOptions,
+    StepOptions,
     ViewOptions,
     parse_arch,
     parse_depth,
     parse_input_shape,
     parse_lang,
+    parse_loss,
+    parse_lr,
+    parse_momentum,
+    parse_weight_decay,
 )
+
+if TYPE_CHECKING:
+    from resnet_inspect.report import ModelReport
 
 PROG = "resnet-inspect"
 DEBUG_ENV = "RESNET_INSPECT_DEBUG"
@@ -164,11 +172,74 @@ def tree(
     _load_torch()
     from resnet_inspect.api import inspect_tree
 
-    report = inspect_tree(model.arch, model.input_shape)
+    _show(inspect_tree(model.arch, model.input_shape), view)
+
+
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weights, input and labels.")]
+LrOption = Annotated[str, typer.Option("--lr", help="SGD learning rate (> 0).")]
+MomentumOption = Annotated[str, typer.Option("--momentum", help="SGD momentum, in [0, 1).")]
+WeightDecayOption = Annotated[str, typer.Option("--weight-decay", help="SGD weight decay (≥ 0).")]
+NesterovOption = Annotated[bool, typer.Option("--nesterov", help="Nesterov momentum.")]
+LossOption = Annotated[
+    str,
+    typer.Option(
+        "--loss",
+        help="sum: the tutorial's (prediction - labels).sum(); cross-entropy; mse.",
+    ),
+]
+TimingsOption = Annotated[
+    bool,
+    typer.Option(
+        "--timings",
+        help="With --json, include wall-clock times (then two runs no longer give the same bytes).",
+    ),
+]
+
+
+@app.command("train-step")
+def train_step(
+    arch: ArchOption = "resnet18",
+    input: InputOption = DEFAULT_INPUT,
+    seed: SeedOption = 0,
+    lr: LrOption = "0.01",
+    momentum: MomentumOption = "0.9",
+    weight_decay: WeightDecayOption = "0",
+    nesterov: NesterovOption = False,
+    loss: LossOption = "sum",
+    depth: DepthOption = "layer",
+    lang: LangOption = "en",
+    json: JsonOption = False,
+    timings: TimingsOption = False,
+) -> None:
+    """One real CPU step: forward, backward, SGD; gradient norms and update sizes everywhere.
+
+    Does what the autograd tutorial does, in train mode: a seeded random input and labels,
+    prediction = model(data), loss, loss.backward(), SGD(lr, momentum).step(); then shows, per
+    parameter and summed per layer, block and stage, the gradient norm, the update ‖Δθ‖ and
+    the relative update ‖Δθ‖/‖θ‖.
+    """
+    model = ModelOptions(arch=parse_arch(arch), input_shape=parse_input_shape(input), seed=seed)
+    step = StepOptions(
+        lr=parse_lr(lr),
+        momentum=parse_momentum(momentum),
+        weight_decay=parse_weight_decay(weight_decay),
+        nesterov=nesterov,
+        loss=parse_loss(loss),
+    )
+    view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
+
+    _load_torch()
+    from resnet_inspect.api import train_step as run_train_step
+
+    report = run_train_step(model.arch, model.input_shape, seed=model.seed, step=step)
+    _show(report, view, timings=timings)
+
+
+def _show(report: ModelReport, view: ViewOptions, timings: bool = True) -> None:
     if view.as_json:
         from resnet_inspect.json_view import report_json
 
-        sys.stdout.write(report_json(report, view.lang) + "\n")
+        sys.stdout.write(report_json(report, view.lang, timings=timings) + "\n")
         return
     from resnet_inspect.render import print_model
 

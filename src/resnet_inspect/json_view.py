@@ -9,8 +9,8 @@ from resnet_inspect.anatomy import Lang, Role, annotation
 from resnet_inspect.report import ModelReport
 
 
-def report_json(report: ModelReport, lang: Lang) -> str:
-    data = report.to_dict()
+def report_json(report: ModelReport, lang: Lang, timings: bool = True) -> str:
+    data = report.to_dict(timings=timings)
     for section in data["sections"]:
         _annotate(section, lang)
     data["lang"] = lang.value

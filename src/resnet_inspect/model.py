@@ -21,7 +21,7 @@ def build_model(arch: str, *, device: str = "cpu", num_classes: int = 1000) -> t
     if arch not in ARCHITECTURES:  # options validated it; this guards library callers
         raise ValueError(f"unknown architecture {arch!r}")
     builder = getattr(torchvision.models, arch)
-    with torch.device(device), (_initialisation_skipped() if device == "meta" else _nothing()):
+    with torch.device(device), _initialisation_skipped() if device == "meta" else _nothing():
         model: torch.nn.Module = builder(weights=None, num_classes=num_classes)
     return model
 

@@ -85,6 +85,65 @@ def _parse_choice(option: str, text: str, choices: list[str]) -> str:
     return value
 
 
+class LossKind(StrEnum):
+    SUM = "sum"  # the tutorial's (prediction - labels).sum() against torch.rand labels
+    CROSS_ENTROPY = "cross-entropy"
+    MSE = "mse"
+
+
+def parse_loss(text: str) -> LossKind:
+    value = text.strip().lower().replace("_", "-")
+    if value in ("crossentropy", "ce"):
+        value = LossKind.CROSS_ENTROPY.value
+    return LossKind(_parse_choice("--loss", value, [kind.value for kind in LossKind]))
+
+
+def parse_number(option: str, text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise OptionError(f"{option} {text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise OptionError(f"{option} {text!r} must be a finite number")
+    return value
+
+
+def parse_lr(text: str) -> float:
+    value = parse_number("--lr", text)
+    if value <= 0:
+        raise OptionError(f"--lr {text!r}: the learning rate must be greater than 0, e.g. 0.01")
+    return value
+
+
+def parse_momentum(text: str) -> float:
+    value = parse_number("--momentum", text)
+    if not 0 <= value < 1:
+        raise OptionError(f"--momentum {text!r}: expected a value in [0, 1), e.g. 0.9")
+    return value
+
+
+def parse_weight_decay(text: str) -> float:
+    value = parse_number("--weight-decay", text)
+    if value < 0:
+        raise OptionError(f"--weight-decay {text!r}: expected 0 or more, e.g. 1e-4")
+    return value
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """One SGD step as the tutorial takes it: ``SGD(params, lr=0.01, momentum=0.9)``."""
+
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    nesterov: bool = False
+    loss: LossKind = LossKind.SUM
+
+    def __post_init__(self) -> None:
+        if self.nesterov and self.momentum == 0:
+            raise OptionError("--nesterov needs a momentum above 0 (e.g. --momentum 0.9)")
+
+
 @dataclass(frozen=True)
 class ModelOptions:
     """What every command needs to build and inspect one model."""

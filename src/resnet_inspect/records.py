@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resnet_inspect.report import Setting, Shape
+from resnet_inspect.report import ParamStat, Setting, Shape
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class ModuleRecord:
     settings: tuple[Setting, ...]
     params: int
     trainable_params: int
+    param_names: tuple[str, ...] = ()  # its own parameters, local names ("weight", "bias")
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,27 @@ class StructureCapture:
     param_bytes: int
     buffer_bytes: int
     input_bytes: int
+
+    @property
+    def activation_bytes(self) -> int:
+        """Outputs of the forward pass that allocate (in-place calls write into their input)."""
+        return sum(call.output_bytes for call in self.calls if not call.in_place)
+
+
+@dataclass(frozen=True)
+class StepCapture:
+    """One real forward, backward and optimizer step: what it computed and changed."""
+
+    loss: float
+    loss_kind: str
+    loss_expression: str
+    target: str
+    params: dict[str, ParamStat]
+    forward_s: float
+    backward_s: float
+    step_s: float
+    optimizer: str
+    optimizer_settings: tuple[Setting, ...]
+    global_grad_norm: float
+    buffers_total: int
+    buffers_changed: tuple[str, ...]

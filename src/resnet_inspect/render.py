@@ -1,12 +1,13 @@
-"""The terminal view: a table whose first column draws the tree, and a labelled footer.
+"""The terminal view: a table whose first column draws the tree, a header and a footer.
 
-Only draws: every number comes from the report. Columns are chosen by the console width
-so the table stays readable at 80 columns and uses the room at 200.
+Only draws: every number comes from the report. Each command picks its columns, and each
+column says from which console width it is worth its room, so the table reads at 80
+columns and uses the space at 200.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rich.console import Console, Group
@@ -14,81 +15,42 @@ from rich.text import Text
 
 from resnet_inspect import anatomy, units
 from resnet_inspect.anatomy import BATCHNORM_DEFAULTS, SECTION_TITLES, Lang, Role, annotation
+from resnet_inspect.labels import label
 from resnet_inspect.options import Depth
-from resnet_inspect.report import Level, ModelReport, Node
+from resnet_inspect.report import Level, ModelReport, Node, ParamStat
 from resnet_inspect.text_table import Cell, Column, TextTable
 
-WIDE = 150  # at or above: input → output shapes
-ROLES_FROM = 110  # at or above: the role annotation column
 QUALIFIED_FROM = 100  # below: names relative to their block, the guides show the rest
-
-_LABELS: dict[str, dict[Lang, str]] = {
-    "name": {Lang.EN: "Name", Lang.ZH: "名称"},
-    "layer": {Lang.EN: "Layer", Lang.ZH: "层"},
-    "shapes": {Lang.EN: "Input → Output", Lang.ZH: "输入 → 输出"},
-    "output": {Lang.EN: "Output", Lang.ZH: "输出"},
-    "params": {Lang.EN: "Params", Lang.ZH: "参数"},
-    "frozen": {Lang.EN: "Frozen", Lang.ZH: "冻结"},
-    "macs": {Lang.EN: "MACs", Lang.ZH: "乘加"},
-    "role": {Lang.EN: "Role", Lang.ZH: "作用"},
-    "parameters": {Lang.EN: "Parameters", Lang.ZH: "参数量"},
-    "trainable": {Lang.EN: "trainable", Lang.ZH: "可训练"},
-    "frozen_lc": {Lang.EN: "frozen", Lang.ZH: "冻结"},
-    "total": {Lang.EN: "total", Lang.ZH: "总计"},
-    "param_memory": {Lang.EN: "Parameter memory", Lang.ZH: "参数内存"},
-    "buffers": {Lang.EN: "buffers", Lang.ZH: "缓冲区"},
-    "compute": {Lang.EN: "Compute", Lang.ZH: "计算量"},
-    "flops_note": {
-        Lang.EN: "FLOPs = 2 × MACs, counted by torch.utils.flop_counter (conv, linear)",
-        Lang.ZH: "FLOPs = 2 × MACs，由 torch.utils.flop_counter 统计（卷积、全连接）",
-    },
-    "activations": {Lang.EN: "Activations", Lang.ZH: "激活内存"},
-    "activations_note": {
-        Lang.EN: "outputs of one forward pass; in-place ops and views add none",
-        Lang.ZH: "一次前向传播的输出；原地操作和视图不占新内存",
-    },
-    "input": {Lang.EN: "Input", Lang.ZH: "输入"},
-    "legend": {
-        Lang.EN: "k kernel · s stride · p padding · d dilation · g groups; shown only when not "
-        "the default: d1, g1, no bias; BatchNorm eps=1e-05 momentum=0.1 affine, running stats; "
-        "ceil_mode off",
-        Lang.ZH: "k 卷积核 · s 步长 · p 填充 · d 膨胀 · g 分组；仅在非默认时显示：d1、g1、无偏置；"
-        "BatchNorm eps=1e-05 momentum=0.1、affine、跟踪统计量；ceil_mode 关闭",
-    },
-    "units": {
-        Lang.EN: "units: k/M/G = 10^3/10^6/10^9; KiB/MiB/GiB = 2^10/2^20/2^30 bytes",
-        Lang.ZH: "单位：k/M/G = 10^3/10^6/10^9；KiB/MiB/GiB = 2^10/2^20/2^30 字节",
-    },
-    "random": {Lang.EN: "random init", Lang.ZH: "随机初始化"},
-    "classes": {Lang.EN: "classes", Lang.ZH: "类"},
-    "meta_note": {
-        Lang.EN: "shapes and FLOPs from one forward pass on the meta device (nothing allocated)",
-        Lang.ZH: "形状与 FLOPs 来自在 meta 设备上的一次前向传播（不分配内存）",
-    },
-    "blocks": {Lang.EN: "blocks", Lang.ZH: "个块"},
-}
-
-
-def label(key: str, lang: Lang) -> str:
-    return _LABELS[key][lang]
 
 
 @dataclass(frozen=True)
 class Row:
+    """One line of the tree: a node, or one parameter of the layer just above it."""
+
     guide: str
     node: Node
+    param: ParamStat | None = None
 
 
-def visible_rows(sections: tuple[Node, ...], depth: Depth) -> Iterator[Row]:
-    """Nodes in model order with their tree guides, down to the requested depth."""
+def visible_rows(
+    sections: tuple[Node, ...], depth: Depth, with_parameters: bool = False
+) -> Iterator[Row]:
+    """Nodes in model order with their tree guides, down to the requested depth.
+
+    With ``with_parameters``, a layer that owns several parameters (BatchNorm's weight and
+    bias, fc's weight and bias) is followed by one row per parameter.
+    """
     max_level = {Depth.STAGE: 0, Depth.BLOCK: 1, Depth.LAYER: 2}[depth]
 
     def walk(node: Node, prefix: str, last: bool, level: int) -> Iterator[Row]:
         branch = "" if level == 0 else ("└ " if last else "├ ")
         yield Row(prefix + branch, node)
+        child_prefix = "" if level == 0 else prefix + ("  " if last else "│ ")
+        if with_parameters and len(node.parameters) > 1 and level <= max_level:
+            for param in node.parameters:
+                yield Row(child_prefix + "· ", node, param)
         if level >= max_level:
             return
-        child_prefix = "" if level == 0 else prefix + ("  " if last else "│ ")
         for index, child in enumerate(node.children):
             yield from walk(child, child_prefix, index == len(node.children) - 1, level + 1)
 
@@ -157,74 +119,219 @@ def describe(node: Node, lang: Lang = Lang.EN) -> str:
     return ""
 
 
-def model_table(report: ModelReport, depth: Depth, lang: Lang, width: int) -> Text:
-    show_input = width >= WIDE
-    show_role = width >= ROLES_FROM
-    show_frozen = report.totals.frozen_params > 0
-    columns = [
-        Column(label("name", lang)),
-        Column(label("layer", lang), wrap=True, min_width=14),
-        Column(label("shapes" if show_input else "output", lang)),
-        Column(label("params", lang), right=True),
-    ]
-    if show_frozen:
-        columns.append(Column(label("frozen", lang), right=True))
-    columns.append(Column(label("macs", lang), right=True))
-    if show_role:
-        columns.append(Column(label("role", lang), wrap=True, min_width=20, style="dim"))
-    table = TextTable(columns)
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column of the table: its heading, how to fill a row, and when it earns its room."""
 
-    for row in visible_rows(report.sections, depth):
-        node = row.node
-        style = {Level.SECTION: "bold", Level.BLOCK: "bold cyan", Level.LAYER: ""}[node.level]
-        title = node_title(node, lang, qualified=width >= QUALIFIED_FROM)
-        if show_input:
-            shapes = f"{units.shape(node.input_shape)} → {units.shape(node.output_shape)}"
-        else:
-            shapes = units.shape(node.output_shape)
-        cells = [
-            Cell(title, style=style, prefix=row.guide),
-            Cell(describe(node, lang)),
-            Cell(shapes),
+    key: str
+    cell: Callable[[Row, Lang, int], Cell]
+    right: bool = False
+    wrap: bool = False
+    min_width: int = 8
+    style: str = ""
+    from_width: int = 0
+
+
+def _name(row: Row, lang: Lang, width: int) -> Cell:
+    if row.param:
+        return Cell(row.param.name.rsplit(".", 1)[-1], style="dim", prefix=row.guide)
+    style = {Level.SECTION: "bold", Level.BLOCK: "bold cyan", Level.LAYER: ""}[row.node.level]
+    title = node_title(row.node, lang, qualified=width >= QUALIFIED_FROM)
+    return Cell(title, style=style, prefix=row.guide)
+
+
+def _layer(row: Row, lang: Lang, width: int) -> Cell:
+    if row.param:
+        return Cell(f"{label('parameter', lang)} {units.shape(row.param.shape)}", style="dim")
+    return Cell(describe(row.node, lang))
+
+
+def _output(row: Row, lang: Lang, width: int) -> Cell:
+    return Cell("" if row.param else units.shape(row.node.output_shape))
+
+
+def _shapes(row: Row, lang: Lang, width: int) -> Cell:
+    if row.param:
+        return Cell("")
+    node = row.node
+    return Cell(f"{units.shape(node.input_shape)} → {units.shape(node.output_shape)}")
+
+
+def _trainable(row: Row, lang: Lang, width: int) -> Cell:
+    if row.param:
+        return Cell(units.count(row.param.numel) if row.param.trainable else "")
+    node = row.node
+    return Cell(units.count(node.trainable_params) if node.trainable_params else "")
+
+
+def _frozen(row: Row, lang: Lang, width: int) -> Cell:
+    if row.param:
+        return Cell("" if row.param.trainable else units.count(row.param.numel))
+    return Cell(units.count(row.node.frozen_params) if row.node.frozen_params else "")
+
+
+def _macs(row: Row, lang: Lang, width: int) -> Cell:
+    macs = 0 if row.param else row.node.macs
+    return Cell(units.decimal(macs) if macs else "")
+
+
+def _role(row: Row, lang: Lang, width: int) -> Cell:
+    return Cell("" if row.param else annotation(row.node.role, lang))
+
+
+def _grad(row: Row, lang: Lang, width: int) -> Cell:
+    stats = row.param or row.node.step
+    return Cell(units.norm(stats.grad_norm) if stats else "")
+
+
+def _update(row: Row, lang: Lang, width: int) -> Cell:
+    stats = row.param or row.node.step
+    return Cell(units.norm(stats.update_norm) if stats else "")
+
+
+def _relative(row: Row, lang: Lang, width: int) -> Cell:
+    stats = row.param or row.node.step
+    return Cell(units.ratio(stats.relative_update) if stats else "")
+
+
+NAME = ColumnSpec("name", _name)
+LAYER = ColumnSpec("layer", _layer, wrap=True, min_width=14)
+OUTPUT = ColumnSpec("output", _output)
+PARAMS = ColumnSpec("params", _trainable, right=True)
+FROZEN = ColumnSpec("frozen", _frozen, right=True)
+MACS = ColumnSpec("macs", _macs, right=True)
+GRAD = ColumnSpec("grad", _grad, right=True)
+UPDATE = ColumnSpec("update", _update, right=True)
+RELATIVE = ColumnSpec("relative", _relative, right=True)
+
+
+def tree_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
+    shapes = ColumnSpec("shapes", _shapes) if width >= 150 else OUTPUT
+    columns = [NAME, LAYER, shapes, PARAMS]
+    if report.totals.frozen_params:
+        columns.append(FROZEN)
+    columns.append(MACS)
+    columns.append(ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=110))
+    return columns
+
+
+def step_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
+    columns = [NAME, ColumnSpec("layer", _layer, wrap=True, min_width=14, from_width=120), OUTPUT]
+    columns.append(PARAMS)
+    if report.totals.frozen_params:
+        columns.append(FROZEN)
+    columns += [GRAD, UPDATE, RELATIVE]
+    columns.append(ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=170))
+    return columns
+
+
+def node_table(
+    report: ModelReport, columns: list[ColumnSpec], depth: Depth, lang: Lang, width: int
+) -> Text:
+    shown = [spec for spec in columns if width >= spec.from_width]
+    table = TextTable(
+        [
+            Column(label(spec.key, lang), spec.right, spec.wrap, spec.min_width, spec.style)
+            for spec in shown
         ]
-        cells.append(Cell(units.count(node.trainable_params) if node.params else ""))
-        if show_frozen:
-            cells.append(Cell(units.count(node.frozen_params) if node.frozen_params else ""))
-        cells.append(Cell(units.decimal(node.macs) if node.macs else ""))
-        if show_role:
-            cells.append(Cell(annotation(node.role, lang)))
-        table.add_row(*cells)
+    )
+    with_parameters = report.step is not None
+    for row in visible_rows(report.sections, depth, with_parameters):
+        table.add_row(*(spec.cell(row, lang, width) for spec in shown))
     return table.render(width)
 
 
-def footer(report: ModelReport, lang: Lang, width: int) -> Text:
-    t = report.totals
+def _facts(rows: list[tuple[str, str]], width: int) -> Text:
+    """Label/value lines with the values aligned and wrapped under themselves."""
     table = TextTable([Column("", style="bold"), Column("", wrap=True, min_width=20)])
     table.show_header = False
-    table.add_row(
-        label("parameters", lang),
-        f"{units.count(t.params)} {label('total', lang)} · {units.count(t.trainable_params)} "
-        f"{label('trainable', lang)} · {units.count(t.frozen_params)} {label('frozen_lc', lang)}",
-    )
-    table.add_row(
-        label("param_memory", lang),
-        f"{units.binary_bytes(t.param_bytes)} ({report.dtype}) + "
-        f"{units.binary_bytes(t.buffer_bytes)} {label('buffers', lang)}",
-    )
-    table.add_row(
-        label("compute", lang),
-        f"{units.decimal(t.macs)} MACs · {units.decimal(t.flops)} FLOPs "
-        f"({label('flops_note', lang)})",
-    )
-    table.add_row(
-        label("activations", lang),
-        f"{units.binary_bytes(t.activation_bytes)} ({label('activations_note', lang)})",
-    )
-    table.add_row(
-        label("input", lang),
-        f"{units.shape(report.input_shape)} {report.dtype} = {units.binary_bytes(t.input_bytes)}",
-    )
+    for key, value in rows:
+        table.add_row(key, value)
     return table.render(width)
+
+
+def model_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+    t = report.totals
+    total, trainable, frozen = (label(key, lang) for key in ("total", "trainable", "frozen_lc"))
+    return [
+        (
+            label("parameters", lang),
+            f"{units.count(t.params)} {total} · {units.count(t.trainable_params)} {trainable} · "
+            f"{units.count(t.frozen_params)} {frozen}",
+        ),
+        (
+            label("param_memory", lang),
+            f"{units.binary_bytes(t.param_bytes)} ({report.dtype}) + "
+            f"{units.binary_bytes(t.buffer_bytes)} {label('buffers', lang)}",
+        ),
+        (
+            label("compute", lang),
+            f"{units.decimal(t.macs)} MACs · {units.decimal(t.flops)} FLOPs "
+            f"({label('flops_note', lang)})",
+        ),
+        (
+            label("activations", lang),
+            f"{units.binary_bytes(t.activation_bytes)} ({label('activations_note', lang)})",
+        ),
+        (
+            label("input", lang),
+            f"{units.shape(report.input_shape)} {report.dtype} = "
+            f"{units.binary_bytes(t.input_bytes)}",
+        ),
+    ]
+
+
+def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+    step = report.step
+    if step is None:
+        return []
+    settings = ", ".join(f"{s.name}={s.value}" for s in step.optimizer_settings)
+    return [
+        (
+            label("loss", lang),
+            f"{step.loss:.6g} = {step.loss_expression}, labels = {step.target} "
+            f"({label('seed', lang)} {step.seed})",
+        ),
+        (label("optimizer", lang), f"{step.optimizer}({settings})"),
+        (
+            label("time", lang),
+            f"{label('forward', lang)} {units.seconds(step.forward_s)} · "
+            f"{label('backward', lang)} {units.seconds(step.backward_s)} · "
+            f"{label('step', lang)} {units.seconds(step.step_s)} ({label('time_note', lang)})",
+        ),
+    ]
+
+
+def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+    step = report.step
+    if step is None:
+        return []
+    kinds = sorted({name.rsplit(".", 1)[-1] for name in step.buffers_changed})
+    counts = ", ".join(
+        f"{kind} ×{sum(n.endswith('.' + kind) for n in step.buffers_changed)}" for kind in kinds
+    )
+    if step.buffers_changed:
+        buffers = label("bn_buffers_value", lang).format(
+            changed=len(step.buffers_changed), total=step.buffers_total, kinds=counts
+        )
+    else:
+        buffers = label("bn_buffers_none", lang).format(total=step.buffers_total)
+    return [
+        (
+            label("global_norm", lang),
+            f"{units.norm(step.global_grad_norm)} ({label('global_norm_note', lang)})",
+        ),
+        (
+            label("updated", lang),
+            label("updated_value", lang).format(
+                changed=step.tensors_changed,
+                total=step.tensors_total,
+                elements=units.count(step.elements_changed),
+                with_grad=step.tensors_with_grad,
+            ),
+        ),
+        (label("bn_buffers", lang), buffers),
+    ]
 
 
 def header(report: ModelReport, lang: Lang) -> Text:
@@ -238,13 +345,19 @@ def header(report: ModelReport, lang: Lang) -> Text:
 
 
 def model_view(report: ModelReport, depth: Depth, lang: Lang, width: int) -> Group:
-    notes = Text(f"{label('legend', lang)}\n{label('units', lang)}", style="dim")
-    return Group(
-        header(report, lang),
-        model_table(report, depth, lang, width),
-        footer(report, lang, width),
-        notes,
-    )
+    """What a command prints: header, the tree with its columns, the facts, the legends."""
+    stepped = report.step is not None
+    columns = step_columns(report, width) if stepped else tree_columns(report, width)
+    parts: list[Text] = [header(report, lang)]
+    if stepped:
+        parts.append(_facts(step_header_facts(report, lang), width))
+    parts.append(node_table(report, columns, depth, lang, width))
+    parts.append(_facts(step_footer_facts(report, lang) + model_facts(report, lang), width))
+    legends = [label("legend", lang), label("units", lang)]
+    if stepped:
+        legends.insert(0, label("step_legend", lang))
+    parts.append(Text("\n".join(legends), style="dim"))
+    return Group(*parts)
 
 
 def print_model(report: ModelReport, depth: Depth, lang: Lang, console: Console) -> None:

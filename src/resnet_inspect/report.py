@@ -7,7 +7,7 @@ never format strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +29,61 @@ class Setting:
 
     name: str
     value: SettingValue
+
+
+@dataclass(frozen=True)
+class ParamStat:
+    """One parameter tensor before and after a real training step.
+
+    ``grad_norm`` is None when no gradient reached the parameter (it was not in the
+    autograd graph, e.g. frozen), which is not the same as a gradient of zero.
+    """
+
+    name: str
+    shape: Shape
+    numel: int
+    trainable: bool
+    grad_norm: float | None
+    update_norm: float
+    param_norm: float
+    relative_update: float | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """A node's parameters taken together: L2 norms over all their elements."""
+
+    grad_norm: float | None
+    update_norm: float
+    param_norm: float
+    relative_update: float | None
+    tensors: int
+    tensors_with_grad: int
+    tensors_changed: int
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    """What one forward, backward and optimizer step did, for the report's header and footer."""
+
+    seed: int
+    loss: float
+    loss_kind: str
+    loss_expression: str
+    target: str
+    optimizer: str
+    optimizer_settings: tuple[Setting, ...]
+    forward_s: float
+    backward_s: float
+    step_s: float
+    global_grad_norm: float
+    tensors_total: int
+    tensors_with_grad: int
+    tensors_changed: int
+    elements_changed: int
+    buffers_total: int
+    buffers_changed: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -56,6 +111,8 @@ class Node:
     flops: int = 0
     activation_bytes: int = 0
     children: tuple[Node, ...] = ()
+    parameters: tuple[ParamStat, ...] = ()
+    step: StepStats | None = None
 
     @property
     def frozen_params(self) -> int:
@@ -101,7 +158,7 @@ class ModelReport:
     shape_pass_device: str
     sections: tuple[Node, ...]
     totals: Totals
-    extras: dict[str, Any] = field(default_factory=dict)
+    step: StepSummary | None = None
 
     def nodes(self) -> list[Node]:
         return [node for section in self.sections for node in section.walk()]
@@ -109,8 +166,14 @@ class ModelReport:
     def leaves(self) -> list[Node]:
         return [node for node in self.nodes() if node.level is Level.LAYER]
 
-    def to_dict(self) -> dict[str, Any]:
-        return _plain(self)  # type: ignore[no-any-return]
+    def to_dict(self, timings: bool = True) -> dict[str, Any]:
+        """Plain data for JSON. Without ``timings`` the wall-clock times are left out, so the
+        same seed gives the same bytes."""
+        data: dict[str, Any] = _plain(self)
+        if not timings and data["step"] is not None:
+            for key in ("forward_s", "backward_s", "step_s"):
+                del data["step"][key]
+        return data
 
 
 def _plain(value: Any) -> Any:
@@ -118,9 +181,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
     if hasattr(value, "__dataclass_fields__"):
-        out = {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-        if "settings" in out:  # hyperparameters read best as a mapping
-            out["settings"] = {s.name: _plain(s.value) for s in value.settings}
+        out: dict[str, Any] = {}
+        for f in fields(value):
+            item = getattr(value, f.name)
+            if f.name.endswith("settings"):  # hyperparameters read best as a mapping
+                out[f.name] = {s.name: _plain(s.value) for s in item}
+            else:
+                out[f.name] = _plain(item)
         if isinstance(value, Node):
             out["frozen_params"] = value.frozen_params
         return out

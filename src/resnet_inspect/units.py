@@ -44,3 +44,21 @@ def pair(value: SettingValue) -> str:
             return str(value[0])
         return "×".join(str(v) for v in value)
     return str(value)
+
+
+def norm(value: float | None) -> str:
+    """A norm to four significant digits; ``—`` where there is none (no gradient)."""
+    if value is None:
+        return "—"
+    return "0" if value == 0 else f"{value:.4g}"
+
+
+def ratio(value: float | None) -> str:
+    """‖Δθ‖/‖θ‖; ``n/a`` where ‖θ‖ was 0 (a zero-initialised bias) and the ratio is undefined."""
+    if value is None:
+        return "n/a"
+    return "0" if value == 0 else f"{value:.4g}"
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"

@@ -1,0 +1,100 @@
+"""The words of the terminal view, in every language it speaks."""
+
+from __future__ import annotations
+
+from resnet_inspect.anatomy import Lang
+
+_LABELS: dict[str, dict[Lang, str]] = {
+    "name": {Lang.EN: "Name", Lang.ZH: "名称"},
+    "layer": {Lang.EN: "Layer", Lang.ZH: "层"},
+    "shapes": {Lang.EN: "Input → Output", Lang.ZH: "输入 → 输出"},
+    "output": {Lang.EN: "Output", Lang.ZH: "输出"},
+    "params": {Lang.EN: "Params", Lang.ZH: "参数"},
+    "frozen": {Lang.EN: "Frozen", Lang.ZH: "冻结"},
+    "macs": {Lang.EN: "MACs", Lang.ZH: "乘加"},
+    "role": {Lang.EN: "Role", Lang.ZH: "作用"},
+    "parameters": {Lang.EN: "Parameters", Lang.ZH: "参数量"},
+    "trainable": {Lang.EN: "trainable", Lang.ZH: "可训练"},
+    "frozen_lc": {Lang.EN: "frozen", Lang.ZH: "冻结"},
+    "total": {Lang.EN: "total", Lang.ZH: "总计"},
+    "param_memory": {Lang.EN: "Parameter memory", Lang.ZH: "参数内存"},
+    "buffers": {Lang.EN: "buffers", Lang.ZH: "缓冲区"},
+    "compute": {Lang.EN: "Compute", Lang.ZH: "计算量"},
+    "flops_note": {
+        Lang.EN: "FLOPs = 2 × MACs, counted by torch.utils.flop_counter (conv, linear)",
+        Lang.ZH: "FLOPs = 2 × MACs，由 torch.utils.flop_counter 统计（卷积、全连接）",
+    },
+    "activations": {Lang.EN: "Activations", Lang.ZH: "激活内存"},
+    "activations_note": {
+        Lang.EN: "outputs of one forward pass; in-place ops and views add none",
+        Lang.ZH: "一次前向传播的输出；原地操作和视图不占新内存",
+    },
+    "input": {Lang.EN: "Input", Lang.ZH: "输入"},
+    "legend": {
+        Lang.EN: "k kernel · s stride · p padding · d dilation · g groups; shown only when not "
+        "the default: d1, g1, no bias; BatchNorm eps=1e-05 momentum=0.1 affine, running stats; "
+        "ceil_mode off",
+        Lang.ZH: "k 卷积核 · s 步长 · p 填充 · d 膨胀 · g 分组；仅在非默认时显示：d1、g1、无偏置；"
+        "BatchNorm eps=1e-05 momentum=0.1、affine、跟踪统计量；ceil_mode 关闭",
+    },
+    "units": {
+        Lang.EN: "units: k/M/G = 10^3/10^6/10^9; KiB/MiB/GiB = 2^10/2^20/2^30 bytes",
+        Lang.ZH: "单位：k/M/G = 10^3/10^6/10^9；KiB/MiB/GiB = 2^10/2^20/2^30 字节",
+    },
+    "random": {Lang.EN: "random init", Lang.ZH: "随机初始化"},
+    "classes": {Lang.EN: "classes", Lang.ZH: "类"},
+    "meta_note": {
+        Lang.EN: "shapes and FLOPs from one forward pass on the meta device (nothing allocated)",
+        Lang.ZH: "形状与 FLOPs 来自在 meta 设备上的一次前向传播（不分配内存）",
+    },
+    "blocks": {Lang.EN: "blocks", Lang.ZH: "个块"},
+    "grad": {Lang.EN: "‖grad‖", Lang.ZH: "‖梯度‖"},
+    "update": {Lang.EN: "‖Δθ‖", Lang.ZH: "‖Δθ‖"},
+    "relative": {Lang.EN: "‖Δθ‖/‖θ‖", Lang.ZH: "‖Δθ‖/‖θ‖"},
+    "state": {Lang.EN: "State", Lang.ZH: "状态"},
+    "parameter": {Lang.EN: "parameter", Lang.ZH: "参数"},
+    "loss": {Lang.EN: "Loss", Lang.ZH: "损失"},
+    "optimizer": {Lang.EN: "Optimizer", Lang.ZH: "优化器"},
+    "time": {Lang.EN: "Time", Lang.ZH: "耗时"},
+    "time_note": {
+        Lang.EN: "train mode, on the CPU",
+        Lang.ZH: "训练模式，CPU 上",
+    },
+    "forward": {Lang.EN: "forward", Lang.ZH: "前向"},
+    "backward": {Lang.EN: "backward", Lang.ZH: "反向"},
+    "step": {Lang.EN: "step", Lang.ZH: "更新"},
+    "seed": {Lang.EN: "seed", Lang.ZH: "随机种子"},
+    "global_norm": {Lang.EN: "Global grad norm", Lang.ZH: "全局梯度范数"},
+    "global_norm_note": {
+        Lang.EN: "what clip_grad_norm_(model.parameters(), inf) returns",
+        Lang.ZH: "即 clip_grad_norm_(model.parameters(), inf) 的返回值",
+    },
+    "updated": {Lang.EN: "Updated", Lang.ZH: "已更新"},
+    "updated_value": {
+        Lang.EN: "{changed} of {total} parameter tensors ({elements} values); "
+        "{with_grad} got a gradient",
+        Lang.ZH: "{total} 个参数张量中的 {changed} 个（{elements} 个数值）；{with_grad} 个得到梯度",
+    },
+    "bn_buffers": {Lang.EN: "BatchNorm buffers", Lang.ZH: "BatchNorm 缓冲区"},
+    "bn_buffers_value": {
+        Lang.EN: "{changed} of {total} changed by the step ({kinds}): train mode updates the "
+        "running statistics although they are buffers, not parameters, and get no gradient",
+        Lang.ZH: "{total} 个中有 {changed} 个被这一步改变（{kinds}）：训练模式会更新运行统计量，"
+        "尽管它们是缓冲区而非参数，也没有梯度",
+    },
+    "bn_buffers_none": {
+        Lang.EN: "none of {total} changed by the step",
+        Lang.ZH: "{total} 个都没有被这一步改变",
+    },
+    "step_legend": {
+        Lang.EN: "— no gradient reached it (not in the autograd graph); 0 is a gradient of zero; "
+        "n/a: ‖θ‖ was 0 before the step. Norms are L2 over all elements; a group's norm "
+        "combines its parameters'.",
+        Lang.ZH: "— 表示没有梯度（不在自动求导图中）；0 表示梯度为零；n/a：更新前 ‖θ‖ 为 0。"
+        "范数为全部元素的 L2 范数；分组的范数合并其所有参数。",
+    },
+}
+
+
+def label(key: str, lang: Lang) -> str:
+    return _LABELS[key][lang]

@@ -1,0 +1,65 @@
+"""Checks that refuse a real step before it allocates anything, from the meta pass's facts.
+
+Pure Python: they read the structure capture, never a tensor.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from resnet_inspect import units
+from resnet_inspect.errors import InspectError, OptionError
+from resnet_inspect.options import StepOptions
+from resnet_inspect.records import StructureCapture
+
+# Backward holds gradients beside the saved activations. Measured for resnet50 at 8×3×224×224
+# (benchmarks/bench_train_step.py): forward outputs 685 MiB, the step's own peak about 940 MiB
+# including 390 MiB of parameter-sized copies. Twice the outputs leaves headroom: better to
+# refuse early with a message than to be killed by the kernel without one.
+BACKWARD_FACTOR = 2
+
+
+def check_batchnorm_batch(capture: StructureCapture, input_text: str) -> None:
+    """Train-mode BatchNorm needs more than one value per channel to compute batch statistics."""
+    for call in capture.calls:
+        if capture.modules[call.name].kind != "BatchNorm2d":
+            continue
+        per_channel = math.prod(call.input_shape) // call.input_shape[1]
+        if per_channel <= 1:
+            raise OptionError(
+                f"--input {input_text}: in train mode {call.name} would see 1 value per channel "
+                f"(input {units.shape(call.input_shape)}) and BatchNorm needs more than one; "
+                "use a batch of 2 or more, or larger images"
+            )
+
+
+def step_memory_bytes(capture: StructureCapture, options: StepOptions) -> int:
+    """Parameters, their gradients, momentum buffers and the copy taken for Δθ, plus the
+    forward's activations and what backward adds beside them, plus the input."""
+    copies = 3 + (1 if options.momentum > 0 else 0)
+    activations = BACKWARD_FACTOR * capture.activation_bytes
+    return copies * capture.param_bytes + activations + 2 * capture.input_bytes
+
+
+def available_memory_bytes() -> int | None:
+    """MemAvailable from /proc/meminfo; None where the system does not say."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_memory(capture: StructureCapture, options: StepOptions) -> None:
+    needed = step_memory_bytes(capture, options)
+    free = available_memory_bytes()
+    if free is not None and needed > free:
+        raise InspectError(
+            f"not enough memory for this step: it needs about {units.binary_bytes(needed)} "
+            f"(activations from the meta pass ×{BACKWARD_FACTOR} for backward, plus parameters, "
+            f"gradients, momentum and a copy), and {units.binary_bytes(free)} is available; "
+            "use a smaller batch or image (--input)"
+        )

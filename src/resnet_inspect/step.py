@@ -1,0 +1,128 @@
+"""One real training step on the CPU, as the tutorial takes it, recorded as plain facts.
+
+Exactly one forward, one backward and one optimizer step: nothing runs twice for the sake
+of the report, and no hooks are attached (module backward hooks break on ResNet's in-place
+ReLU and ``+=``). Gradients are read from ``param.grad`` after ``backward()``; updates are
+the parameter after the step minus a copy taken before it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+
+from resnet_inspect.options import LossKind, StepOptions
+from resnet_inspect.records import StepCapture
+from resnet_inspect.report import ParamStat, Setting, SettingValue
+
+LOSS_EXPRESSIONS = {
+    LossKind.SUM: "(prediction - labels).sum()",
+    LossKind.CROSS_ENTROPY: "F.cross_entropy(prediction, labels)",
+    LossKind.MSE: "F.mse_loss(prediction, labels)",
+}
+
+
+def make_labels(kind: LossKind, batch: int, classes: int) -> tuple[torch.Tensor, str]:
+    """The seeded random target of the step, and how it was made."""
+    if kind is LossKind.CROSS_ENTROPY:
+        return torch.randint(0, classes, (batch,)), f"torch.randint(0, {classes}, ({batch},))"
+    return torch.rand(batch, classes), f"torch.rand({batch}, {classes})"
+
+
+def loss_of(kind: LossKind, prediction: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    if kind is LossKind.CROSS_ENTROPY:
+        return F.cross_entropy(prediction, labels)
+    if kind is LossKind.MSE:
+        return F.mse_loss(prediction, labels)
+    return (prediction - labels).sum()
+
+
+def run_step(
+    model: torch.nn.Module, input_shape: tuple[int, ...], options: StepOptions, classes: int
+) -> StepCapture:
+    """Random input and labels from the current RNG state, then forward, backward, SGD step.
+
+    The model's train/eval modes are the caller's choice and are left as they are.
+    """
+    data = torch.rand(input_shape)
+    labels, target = make_labels(options.loss, input_shape[0], classes)
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=options.lr,
+        momentum=options.momentum,
+        weight_decay=options.weight_decay,
+        nesterov=options.nesterov,
+    )
+    params_before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    buffers_before = {name: b.detach().clone() for name, b in model.named_buffers()}
+
+    start = time.perf_counter()
+    loss = loss_of(options.loss, model(data), labels)
+    forwarded = time.perf_counter()
+    loss.backward()  # type: ignore[no-untyped-call]
+    backwarded = time.perf_counter()
+    optimizer.step()
+    stepped = time.perf_counter()
+
+    with torch.no_grad():
+        params = {
+            name: _param_stat(name, p, params_before[name]) for name, p in model.named_parameters()
+        }
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        # What clip_grad_norm_(parameters, inf) returns: the 2-norm of the per-tensor 2-norms.
+        global_norm = (
+            torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+            if grads
+            else torch.tensor(0.0)
+        )
+        changed_buffers = tuple(
+            name
+            for name, buffer in model.named_buffers()
+            if not torch.equal(buffer, buffers_before[name])
+        )
+    group = optimizer.param_groups[0]
+    return StepCapture(
+        loss=float(loss.item()),
+        loss_kind=options.loss.value,
+        loss_expression=LOSS_EXPRESSIONS[options.loss],
+        target=target,
+        params=params,
+        forward_s=forwarded - start,
+        backward_s=backwarded - forwarded,
+        step_s=stepped - backwarded,
+        optimizer=type(optimizer).__name__,
+        optimizer_settings=tuple(
+            Setting(key, _plain_setting(value)) for key, value in group.items() if key != "params"
+        ),
+        global_grad_norm=float(global_norm.item()),
+        buffers_total=len(buffers_before),
+        buffers_changed=changed_buffers,
+    )
+
+
+def _param_stat(name: str, param: torch.Tensor, before: torch.Tensor) -> ParamStat:
+    grad = param.grad
+    update_norm = float(torch.linalg.vector_norm(param - before).item())
+    param_norm = float(torch.linalg.vector_norm(before).item())
+    return ParamStat(
+        name=name,
+        shape=tuple(param.shape),
+        numel=param.numel(),
+        trainable=param.requires_grad,
+        grad_norm=None if grad is None else float(torch.linalg.vector_norm(grad).item()),
+        update_norm=update_norm,
+        param_norm=param_norm,
+        relative_update=update_norm / param_norm if param_norm > 0 else None,
+        changed=not torch.equal(param, before),
+    )
+
+
+def _plain_setting(value: object) -> SettingValue:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return str(value)
