@@ -24,6 +24,23 @@ ARCHITECTURES: tuple[str, ...] = (
     "wide_resnet101_2",
 )
 
+# Blocks per stage and block kind of each architecture, as torchvision builds them.
+STAGE_BLOCKS: dict[str, tuple[tuple[int, int, int, int], str]] = {
+    "resnet18": ((2, 2, 2, 2), "BasicBlock"),
+    "resnet34": ((3, 4, 6, 3), "BasicBlock"),
+    "resnet50": ((3, 4, 6, 3), "Bottleneck"),
+    "resnet101": ((3, 4, 23, 3), "Bottleneck"),
+    "resnet152": ((3, 8, 36, 3), "Bottleneck"),
+    "resnext50_32x4d": ((3, 4, 6, 3), "Bottleneck"),
+    "resnext101_32x8d": ((3, 4, 23, 3), "Bottleneck"),
+    "resnext101_64x4d": ((3, 4, 23, 3), "Bottleneck"),
+    "wide_resnet50_2": ((3, 4, 6, 3), "Bottleneck"),
+    "wide_resnet101_2": ((3, 4, 23, 3), "Bottleneck"),
+}
+BLOCK_LAYERS = {
+    "BasicBlock": ("conv1", "bn1", "relu", "conv2", "bn2"),
+    "Bottleneck": ("conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "relu"),
+}
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
 STAGE_MODULES = ("layer1", "layer2", "layer3", "layer4")
 HEAD_MODULES = ("avgpool", "fc")
@@ -235,3 +252,24 @@ _BOTTLENECK_CONVS = {
     "conv2": Role.BOTTLENECK_SPATIAL,
     "conv3": Role.BOTTLENECK_EXPAND,
 }
+
+
+def module_names(arch: str) -> list[str]:
+    """Every named module of ``arch``, in model order, without building it."""
+    blocks_per_stage, block_kind = STAGE_BLOCKS[arch]
+    names = list(STEM_MODULES)
+    for stage, blocks in enumerate(blocks_per_stage, start=1):
+        names.append(f"layer{stage}")
+        for block in range(blocks):
+            prefix = f"layer{stage}.{block}"
+            names.append(prefix)
+            names += [f"{prefix}.{layer}" for layer in BLOCK_LAYERS[block_kind]]
+            # The first block of a stage projects its shortcut when the shape changes:
+            # always for Bottleneck (channels ×4), from stage 2 on for BasicBlock (stride 2).
+            if block == 0 and (stage > 1 or block_kind == "Bottleneck"):
+                names += [
+                    f"{prefix}.downsample",
+                    f"{prefix}.downsample.0",
+                    f"{prefix}.downsample.1",
+                ]
+    return [*names, *HEAD_MODULES]

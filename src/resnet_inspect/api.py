@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from resnet_inspect import preflight
 from resnet_inspect.assemble import build_model_report
-from resnet_inspect.options import InputShape, StepOptions, parse_arch
+from resnet_inspect.options import FreezeOptions, InputShape, StepOptions, parse_arch
 from resnet_inspect.report import ModelReport
 
 
@@ -44,28 +44,73 @@ def train_step(
     refuses an input that train-mode BatchNorm cannot take and a step that will not fit in
     memory.
     """
+    return _stepped_report("train-step", parse_arch(arch), input_shape, seed, step, None)
+
+
+def freeze(
+    arch: str = "resnet18",
+    input_shape: InputShape = (1, 3, 64, 64),
+    *,
+    options: FreezeOptions | None = None,
+    seed: int = 0,
+    step: StepOptions | None = None,
+) -> ModelReport:
+    """The tutorial's fine-tuning set-up, shown and proven by one real SGD step.
+
+    Every parameter frozen, ``fc`` replaced by a new ``Linear(in_features, new_classes)``,
+    the ``unfreeze`` names trainable again, SGD over all parameters as the tutorial does.
+    The same step as :func:`train_step` then shows that frozen parameters get no gradient
+    and keep every bit, that the trainable ones move, and which BatchNorm buffers move
+    anyway (all of them in train mode, unless ``bn_eval``).
+    """
+    recipe = options or FreezeOptions()
+    return _stepped_report("freeze", parse_arch(arch), input_shape, seed, step, recipe)
+
+
+def _stepped_report(
+    command: str,
+    arch: str,
+    input_shape: InputShape,
+    seed: int,
+    step: StepOptions | None,
+    recipe: FreezeOptions | None,
+) -> ModelReport:
+    """Meta pass, the checks it allows, then the seeded real model and its one step.
+
+    The fine-tuning ``recipe``, when given, is applied to both models alike, so the meta
+    pass counts what the step trains.
+    """
     import torch
 
     from resnet_inspect.capture import capture_structure
+    from resnet_inspect.freezing import freeze_backbone, frozen_batchnorms, put_in_eval
     from resnet_inspect.model import build_model
     from resnet_inspect.step import run_step
 
-    arch = parse_arch(arch)
     options = step or StepOptions()
-    structure = capture_structure(build_model(arch, device="meta"), input_shape)
-    preflight.check_batchnorm_batch(structure, ",".join(map(str, input_shape)))
+    meta = build_model(arch, device="meta")
+    if recipe:
+        freeze_backbone(meta, recipe)
+    in_eval = frozen_batchnorms(meta) if recipe and recipe.bn_eval else ()
+    structure = capture_structure(meta, input_shape)
+    preflight.check_batchnorm_batch(structure, ",".join(map(str, input_shape)), in_eval)
     preflight.check_memory(structure, options)
 
     torch.manual_seed(seed)
     model = build_model(arch, device="cpu")
+    if recipe:
+        freeze_backbone(model, recipe)
     model.train()
+    put_in_eval(model, in_eval)
     result = run_step(model, input_shape, options, structure.num_classes)
     return build_model_report(
         structure,
-        command="train-step",
+        command=command,
         arch=arch,
         weights="none",
         shape_pass_device="meta",
         step=result,
         seed=seed,
+        freeze=recipe,
+        batchnorms_in_eval=in_eval,
     )

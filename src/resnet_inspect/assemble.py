@@ -12,8 +12,10 @@ from collections.abc import Sequence
 
 from resnet_inspect import anatomy
 from resnet_inspect.anatomy import Role
+from resnet_inspect.options import FreezeOptions
 from resnet_inspect.records import CallRecord, StepCapture, StructureCapture
 from resnet_inspect.report import (
+    FreezeSummary,
     Level,
     ModelReport,
     Node,
@@ -35,6 +37,8 @@ def build_model_report(
     shape_pass_device: str,
     step: StepCapture | None = None,
     seed: int = 0,
+    freeze: FreezeOptions | None = None,
+    batchnorms_in_eval: tuple[str, ...] = (),
 ) -> ModelReport:
     leaves = _leaf_nodes(capture, step)
     sections = tuple(_sections(leaves, capture))
@@ -63,6 +67,50 @@ def build_model_report(
         sections=sections,
         totals=totals,
         step=_step_summary(step, seed) if step else None,
+        freeze=(
+            _freeze_summary(capture, step, freeze, batchnorms_in_eval, totals)
+            if freeze and step
+            else None
+        ),
+    )
+
+
+def _freeze_summary(
+    capture: StructureCapture,
+    step: StepCapture,
+    options: FreezeOptions,
+    batchnorms_in_eval: tuple[str, ...],
+    totals: Totals,
+) -> FreezeSummary:
+    """The proof of the freeze, read off one step: frozen tensors got no gradient and kept
+    every bit; trainable ones moved; and which buffers of the frozen part moved anyway."""
+    frozen = [p for p in step.params.values() if not p.trainable]
+    trainable = [p for p in step.params.values() if p.trainable]
+    frozen_modules = {
+        name
+        for name, record in capture.modules.items()
+        if record.params and not record.trainable_params
+    }
+    frozen_buffers = tuple(
+        name for name in step.buffers_changed if name.rsplit(".", 1)[0] in frozen_modules
+    )
+    head = capture.modules["fc"].settings
+    return FreezeSummary(
+        new_classes=options.new_classes,
+        head_in_features=int(str(next(s.value for s in head if s.name == "in_features"))),
+        unfrozen=options.unfreeze,
+        bn_eval=options.bn_eval,
+        batchnorms_in_eval=batchnorms_in_eval,
+        trainable_share=totals.trainable_params / totals.params if totals.params else 0.0,
+        frozen_tensors=len(frozen),
+        frozen_without_grad=sum(p.grad_norm is None for p in frozen),
+        frozen_unchanged=sum(not p.changed for p in frozen),
+        trainable_tensors=len(trainable),
+        trainable_changed=sum(p.changed for p in trainable),
+        frozen_buffers_changed=frozen_buffers,
+        frozen_part_unchanged=not frozen_buffers and all(not p.changed for p in frozen),
+        holds=all(p.grad_norm is None and not p.changed for p in frozen)
+        and all(p.changed for p in trainable),
     )
 
 

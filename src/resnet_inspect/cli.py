@@ -20,6 +20,7 @@ from resnet_inspect import __version__
 from resnet_inspect.errors import InspectError
 from resnet_inspect.options import (
     DEFAULT_INPUT,
+    FreezeOptions,
     ModelOptions,
     StepOptions,
     ViewOptions,
@@ -30,6 +31,8 @@ from resnet_inspect.options import (
     parse_loss,
     parse_lr,
     parse_momentum,
+    parse_new_classes,
+    parse_unfreeze,
     parse_weight_decay,
 )
 
@@ -232,6 +235,72 @@ def train_step(
     from resnet_inspect.api import train_step as run_train_step
 
     report = run_train_step(model.arch, model.input_shape, seed=model.seed, step=step)
+    _show(report, view, timings=timings)
+
+
+NewClassesOption = Annotated[
+    str,
+    typer.Option(
+        "--new-classes",
+        help="Classes of the new head that replaces fc (the tutorial uses 10).",
+        show_default=False,
+    ),
+]
+UnfreezeOption = Annotated[
+    str,
+    typer.Option(
+        "--unfreeze",
+        help="Comma-separated stages, blocks or layers to keep trainable, e.g. layer4 or "
+        "layer4,layer3.1,layer2.0.bn1.",
+    ),
+]
+BnEvalOption = Annotated[
+    bool,
+    typer.Option(
+        "--bn-eval",
+        help="Put the frozen part's BatchNorm layers in eval mode so their running "
+        "statistics stop moving.",
+    ),
+]
+
+
+@app.command()
+def freeze(
+    new_classes: NewClassesOption,
+    unfreeze: UnfreezeOption = "",
+    bn_eval: BnEvalOption = False,
+    arch: ArchOption = "resnet18",
+    input: InputOption = DEFAULT_INPUT,
+    seed: SeedOption = 0,
+    lr: LrOption = "0.01",
+    momentum: MomentumOption = "0.9",
+    loss: LossOption = "sum",
+    depth: DepthOption = "layer",
+    lang: LangOption = "en",
+    json: JsonOption = False,
+    timings: TimingsOption = False,
+) -> None:
+    """Freeze the backbone, put a new head on it, and prove with one step that only it moves.
+
+    The tutorial's recipe: every parameter requires_grad=False, fc replaced by a new
+    Linear(in_features, N), SGD over all parameters. Shows what is trainable, frozen or
+    partly frozen, then takes one real step: frozen parameters get no gradient and keep
+    every bit, trainable ones change, and the BatchNorm buffers that moved anyway are listed.
+    """
+    arch_name = parse_arch(arch)
+    model = ModelOptions(arch=arch_name, input_shape=parse_input_shape(input), seed=seed)
+    recipe = FreezeOptions(
+        new_classes=parse_new_classes(new_classes),
+        unfreeze=parse_unfreeze(unfreeze, arch_name),
+        bn_eval=bn_eval,
+    )
+    step = StepOptions(lr=parse_lr(lr), momentum=parse_momentum(momentum), loss=parse_loss(loss))
+    view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
+
+    _load_torch()
+    from resnet_inspect.api import freeze as run_freeze
+
+    report = run_freeze(model.arch, model.input_shape, options=recipe, seed=model.seed, step=step)
     _show(report, view, timings=timings)
 
 

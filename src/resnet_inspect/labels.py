@@ -93,6 +93,45 @@ _LABELS: dict[str, dict[Lang, str]] = {
         Lang.ZH: "— 表示没有梯度（不在自动求导图中）；0 表示梯度为零；n/a：更新前 ‖θ‖ 为 0。"
         "范数为全部元素的 L2 范数；分组的范数合并其所有参数。",
     },
+    "trainable_col": {Lang.EN: "Trainable", Lang.ZH: "可训练"},
+    "head": {Lang.EN: "New head", Lang.ZH: "新输出头"},
+    "head_value": {
+        Lang.EN: "fc = Linear({inputs}→{classes}), created after the freeze, so trainable",
+        Lang.ZH: "fc = Linear({inputs}→{classes})，在冻结之后创建，因此可训练",
+    },
+    "share": {Lang.EN: "Trainable", Lang.ZH: "可训练"},
+    "share_value": {
+        Lang.EN: "{trainable} of {total} parameters ({percent})",
+        Lang.ZH: "{total} 个参数中的 {trainable} 个（{percent}）",
+    },
+    "unfrozen": {Lang.EN: "kept trainable: {names}", Lang.ZH: "保持可训练：{names}"},
+    "proof": {Lang.EN: "Proof (one step)", Lang.ZH: "验证（一步）"},
+    "proof_value": {
+        Lang.EN: "{mark} {frozen} frozen tensors: {no_grad} without gradient, {same} bit-identical "
+        "after the step; {trainable} trainable: {changed} changed",
+        Lang.ZH: "{mark} {frozen} 个冻结张量：{no_grad} 个没有梯度，{same} 个在更新后逐位不变；"
+        "{trainable} 个可训练张量：{changed} 个已改变",
+    },
+    "bn_drift": {
+        Lang.EN: "{count} buffers of the frozen part changed anyway: in train mode BatchNorm "
+        'updates its running statistics whatever requires_grad says, so a "frozen" '
+        "pretrained backbone drifts; pass --bn-eval to stop it",
+        Lang.ZH: "冻结部分仍有 {count} 个缓冲区被改变：训练模式下 BatchNorm 无论 requires_grad "
+        "如何都会更新运行统计量，“冻结”的预训练主干因此漂移；使用 --bn-eval 可以阻止",
+    },
+    "bn_still": {
+        Lang.EN: "--bn-eval: {count} BatchNorm layers of the frozen part in eval mode; nothing "
+        "of the frozen part changed (parameters and buffers bit-identical)",
+        Lang.ZH: "--bn-eval：冻结部分的 {count} 个 BatchNorm 处于评估模式；冻结部分完全未变"
+        "（参数与缓冲区逐位相同）",
+    },
+    "backward_note": {Lang.EN: "Backward", Lang.ZH: "反向传播"},
+    "backward_value": {
+        Lang.EN: "autograd records no graph for frozen layers before the first trainable one, "
+        "so backward skips them: gradients for {tensors} tensors only",
+        Lang.ZH: "在第一个可训练层之前，自动求导不为冻结层记录计算图，反向传播因此跳过它们："
+        "只为 {tensors} 个张量计算梯度",
+    },
 }
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from resnet_inspect.anatomy import ARCHITECTURES, IMAGE_CHANNELS, Lang
+from resnet_inspect.anatomy import ARCHITECTURES, IMAGE_CHANNELS, STAGE_MODULES, Lang, module_names
 from resnet_inspect.errors import OptionError
 
 DEFAULT_INPUT = "1,3,64,64"
@@ -142,6 +142,41 @@ class StepOptions:
     def __post_init__(self) -> None:
         if self.nesterov and self.momentum == 0:
             raise OptionError("--nesterov needs a momentum above 0 (e.g. --momentum 0.9)")
+
+
+def parse_new_classes(text: str) -> int:
+    expected = "expected the number of classes of the new head, a whole number ≥ 1, e.g. 10"
+    stripped = text.strip()
+    if not re.fullmatch(r"[+-]?\d+", stripped):
+        raise OptionError(f"--new-classes {text!r} is not a whole number: {expected}")
+    value = int(stripped)
+    if value < 1:
+        raise OptionError(f"--new-classes {text!r}: {expected}")
+    return value
+
+
+def parse_unfreeze(text: str, arch: str) -> tuple[str, ...]:
+    """Comma-separated stage, block, layer or parameter names of ``arch`` to keep trainable."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    known = set(module_names(arch))
+    for name in names:
+        module, _, leaf = name.rpartition(".")
+        if name in known or (leaf in ("weight", "bias") and module in known):
+            continue
+        raise OptionError(
+            f"--unfreeze {name!r} is not in {arch}: name a stage ({', '.join(STAGE_MODULES)}), "
+            "a block such as layer3.1, a layer such as layer4.1.bn2, or the stem's conv1/bn1"
+        )
+    return names
+
+
+@dataclass(frozen=True)
+class FreezeOptions:
+    """The tutorial's fine-tuning recipe: freeze everything, put a new head on."""
+
+    new_classes: int = 10
+    unfreeze: tuple[str, ...] = ()
+    bn_eval: bool = False
 
 
 @dataclass(frozen=True)

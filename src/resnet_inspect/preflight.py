@@ -20,10 +20,15 @@ from resnet_inspect.records import StructureCapture
 BACKWARD_FACTOR = 2
 
 
-def check_batchnorm_batch(capture: StructureCapture, input_text: str) -> None:
-    """Train-mode BatchNorm needs more than one value per channel to compute batch statistics."""
+def check_batchnorm_batch(
+    capture: StructureCapture, input_text: str, in_eval: tuple[str, ...] = ()
+) -> None:
+    """Train-mode BatchNorm needs more than one value per channel to compute batch statistics.
+
+    Those ``in_eval`` use their running statistics instead and take any input.
+    """
     for call in capture.calls:
-        if capture.modules[call.name].kind != "BatchNorm2d":
+        if capture.modules[call.name].kind != "BatchNorm2d" or call.name in in_eval:
             continue
         per_channel = math.prod(call.input_shape) // call.input_shape[1]
         if per_channel <= 1:

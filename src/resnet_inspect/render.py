@@ -17,7 +17,7 @@ from resnet_inspect import anatomy, units
 from resnet_inspect.anatomy import BATCHNORM_DEFAULTS, SECTION_TITLES, Lang, Role, annotation
 from resnet_inspect.labels import label
 from resnet_inspect.options import Depth
-from resnet_inspect.report import Level, ModelReport, Node, ParamStat
+from resnet_inspect.report import FreezeState, Level, ModelReport, Node, ParamStat
 from resnet_inspect.text_table import Cell, Column, TextTable
 
 QUALIFIED_FROM = 100  # below: names relative to their block, the guides show the rest
@@ -205,6 +205,38 @@ UPDATE = ColumnSpec("update", _update, right=True)
 RELATIVE = ColumnSpec("relative", _relative, right=True)
 
 
+def _state(row: Row, lang: Lang, width: int) -> Cell:
+    if row.param:
+        state = FreezeState.TRAINABLE if row.param.trainable else FreezeState.FROZEN
+    else:
+        state = row.node.freeze_state
+    if state is FreezeState.NO_PARAMETERS:
+        return Cell("")
+    return Cell(state.value, style=_STATE_STYLES[state])
+
+
+_STATE_STYLES = {
+    FreezeState.TRAINABLE: "green",
+    FreezeState.FROZEN: "blue",
+    FreezeState.PARTLY: "yellow",
+    FreezeState.NO_PARAMETERS: "",
+}
+
+
+def freeze_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
+    return [
+        NAME,
+        ColumnSpec("layer", _layer, wrap=True, min_width=14, from_width=120),
+        ColumnSpec("output", _output, from_width=100),
+        ColumnSpec("trainable_col", _trainable, right=True),
+        FROZEN,
+        ColumnSpec("state", _state),
+        GRAD,
+        UPDATE,
+        ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=170),
+    ]
+
+
 def tree_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
     shapes = ColumnSpec("shapes", _shapes) if width >= 150 else OUTPUT
     columns = [NAME, LAYER, shapes, PARAMS]
@@ -302,6 +334,49 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     ]
 
 
+def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+    freeze = report.freeze
+    if freeze is None:
+        return []
+    totals = report.totals
+    share = label("share_value", lang).format(
+        trainable=units.count(totals.trainable_params),
+        total=units.count(totals.params),
+        percent=units.share(freeze.trainable_share),
+    )
+    if freeze.unfrozen:
+        share += "; " + label("unfrozen", lang).format(names=", ".join(freeze.unfrozen))
+    proof = label("proof_value", lang).format(
+        mark="✓" if freeze.holds else "✗",
+        frozen=freeze.frozen_tensors,
+        no_grad=freeze.frozen_without_grad,
+        same=freeze.frozen_unchanged,
+        trainable=freeze.trainable_tensors,
+        changed=freeze.trainable_changed,
+    )
+    if freeze.frozen_buffers_changed:
+        buffers = label("bn_drift", lang).format(count=len(freeze.frozen_buffers_changed))
+    elif freeze.bn_eval:
+        buffers = label("bn_still", lang).format(count=len(freeze.batchnorms_in_eval))
+    else:
+        buffers = ""
+    facts = [
+        (
+            label("head", lang),
+            label("head_value", lang).format(
+                inputs=freeze.head_in_features, classes=freeze.new_classes
+            ),
+        ),
+        (label("share", lang), share),
+        (label("proof", lang), proof),
+    ]
+    if buffers:
+        facts.append((label("bn_buffers", lang), buffers))
+    backward = label("backward_value", lang).format(tensors=freeze.trainable_tensors)
+    facts.append((label("backward_note", lang), backward))
+    return facts
+
+
 def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     step = report.step
     if step is None:
@@ -316,7 +391,7 @@ def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
         )
     else:
         buffers = label("bn_buffers_none", lang).format(total=step.buffers_total)
-    return [
+    facts = [
         (
             label("global_norm", lang),
             f"{units.norm(step.global_grad_norm)} ({label('global_norm_note', lang)})",
@@ -332,6 +407,9 @@ def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
         ),
         (label("bn_buffers", lang), buffers),
     ]
+    if report.freeze:  # the freeze facts tell the buffers' story for the frozen part
+        facts.pop()
+    return facts
 
 
 def header(report: ModelReport, lang: Lang) -> Text:
@@ -347,12 +425,20 @@ def header(report: ModelReport, lang: Lang) -> Text:
 def model_view(report: ModelReport, depth: Depth, lang: Lang, width: int) -> Group:
     """What a command prints: header, the tree with its columns, the facts, the legends."""
     stepped = report.step is not None
-    columns = step_columns(report, width) if stepped else tree_columns(report, width)
+    if report.freeze:
+        columns = freeze_columns(report, width)
+    elif stepped:
+        columns = step_columns(report, width)
+    else:
+        columns = tree_columns(report, width)
     parts: list[Text] = [header(report, lang)]
     if stepped:
         parts.append(_facts(step_header_facts(report, lang), width))
     parts.append(node_table(report, columns, depth, lang, width))
-    parts.append(_facts(step_footer_facts(report, lang) + model_facts(report, lang), width))
+    footer = (
+        freeze_facts(report, lang) + step_footer_facts(report, lang) + model_facts(report, lang)
+    )
+    parts.append(_facts(footer, width))
     legends = [label("legend", lang), label("units", lang)]
     if stepped:
         legends.insert(0, label("step_legend", lang))

@@ -17,6 +17,13 @@ SettingValue = int | float | bool | str | tuple[int, ...] | None
 Shape = tuple[int, ...]
 
 
+class FreezeState(StrEnum):
+    TRAINABLE = "trainable"
+    FROZEN = "frozen"
+    PARTLY = "partly frozen"
+    NO_PARAMETERS = "no parameters"
+
+
 class Level(StrEnum):
     SECTION = "section"
     BLOCK = "block"
@@ -87,6 +94,26 @@ class StepSummary:
 
 
 @dataclass(frozen=True)
+class FreezeSummary:
+    """The fine-tuning set-up and the one-step proof that the freeze holds."""
+
+    new_classes: int
+    head_in_features: int
+    unfrozen: tuple[str, ...]
+    bn_eval: bool
+    batchnorms_in_eval: tuple[str, ...]
+    trainable_share: float
+    frozen_tensors: int
+    frozen_without_grad: int
+    frozen_unchanged: int
+    trainable_tensors: int
+    trainable_changed: int
+    frozen_buffers_changed: tuple[str, ...]
+    frozen_part_unchanged: bool
+    holds: bool  # every frozen tensor without gradient and unchanged, every trainable one moved
+
+
+@dataclass(frozen=True)
 class Node:
     """A section, a block, or one *call* of a leaf module (a reused ReLU has one node per call).
 
@@ -117,6 +144,14 @@ class Node:
     @property
     def frozen_params(self) -> int:
         return self.params - self.trainable_params
+
+    @property
+    def freeze_state(self) -> FreezeState:
+        if not self.params:
+            return FreezeState.NO_PARAMETERS
+        if self.trainable_params == self.params:
+            return FreezeState.TRAINABLE
+        return FreezeState.FROZEN if not self.trainable_params else FreezeState.PARTLY
 
     def walk(self) -> list[Node]:
         """This node and every node below it, in model order."""
@@ -159,6 +194,7 @@ class ModelReport:
     sections: tuple[Node, ...]
     totals: Totals
     step: StepSummary | None = None
+    freeze: FreezeSummary | None = None
 
     def nodes(self) -> list[Node]:
         return [node for section in self.sections for node in section.walk()]
@@ -190,6 +226,7 @@ def _plain(value: Any) -> Any:
                 out[f.name] = _plain(item)
         if isinstance(value, Node):
             out["frozen_params"] = value.frozen_params
+            out["freeze_state"] = value.freeze_state.value
         return out
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]

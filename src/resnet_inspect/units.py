@@ -62,3 +62,8 @@ def ratio(value: float | None) -> str:
 
 def seconds(value: float) -> str:
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def share(fraction: float) -> str:
+    """A fraction as a percentage with three significant digits: 0.000459 as ``0.0459%``."""
+    return f"{fraction * 100:.3g}%"
