@@ -152,7 +152,14 @@ main()
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["tree", "--help"], ["tree", "--input", "1x3x64"], ["tree", "--arch", "ResNet19"]],
+    [
+        ["--help"],
+        ["tree", "--help"],
+        ["tree", "--input", "1x3x64"],
+        ["tree", "--arch", "ResNet19"],
+        ["train-step", "--weights", "IMAGENET1K_V9"],
+        ["train-step", "--lr", "0"],
+    ],
 )
 def test_help_and_usage_errors_never_import_torch(args: list[str]) -> None:
     result = _python(_TORCH_PROBE, *args)

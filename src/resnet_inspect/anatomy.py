@@ -41,6 +41,35 @@ BLOCK_LAYERS = {
     "BasicBlock": ("conv1", "bn1", "relu", "conv2", "bn2"),
     "Bottleneck": ("conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "relu"),
 }
+# torchvision's weights enum of each architecture, its weights names, and which one DEFAULT is.
+PRETRAINED: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "resnet18": ("ResNet18_Weights", ("IMAGENET1K_V1",), "IMAGENET1K_V1"),
+    "resnet34": ("ResNet34_Weights", ("IMAGENET1K_V1",), "IMAGENET1K_V1"),
+    "resnet50": ("ResNet50_Weights", ("IMAGENET1K_V1", "IMAGENET1K_V2"), "IMAGENET1K_V2"),
+    "resnet101": ("ResNet101_Weights", ("IMAGENET1K_V1", "IMAGENET1K_V2"), "IMAGENET1K_V2"),
+    "resnet152": ("ResNet152_Weights", ("IMAGENET1K_V1", "IMAGENET1K_V2"), "IMAGENET1K_V2"),
+    "resnext50_32x4d": (
+        "ResNeXt50_32X4D_Weights",
+        ("IMAGENET1K_V1", "IMAGENET1K_V2"),
+        "IMAGENET1K_V2",
+    ),
+    "resnext101_32x8d": (
+        "ResNeXt101_32X8D_Weights",
+        ("IMAGENET1K_V1", "IMAGENET1K_V2"),
+        "IMAGENET1K_V2",
+    ),
+    "resnext101_64x4d": ("ResNeXt101_64X4D_Weights", ("IMAGENET1K_V1",), "IMAGENET1K_V1"),
+    "wide_resnet50_2": (
+        "Wide_ResNet50_2_Weights",
+        ("IMAGENET1K_V1", "IMAGENET1K_V2"),
+        "IMAGENET1K_V2",
+    ),
+    "wide_resnet101_2": (
+        "Wide_ResNet101_2_Weights",
+        ("IMAGENET1K_V1", "IMAGENET1K_V2"),
+        "IMAGENET1K_V2",
+    ),
+}
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
 STAGE_MODULES = ("layer1", "layer2", "layer3", "layer4")
 HEAD_MODULES = ("avgpool", "fc")

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from resnet_inspect import preflight
 from resnet_inspect.assemble import build_model_report
-from resnet_inspect.options import FreezeOptions, InputShape, StepOptions, parse_arch
+from resnet_inspect.options import (
+    FreezeOptions,
+    InputShape,
+    StepOptions,
+    WeightsChoice,
+    WeightsKind,
+    parse_arch,
+    parse_weights,
+)
 from resnet_inspect.report import ModelReport
 
 
 def inspect_tree(
     arch: str = "resnet18",
     input_shape: InputShape = (1, 3, 64, 64),
+    weights: str | WeightsChoice = "none",
 ) -> ModelReport:
     """Structure, shapes, parameters and FLOPs of ``arch`` for one input, from a meta pass.
 
@@ -20,13 +29,19 @@ def inspect_tree(
     # torch is imported here, not at the top, so that `import resnet_inspect` stays cheap.
     from resnet_inspect.capture import capture_structure
     from resnet_inspect.model import build_model
+    from resnet_inspect.weights import describe_weights
 
     arch = parse_arch(arch)
-    model = build_model(arch, device="meta")
+    source = describe_weights(_weights(weights, arch), arch)
+    model = build_model(arch, device="meta", num_classes=source.info.num_classes)
     capture = capture_structure(model, input_shape)
     return build_model_report(
-        capture, command="tree", arch=arch, weights="none", shape_pass_device="meta"
+        capture, command="tree", arch=arch, weights=source.info, shape_pass_device="meta"
     )
+
+
+def _weights(weights: str | WeightsChoice, arch: str) -> WeightsChoice:
+    return weights if isinstance(weights, WeightsChoice) else parse_weights(weights, arch)
 
 
 def train_step(
@@ -35,6 +50,7 @@ def train_step(
     *,
     seed: int = 0,
     step: StepOptions | None = None,
+    weights: str | WeightsChoice = "none",
 ) -> ModelReport:
     """One real CPU training step, as the tutorial takes it, with what it did to every parameter.
 
@@ -44,7 +60,10 @@ def train_step(
     refuses an input that train-mode BatchNorm cannot take and a step that will not fit in
     memory.
     """
-    return _stepped_report("train-step", parse_arch(arch), input_shape, seed, step, None)
+    arch = parse_arch(arch)
+    return _stepped_report(
+        "train-step", arch, input_shape, seed, step, None, _weights(weights, arch)
+    )
 
 
 def freeze(
@@ -54,6 +73,7 @@ def freeze(
     options: FreezeOptions | None = None,
     seed: int = 0,
     step: StepOptions | None = None,
+    weights: str | WeightsChoice = "none",
 ) -> ModelReport:
     """The tutorial's fine-tuning set-up, shown and proven by one real SGD step.
 
@@ -63,8 +83,9 @@ def freeze(
     and keep every bit, that the trainable ones move, and which BatchNorm buffers move
     anyway (all of them in train mode, unless ``bn_eval``).
     """
+    arch = parse_arch(arch)
     recipe = options or FreezeOptions()
-    return _stepped_report("freeze", parse_arch(arch), input_shape, seed, step, recipe)
+    return _stepped_report("freeze", arch, input_shape, seed, step, recipe, _weights(weights, arch))
 
 
 def _stepped_report(
@@ -74,11 +95,14 @@ def _stepped_report(
     seed: int,
     step: StepOptions | None,
     recipe: FreezeOptions | None,
+    weights: WeightsChoice,
 ) -> ModelReport:
     """Meta pass, the checks it allows, then the seeded real model and its one step.
 
     The fine-tuning ``recipe``, when given, is applied to both models alike, so the meta
-    pass counts what the step trains.
+    pass counts what the step trains. Weights are loaded as torchvision loads its own:
+    into a model built (and randomly initialised) under the seed, so the RNG stream that
+    then draws the input and labels is the tutorial's.
     """
     import torch
 
@@ -86,9 +110,11 @@ def _stepped_report(
     from resnet_inspect.freezing import freeze_backbone, frozen_batchnorms, put_in_eval
     from resnet_inspect.model import build_model
     from resnet_inspect.step import run_step
+    from resnet_inspect.weights import describe_weights, load_weights
 
     options = step or StepOptions()
-    meta = build_model(arch, device="meta")
+    source = describe_weights(weights, arch)  # a local file is read and checked here
+    meta = build_model(arch, device="meta", num_classes=source.info.num_classes)
     if recipe:
         freeze_backbone(meta, recipe)
     in_eval = frozen_batchnorms(meta) if recipe and recipe.bn_eval else ()
@@ -96,8 +122,12 @@ def _stepped_report(
     preflight.check_batchnorm_batch(structure, ",".join(map(str, input_shape)), in_eval)
     preflight.check_memory(structure, options)
 
+    if weights.kind is WeightsKind.PRETRAINED:  # only now, once the step is known to fit
+        source = load_weights(weights, arch)
     torch.manual_seed(seed)
-    model = build_model(arch, device="cpu")
+    model = build_model(arch, device="cpu", num_classes=source.info.num_classes)
+    if source.state_dict is not None:
+        model.load_state_dict(source.state_dict)
     if recipe:
         freeze_backbone(model, recipe)
     model.train()
@@ -107,7 +137,7 @@ def _stepped_report(
         structure,
         command=command,
         arch=arch,
-        weights="none",
+        weights=source.info,
         shape_pass_device="meta",
         step=result,
         seed=seed,

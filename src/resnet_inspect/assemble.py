@@ -25,6 +25,7 @@ from resnet_inspect.report import (
     StepStats,
     StepSummary,
     Totals,
+    WeightsInfo,
 )
 
 
@@ -33,7 +34,7 @@ def build_model_report(
     *,
     command: str,
     arch: str,
-    weights: str,
+    weights: WeightsInfo,
     shape_pass_device: str,
     step: StepCapture | None = None,
     seed: int = 0,

@@ -34,6 +34,7 @@ from resnet_inspect.options import (
     parse_new_classes,
     parse_unfreeze,
     parse_weight_decay,
+    parse_weights,
 )
 
 if TYPE_CHECKING:
@@ -147,6 +148,14 @@ ArchOption = Annotated[
 InputOption = Annotated[
     str, typer.Option("--input", help="Input shape B,C,H,W (C must be 3).", metavar="B,C,H,W")
 ]
+WeightsOption = Annotated[
+    str,
+    typer.Option(
+        "--weights",
+        help="none (random init), a torchvision weights name (DEFAULT, IMAGENET1K_V1, "
+        "IMAGENET1K_V2), or a checkpoint file (.pth/.pt/.bin).",
+    ),
+]
 DepthOption = Annotated[
     str, typer.Option("--depth", help="How far to unfold: stage, block or layer.")
 ]
@@ -160,6 +169,7 @@ JsonOption = Annotated[
 def tree(
     arch: ArchOption = "resnet18",
     input: InputOption = DEFAULT_INPUT,
+    weights: WeightsOption = "none",
     depth: DepthOption = "layer",
     lang: LangOption = "en",
     json: JsonOption = False,
@@ -169,13 +179,13 @@ def tree(
     Shapes and FLOPs come from one forward pass on the meta device: nothing is allocated,
     so any input size on any architecture answers about as fast as the smallest.
     """
-    model = ModelOptions(arch=parse_arch(arch), input_shape=parse_input_shape(input))
+    model = _model_options(arch, input, weights)
     view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
 
     _load_torch()
     from resnet_inspect.api import inspect_tree
 
-    _show(inspect_tree(model.arch, model.input_shape), view)
+    _show(inspect_tree(model.arch, model.input_shape, model.weights), view)
 
 
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weights, input and labels.")]
@@ -203,6 +213,7 @@ TimingsOption = Annotated[
 def train_step(
     arch: ArchOption = "resnet18",
     input: InputOption = DEFAULT_INPUT,
+    weights: WeightsOption = "none",
     seed: SeedOption = 0,
     lr: LrOption = "0.01",
     momentum: MomentumOption = "0.9",
@@ -221,7 +232,7 @@ def train_step(
     parameter and summed per layer, block and stage, the gradient norm, the update ‖Δθ‖ and
     the relative update ‖Δθ‖/‖θ‖.
     """
-    model = ModelOptions(arch=parse_arch(arch), input_shape=parse_input_shape(input), seed=seed)
+    model = _model_options(arch, input, weights, seed)
     step = StepOptions(
         lr=parse_lr(lr),
         momentum=parse_momentum(momentum),
@@ -234,7 +245,9 @@ def train_step(
     _load_torch()
     from resnet_inspect.api import train_step as run_train_step
 
-    report = run_train_step(model.arch, model.input_shape, seed=model.seed, step=step)
+    report = run_train_step(
+        model.arch, model.input_shape, seed=model.seed, step=step, weights=model.weights
+    )
     _show(report, view, timings=timings)
 
 
@@ -271,6 +284,7 @@ def freeze(
     bn_eval: BnEvalOption = False,
     arch: ArchOption = "resnet18",
     input: InputOption = DEFAULT_INPUT,
+    weights: WeightsOption = "none",
     seed: SeedOption = 0,
     lr: LrOption = "0.01",
     momentum: MomentumOption = "0.9",
@@ -287,11 +301,10 @@ def freeze(
     partly frozen, then takes one real step: frozen parameters get no gradient and keep
     every bit, trainable ones change, and the BatchNorm buffers that moved anyway are listed.
     """
-    arch_name = parse_arch(arch)
-    model = ModelOptions(arch=arch_name, input_shape=parse_input_shape(input), seed=seed)
+    model = _model_options(arch, input, weights, seed)
     recipe = FreezeOptions(
         new_classes=parse_new_classes(new_classes),
-        unfreeze=parse_unfreeze(unfreeze, arch_name),
+        unfreeze=parse_unfreeze(unfreeze, model.arch),
         bn_eval=bn_eval,
     )
     step = StepOptions(lr=parse_lr(lr), momentum=parse_momentum(momentum), loss=parse_loss(loss))
@@ -300,8 +313,26 @@ def freeze(
     _load_torch()
     from resnet_inspect.api import freeze as run_freeze
 
-    report = run_freeze(model.arch, model.input_shape, options=recipe, seed=model.seed, step=step)
+    report = run_freeze(
+        model.arch,
+        model.input_shape,
+        options=recipe,
+        seed=model.seed,
+        step=step,
+        weights=model.weights,
+    )
     _show(report, view, timings=timings)
+
+
+def _model_options(arch: str, input: str, weights: str, seed: int = 0) -> ModelOptions:
+    """The options every command shares, checked in pure Python."""
+    name = parse_arch(arch)
+    return ModelOptions(
+        arch=name,
+        input_shape=parse_input_shape(input),
+        weights=parse_weights(weights, name),
+        seed=seed,
+    )
 
 
 def _show(report: ModelReport, view: ViewOptions, timings: bool = True) -> None:

@@ -8,11 +8,19 @@ message that says what is expected.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from resnet_inspect.anatomy import ARCHITECTURES, IMAGE_CHANNELS, STAGE_MODULES, Lang, module_names
+from resnet_inspect.anatomy import (
+    ARCHITECTURES,
+    IMAGE_CHANNELS,
+    PRETRAINED,
+    STAGE_MODULES,
+    Lang,
+    module_names,
+)
 from resnet_inspect.errors import OptionError
 
 DEFAULT_INPUT = "1,3,64,64"
@@ -170,6 +178,66 @@ def parse_unfreeze(text: str, arch: str) -> tuple[str, ...]:
     return names
 
 
+class WeightsKind(StrEnum):
+    NONE = "none"  # random init, seeded
+    PRETRAINED = "pretrained"  # a torchvision weights name
+    FILE = "file"  # a local checkpoint
+
+
+@dataclass(frozen=True)
+class WeightsChoice:
+    kind: WeightsKind = WeightsKind.NONE
+    name: str = ""  # the torchvision weights name, DEFAULT resolved (IMAGENET1K_V2)
+    path: str = ""
+
+    def describe(self) -> str:
+        if self.kind is WeightsKind.FILE:
+            return self.path
+        return self.name or "none"
+
+
+_CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".tar")
+
+
+def parse_weights(text: str, arch: str) -> WeightsChoice:
+    """``none``, a torchvision weights name of ``arch`` (any case, ``DEFAULT``, or the full
+    ``ResNet18_Weights.IMAGENET1K_V1``), or the path of a local checkpoint."""
+    value = text.strip()
+    if value.lower() in ("", "none"):
+        return WeightsChoice()
+    looks_like_path = (
+        os.sep in value or "/" in value or value.lower().endswith(_CHECKPOINT_SUFFIXES)
+    )
+    if looks_like_path or os.path.exists(value):
+        if not os.path.exists(value):
+            raise OptionError(f"--weights {text!r}: no such file")
+        if not os.path.isfile(value):
+            raise OptionError(f"--weights {text!r} is a directory, not a checkpoint file")
+        return WeightsChoice(WeightsKind.FILE, path=value)
+    enum_name, names, default = PRETRAINED[arch]
+    prefix, _, name = value.rpartition(".")
+    if prefix:
+        owner = next(
+            (a for a, (e, _, _) in PRETRAINED.items() if e.lower() == prefix.lower()), None
+        )
+        if owner is None:
+            raise OptionError(f"--weights {text!r}: unknown weights enum {prefix!r}")
+        if owner != arch:
+            raise OptionError(
+                f"--weights {text!r} are weights of {owner}, not of {arch} (use --arch {owner})"
+            )
+    name = name.upper()
+    if name == "DEFAULT":
+        name = default
+    if name not in names:
+        valid = ", ".join(("DEFAULT", *names))
+        raise OptionError(
+            f"--weights {text!r}: {arch} has no such weights; choose none, {valid} "
+            f"(or {enum_name}.NAME), or give the path of a checkpoint file"
+        )
+    return WeightsChoice(WeightsKind.PRETRAINED, name=name)
+
+
 @dataclass(frozen=True)
 class FreezeOptions:
     """The tutorial's fine-tuning recipe: freeze everything, put a new head on."""
@@ -185,7 +253,7 @@ class ModelOptions:
 
     arch: str = "resnet18"
     input_shape: InputShape = (1, 3, 64, 64)
-    weights: str = "none"
+    weights: WeightsChoice = WeightsChoice()
     seed: int = 0
 
 

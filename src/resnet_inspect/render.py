@@ -413,11 +413,11 @@ def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
 
 
 def header(report: ModelReport, lang: Lang) -> Text:
-    weights = report.weights if report.weights != "none" else f"none ({label('random', lang)})"
+    weights = units.weights(report.weights, label("random", lang))
     text = Text()
     text.append(report.arch, style="bold")
     text.append(f" · input {units.shape(report.input_shape)} · {report.num_classes} ")
-    text.append(f"{label('classes', lang)} · weights: {weights}\n")
+    text.append(f"{label('classes', lang)}\nweights: {weights}\n")
     text.append(label("meta_note", lang), style="dim")
     return text
 

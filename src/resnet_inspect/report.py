@@ -168,6 +168,19 @@ class Node:
 
 
 @dataclass(frozen=True)
+class WeightsInfo:
+    """Where the weights came from, and what the source says about them."""
+
+    kind: str  # none, pretrained, file
+    name: str
+    num_classes: int = 1000
+    path: str = ""  # the file read, or where torchvision caches the pretrained one
+    url: str = ""
+    top1: float | None = None  # ImageNet-1K accuracy, in percent, as torchvision reports it
+    top5: float | None = None
+
+
+@dataclass(frozen=True)
 class Totals:
     params: int
     trainable_params: int
@@ -189,7 +202,7 @@ class ModelReport:
     input_shape: Shape
     dtype: str
     num_classes: int
-    weights: str
+    weights: WeightsInfo
     shape_pass_device: str
     sections: tuple[Node, ...]
     totals: Totals

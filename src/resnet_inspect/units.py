@@ -6,7 +6,7 @@ binary ones (KiB, MiB, GiB = 2^10, 2^20, 2^30 bytes) are for memory. Never mixed
 
 from __future__ import annotations
 
-from resnet_inspect.report import SettingValue, Shape
+from resnet_inspect.report import SettingValue, Shape, WeightsInfo
 
 _DECIMAL = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
 _BINARY = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
@@ -67,3 +67,14 @@ def seconds(value: float) -> str:
 def share(fraction: float) -> str:
     """A fraction as a percentage with three significant digits: 0.000459 as ``0.0459%``."""
     return f"{fraction * 100:.3g}%"
+
+
+def weights(info: WeightsInfo, random_init: str) -> str:
+    """``none (random init)``, a file name, or a pretrained name with its ImageNet accuracy."""
+    if info.kind == "none":
+        return f"none ({random_init})"
+    if info.kind == "file":
+        return f"{info.path} (fc: {info.num_classes} classes)"
+    if info.top1 is None:
+        return info.name
+    return f"{info.name} (ImageNet-1K top-1 {info.top1:g}%, top-5 {info.top5:g}%)"

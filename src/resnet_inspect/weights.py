@@ -1,0 +1,216 @@
+"""Where a model's weights come from: random init, torchvision's pretrained ones, or a file.
+
+Files are only ever read with ``torch.load(..., weights_only=True)``: a checkpoint that
+needs anything else to unpickle is refused, never retried unsafely. Pretrained weights go
+through torchvision's own weights API and cache; nothing is downloaded unless a pretrained
+name was asked for, and a failed download says where to put the file instead.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import socket
+import sys
+import urllib.error
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import torch
+import torchvision.models
+
+from resnet_inspect.anatomy import ARCHITECTURES
+from resnet_inspect.errors import InspectError
+from resnet_inspect.options import WeightsChoice, WeightsKind
+from resnet_inspect.report import WeightsInfo
+
+DOWNLOAD_TIMEOUT_S = 15
+StateDict = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Weights:
+    info: WeightsInfo
+    state_dict: StateDict | None  # None for random init
+
+
+def describe_weights(choice: WeightsChoice, arch: str) -> Weights:
+    """What ``tree`` needs: the head's size and the metadata, without downloading anything.
+
+    A local file is read (safely) and checked against the architecture; pretrained weights
+    are described from torchvision's metadata alone.
+    """
+    if choice.kind is WeightsKind.FILE:
+        return load_weights(choice, arch)
+    if choice.kind is WeightsKind.PRETRAINED:
+        return Weights(_pretrained_info(arch, choice.name), None)
+    return Weights(WeightsInfo(kind="none", name="none", num_classes=1000), None)
+
+
+def load_weights(choice: WeightsChoice, arch: str) -> Weights:
+    """The state_dict to load into ``arch``, checked key by key and shape by shape."""
+    if choice.kind is WeightsKind.NONE:
+        return describe_weights(choice, arch)
+    if choice.kind is WeightsKind.PRETRAINED:
+        info = _pretrained_info(arch, choice.name)
+        state = _unwrap(_read(_cached_or_downloaded(arch, choice.name), info.name), info.name)
+        check_fits(state, arch, info.name)
+        return Weights(info, state)
+    state = _unwrap(_read(choice.path, choice.path), choice.path)
+    classes = _head_classes(state, choice.path)
+    check_fits(state, arch, choice.path)
+    info = WeightsInfo(kind="file", name=os.path.basename(choice.path), path=choice.path)
+    return Weights(_with_classes(info, classes), state)
+
+
+def _with_classes(info: WeightsInfo, classes: int) -> WeightsInfo:
+    return WeightsInfo(**{**info.__dict__, "num_classes": classes})
+
+
+def _pretrained(arch: str, name: str) -> Any:
+    return torchvision.models.get_model_weights(arch)[name]
+
+
+def _pretrained_info(arch: str, name: str) -> WeightsInfo:
+    weights = _pretrained(arch, name)
+    metrics = weights.meta.get("_metrics", {}).get("ImageNet-1K", {})
+    return WeightsInfo(
+        kind="pretrained",
+        name=f"{type(weights).__name__}.{weights.name}",
+        url=weights.url,
+        path=cache_path(weights.url),
+        num_classes=len(weights.meta["categories"]),
+        top1=metrics.get("acc@1"),
+        top5=metrics.get("acc@5"),
+    )
+
+
+def cache_path(url: str) -> str:
+    """Where torchvision looks for a downloaded file: ``<torch hub dir>/checkpoints/<name>``."""
+    return os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(urlparse(url).path))
+
+
+def _cached_or_downloaded(arch: str, name: str) -> str:
+    weights = _pretrained(arch, name)
+    path = cache_path(weights.url)
+    if os.path.exists(path):
+        return path
+    filename = os.path.basename(path)
+    match = re.search(r"-([a-f0-9]*)\.", filename)  # torchvision's names carry a hash prefix
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        torch.hub.download_url_to_file(
+            weights.url,
+            path,
+            hash_prefix=match.group(1) if match else None,
+            progress=sys.stderr.isatty(),
+        )
+    except (OSError, urllib.error.URLError, RuntimeError, TimeoutError) as error:
+        reason = getattr(error, "reason", None) or str(error).splitlines()[0]
+        raise InspectError(
+            f"{type(weights).__name__}.{weights.name} is not cached and could not be downloaded "
+            f"from {weights.url} ({reason}); put that file at {path} (torchvision looks for "
+            "exactly this name), or set TORCH_HOME to a folder whose hub/checkpoints/ holds it"
+        ) from None
+    finally:
+        socket.setdefaulttimeout(previous)
+    return path
+
+
+def _read(path: str, shown: str) -> Any:
+    """torch.load with weights_only=True, its failures turned into one clear sentence."""
+    if os.path.getsize(path) == 0:
+        raise InspectError(f"--weights {shown} is empty")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "weights only load failed" in str(error).lower():
+            raise InspectError(
+                f"--weights {shown} was refused: it holds Python objects that "
+                "torch.load(weights_only=True) will not build, and unpickling them could run "
+                "code; re-save the weights alone with torch.save(model.state_dict(), path)"
+            ) from None
+        raise _unreadable(shown, error) from None
+    except Exception as error:  # torch.load's failures on foreign bytes are not a stable set
+        raise _unreadable(shown, error) from None
+
+
+def _unreadable(shown: str, error: Exception) -> InspectError:
+    detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return InspectError(
+        f"--weights {shown} is not a readable PyTorch checkpoint (truncated, or another "
+        f"format?): {detail}"
+    )
+
+
+def _unwrap(loaded: Any, shown: str) -> StateDict:
+    """A bare state_dict, or one under ``state_dict`` or ``model``; ``module.`` stripped."""
+    state = loaded
+    if isinstance(loaded, dict):
+        for key in ("state_dict", "model"):
+            if isinstance(loaded.get(key), dict):
+                state = loaded[key]
+                break
+    if not isinstance(state, dict) or not state:
+        raise InspectError(f"--weights {shown} does not hold a state_dict")
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    if len(tensors) != len(state):
+        raise InspectError(
+            f"--weights {shown} holds a dict whose values are not all tensors; save "
+            "model.state_dict(), or a dict with it under 'state_dict' or 'model'"
+        )
+    if all(key.startswith("module.") for key in tensors):  # saved from DataParallel
+        tensors = {key.removeprefix("module."): value for key, value in tensors.items()}
+    return tensors
+
+
+def _head_classes(state: StateDict, shown: str) -> int:
+    head = state.get("fc.weight")
+    if head is None or head.dim() != 2:
+        raise InspectError(f"--weights {shown} has no fc.weight: not a torchvision ResNet")
+    return int(head.shape[0])
+
+
+def _expected_shapes(arch: str, classes: int) -> dict[str, tuple[int, ...]]:
+    from resnet_inspect.model import build_model
+
+    model = build_model(arch, device="meta", num_classes=classes)
+    return {key: tuple(value.shape) for key, value in model.state_dict().items()}
+
+
+def _differences(state: StateDict, expected: dict[str, tuple[int, ...]]) -> list[str]:
+    # Checkpoints from before BatchNorm counted its batches lack num_batches_tracked, which
+    # load_state_dict fills in; it is not a mismatch.
+    missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [k for k in state if k in expected and tuple(state[k].shape) != expected[k]]
+    out = []
+    if missing:
+        out.append(f"{len(missing)} missing ({', '.join(missing[:3])})")
+    if unexpected:
+        out.append(f"{len(unexpected)} unexpected ({', '.join(unexpected[:3])})")
+    if shapes:
+        first = shapes[0]
+        found = "×".join(map(str, state[first].shape))
+        wanted = "×".join(map(str, expected[first]))
+        out.append(f"{len(shapes)} of another shape ({first}: {found}, expected {wanted})")
+    return out
+
+
+def check_fits(state: StateDict, arch: str, shown: str) -> None:
+    """Refuse a checkpoint whose keys or shapes are not those of ``arch``."""
+    classes = _head_classes(state, shown)
+    problems = _differences(state, _expected_shapes(arch, classes))
+    if not problems:
+        return
+    likely = [
+        a
+        for a in ARCHITECTURES
+        if a != arch and not _differences(state, _expected_shapes(a, classes))
+    ]
+    hint = f"; it looks like a {likely[0]} checkpoint (--arch {likely[0]})" if likely else ""
+    raise InspectError(f"--weights {shown} does not fit {arch}: {'; '.join(problems)}{hint}")
