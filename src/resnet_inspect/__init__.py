@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "freeze", "inspect_tree", "train_step"]
+__all__ = ["__version__", "freeze", "graph", "inspect_tree", "train_step"]
 
 if TYPE_CHECKING:
-    from resnet_inspect.api import freeze, inspect_tree, train_step
+    from resnet_inspect.api import freeze, graph, inspect_tree, train_step
 
 
 def __getattr__(name: str) -> Any:

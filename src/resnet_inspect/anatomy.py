@@ -110,6 +110,7 @@ class Role(StrEnum):
     HEAD_POOL = "head_pool"
     HEAD_FLATTEN = "head_flatten"
     HEAD_FC = "head_fc"
+    LOSS = "loss"
     OTHER = "other"
 
 
@@ -210,6 +211,10 @@ ANNOTATIONS: dict[Role, dict[Lang, str]] = {
         Lang.EN: "classifier: one score per class",
         Lang.ZH: "分类器：每个类别一个得分",
     },
+    Role.LOSS: {
+        Lang.EN: "the loss computed from the prediction: where backward starts",
+        Lang.ZH: "由预测计算的损失：反向传播从这里开始",
+    },
     Role.OTHER: {Lang.EN: "", Lang.ZH: ""},
 }
 
@@ -217,7 +222,9 @@ SECTION_TITLES: dict[Role, dict[Lang, str]] = {
     Role.STEM: {Lang.EN: "Stem", Lang.ZH: "主干入口"},
     Role.STAGE: {Lang.EN: "Stage", Lang.ZH: "阶段"},
     Role.HEAD: {Lang.EN: "Head", Lang.ZH: "输出头"},
+    Role.LOSS: {Lang.EN: "Loss", Lang.ZH: "损失"},
 }
+ROOT_STEP = "flatten"  # the one op ResNet.forward runs outside any submodule
 
 
 def annotation(role: Role, lang: Lang) -> str:

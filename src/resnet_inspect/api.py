@@ -7,13 +7,14 @@ from resnet_inspect.assemble import build_model_report
 from resnet_inspect.options import (
     FreezeOptions,
     InputShape,
+    LossKind,
     StepOptions,
     WeightsChoice,
     WeightsKind,
     parse_arch,
     parse_weights,
 )
-from resnet_inspect.report import ModelReport
+from resnet_inspect.report import GraphReport, ModelReport
 
 
 def inspect_tree(
@@ -143,4 +144,48 @@ def _stepped_report(
         seed=seed,
         freeze=recipe,
         batchnorms_in_eval=in_eval,
+    )
+
+
+def graph(
+    arch: str = "resnet18",
+    input_shape: InputShape = (1, 3, 64, 64),
+    *,
+    new_classes: int | None = None,
+    unfreeze: tuple[str, ...] = (),
+    loss: LossKind = LossKind.SUM,
+    weights: str | WeightsChoice = "none",
+) -> GraphReport:
+    """The autograd graph of ``train-step``'s loss, built on the meta device and walked.
+
+    With ``new_classes``, the freeze recipe is applied and the graph shows what the
+    tutorial calls exclusion from the DAG: only the trainable part's leaves remain. The
+    same graph with every parameter trainable is summarised beside it.
+    """
+    from resnet_inspect.freezing import freeze_backbone
+    from resnet_inspect.graph_assemble import build_graph_report
+    from resnet_inspect.graph_capture import capture_graph
+    from resnet_inspect.model import build_model
+    from resnet_inspect.weights import describe_weights
+
+    arch = parse_arch(arch)
+    source = describe_weights(_weights(weights, arch), arch)
+    classes = new_classes or source.info.num_classes
+    full = build_model(arch, device="meta", num_classes=classes)
+    unfrozen = capture_graph(full, input_shape, loss, classes)
+    frozen = None
+    if new_classes is not None:
+        model = build_model(arch, device="meta", num_classes=source.info.num_classes)
+        freeze_backbone(model, FreezeOptions(new_classes=new_classes, unfreeze=unfreeze))
+        frozen = capture_graph(model, input_shape, loss, classes)
+    return build_graph_report(
+        frozen or unfrozen,
+        arch=arch,
+        input_shape=input_shape,
+        loss_kind=loss.value,
+        num_classes=classes,
+        weights=source.info,
+        unfrozen=unfrozen if frozen else None,
+        new_classes=new_classes,
+        unfreeze=unfreeze,
     )

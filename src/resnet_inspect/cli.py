@@ -17,7 +17,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from resnet_inspect import __version__
-from resnet_inspect.errors import InspectError
+from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.options import (
     DEFAULT_INPUT,
     FreezeOptions,
@@ -322,6 +322,76 @@ def freeze(
         weights=model.weights,
     )
     _show(report, view, timings=timings)
+
+
+DotOption = Annotated[
+    str,
+    typer.Option(
+        "--dot", help="Also write the graph as Graphviz DOT to this file.", metavar="FILE"
+    ),
+]
+OptionalClassesOption = Annotated[
+    str,
+    typer.Option(
+        "--new-classes",
+        help="Apply the freeze recipe with a new head of N classes and compare.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def graph(
+    arch: ArchOption = "resnet18",
+    input: InputOption = DEFAULT_INPUT,
+    weights: WeightsOption = "none",
+    new_classes: OptionalClassesOption = "",
+    unfreeze: UnfreezeOption = "",
+    loss: LossOption = "sum",
+    depth: DepthOption = "layer",
+    lang: LangOption = "en",
+    dot: DotOption = "",
+    json: JsonOption = False,
+) -> None:
+    """The autograd graph of one step's loss, folded by the model, and what freezing removes.
+
+    Built on the meta device (no real compute at any input size) and walked from the loss's
+    grad_fn through next_functions: node counts by type, the AccumulateGrad leaves and
+    their parameters, the longest path, and the memory autograd saves for backward.
+    """
+    model = _model_options(arch, input, weights)
+    classes = parse_new_classes(new_classes) if new_classes else None
+    if unfreeze and classes is None:
+        raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
+    names = parse_unfreeze(unfreeze, model.arch)
+    loss_kind = parse_loss(loss)
+    view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
+
+    _load_torch()
+    from resnet_inspect.api import graph as run_graph
+
+    report = run_graph(
+        model.arch,
+        model.input_shape,
+        new_classes=classes,
+        unfreeze=names,
+        loss=loss_kind,
+        weights=model.weights,
+    )
+    from resnet_inspect.graph_view import graph_dot, print_graph
+
+    if dot:
+        try:
+            with open(dot, "w", encoding="utf-8") as out:
+                out.write(graph_dot(report))
+        except OSError as error:
+            raise InspectError(f"--dot {dot}: cannot write it ({error.strerror})") from None
+    if view.as_json:
+        import json as json_module
+
+        sys.stdout.write(json_module.dumps(report.to_dict(), indent=2) + "\n")
+        return
+    print_graph(report, view.depth, view.lang, Console())
 
 
 def _model_options(arch: str, input: str, weights: str, seed: int = 0) -> ModelOptions:

@@ -132,6 +132,36 @@ _LABELS: dict[str, dict[Lang, str]] = {
         Lang.ZH: "在第一个可训练层之前，自动求导不为冻结层记录计算图，反向传播因此跳过它们："
         "只为 {tensors} 个张量计算梯度",
     },
+    "graph_what": {Lang.EN: "Autograd graph", Lang.ZH: "自动求导图"},
+    "graph_count": {Lang.EN: "Count", Lang.ZH: "数量"},
+    "graph_all_trainable": {Lang.EN: "All trainable", Lang.ZH: "全部可训练"},
+    "graph_frozen": {
+        Lang.EN: "Frozen, new head ({classes})",
+        Lang.ZH: "冻结，新输出头（{classes}）",
+    },
+    "graph_nodes": {Lang.EN: "Nodes", Lang.ZH: "节点"},
+    "graph_nodes_lc": {Lang.EN: "nodes", Lang.ZH: "个节点"},
+    "graph_edges": {Lang.EN: "Edges", Lang.ZH: "边"},
+    "graph_leaves": {Lang.EN: "Leaves (AccumulateGrad)", Lang.ZH: "叶子（AccumulateGrad）"},
+    "graph_longest": {
+        Lang.EN: "Longest path, loss to leaf (edges)",
+        Lang.ZH: "从损失到叶子的最长路径（边数）",
+    },
+    "graph_saved": {Lang.EN: "Saved for backward", Lang.ZH: "为反向传播保存"},
+    "graph_node": {Lang.EN: "Backward node", Lang.ZH: "反向节点"},
+    "graph_leaves_col": {Lang.EN: "Leaves", Lang.ZH: "叶子"},
+    "graph_saved_col": {Lang.EN: "Saved", Lang.ZH: "保存"},
+    "graph_freeze_note": {
+        Lang.EN: "frozen backbone, new {classes}-class head: the tutorial's exclusion from the DAG",
+        Lang.ZH: "冻结主干，新的 {classes} 类输出头：即教程中的“从计算图中排除”",
+    },
+    "graph_meta_note": {
+        Lang.EN: "graph of one forward and loss on the meta device (nothing computed); saved = "
+        "tensors autograd keeps for backward, each storage once, parameters not counted",
+        Lang.ZH: "在 meta 设备上做一次前向和损失得到的计算图（不做真实计算）；保存 = 自动求导为反向"
+        "传播保留的张量，每个存储只计一次，不计参数",
+    },
+    "graph_leaf_names": {Lang.EN: "Leaves", Lang.ZH: "叶子"},
 }
 
 

@@ -68,3 +68,22 @@ class StepCapture:
     global_grad_norm: float
     buffers_total: int
     buffers_changed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GraphNodeRecord:
+    """One autograd node: its type, the module whose forward made it, and for a leaf the
+    parameter it accumulates into."""
+
+    kind: str
+    module: str
+    order: int  # when it was created, for reading the nodes in forward order
+    param: str = ""
+    param_shape: Shape = ()
+
+
+@dataclass(frozen=True)
+class GraphCapture:
+    nodes: tuple[GraphNodeRecord, ...]  # in walk order from the loss; index 0 is the loss
+    edges: tuple[tuple[int, int], ...]  # (node, one of its next_functions)
+    saved: tuple[tuple[int, str], ...]  # (bytes, module) of each tensor saved for backward

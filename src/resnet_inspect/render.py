@@ -58,12 +58,17 @@ def visible_rows(
         yield from walk(section, "", True, 0)
 
 
+def section_title(role: Role, name: str, lang: Lang) -> str:
+    """``Stem``, ``Stage 2 (layer2)``, ``Head``: what a section is called, in ``lang``."""
+    title = SECTION_TITLES[role][lang]
+    if role is Role.STAGE:
+        return f"{title} {name.removeprefix('layer')} ({name})"
+    return title
+
+
 def node_title(node: Node, lang: Lang, qualified: bool = True) -> str:
     if node.level is Level.SECTION:
-        title = SECTION_TITLES[node.role if node.role is not Role.STAGE else Role.STAGE][lang]
-        if node.role is Role.STAGE:
-            return f"{title} {node.name.removeprefix('layer')} ({node.name})"
-        return title
+        return section_title(node.role, node.name, lang)
     name = node.name
     block = anatomy.block_of(name)
     if not qualified and node.level is Level.LAYER and block:

@@ -246,3 +246,67 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     return value
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    index: int
+    kind: str  # the grad_fn's type: ConvolutionBackward0, AccumulateGrad, ...
+    module: str  # the module whose forward created it ("loss" for the loss's own nodes)
+    section: str
+    param: str = ""  # for an AccumulateGrad leaf, the parameter it accumulates into
+    param_shape: Shape = ()
+
+
+@dataclass(frozen=True)
+class GraphSummary:
+    nodes: int
+    edges: int
+    counts: dict[str, int]  # node type -> how many
+    leaves: tuple[str, ...]  # parameter names of the AccumulateGrad leaves
+    longest_path: int  # edges from the loss to the farthest leaf
+    saved_bytes: int
+    saved_bytes_by_section: dict[str, int]
+
+
+@dataclass(frozen=True)
+class GraphOp:
+    kind: str
+    module: str
+    inputs: tuple[str, ...] = ()  # modules whose nodes it passes gradients to (the add's two)
+
+
+@dataclass(frozen=True)
+class GraphGroup:
+    """A section or block and the backward nodes its forward created, in forward order."""
+
+    name: str
+    level: Level
+    role: Role
+    ops: tuple[GraphOp, ...]
+    leaves: int
+    saved_bytes: int
+    children: tuple[GraphGroup, ...] = ()
+
+
+@dataclass(frozen=True)
+class GraphReport:
+    """What ``graph`` found: the autograd graph of one loss, and what freezing removes."""
+
+    command: str
+    arch: str
+    input_shape: Shape
+    loss_kind: str
+    num_classes: int
+    weights: WeightsInfo
+    summary: GraphSummary
+    sections: tuple[GraphGroup, ...]
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[tuple[int, int], ...]
+    unfrozen_summary: GraphSummary | None = None  # with --new-classes: the same, all trainable
+    new_classes: int | None = None
+    unfrozen: tuple[str, ...] = ()
+
+    def to_dict(self, timings: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = _plain(self)
+        return data

@@ -1,0 +1,182 @@
+"""A walked autograd graph turned into the graph report: counts, leaves, the longest path,
+saved memory, and the nodes folded by the model's sections and blocks. Pure Python."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from resnet_inspect import anatomy
+from resnet_inspect.anatomy import ROOT_STEP, Role
+from resnet_inspect.graph_capture import OUTSIDE
+from resnet_inspect.records import GraphCapture, GraphNodeRecord
+from resnet_inspect.report import (
+    GraphGroup,
+    GraphNode,
+    GraphOp,
+    GraphReport,
+    GraphSummary,
+    Level,
+    WeightsInfo,
+)
+
+LEAF = "AccumulateGrad"
+SECTIONS = ("stem", "layer1", "layer2", "layer3", "layer4", "head", OUTSIDE)
+
+
+def module_of(record: GraphNodeRecord) -> str:
+    return record.module or ROOT_STEP
+
+
+def section_of(module: str) -> str:
+    return OUTSIDE if module == OUTSIDE else anatomy.section_of(module)
+
+
+def summarise(capture: GraphCapture) -> GraphSummary:
+    saved_by_section: dict[str, int] = dict.fromkeys(SECTIONS, 0)
+    for size, module in capture.saved:
+        saved_by_section[section_of(module or ROOT_STEP)] += size
+    return GraphSummary(
+        nodes=len(capture.nodes),
+        edges=len(capture.edges),
+        counts=dict(Counter(n.kind for n in capture.nodes).most_common()),
+        leaves=tuple(n.param for n in sorted(capture.nodes, key=lambda n: n.order) if n.param),
+        longest_path=longest_path(len(capture.nodes), capture.edges),
+        saved_bytes=sum(size for size, _ in capture.saved),
+        saved_bytes_by_section=saved_by_section,
+    )
+
+
+def longest_path(count: int, edges: tuple[tuple[int, int], ...]) -> int:
+    """Edges on the longest path from node 0 (the loss) to any leaf of the DAG."""
+    children: list[list[int]] = [[] for _ in range(count)]
+    for parent, child in edges:
+        children[parent].append(child)
+    depth = [0] * count
+    done = [False] * count
+    for start in range(count):  # iterative post-order: deep graphs exceed Python's recursion
+        stack = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if done[node]:
+                continue
+            if expanded:
+                depth[node] = 1 + max((depth[c] for c in children[node]), default=-1)
+                done[node] = True
+                continue
+            stack.append((node, True))
+            stack.extend((c, False) for c in children[node] if not done[c])
+    return depth[0] if count else 0
+
+
+def fold(capture: GraphCapture) -> tuple[GraphGroup, ...]:
+    """Sections, then blocks, each with the non-leaf nodes its forward created, in order."""
+    saved: Counter[str] = Counter()
+    for size, module in capture.saved:
+        saved[module or ROOT_STEP] += size
+    inputs: dict[int, list[str]] = {}
+    for parent, child in capture.edges:
+        if capture.nodes[child].kind != LEAF:
+            inputs.setdefault(id(capture.nodes[parent]), []).append(module_of(capture.nodes[child]))
+    by_section: dict[str, list[GraphNodeRecord]] = {}
+    for record in sorted(capture.nodes, key=lambda n: (n.order, n.kind == LEAF)):
+        by_section.setdefault(section_of(module_of(record)), []).append(record)
+    groups = []
+    for section in SECTIONS:
+        members = by_section.get(section, [])
+        if not members:
+            continue
+        blocks: dict[str, list[GraphNodeRecord]] = {}
+        loose: list[GraphNodeRecord] = []
+        for record in members:
+            block = anatomy.block_of(module_of(record))
+            if block:
+                blocks.setdefault(block, []).append(record)
+            else:
+                loose.append(record)
+        children = tuple(
+            _group(name, Level.BLOCK, _block_role(name, records), records, saved, inputs)
+            for name, records in blocks.items()
+        )
+        role = {"stem": Role.STEM, "head": Role.HEAD, OUTSIDE: Role.LOSS}.get(section, Role.STAGE)
+        group = _group(section, Level.SECTION, role, loose, saved, inputs)
+        groups.append(
+            GraphGroup(
+                name=group.name,
+                level=group.level,
+                role=group.role,
+                ops=group.ops,
+                leaves=group.leaves + sum(c.leaves for c in children),
+                saved_bytes=group.saved_bytes + sum(c.saved_bytes for c in children),
+                children=children,
+            )
+        )
+    return tuple(groups)
+
+
+def _block_role(block: str, records: list[GraphNodeRecord]) -> Role:
+    third_conv = any(module_of(r) == f"{block}.conv3" for r in records)
+    return anatomy.block_role("Bottleneck" if third_conv else "BasicBlock")
+
+
+def _group(
+    name: str,
+    level: Level,
+    role: Role,
+    records: list[GraphNodeRecord],
+    saved: Counter[str],
+    inputs: dict[int, list[str]],
+) -> GraphGroup:
+    modules = {module_of(r) for r in records}
+    if level is Level.BLOCK:
+        modules.add(name)  # the residual add is made by the block's own forward
+    return GraphGroup(
+        name=name,
+        level=level,
+        role=role,
+        ops=tuple(
+            GraphOp(r.kind, module_of(r), tuple(inputs.get(id(r), ())))
+            for r in records
+            if r.kind != LEAF
+        ),
+        leaves=sum(r.kind == LEAF for r in records),
+        saved_bytes=sum(saved[m] for m in modules),
+    )
+
+
+def build_graph_report(
+    capture: GraphCapture,
+    *,
+    arch: str,
+    input_shape: tuple[int, ...],
+    loss_kind: str,
+    num_classes: int,
+    weights: WeightsInfo,
+    unfrozen: GraphCapture | None = None,
+    new_classes: int | None = None,
+    unfreeze: tuple[str, ...] = (),
+) -> GraphReport:
+    return GraphReport(
+        command="graph",
+        arch=arch,
+        input_shape=input_shape,
+        loss_kind=loss_kind,
+        num_classes=num_classes,
+        weights=weights,
+        summary=summarise(capture),
+        sections=fold(capture),
+        nodes=tuple(
+            GraphNode(
+                index=i,
+                kind=r.kind,
+                module=module_of(r),
+                section=section_of(module_of(r)),
+                param=r.param,
+                param_shape=r.param_shape,
+            )
+            for i, r in enumerate(capture.nodes)
+        ),
+        edges=capture.edges,
+        unfrozen_summary=summarise(unfrozen) if unfrozen else None,
+        new_classes=new_classes,
+        unfrozen=unfreeze,
+    )

@@ -1,0 +1,141 @@
+"""The autograd graph of one loss, built on the meta device and walked node by node.
+
+Nothing is computed for real: on the meta device the forward records the same ``grad_fn``
+nodes it would on the CPU, at any input size, for free. Each node is attributed to the
+module whose forward created it, so the graph can be folded by the model's structure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_leaves
+
+from resnet_inspect.capture import preserved_modes
+from resnet_inspect.options import LossKind
+from resnet_inspect.records import GraphCapture, GraphNodeRecord
+from resnet_inspect.step import loss_of
+
+OUTSIDE = "loss"  # ops after the model's forward: the loss
+
+
+class _CreationTracker(TorchFunctionMode):
+    """Remembers, for each new ``grad_fn``, the module running when it was made."""
+
+    def __init__(self, stack: list[str]) -> None:
+        super().__init__()
+        self.stack = stack
+        self.created: dict[Any, tuple[int, str]] = {}
+
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        out = func(*args, **(kwargs or {}))
+        for item in tree_leaves(out):
+            node = getattr(item, "grad_fn", None) if isinstance(item, torch.Tensor) else None
+            if node is not None and node not in self.created:
+                self.created[node] = (len(self.created), self.stack[-1])
+        return out
+
+
+@contextmanager
+def _module_stack(model: torch.nn.Module, stack: list[str]) -> Iterator[None]:
+    def enter(name: str) -> Any:
+        def hook(module: torch.nn.Module, inputs: Any) -> None:
+            stack.append(name)
+
+        return hook
+
+    def leave(module: torch.nn.Module, inputs: Any, output: Any) -> None:
+        stack.pop()  # a forward hook's return value would replace the output: return None
+
+    handles = []
+    for name, module in model.named_modules():
+        handles.append(module.register_forward_pre_hook(enter(name)))
+        handles.append(module.register_forward_hook(leave))
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def capture_graph(
+    model: torch.nn.Module, input_shape: tuple[int, ...], loss: LossKind, classes: int
+) -> GraphCapture:
+    """Forward and loss on the meta device in train mode, then one walk of the graph."""
+    params = {id(p): name for name, p in model.named_parameters()}
+    param_storages = {_storage(p) for p in model.parameters()}
+    data = torch.empty(input_shape, device="meta")
+    if loss is LossKind.CROSS_ENTROPY:
+        labels = torch.empty(input_shape[0], dtype=torch.long, device="meta")
+    else:
+        labels = torch.empty(input_shape[0], classes, device="meta")
+    stack = [OUTSIDE]
+    saved: dict[int, tuple[int, str]] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        # Count each storage once: views (fc's weight.t(), the flatten) share their base's,
+        # and parameters exist anyway. What is left is what backward keeps alive.
+        storage = _storage(tensor)
+        if storage not in param_storages and storage not in saved:
+            size = tensor.untyped_storage().nbytes()
+            saved[storage] = (size, stack[-1])
+        return tensor
+
+    tracker = _CreationTracker(stack)
+    with preserved_modes(model), _module_stack(model, stack):
+        model.train()
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), tracker:
+            root = loss_of(loss, model(data), labels).grad_fn
+    return _walk(root, tracker.created, params, list(saved.values()))
+
+
+def _storage(tensor: torch.Tensor) -> int:
+    """Identity of a tensor's storage; on the meta device too, where every data_ptr is 0."""
+    return int(tensor.untyped_storage()._cdata)
+
+
+def _walk(
+    root: Any,
+    created: dict[Any, tuple[int, str]],
+    params: dict[int, str],
+    saved: list[tuple[int, str]],
+) -> GraphCapture:
+    """Each node once, from the loss through ``next_functions``; leaves named by parameter."""
+    index: dict[Any, int] = {}
+    nodes: list[GraphNodeRecord] = []
+    edges: list[tuple[int, int]] = []
+    pending = [(root, OUTSIDE, 0)]
+    while pending:
+        node, parent_module, parent_order = pending.pop()
+        if node in index:
+            continue
+        index[node] = len(nodes)
+        kind = type(node).__name__
+        param = ""
+        shape: tuple[int, ...] = ()
+        if kind == "AccumulateGrad":
+            variable = node.variable
+            param = params.get(id(variable), "")
+            shape = tuple(variable.shape)
+            module = param.rpartition(".")[0]
+            order = parent_order
+        elif node in created:
+            order, module = created[node]
+        else:  # made inside an op (fc's weight.t()): it belongs where its user does
+            order, module = parent_order, parent_module
+        nodes.append(GraphNodeRecord(kind=kind, module=module, order=order, param=param,
+                                     param_shape=shape))  # fmt: skip
+        for child, _ in reversed(node.next_functions):
+            if child is not None:
+                pending.append((child, module, order))
+    for node, i in index.items():
+        for child, _ in node.next_functions:
+            if child is not None:
+                edges.append((i, index[child]))
+    return GraphCapture(nodes=tuple(nodes), edges=tuple(edges), saved=tuple(saved))

@@ -1,0 +1,192 @@
+"""The views of a graph report: the terminal summary and folded tree, and Graphviz DOT."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.text import Text
+
+from resnet_inspect import units
+from resnet_inspect.anatomy import Lang, Role, annotation
+from resnet_inspect.labels import label
+from resnet_inspect.options import Depth
+from resnet_inspect.render import section_title
+from resnet_inspect.report import GraphGroup, GraphReport, GraphSummary, Level
+from resnet_inspect.text_table import Cell, Column, TextTable
+
+_SECTION_ORDER = ("stem", "layer1", "layer2", "layer3", "layer4", "head", "loss")
+
+
+def summary_table(report: GraphReport, lang: Lang, width: int) -> Text:
+    """Node counts by type and the graph's totals; beside them, with --new-classes, the same
+    numbers for the model with every parameter trainable."""
+    shown = report.summary
+    other = report.unfrozen_summary
+    columns = [Column(label("graph_what", lang)), Column(label("graph_count", lang), right=True)]
+    if other:
+        columns = [
+            Column(label("graph_what", lang)),
+            Column(label("graph_all_trainable", lang), right=True),
+            Column(label("graph_frozen", lang).format(classes=report.new_classes), right=True),
+        ]
+    table = TextTable(columns)
+
+    def row(name: str, value: str, before: str = "") -> None:
+        table.add_row(name, before, value) if other else table.add_row(name, value)
+
+    kinds = list(other.counts) if other else list(shown.counts)
+    for kind in kinds:
+        row(kind, str(shown.counts.get(kind, 0)), str(other.counts.get(kind, 0)) if other else "")
+    facts: list[tuple[str, int | str, int | str]] = [
+        (label("graph_nodes", lang), shown.nodes, other.nodes if other else ""),
+        (label("graph_edges", lang), shown.edges, other.edges if other else ""),
+        (label("graph_leaves", lang), len(shown.leaves), len(other.leaves) if other else ""),
+        (
+            label("graph_longest", lang),
+            shown.longest_path,
+            other.longest_path if other else "",
+        ),
+    ]
+    for name, value, earlier in facts:
+        row(name, str(value), str(earlier))
+    row(
+        label("graph_saved", lang),
+        units.binary_bytes(shown.saved_bytes),
+        units.binary_bytes(other.saved_bytes) if other else "",
+    )
+    for section in _SECTION_ORDER:
+        row(
+            f"  {section}",
+            units.binary_bytes(shown.saved_bytes_by_section.get(section, 0)),
+            units.binary_bytes(other.saved_bytes_by_section.get(section, 0)) if other else "",
+        )
+    return table.render(width)
+
+
+def folded_tree(report: GraphReport, depth: Depth, lang: Lang, width: int) -> Text:
+    """Sections and blocks with the backward nodes their forward created, in forward order."""
+    table = TextTable(
+        [
+            Column(label("name", lang)),
+            Column(label("graph_node", lang), wrap=True, min_width=16),
+            Column(label("graph_leaves_col", lang), right=True),
+            Column(label("graph_saved_col", lang), right=True),
+            Column(label("role", lang), wrap=True, min_width=20, style="dim"),
+        ][: 5 if width >= 120 else 4]
+    )
+    show_role = width >= 120
+    max_level = {Depth.STAGE: 0, Depth.BLOCK: 1, Depth.LAYER: 2}[depth]
+
+    def ops_row(guide: str, group: GraphGroup) -> None:
+        for index, op in enumerate(group.ops):
+            last = index == len(group.ops) - 1
+            kind = op.kind
+            if op.module == group.name and group.level is Level.BLOCK:
+                name = "add"  # the block's own forward: the residual add
+                role = annotation(Role.RESIDUAL_ADD, lang)
+                joined = " + ".join(m.removeprefix(f"{group.name}.") for m in op.inputs)
+                kind = f"{op.kind} ← {joined}"
+            else:
+                name = op.module.removeprefix(f"{group.name}.")
+                role = ""
+            branch = "└ " if last else "├ "
+            cells = [Cell(name, prefix=guide + branch), Cell(kind), Cell(""), Cell("")]
+            table.add_row(*([*cells, Cell(role)] if show_role else cells))
+
+    for group in report.sections:
+        summary = f"{len(group.ops) + sum(len(c.ops) for c in group.children)} " + label(
+            "graph_nodes_lc", lang
+        )
+        cells = [
+            Cell(section_title(group.role, group.name, lang), style="bold"),
+            Cell(summary, style="dim"),
+            Cell(str(group.leaves)),
+            Cell(units.binary_bytes(group.saved_bytes)),
+        ]
+        table.add_row(*([*cells, Cell(annotation(group.role, lang))] if show_role else cells))
+        if max_level >= 1:
+            if group.children:
+                for index, block in enumerate(group.children):
+                    last = index == len(group.children) - 1
+                    block_cells = [
+                        Cell(block.name, style="bold cyan", prefix="└ " if last else "├ "),
+                        Cell(" → ".join(_short(op.kind) for op in block.ops), style="dim"),
+                        Cell(str(block.leaves)),
+                        Cell(units.binary_bytes(block.saved_bytes)),
+                    ]
+                    role = Cell(annotation(block.role, lang))
+                    table.add_row(*([*block_cells, role] if show_role else block_cells))
+                    if max_level >= 2:
+                        ops_row("  " if last else "│ ", block)
+            else:
+                ops_row("", group)
+    return table.render(width)
+
+
+def _short(kind: str) -> str:
+    """``ConvolutionBackward0`` as ``Convolution``: enough for a one-line chain."""
+    return kind.removesuffix("Backward0").removesuffix("Backward1")
+
+
+def header(report: GraphReport, lang: Lang) -> Text:
+    text = Text()
+    text.append(report.arch, style="bold")
+    text.append(f" · input {units.shape(report.input_shape)} · {report.num_classes} ")
+    text.append(f"{label('classes', lang)} · loss: {report.loss_kind}\n")
+    if report.new_classes is not None:
+        kept = ", ".join(report.unfrozen) if report.unfrozen else ""
+        note = label("graph_freeze_note", lang).format(classes=report.new_classes)
+        text.append(note + (f" ({label('unfrozen', lang).format(names=kept)})" if kept else ""))
+        text.append("\n")
+    text.append(label("graph_meta_note", lang), style="dim")
+    return text
+
+
+def leaves_text(summary: GraphSummary, lang: Lang) -> Text:
+    names = ", ".join(summary.leaves)
+    return Text(f"{label('graph_leaf_names', lang)} ({len(summary.leaves)}): {names}", style="dim")
+
+
+def print_graph(report: GraphReport, depth: Depth, lang: Lang, console: Console) -> None:
+    width = console.width
+    console.print(
+        Group(
+            header(report, lang),
+            summary_table(report, lang, width),
+            Text(""),
+            folded_tree(report, depth, lang, width),
+            leaves_text(report.summary, lang),
+        )
+    )
+
+
+def graph_dot(report: GraphReport) -> str:
+    """Graphviz DOT: one cluster per section, leaves labelled with parameter name and shape."""
+    lines = [
+        "digraph autograd {",
+        "  rankdir=TB;",
+        '  node [shape=box, fontname="Helvetica", fontsize=10];',
+    ]
+    by_section: dict[str, list[str]] = {}
+    for node in report.nodes:
+        if node.param:
+            text = f"{node.kind}\\n{node.param}\\n{units.shape(node.param_shape)}"
+            style = ', shape=ellipse, style=filled, fillcolor="lightblue"'
+        else:
+            text = f"{node.kind}\\n{node.module}"
+            style = ""
+        by_section.setdefault(node.section, []).append(
+            f'    n{node.index} [label="{_escape(text)}"{style}];'
+        )
+    for section in _SECTION_ORDER:
+        if section in by_section:
+            lines.append(f"  subgraph cluster_{section} {{")
+            lines.append(f'    label="{section}";')
+            lines.extend(by_section[section])
+            lines.append("  }")
+    lines.extend(f"  n{parent} -> n{child};" for parent, child in report.edges)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace('"', '\\"')
