@@ -14,7 +14,7 @@ from resnet_inspect.options import (
     parse_arch,
     parse_weights,
 )
-from resnet_inspect.report import GraphReport, ModelReport
+from resnet_inspect.report import GraphReport, ModelReport, Setting
 
 
 def inspect_tree(
@@ -134,6 +134,20 @@ def _stepped_report(
     model.train()
     put_in_eval(model, in_eval)
     result = run_step(model, input_shape, options, structure.num_classes)
+    chosen = [
+        Setting("seed", seed),
+        Setting("lr", options.lr),
+        Setting("momentum", options.momentum),
+        Setting("weight_decay", options.weight_decay),
+        Setting("nesterov", options.nesterov),
+        Setting("loss", options.loss.value),
+    ]
+    if recipe:
+        chosen += [
+            Setting("new_classes", recipe.new_classes),
+            Setting("unfreeze", ",".join(recipe.unfreeze)),
+            Setting("bn_eval", recipe.bn_eval),
+        ]
     return build_model_report(
         structure,
         command=command,
@@ -144,6 +158,7 @@ def _stepped_report(
         seed=seed,
         freeze=recipe,
         batchnorms_in_eval=in_eval,
+        options=tuple(chosen),
     )
 
 

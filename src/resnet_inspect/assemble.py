@@ -40,6 +40,7 @@ def build_model_report(
     seed: int = 0,
     freeze: FreezeOptions | None = None,
     batchnorms_in_eval: tuple[str, ...] = (),
+    options: tuple[Setting, ...] = (),
 ) -> ModelReport:
     leaves = _leaf_nodes(capture, step)
     sections = tuple(_sections(leaves, capture))
@@ -73,6 +74,7 @@ def build_model_report(
             if freeze and step
             else None
         ),
+        options=options,
     )
 
 

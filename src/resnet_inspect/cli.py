@@ -13,7 +13,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from resnet_inspect import __version__
@@ -35,10 +34,11 @@ from resnet_inspect.options import (
     parse_unfreeze,
     parse_weight_decay,
     parse_weights,
+    parse_width,
 )
 
 if TYPE_CHECKING:
-    from resnet_inspect.report import ModelReport
+    from resnet_inspect.report import GraphReport, ModelReport
 
 PROG = "resnet-inspect"
 DEBUG_ENV = "RESNET_INSPECT_DEBUG"
@@ -160,6 +160,21 @@ DepthOption = Annotated[
     str, typer.Option("--depth", help="How far to unfold: stage, block or layer.")
 ]
 LangOption = Annotated[str, typer.Option("--lang", help="Annotation language: en or zh.")]
+AsciiOption = Annotated[
+    bool, typer.Option("--ascii", help="Plain ASCII: no box drawing, arrows or Greek letters.")
+]
+WidthOption = Annotated[
+    int, typer.Option("--width", help="Columns of the saved SVG/HTML/text recordings.")
+]
+SvgOption = Annotated[
+    str, typer.Option("--save-svg", help="Also save the view as SVG.", metavar="FILE")
+]
+HtmlOption = Annotated[
+    str, typer.Option("--save-html", help="Also save the view as HTML.", metavar="FILE")
+]
+TextOption = Annotated[
+    str, typer.Option("--save-text", help="Also save the view as plain text.", metavar="FILE")
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the report as JSON on stdout instead of a tree.")
 ]
@@ -173,6 +188,11 @@ def tree(
     depth: DepthOption = "layer",
     lang: LangOption = "en",
     json: JsonOption = False,
+    ascii_only: AsciiOption = False,
+    width: WidthOption = 120,
+    save_svg: SvgOption = "",
+    save_html: HtmlOption = "",
+    save_text: TextOption = "",
 ) -> None:
     """Stem, stages, blocks and head: every layer call with shapes, parameters and MACs.
 
@@ -180,7 +200,7 @@ def tree(
     so any input size on any architecture answers about as fast as the smallest.
     """
     model = _model_options(arch, input, weights)
-    view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
+    view = _view_options(depth, lang, json, ascii_only, width, save_svg, save_html, save_text)
 
     _load_torch()
     from resnet_inspect.api import inspect_tree
@@ -223,6 +243,11 @@ def train_step(
     depth: DepthOption = "layer",
     lang: LangOption = "en",
     json: JsonOption = False,
+    ascii_only: AsciiOption = False,
+    width: WidthOption = 120,
+    save_svg: SvgOption = "",
+    save_html: HtmlOption = "",
+    save_text: TextOption = "",
     timings: TimingsOption = False,
 ) -> None:
     """One real CPU step: forward, backward, SGD; gradient norms and update sizes everywhere.
@@ -240,7 +265,9 @@ def train_step(
         nesterov=nesterov,
         loss=parse_loss(loss),
     )
-    view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
+    view = _view_options(
+        depth, lang, json, ascii_only, width, save_svg, save_html, save_text, timings
+    )
 
     _load_torch()
     from resnet_inspect.api import train_step as run_train_step
@@ -248,7 +275,7 @@ def train_step(
     report = run_train_step(
         model.arch, model.input_shape, seed=model.seed, step=step, weights=model.weights
     )
-    _show(report, view, timings=timings)
+    _show(report, view)
 
 
 NewClassesOption = Annotated[
@@ -292,6 +319,11 @@ def freeze(
     depth: DepthOption = "layer",
     lang: LangOption = "en",
     json: JsonOption = False,
+    ascii_only: AsciiOption = False,
+    width: WidthOption = 120,
+    save_svg: SvgOption = "",
+    save_html: HtmlOption = "",
+    save_text: TextOption = "",
     timings: TimingsOption = False,
 ) -> None:
     """Freeze the backbone, put a new head on it, and prove with one step that only it moves.
@@ -308,7 +340,9 @@ def freeze(
         bn_eval=bn_eval,
     )
     step = StepOptions(lr=parse_lr(lr), momentum=parse_momentum(momentum), loss=parse_loss(loss))
-    view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
+    view = _view_options(
+        depth, lang, json, ascii_only, width, save_svg, save_html, save_text, timings
+    )
 
     _load_torch()
     from resnet_inspect.api import freeze as run_freeze
@@ -321,7 +355,7 @@ def freeze(
         step=step,
         weights=model.weights,
     )
-    _show(report, view, timings=timings)
+    _show(report, view)
 
 
 DotOption = Annotated[
@@ -348,10 +382,15 @@ def graph(
     new_classes: OptionalClassesOption = "",
     unfreeze: UnfreezeOption = "",
     loss: LossOption = "sum",
+    dot: DotOption = "",
     depth: DepthOption = "layer",
     lang: LangOption = "en",
-    dot: DotOption = "",
     json: JsonOption = False,
+    ascii_only: AsciiOption = False,
+    width: WidthOption = 120,
+    save_svg: SvgOption = "",
+    save_html: HtmlOption = "",
+    save_text: TextOption = "",
 ) -> None:
     """The autograd graph of one step's loss, folded by the model, and what freezing removes.
 
@@ -365,7 +404,7 @@ def graph(
         raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
     names = parse_unfreeze(unfreeze, model.arch)
     loss_kind = parse_loss(loss)
-    view = ViewOptions(depth=parse_depth(depth), lang=parse_lang(lang), as_json=json)
+    view = _view_options(depth, lang, json, ascii_only, width, save_svg, save_html, save_text)
 
     _load_torch()
     from resnet_inspect.api import graph as run_graph
@@ -378,7 +417,7 @@ def graph(
         loss=loss_kind,
         weights=model.weights,
     )
-    from resnet_inspect.graph_view import graph_dot, print_graph
+    from resnet_inspect.graph_view import graph_dot
 
     if dot:
         try:
@@ -386,12 +425,7 @@ def graph(
                 out.write(graph_dot(report))
         except OSError as error:
             raise InspectError(f"--dot {dot}: cannot write it ({error.strerror})") from None
-    if view.as_json:
-        import json as json_module
-
-        sys.stdout.write(json_module.dumps(report.to_dict(), indent=2) + "\n")
-        return
-    print_graph(report, view.depth, view.lang, Console())
+    _show(report, view)
 
 
 def _model_options(arch: str, input: str, weights: str, seed: int = 0) -> ModelOptions:
@@ -405,15 +439,35 @@ def _model_options(arch: str, input: str, weights: str, seed: int = 0) -> ModelO
     )
 
 
-def _show(report: ModelReport, view: ViewOptions, timings: bool = True) -> None:
-    if view.as_json:
-        from resnet_inspect.json_view import report_json
+def _view_options(
+    depth: str,
+    lang: str,
+    as_json: bool,
+    ascii_only: bool,
+    width: int,
+    save_svg: str,
+    save_html: str,
+    save_text: str,
+    timings: bool = False,
+) -> ViewOptions:
+    """The view options every command shares, checked in pure Python."""
+    return ViewOptions(
+        depth=parse_depth(depth),
+        lang=parse_lang(lang),
+        as_json=as_json,
+        ascii_only=ascii_only,
+        width=parse_width(width),
+        save_svg=save_svg,
+        save_html=save_html,
+        save_text=save_text,
+        timings=timings,
+    )
 
-        sys.stdout.write(report_json(report, view.lang, timings=timings) + "\n")
-        return
-    from resnet_inspect.render import print_model
 
-    print_model(report, view.depth, view.lang, Console())
+def _show(report: ModelReport | GraphReport, view: ViewOptions) -> None:
+    from resnet_inspect.views import show
+
+    show(report, view)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from resnet_inspect.report import (
     GraphReport,
     GraphSummary,
     Level,
+    Setting,
     WeightsInfo,
 )
 
@@ -155,6 +156,11 @@ def build_graph_report(
     new_classes: int | None = None,
     unfreeze: tuple[str, ...] = (),
 ) -> GraphReport:
+    options = (
+        Setting("loss", loss_kind),
+        Setting("new_classes", new_classes),
+        Setting("unfreeze", ",".join(unfreeze)),
+    )
     return GraphReport(
         command="graph",
         arch=arch,
@@ -179,4 +185,5 @@ def build_graph_report(
         unfrozen_summary=summarise(unfrozen) if unfrozen else None,
         new_classes=new_classes,
         unfrozen=unfreeze,
+        options=options,
     )

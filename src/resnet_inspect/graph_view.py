@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.text import Text
 
 from resnet_inspect import units
 from resnet_inspect.anatomy import Lang, Role, annotation
+from resnet_inspect.glyphs import ascii_text
 from resnet_inspect.labels import label
 from resnet_inspect.options import Depth
 from resnet_inspect.render import section_title
@@ -16,7 +17,7 @@ from resnet_inspect.text_table import Cell, Column, TextTable
 _SECTION_ORDER = ("stem", "layer1", "layer2", "layer3", "layer4", "head", "loss")
 
 
-def summary_table(report: GraphReport, lang: Lang, width: int) -> Text:
+def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool = False) -> Text:
     """Node counts by type and the graph's totals; beside them, with --new-classes, the same
     numbers for the model with every parameter trainable."""
     shown = report.summary
@@ -28,7 +29,7 @@ def summary_table(report: GraphReport, lang: Lang, width: int) -> Text:
             Column(label("graph_all_trainable", lang), right=True),
             Column(label("graph_frozen", lang).format(classes=report.new_classes), right=True),
         ]
-    table = TextTable(columns)
+    table = TextTable(columns, ascii_only=ascii_only)
 
     def row(name: str, value: str, before: str = "") -> None:
         table.add_row(name, before, value) if other else table.add_row(name, value)
@@ -62,7 +63,9 @@ def summary_table(report: GraphReport, lang: Lang, width: int) -> Text:
     return table.render(width)
 
 
-def folded_tree(report: GraphReport, depth: Depth, lang: Lang, width: int) -> Text:
+def folded_tree(
+    report: GraphReport, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+) -> Text:
     """Sections and blocks with the backward nodes their forward created, in forward order."""
     table = TextTable(
         [
@@ -71,7 +74,8 @@ def folded_tree(report: GraphReport, depth: Depth, lang: Lang, width: int) -> Te
             Column(label("graph_leaves_col", lang), right=True),
             Column(label("graph_saved_col", lang), right=True),
             Column(label("role", lang), wrap=True, min_width=20, style="dim"),
-        ][: 5 if width >= 120 else 4]
+        ][: 5 if width >= 120 else 4],
+        ascii_only=ascii_only,
     )
     show_role = width >= 120
     max_level = {Depth.STAGE: 0, Depth.BLOCK: 1, Depth.LAYER: 2}[depth]
@@ -146,16 +150,18 @@ def leaves_text(summary: GraphSummary, lang: Lang) -> Text:
     return Text(f"{label('graph_leaf_names', lang)} ({len(summary.leaves)}): {names}", style="dim")
 
 
-def print_graph(report: GraphReport, depth: Depth, lang: Lang, console: Console) -> None:
-    width = console.width
-    console.print(
-        Group(
-            header(report, lang),
-            summary_table(report, lang, width),
-            Text(""),
-            folded_tree(report, depth, lang, width),
-            leaves_text(report.summary, lang),
-        )
+def graph_view(
+    report: GraphReport, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+) -> Group:
+    top, bottom = header(report, lang), leaves_text(report.summary, lang)
+    if ascii_only:
+        top, bottom = ascii_text(top), ascii_text(bottom)
+    return Group(
+        top,
+        summary_table(report, lang, width, ascii_only),
+        Text(""),
+        folded_tree(report, depth, lang, width, ascii_only),
+        bottom,
     )
 
 

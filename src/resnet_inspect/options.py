@@ -257,8 +257,26 @@ class ModelOptions:
     seed: int = 0
 
 
+def parse_width(value: int) -> int:
+    if not 40 <= value <= 1000:
+        raise OptionError(f"--width {value}: expected a number of columns from 40 to 1000")
+    return value
+
+
 @dataclass(frozen=True)
 class ViewOptions:
+    """How a report is shown: in the terminal, as JSON, and which recordings to save."""
+
     depth: Depth = Depth.LAYER
     lang: Lang = Lang.EN
     as_json: bool = False
+    ascii_only: bool = False
+    width: int = 120  # of the saved recordings; the terminal keeps its own
+    save_svg: str = ""
+    save_html: str = ""
+    save_text: str = ""
+    timings: bool = True  # JSON: wall-clock times of the step
+
+    def __post_init__(self) -> None:
+        if self.ascii_only and self.lang is not Lang.EN:
+            raise OptionError("--ascii shows English only; drop --lang or --ascii")

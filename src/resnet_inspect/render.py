@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.text import Text
 
 from resnet_inspect import anatomy, units
 from resnet_inspect.anatomy import BATCHNORM_DEFAULTS, SECTION_TITLES, Lang, Role, annotation
+from resnet_inspect.glyphs import ascii_text
 from resnet_inspect.labels import label
 from resnet_inspect.options import Depth
 from resnet_inspect.report import FreezeState, Level, ModelReport, Node, ParamStat
@@ -263,14 +264,20 @@ def step_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
 
 
 def node_table(
-    report: ModelReport, columns: list[ColumnSpec], depth: Depth, lang: Lang, width: int
+    report: ModelReport,
+    columns: list[ColumnSpec],
+    depth: Depth,
+    lang: Lang,
+    width: int,
+    ascii_only: bool = False,
 ) -> Text:
     shown = [spec for spec in columns if width >= spec.from_width]
     table = TextTable(
         [
             Column(label(spec.key, lang), spec.right, spec.wrap, spec.min_width, spec.style)
             for spec in shown
-        ]
+        ],
+        ascii_only=ascii_only,
     )
     with_parameters = report.step is not None
     for row in visible_rows(report.sections, depth, with_parameters):
@@ -278,10 +285,10 @@ def node_table(
     return table.render(width)
 
 
-def _facts(rows: list[tuple[str, str]], width: int) -> Text:
+def facts_table(rows: list[tuple[str, str]], width: int, ascii_only: bool = False) -> Text:
     """Label/value lines with the values aligned and wrapped under themselves."""
-    table = TextTable([Column("", style="bold"), Column("", wrap=True, min_width=20)])
-    table.show_header = False
+    columns = [Column("", style="bold"), Column("", wrap=True, min_width=20)]
+    table = TextTable(columns, show_header=False, ascii_only=ascii_only)
     for key, value in rows:
         table.add_row(key, value)
     return table.render(width)
@@ -323,20 +330,24 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     if step is None:
         return []
     settings = ", ".join(f"{s.name}={s.value}" for s in step.optimizer_settings)
-    return [
+    facts = [
         (
             label("loss", lang),
             f"{step.loss:.6g} = {step.loss_expression}, labels = {step.target} "
             f"({label('seed', lang)} {step.seed})",
         ),
         (label("optimizer", lang), f"{step.optimizer}({settings})"),
-        (
-            label("time", lang),
-            f"{label('forward', lang)} {units.seconds(step.forward_s)} · "
-            f"{label('backward', lang)} {units.seconds(step.backward_s)} · "
-            f"{label('step', lang)} {units.seconds(step.step_s)} ({label('time_note', lang)})",
-        ),
     ]
+    if step.forward_s is not None and step.backward_s is not None and step.step_s is not None:
+        facts.append(
+            (
+                label("time", lang),
+                f"{label('forward', lang)} {units.seconds(step.forward_s)} · "
+                f"{label('backward', lang)} {units.seconds(step.backward_s)} · "
+                f"{label('step', lang)} {units.seconds(step.step_s)} ({label('time_note', lang)})",
+            )
+        )
+    return facts
 
 
 def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
@@ -427,7 +438,9 @@ def header(report: ModelReport, lang: Lang) -> Text:
     return text
 
 
-def model_view(report: ModelReport, depth: Depth, lang: Lang, width: int) -> Group:
+def model_view(
+    report: ModelReport, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+) -> Group:
     """What a command prints: header, the tree with its columns, the facts, the legends."""
     stepped = report.step is not None
     if report.freeze:
@@ -436,20 +449,19 @@ def model_view(report: ModelReport, depth: Depth, lang: Lang, width: int) -> Gro
         columns = step_columns(report, width)
     else:
         columns = tree_columns(report, width)
-    parts: list[Text] = [header(report, lang)]
+    top = header(report, lang)
+    parts: list[Text] = []
     if stepped:
-        parts.append(_facts(step_header_facts(report, lang), width))
-    parts.append(node_table(report, columns, depth, lang, width))
+        parts.append(facts_table(step_header_facts(report, lang), width, ascii_only))
+    parts.append(node_table(report, columns, depth, lang, width, ascii_only))
     footer = (
         freeze_facts(report, lang) + step_footer_facts(report, lang) + model_facts(report, lang)
     )
-    parts.append(_facts(footer, width))
+    parts.append(facts_table(footer, width, ascii_only))
     legends = [label("legend", lang), label("units", lang)]
     if stepped:
         legends.insert(0, label("step_legend", lang))
-    parts.append(Text("\n".join(legends), style="dim"))
-    return Group(*parts)
-
-
-def print_model(report: ModelReport, depth: Depth, lang: Lang, console: Console) -> None:
-    console.print(model_view(report, depth, lang, console.width))
+    bottom = Text("\n".join(legends), style="dim")
+    if ascii_only:  # the tables translated their own cells; the free text is done here
+        top, bottom = ascii_text(top), ascii_text(bottom)
+    return Group(top, *parts, bottom)

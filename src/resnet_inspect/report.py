@@ -11,7 +11,9 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-from resnet_inspect.anatomy import Role
+from resnet_inspect.anatomy import Lang, Role, annotation
+
+SCHEMA_VERSION = 1
 
 SettingValue = int | float | bool | str | tuple[int, ...] | None
 Shape = tuple[int, ...]
@@ -81,9 +83,9 @@ class StepSummary:
     target: str
     optimizer: str
     optimizer_settings: tuple[Setting, ...]
-    forward_s: float
-    backward_s: float
-    step_s: float
+    forward_s: float | None  # None where left out so that a seed gives the same bytes
+    backward_s: float | None
+    step_s: float | None
     global_grad_norm: float
     tensors_total: int
     tensors_with_grad: int
@@ -208,6 +210,7 @@ class ModelReport:
     totals: Totals
     step: StepSummary | None = None
     freeze: FreezeSummary | None = None
+    options: tuple[Setting, ...] = ()  # the command's own options (lr, new_classes, ...)
 
     def nodes(self) -> list[Node]:
         return [node for section in self.sections for node in section.walk()]
@@ -215,17 +218,33 @@ class ModelReport:
     def leaves(self) -> list[Node]:
         return [node for node in self.nodes() if node.level is Level.LAYER]
 
-    def to_dict(self, timings: bool = True) -> dict[str, Any]:
-        """Plain data for JSON. Without ``timings`` the wall-clock times are left out, so the
-        same seed gives the same bytes."""
-        data: dict[str, Any] = _plain(self)
+    def to_dict(self, lang: Lang | str = Lang.EN, timings: bool = True) -> dict[str, Any]:
+        """Plain data, exactly what ``--json`` prints (see docs/json.md and the schema).
+
+        Every node carries its role's annotation in ``lang``. Without ``timings`` the
+        wall-clock times are left out, so the same seed gives the same bytes.
+        """
+        data = _document(self, Lang(lang))
         if not timings and data["step"] is not None:
             for key in ("forward_s", "backward_s", "step_s"):
                 del data["step"][key]
         return data
 
+    def __rich__(self) -> Any:
+        from resnet_inspect.views import renderable
 
-def _plain(value: Any) -> Any:
+        return renderable(self)
+
+    def _repr_html_(self) -> str:
+        from resnet_inspect.views import html
+
+        return html(self)
+
+
+_MAPPINGS = ("settings", "optimizer_settings", "options")  # Setting tuples read as mappings
+
+
+def _plain(value: Any, lang: Lang) -> Any:
     """Dataclasses, enums and tuples to JSON-ready dicts, strings and lists."""
     if isinstance(value, StrEnum):
         return value.value
@@ -233,18 +252,20 @@ def _plain(value: Any) -> Any:
         out: dict[str, Any] = {}
         for f in fields(value):
             item = getattr(value, f.name)
-            if f.name.endswith("settings"):  # hyperparameters read best as a mapping
-                out[f.name] = {s.name: _plain(s.value) for s in item}
+            if f.name in _MAPPINGS:
+                out[f.name] = {s.name: _plain(s.value, lang) for s in item}
             else:
-                out[f.name] = _plain(item)
+                out[f.name] = _plain(item, lang)
         if isinstance(value, Node):
             out["frozen_params"] = value.frozen_params
             out["freeze_state"] = value.freeze_state.value
+        if isinstance(value, Node | GraphGroup):
+            out["annotation"] = annotation(value.role, lang)
         return out
     if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
+        return [_plain(item, lang) for item in value]
     if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
+        return {str(key): _plain(item, lang) for key, item in value.items()}
     return value
 
 
@@ -306,7 +327,25 @@ class GraphReport:
     unfrozen_summary: GraphSummary | None = None  # with --new-classes: the same, all trainable
     new_classes: int | None = None
     unfrozen: tuple[str, ...] = ()
+    options: tuple[Setting, ...] = ()
 
-    def to_dict(self, timings: bool = True) -> dict[str, Any]:
-        data: dict[str, Any] = _plain(self)
-        return data
+    def to_dict(self, lang: Lang | str = Lang.EN, timings: bool = True) -> dict[str, Any]:
+        """Plain data, exactly what ``graph --json`` prints (see docs/json.md)."""
+        return _document(self, Lang(lang))
+
+    def __rich__(self) -> Any:
+        from resnet_inspect.views import renderable
+
+        return renderable(self)
+
+    def _repr_html_(self) -> str:
+        from resnet_inspect.views import html
+
+        return html(self)
+
+
+def _document(report: ModelReport | GraphReport, lang: Lang) -> dict[str, Any]:
+    """The one top-level shape of every command's JSON: version and command first."""
+    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "lang": lang.value}
+    data.update(_plain(report, lang))
+    return data

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from rich.cells import cell_len
 from rich.text import Text
 
+from resnet_inspect.glyphs import to_ascii
+
 GAP = "  "
 
 
@@ -37,24 +39,32 @@ class TextTable:
     columns: list[Column]
     rows: list[list[Cell]] = field(default_factory=list)
     show_header: bool = True
+    ascii_only: bool = False  # symbols swapped for ASCII before widths are measured
 
     def add_row(self, *cells: Cell | str) -> None:
-        self.rows.append([cell if isinstance(cell, Cell) else Cell(cell) for cell in cells])
+        row = [cell if isinstance(cell, Cell) else Cell(cell) for cell in cells]
+        if self.ascii_only:
+            row = [Cell(to_ascii(c.text), c.style, to_ascii(c.prefix), c.prefix_style) for c in row]
+        self.rows.append(row)
 
     def render(self, width: int) -> Text:
         widths = self._fit(width)
         out = Text()
         if self.show_header:
-            headers = [Cell(column.header, style="bold") for column in self.columns]
+            headers = [Cell(self._header(column), style="bold") for column in self.columns]
             self._render_row(out, headers, widths)
-            out.append("─" * (sum(widths) + len(GAP) * (len(widths) - 1)) + "\n", style="dim")
+            rule = "-" if self.ascii_only else "─"
+            out.append(rule * (sum(widths) + len(GAP) * (len(widths) - 1)) + "\n", style="dim")
         for row in self.rows:
             self._render_row(out, row, widths)
         out.rstrip()
         return out
 
+    def _header(self, column: Column) -> str:
+        return to_ascii(column.header) if self.ascii_only else column.header
+
     def _natural_widths(self) -> list[int]:
-        widths = [cell_len(column.header) if self.show_header else 0 for column in self.columns]
+        widths = [cell_len(self._header(c)) if self.show_header else 0 for c in self.columns]
         for row in self.rows:
             for index, cell in enumerate(row):
                 widths[index] = max(widths[index], cell_len(cell.prefix + cell.text))

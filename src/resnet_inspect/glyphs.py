@@ -1,0 +1,38 @@
+"""Plain-ASCII stand-ins for the symbols the views draw, for terminals and logs without Unicode."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+_ASCII = str.maketrans(
+    {
+        "×": "x",
+        "→": "->",
+        "←": "<-",
+        "‖": "|",
+        "Δ": "d",
+        "θ": "w",
+        "·": "-",
+        "—": "-",
+        "─": "-",
+        "│": "|",
+        "├": "+",
+        "└": "`",
+        "✓": "OK",
+        "✗": "FAILED",
+        "…": "...",
+        "≥": ">=",
+        "≤": "<=",
+        "“": '"',
+        "”": '"',
+    }
+)
+
+
+def to_ascii(text: str) -> str:
+    return text.translate(_ASCII)
+
+
+def ascii_text(text: Text) -> Text:
+    """The same words in ASCII; inner styles are dropped, the base style is kept."""
+    return Text(to_ascii(text.plain), style=text.style, end=text.end)

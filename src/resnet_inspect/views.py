@@ -1,0 +1,113 @@
+"""Every way a report leaves the program: the terminal, JSON, and recorded SVG, HTML or text.
+
+Recorded views are printed into rich's recording console at a fixed width and exported,
+so the same report always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console, RenderableType
+
+from resnet_inspect.anatomy import Lang
+from resnet_inspect.errors import InspectError
+from resnet_inspect.graph_view import graph_view
+from resnet_inspect.options import Depth, ViewOptions
+from resnet_inspect.render import model_view
+from resnet_inspect.report import GraphReport, ModelReport
+
+Report = ModelReport | GraphReport
+_HTML_FRAGMENT = (
+    "<pre style=\"font-family: Menlo, 'DejaVu Sans Mono', Consolas, monospace; "
+    'line-height: 1.25">{code}</pre>'
+)
+
+
+def json_schema() -> dict[str, object]:
+    """The JSON Schema every command's ``--json`` output follows (shipped with the package)."""
+    from importlib.resources import files
+
+    text = files("resnet_inspect").joinpath("schema/report.schema.json").read_text("utf-8")
+    schema: dict[str, object] = json.loads(text)
+    return schema
+
+
+def renderable(
+    report: Report,
+    depth: Depth = Depth.LAYER,
+    lang: Lang = Lang.EN,
+    width: int = 120,
+    ascii_only: bool = False,
+) -> RenderableType:
+    if isinstance(report, GraphReport):
+        return graph_view(report, depth, lang, width, ascii_only)
+    return model_view(report, depth, lang, width, ascii_only)
+
+
+def report_json(report: Report, lang: Lang, timings: bool = True) -> str:
+    return json.dumps(report.to_dict(lang, timings=timings), indent=2, ensure_ascii=False)
+
+
+def recording(report: Report, view: ViewOptions) -> Console:
+    """A console that has printed the view at ``view.width`` columns, ready to export."""
+    console = Console(
+        record=True,
+        width=view.width,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+    )
+    console.print(renderable(report, view.depth, view.lang, view.width, view.ascii_only))
+    return console
+
+
+def html(report: Report) -> str:
+    """An HTML fragment of the default view, for Jupyter."""
+    return recording(report, ViewOptions()).export_html(
+        inline_styles=True, code_format=_HTML_FRAGMENT
+    )
+
+
+def without_timings(report: Report) -> Report:
+    """The report with its wall-clock times left out: same seed, same bytes."""
+    if isinstance(report, GraphReport) or report.step is None:
+        return report
+    step = replace(report.step, forward_s=None, backward_s=None, step_s=None)
+    return replace(report, step=step)
+
+
+def save(report: Report, view: ViewOptions) -> None:
+    """Write the requested recordings; times only with ``--timings``, so they are
+    reproducible byte for byte."""
+    if not view.timings:
+        report = without_timings(report)
+    for path, kind in ((view.save_svg, "svg"), (view.save_html, "html"), (view.save_text, "text")):
+        if not path:
+            continue
+        console = recording(report, view)
+        if kind == "svg":
+            content = console.export_svg(title=f"resnet-inspect {report.command}")
+        elif kind == "html":
+            content = console.export_html(inline_styles=True)
+        else:
+            content = console.export_text()
+        try:
+            Path(path).write_text(content, encoding="utf-8", newline="\n")
+        except OSError as error:
+            raise InspectError(f"cannot write {path}: {error.strerror}") from None
+
+
+def show(report: Report, view: ViewOptions, console: Console | None = None) -> None:
+    """What a command does with its report: JSON or the terminal view, then any saves."""
+    if view.as_json:
+        sys.stdout.write(report_json(report, view.lang, timings=view.timings) + "\n")
+    else:
+        out = console or Console()
+        out.print(renderable(report, view.depth, view.lang, out.width, view.ascii_only))
+    save(report, view)

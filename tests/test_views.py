@@ -1,0 +1,149 @@
+"""Views for people and programs: recordings, ASCII, the library, the JSON schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from rich.console import Console
+from typer.testing import Result
+
+import resnet_inspect
+from resnet_inspect.options import FreezeOptions
+
+Run = Callable[..., Result]
+COMMANDS = {
+    "tree": ["tree"],
+    "train-step": ["train-step", "--input", "2,3,64,64"],
+    "freeze": ["freeze", "--new-classes", "10", "--input", "2,3,64,64"],
+    "graph": ["graph", "--new-classes", "10"],
+}
+
+
+def library_report(command: str) -> Any:
+    shape = (2, 3, 64, 64)
+    if command == "tree":
+        return resnet_inspect.inspect_tree("resnet18", (1, 3, 64, 64))
+    if command == "train-step":
+        return resnet_inspect.train_step("resnet18", shape)
+    if command == "freeze":
+        return resnet_inspect.freeze("resnet18", shape, options=FreezeOptions(new_classes=10))
+    return resnet_inspect.graph("resnet18", new_classes=10)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_saved_views_are_written_and_identical_across_runs(
+    command: str, run_cli: Run, tmp_path: Path
+) -> None:
+    outputs = []
+    for attempt in ("a", "b"):
+        files = {kind: tmp_path / f"{attempt}.{kind}" for kind in ("svg", "html", "txt")}
+        saves = ["--save-svg", str(files["svg"]), "--save-html", str(files["html"])]
+        saves += ["--save-text", str(files["txt"])]
+        result = run_cli([*COMMANDS[command], *saves])
+        assert result.exit_code == 0, result.stderr
+        outputs.append({kind: path.read_bytes() for kind, path in files.items()})
+    assert outputs[0] == outputs[1]
+    svg = outputs[0]["svg"].decode()
+    assert svg.startswith("<svg") and f"resnet-inspect&#160;{command}" in svg  # the title
+    assert "<html" in outputs[0]["html"].decode().lower()
+    text = outputs[0]["txt"].decode()
+    assert "resnet18" in text
+    assert max(len(line) for line in text.splitlines()) <= 120  # --width defaults to 120
+
+
+def test_width_sets_the_recording_width(run_cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "wide.txt"
+    assert run_cli(["tree", "--width", "200", "--save-text", str(path)]).exit_code == 0
+    text = path.read_text()
+    assert "Input → Output" in text  # shapes in → out appear from 150 columns
+    assert max(len(line) for line in text.splitlines()) <= 200
+
+
+@pytest.mark.parametrize("option", ["--save-svg", "--save-html", "--save-text"])
+def test_an_unwritable_save_path_exits_1_with_one_line(
+    option: str, run_cli: Run, tmp_path: Path
+) -> None:
+    result = run_cli(["tree", option, str(tmp_path / "no" / "such" / "dir" / "out")])
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert "cannot write" in result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_ascii_output_has_no_other_character(command: str, run_cli: Run) -> None:
+    for width in (80, 200):
+        result = run_cli([*COMMANDS[command], "--ascii"], width=width)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.isascii(), {c for c in result.stdout if not c.isascii()}
+        assert "Head" in result.stdout
+
+
+def test_ascii_is_english_only(run_cli: Run) -> None:
+    result = run_cli(["tree", "--ascii", "--lang", "zh"])
+    assert result.exit_code == 2
+    assert "English only" in result.stderr
+
+
+def test_width_out_of_range_is_a_usage_error(run_cli: Run) -> None:
+    result = run_cli(["tree", "--width", "10"])
+    assert result.exit_code == 2
+    assert "from 40 to 1000" in result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_library_reports_equal_the_cli_json(command: str, run_cli: Run) -> None:
+    result = run_cli([*COMMANDS[command], "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == library_report(command).to_dict(timings=False)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        *COMMANDS.values(),
+        ["tree", "--lang", "zh", "--arch", "resnext50_32x4d"],
+        ["train-step", "--input", "2,3,64,64", "--timings", "--loss", "cross-entropy"],
+        ["freeze", "--new-classes", "3", "--unfreeze", "layer4", "--bn-eval"],
+        ["graph"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_every_commands_json_validates_against_the_shipped_schema(
+    args: list[str], run_cli: Run
+) -> None:
+    result = run_cli([*args, "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, resnet_inspect.json_schema())
+    assert data["schema_version"] == 1
+    assert data["command"] == args[0]
+
+
+def test_the_schema_is_strict_enough_to_catch_drift() -> None:
+    data = library_report("tree").to_dict()
+    data["totals"]["surprise"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, resnet_inspect.json_schema())
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_reports_render_themselves_in_rich_and_jupyter(command: str) -> None:
+    report = library_report(command)
+    console = Console(record=True, width=120, file=None, color_system=None)
+    console.print(report)
+    assert "resnet18" in console.export_text()
+    html = report._repr_html_()
+    assert html.startswith("<pre") and "resnet18" in html
+
+
+def test_shell_completion_is_offered(run_cli: Run) -> None:
+    result = run_cli(["--help"], width=100)
+    assert "--install-completion" in result.stdout
+    shown = run_cli(["--show-completion", "bash"])
+    assert shown.exit_code == 0
+    assert "complete" in shown.stdout
