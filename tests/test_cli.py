@@ -128,6 +128,13 @@ def test_usage_errors_are_one_line_with_exit_2(
     assert "Traceback" not in result.stderr
 
 
+def test_no_arguments_shows_the_help_without_an_error_line(run_cli: Run) -> None:
+    result = run_cli([])
+    assert "Usage: resnet-inspect" in result.stdout
+    assert "error" not in result.stderr
+    assert result.exit_code == 2
+
+
 def test_version(run_cli: Run) -> None:
     result = run_cli(["--version"])
     assert result.exit_code == 0

@@ -71,6 +71,8 @@ class _OneLineErrors(TyperGroup):
             )
         except typer.TyperException as error:
             # Usage errors (exit 2) and other CLI errors, as typer raises them.
+            if not error.format_message():  # no arguments: the help was just printed
+                sys.exit(error.exit_code)
             context = getattr(error, "ctx", None)
             hint = f" (see '{context.command_path} --help')" if context is not None else ""
             _fail(f"{error.format_message()}{hint}", error.exit_code)
