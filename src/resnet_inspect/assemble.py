@@ -137,6 +137,9 @@ def _step_summary(step: StepCapture, seed: int) -> StepSummary:
         elements_changed=sum(p.numel for p in params if p.changed),
         buffers_total=step.buffers_total,
         buffers_changed=step.buffers_changed,
+        buffers_changed_by_kind=dict(
+            sorted(Counter(name.rsplit(".", 1)[-1] for name in step.buffers_changed).items())
+        ),
     )
 
 

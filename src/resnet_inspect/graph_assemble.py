@@ -106,6 +106,7 @@ def fold(capture: GraphCapture) -> tuple[GraphGroup, ...]:
                 level=group.level,
                 role=group.role,
                 ops=group.ops,
+                nodes=group.nodes + sum(c.nodes for c in children),
                 leaves=group.leaves + sum(c.leaves for c in children),
                 saved_bytes=group.saved_bytes + sum(c.saved_bytes for c in children),
                 children=children,
@@ -139,6 +140,7 @@ def _group(
             for r in records
             if r.kind != LEAF
         ),
+        nodes=len(records),
         leaves=sum(r.kind == LEAF for r in records),
         saved_bytes=sum(saved[m] for m in modules),
     )

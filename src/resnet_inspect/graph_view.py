@@ -97,9 +97,7 @@ def folded_tree(
             table.add_row(*([*cells, Cell(role)] if show_role else cells))
 
     for group in report.sections:
-        summary = f"{len(group.ops) + sum(len(c.ops) for c in group.children)} " + label(
-            "graph_nodes_lc", lang
-        )
+        summary = f"{group.nodes} {label('graph_nodes_lc', lang)}"
         cells = [
             Cell(section_title(group.role, group.name, lang), style="bold"),
             Cell(summary, style="dim"),

@@ -397,10 +397,7 @@ def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     step = report.step
     if step is None:
         return []
-    kinds = sorted({name.rsplit(".", 1)[-1] for name in step.buffers_changed})
-    counts = ", ".join(
-        f"{kind} ×{sum(n.endswith('.' + kind) for n in step.buffers_changed)}" for kind in kinds
-    )
+    counts = ", ".join(f"{kind} ×{n}" for kind, n in step.buffers_changed_by_kind.items())
     if step.buffers_changed:
         buffers = label("bn_buffers_value", lang).format(
             changed=len(step.buffers_changed), total=step.buffers_total, kinds=counts

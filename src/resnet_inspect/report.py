@@ -93,6 +93,7 @@ class StepSummary:
     elements_changed: int
     buffers_total: int
     buffers_changed: tuple[str, ...]
+    buffers_changed_by_kind: dict[str, int]  # running_mean, running_var, num_batches_tracked
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,7 @@ class GraphGroup:
     level: Level
     role: Role
     ops: tuple[GraphOp, ...]
+    nodes: int  # backward nodes made here, leaves included, children's too
     leaves: int
     saved_bytes: int
     children: tuple[GraphGroup, ...] = ()

@@ -77,4 +77,7 @@ def weights(info: WeightsInfo, random_init: str) -> str:
         return f"{info.path} (fc: {info.num_classes} classes)"
     if info.top1 is None:
         return info.name
-    return f"{info.name} (ImageNet-1K top-1 {info.top1:g}%, top-5 {info.top5:g}%)"
+    return (
+        f"{info.name} (ImageNet-1K top-1 {info.top1:g}%, top-5 {info.top5:g}%, "
+        f"{info.num_classes} categories)"
+    )
