@@ -135,6 +135,21 @@ def test_no_arguments_shows_the_help_without_an_error_line(run_cli: Run) -> None
     assert result.exit_code == 2
 
 
+def test_an_unexpected_failure_is_still_one_line(
+    run_cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import resnet_inspect.api
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("first line\nsecond line\nthird line")
+
+    monkeypatch.setattr(resnet_inspect.api, "inspect_tree", broken)
+    result = run_cli(["tree"])
+    assert result.exit_code == 1
+    expected = "resnet-inspect: error: RuntimeError: first line (set RESNET_INSPECT_DEBUG=1"
+    assert result.stderr.splitlines() == [expected + " for a traceback)"]
+
+
 def test_version(run_cli: Run) -> None:
     result = run_cli(["--version"])
     assert result.exit_code == 0

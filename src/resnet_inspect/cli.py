@@ -87,7 +87,10 @@ class _OneLineErrors(TyperGroup):
         except Exception as error:
             if os.environ.get(DEBUG_ENV):
                 raise
-            _fail(f"{type(error).__name__}: {error} (set {DEBUG_ENV}=1 for a traceback)", 1)
+            first = (str(error).strip().splitlines() or [""])[0]
+            if "can't allocate memory" in first:  # torch's allocator, on the CPU
+                _fail("out of memory: try a smaller --input or architecture", 1)
+            _fail(f"{type(error).__name__}: {first} (set {DEBUG_ENV}=1 for a traceback)", 1)
         sys.exit(code if isinstance(code, int) else 0)
 
 
