@@ -236,3 +236,27 @@ def test_a_file_at_the_cache_path_is_used_without_downloading(
     assert report.step.loss == pytest.approx(plain_loss(state), rel=1e-6)
     assert report.weights.name == "ResNet18_Weights.IMAGENET1K_V1"
     assert report.weights.top1 == pytest.approx(69.758)
+
+
+def test_freeze_loads_a_checkpoint_before_replacing_its_head(tmp_path: Path) -> None:
+    """A 10-class fine-tuned file, frozen again with a new 3-class head, as a user would."""
+    from resnet_inspect import freeze
+    from resnet_inspect.options import FreezeOptions
+
+    path = tmp_path / "ten.pth"
+    state = seeded_state(classes=10)
+    torch.save(state, path)
+    report = freeze("resnet18", (2, 3, 64, 64), options=FreezeOptions(new_classes=3),
+                    weights=str(path))  # fmt: skip
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18(num_classes=10)
+    model.load_state_dict(state)
+    for param in model.parameters():
+        param.requires_grad = False
+    model.fc = torch.nn.Linear(512, 3)
+    loss = (model(torch.rand(2, 3, 64, 64)) - torch.rand(2, 3)).sum()
+    assert report.step is not None and report.freeze is not None
+    assert report.step.loss == pytest.approx(loss.item(), rel=1e-6)
+    assert report.weights.num_classes == 10 and report.num_classes == 3
+    assert report.totals.trainable_params == 512 * 3 + 3
+    assert report.freeze.holds
