@@ -97,10 +97,10 @@ def _freeze_summary(
     frozen_buffers = tuple(
         name for name in step.buffers_changed if name.rsplit(".", 1)[0] in frozen_modules
     )
-    head = capture.modules["fc"].settings
+    head = {s.name: s.value for s in capture.modules["fc"].settings}
     return FreezeSummary(
         new_classes=options.new_classes,
-        head_in_features=int(str(next(s.value for s in head if s.name == "in_features"))),
+        head_in_features=_first(head["in_features"]),
         unfrozen=options.unfreeze,
         bn_eval=options.bn_eval,
         batchnorms_in_eval=batchnorms_in_eval,
@@ -320,5 +320,5 @@ def _block_facts(block: str, capture: StructureCapture) -> tuple[Setting, ...]:
 
 
 def _first(value: SettingValue) -> int:
-    """The height component of a ``(h, w)`` setting."""
+    """A setting as an int; of a ``(h, w)`` pair, the height."""
     return int(value[0]) if isinstance(value, tuple) else int(str(value))

@@ -422,14 +422,11 @@ def graph(
         loss=loss_kind,
         weights=model.weights,
     )
-    from resnet_inspect.graph_view import graph_dot
-
     if dot:
-        try:
-            with open(dot, "w", encoding="utf-8") as out:
-                out.write(graph_dot(report))
-        except OSError as error:
-            raise InspectError(f"--dot {dot}: cannot write it ({error.strerror})") from None
+        from resnet_inspect.graph_view import graph_dot
+        from resnet_inspect.views import write_file
+
+        write_file(dot, graph_dot(report), "--dot")
     _show(report, view)
 
 

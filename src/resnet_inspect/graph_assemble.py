@@ -4,6 +4,7 @@ saved memory, and the nodes folded by the model's sections and blocks. Pure Pyth
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from resnet_inspect import anatomy
 from resnet_inspect.anatomy import ROOT_STEP, Role
@@ -99,16 +100,13 @@ def fold(capture: GraphCapture) -> tuple[GraphGroup, ...]:
             for name, records in blocks.items()
         )
         role = {"stem": Role.STEM, "head": Role.HEAD, OUTSIDE: Role.LOSS}.get(section, Role.STAGE)
-        group = _group(section, Level.SECTION, role, loose, saved, inputs)
+        own = _group(section, Level.SECTION, role, loose, saved, inputs)
         groups.append(
-            GraphGroup(
-                name=group.name,
-                level=group.level,
-                role=group.role,
-                ops=group.ops,
-                nodes=group.nodes + sum(c.nodes for c in children),
-                leaves=group.leaves + sum(c.leaves for c in children),
-                saved_bytes=group.saved_bytes + sum(c.saved_bytes for c in children),
+            replace(  # a section's totals include its blocks'
+                own,
+                nodes=own.nodes + sum(c.nodes for c in children),
+                leaves=own.leaves + sum(c.leaves for c in children),
+                saved_bytes=own.saved_bytes + sum(c.saved_bytes for c in children),
                 children=children,
             )
         )

@@ -32,7 +32,10 @@ def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool 
     table = TextTable(columns, ascii_only=ascii_only)
 
     def row(name: str, value: str, before: str = "") -> None:
-        table.add_row(name, before, value) if other else table.add_row(name, value)
+        if other:
+            table.add_row(name, before, value)
+        else:
+            table.add_row(name, value)
 
     kinds = list(other.counts) if other else list(shown.counts)
     for kind in kinds:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import torch
@@ -21,7 +21,7 @@ def build_model(arch: str, *, device: str = "cpu", num_classes: int = 1000) -> t
     if arch not in ARCHITECTURES:  # options validated it; this guards library callers
         raise ValueError(f"unknown architecture {arch!r}")
     builder = getattr(torchvision.models, arch)
-    with torch.device(device), _initialisation_skipped() if device == "meta" else _nothing():
+    with torch.device(device), _initialisation_skipped() if device == "meta" else nullcontext():
         model: torch.nn.Module = builder(weights=None, num_classes=num_classes)
     return model
 
@@ -49,8 +49,3 @@ def _initialisation_skipped() -> Iterator[None]:
     finally:
         for name, function in saved.items():
             setattr(torch.nn.init, name, function)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield

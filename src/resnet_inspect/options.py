@@ -190,11 +190,6 @@ class WeightsChoice:
     name: str = ""  # the torchvision weights name, DEFAULT resolved (IMAGENET1K_V2)
     path: str = ""
 
-    def describe(self) -> str:
-        if self.kind is WeightsKind.FILE:
-            return self.path
-        return self.name or "none"
-
 
 _CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".tar")
 

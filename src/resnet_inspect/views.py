@@ -85,22 +85,26 @@ def without_timings(report: Report) -> Report:
 def save(report: Report, view: ViewOptions) -> None:
     """Write the requested recordings; times only with ``--timings``, so they are
     reproducible byte for byte."""
-    if not view.timings:
-        report = without_timings(report)
-    for path, kind in ((view.save_svg, "svg"), (view.save_html, "html"), (view.save_text, "text")):
-        if not path:
-            continue
-        console = recording(report, view)
-        if kind == "svg":
-            content = console.export_svg(title=f"resnet-inspect {report.command}")
-        elif kind == "html":
-            content = console.export_html(inline_styles=True)
-        else:
-            content = console.export_text()
-        try:
-            Path(path).write_text(content, encoding="utf-8", newline="\n")
-        except OSError as error:
-            raise InspectError(f"cannot write {path}: {error.strerror}") from None
+    if not (view.save_svg or view.save_html or view.save_text):
+        return
+    console = recording(without_timings(report) if not view.timings else report, view)
+    # One recording, exported once per format (clear=False keeps it for the next export).
+    if view.save_svg:
+        title = f"resnet-inspect {report.command}"
+        write_file(view.save_svg, console.export_svg(title=title, clear=False), "--save-svg")
+    if view.save_html:
+        html_page = console.export_html(inline_styles=True, clear=False)
+        write_file(view.save_html, html_page, "--save-html")
+    if view.save_text:
+        write_file(view.save_text, console.export_text(clear=False), "--save-text")
+
+
+def write_file(path: str, content: str, option: str) -> None:
+    """Write what an option asked for; a path that cannot be written is one clear line."""
+    try:
+        Path(path).write_text(content, encoding="utf-8", newline="\n")
+    except OSError as error:
+        raise InspectError(f"{option} {path}: cannot write it ({error.strerror})") from None
 
 
 def show(report: Report, view: ViewOptions, console: Console | None = None) -> None:

@@ -61,12 +61,9 @@ def load_weights(choice: WeightsChoice, arch: str) -> Weights:
     state = _unwrap(_read(choice.path, choice.path), choice.path)
     classes = _head_classes(state, choice.path)
     check_fits(state, arch, choice.path)
-    info = WeightsInfo(kind="file", name=os.path.basename(choice.path), path=choice.path)
-    return Weights(_with_classes(info, classes), state)
-
-
-def _with_classes(info: WeightsInfo, classes: int) -> WeightsInfo:
-    return WeightsInfo(**{**info.__dict__, "num_classes": classes})
+    name = os.path.basename(choice.path)
+    info = WeightsInfo(kind="file", name=name, num_classes=classes, path=choice.path)
+    return Weights(info, state)
 
 
 def _pretrained(arch: str, name: str) -> Any:
