@@ -72,6 +72,7 @@ def test_an_unwritable_save_path_exits_1_with_one_line(
     assert result.exit_code == 1
     assert len(result.stderr.splitlines()) == 1
     assert "cannot write" in result.stderr
+    assert result.stdout == ""  # saves come first: nothing half-done is printed
 
 
 @pytest.mark.parametrize("command", COMMANDS)

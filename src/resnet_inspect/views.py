@@ -108,10 +108,11 @@ def write_file(path: str, content: str, option: str) -> None:
 
 
 def show(report: Report, view: ViewOptions, console: Console | None = None) -> None:
-    """What a command does with its report: JSON or the terminal view, then any saves."""
+    """What a command does with its report: any saves first (a path that cannot be written
+    fails before anything is printed), then JSON or the terminal view."""
+    save(report, view)
     if view.as_json:
         sys.stdout.write(report_json(report, view.lang, timings=view.timings) + "\n")
     else:
         out = console or Console()
         out.print(renderable(report, view.depth, view.lang, out.width, view.ascii_only))
-    save(report, view)
