@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from resnet_inspect.anatomy import ARCHITECTURES, Lang
+from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.errors import OptionError
 from resnet_inspect.options import Depth, parse_arch, parse_depth, parse_input_shape, parse_lang
+from resnet_inspect.words import Lang
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from conftest import cpu_model, leaf_call_shapes
 from resnet_inspect import inspect_tree
 from resnet_inspect.anatomy import ARCHITECTURES, Role
-from resnet_inspect.capture import capture_structure
+from resnet_inspect.capture.structure import capture_structure
 from resnet_inspect.report import Level, ModelReport
 
 SHAPE = (2, 3, 64, 64)
@@ -190,7 +190,7 @@ def test_big_inputs_cost_nothing_on_the_meta_device() -> None:
 
 def test_shape_pass_stand_ins_are_undone() -> None:
     """The meta build skips nn.init and the pass stands in for BatchNorm: both put back."""
-    from resnet_inspect.model import build_model
+    from resnet_inspect.capture.model import build_model
 
     initialisers = {name: getattr(torch.nn.init, name) for name in ("kaiming_normal_", "uniform_")}
     model = build_model("resnet50", device="meta")
@@ -201,7 +201,7 @@ def test_shape_pass_stand_ins_are_undone() -> None:
 
 
 def test_cpu_models_are_still_initialised() -> None:
-    from resnet_inspect.model import build_model
+    from resnet_inspect.capture.model import build_model
 
     torch.manual_seed(0)
     model = build_model("resnet18", device="cpu")

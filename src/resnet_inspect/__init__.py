@@ -9,14 +9,14 @@ __all__ = ["__version__", "freeze", "graph", "inspect_tree", "json_schema", "tra
 
 if TYPE_CHECKING:
     from resnet_inspect.api import freeze, graph, inspect_tree, train_step
-    from resnet_inspect.views import json_schema
+    from resnet_inspect.views.output import json_schema
 
 
 def __getattr__(name: str) -> Any:
     # The library functions live in api, which is cheap to import; torch itself is only
     # imported when one of them runs.
     if name == "json_schema":
-        from resnet_inspect.views import json_schema
+        from resnet_inspect.views.output import json_schema
 
         return json_schema
     if name in __all__ and name != "__version__":

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from resnet_inspect import preflight
-from resnet_inspect.assemble import build_model_report
+from resnet_inspect.assemble.model import build_model_report
+from resnet_inspect.capture import preflight
 from resnet_inspect.options import (
     FreezeOptions,
     InputShape,
@@ -28,9 +28,9 @@ def inspect_tree(
     allocated, so resnet152 at 64×3×512×512 costs about what resnet18 does.
     """
     # torch is imported here, not at the top, so that `import resnet_inspect` stays cheap.
-    from resnet_inspect.capture import capture_structure
-    from resnet_inspect.model import build_model
-    from resnet_inspect.weights import describe_weights
+    from resnet_inspect.capture.model import build_model
+    from resnet_inspect.capture.structure import capture_structure
+    from resnet_inspect.capture.weights import describe_weights
 
     arch = parse_arch(arch)
     source = describe_weights(_weights(weights, arch), arch)
@@ -63,7 +63,13 @@ def train_step(
     """
     arch = parse_arch(arch)
     return _stepped_report(
-        "train-step", arch, input_shape, seed, step, None, _weights(weights, arch)
+        "train-step",
+        arch,
+        input_shape,
+        seed=seed,
+        step=step,
+        recipe=None,
+        weights=_weights(weights, arch),
     )
 
 
@@ -86,13 +92,22 @@ def freeze(
     """
     arch = parse_arch(arch)
     recipe = options or FreezeOptions()
-    return _stepped_report("freeze", arch, input_shape, seed, step, recipe, _weights(weights, arch))
+    return _stepped_report(
+        "freeze",
+        arch,
+        input_shape,
+        seed=seed,
+        step=step,
+        recipe=recipe,
+        weights=_weights(weights, arch),
+    )
 
 
 def _stepped_report(
     command: str,
     arch: str,
     input_shape: InputShape,
+    *,
     seed: int,
     step: StepOptions | None,
     recipe: FreezeOptions | None,
@@ -107,11 +122,11 @@ def _stepped_report(
     """
     import torch
 
-    from resnet_inspect.capture import capture_structure
-    from resnet_inspect.freezing import freeze_backbone, frozen_batchnorms, put_in_eval
-    from resnet_inspect.model import build_model
-    from resnet_inspect.step import run_step
-    from resnet_inspect.weights import describe_weights, load_weights
+    from resnet_inspect.capture.freezing import freeze_backbone, frozen_batchnorms, put_in_eval
+    from resnet_inspect.capture.model import build_model
+    from resnet_inspect.capture.step import run_step
+    from resnet_inspect.capture.structure import capture_structure
+    from resnet_inspect.capture.weights import describe_weights, load_weights
 
     options = step or StepOptions()
     source = describe_weights(weights, arch)  # a local file is read and checked here
@@ -177,22 +192,22 @@ def graph(
     tutorial calls exclusion from the DAG: only the trainable part's leaves remain. The
     same graph with every parameter trainable is summarised beside it.
     """
-    from resnet_inspect.freezing import freeze_backbone
-    from resnet_inspect.graph_assemble import build_graph_report
-    from resnet_inspect.graph_capture import capture_graph
-    from resnet_inspect.model import build_model
-    from resnet_inspect.weights import describe_weights
+    from resnet_inspect.assemble.graph import build_graph_report
+    from resnet_inspect.capture.freezing import freeze_backbone
+    from resnet_inspect.capture.graph import capture_graph
+    from resnet_inspect.capture.model import build_model
+    from resnet_inspect.capture.weights import describe_weights
 
     arch = parse_arch(arch)
     source = describe_weights(_weights(weights, arch), arch)
     classes = new_classes or source.info.num_classes
     full = build_model(arch, device="meta", num_classes=classes)
-    unfrozen = capture_graph(full, input_shape, loss, classes)
+    unfrozen = capture_graph(full, input_shape, loss=loss, classes=classes)
     frozen = None
     if new_classes is not None:
         model = build_model(arch, device="meta", num_classes=source.info.num_classes)
         freeze_backbone(model, FreezeOptions(new_classes=new_classes, unfreeze=unfreeze))
-        frozen = capture_graph(model, input_shape, loss, classes)
+        frozen = capture_graph(model, input_shape, loss=loss, classes=classes)
     return build_graph_report(
         frozen or unfrozen,
         arch=arch,

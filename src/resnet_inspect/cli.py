@@ -187,6 +187,7 @@ JsonOption = Annotated[
 
 @app.command()
 def tree(
+    ctx: typer.Context,
     arch: ArchOption = "resnet18",
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
@@ -205,7 +206,7 @@ def tree(
     so any input size on any architecture answers about as fast as the smallest.
     """
     model = _model_options(arch, input, weights)
-    view = _view_options(depth, lang, json, ascii_only, width, save_svg, save_html, save_text)
+    view = _view_options(ctx.params)
 
     _load_torch()
     from resnet_inspect.api import inspect_tree
@@ -236,6 +237,7 @@ TimingsOption = Annotated[
 
 @app.command("train-step")
 def train_step(
+    ctx: typer.Context,
     arch: ArchOption = "resnet18",
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
@@ -262,23 +264,15 @@ def train_step(
     parameter and summed per layer, block and stage, the gradient norm, the update ‖Δθ‖ and
     the relative update ‖Δθ‖/‖θ‖.
     """
-    model = _model_options(arch, input, weights, seed)
-    step = StepOptions(
-        lr=parse_lr(lr),
-        momentum=parse_momentum(momentum),
-        weight_decay=parse_weight_decay(weight_decay),
-        nesterov=nesterov,
-        loss=parse_loss(loss),
-    )
-    view = _view_options(
-        depth, lang, json, ascii_only, width, save_svg, save_html, save_text, timings
-    )
+    model = _model_options(arch, input, weights)
+    step = _step_options(ctx.params)
+    view = _view_options(ctx.params)
 
     _load_torch()
     from resnet_inspect.api import train_step as run_train_step
 
     report = run_train_step(
-        model.arch, model.input_shape, seed=model.seed, step=step, weights=model.weights
+        model.arch, model.input_shape, seed=seed, step=step, weights=model.weights
     )
     _show(report, view)
 
@@ -311,6 +305,7 @@ BnEvalOption = Annotated[
 
 @app.command()
 def freeze(
+    ctx: typer.Context,
     new_classes: NewClassesOption,
     unfreeze: UnfreezeOption = "",
     bn_eval: BnEvalOption = False,
@@ -320,6 +315,8 @@ def freeze(
     seed: SeedOption = 0,
     lr: LrOption = "0.01",
     momentum: MomentumOption = "0.9",
+    weight_decay: WeightDecayOption = "0",
+    nesterov: NesterovOption = False,
     loss: LossOption = "sum",
     depth: DepthOption = "layer",
     lang: LangOption = "en",
@@ -338,16 +335,14 @@ def freeze(
     partly frozen, then takes one real step: frozen parameters get no gradient and keep
     every bit, trainable ones change, and the BatchNorm buffers that moved anyway are listed.
     """
-    model = _model_options(arch, input, weights, seed)
+    model = _model_options(arch, input, weights)
     recipe = FreezeOptions(
         new_classes=parse_new_classes(new_classes),
         unfreeze=parse_unfreeze(unfreeze, model.arch),
         bn_eval=bn_eval,
     )
-    step = StepOptions(lr=parse_lr(lr), momentum=parse_momentum(momentum), loss=parse_loss(loss))
-    view = _view_options(
-        depth, lang, json, ascii_only, width, save_svg, save_html, save_text, timings
-    )
+    step = _step_options(ctx.params)
+    view = _view_options(ctx.params)
 
     _load_torch()
     from resnet_inspect.api import freeze as run_freeze
@@ -356,7 +351,7 @@ def freeze(
         model.arch,
         model.input_shape,
         options=recipe,
-        seed=model.seed,
+        seed=seed,
         step=step,
         weights=model.weights,
     )
@@ -381,6 +376,7 @@ OptionalClassesOption = Annotated[
 
 @app.command()
 def graph(
+    ctx: typer.Context,
     arch: ArchOption = "resnet18",
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
@@ -409,7 +405,7 @@ def graph(
         raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
     names = parse_unfreeze(unfreeze, model.arch)
     loss_kind = parse_loss(loss)
-    view = _view_options(depth, lang, json, ascii_only, width, save_svg, save_html, save_text)
+    view = _view_options(ctx.params)
 
     _load_torch()
     from resnet_inspect.api import graph as run_graph
@@ -423,51 +419,50 @@ def graph(
         weights=model.weights,
     )
     if dot:
-        from resnet_inspect.graph_view import graph_dot
-        from resnet_inspect.views import write_file
+        from resnet_inspect.views.dot import graph_dot
+        from resnet_inspect.views.output import write_file
 
         write_file(dot, graph_dot(report), "--dot")
     _show(report, view)
 
 
-def _model_options(arch: str, input: str, weights: str, seed: int = 0) -> ModelOptions:
+def _model_options(arch: str, input: str, weights: str) -> ModelOptions:
     """The options every command shares, checked in pure Python."""
     name = parse_arch(arch)
     return ModelOptions(
-        arch=name,
-        input_shape=parse_input_shape(input),
-        weights=parse_weights(weights, name),
-        seed=seed,
+        arch=name, input_shape=parse_input_shape(input), weights=parse_weights(weights, name)
     )
 
 
-def _view_options(
-    depth: str,
-    lang: str,
-    as_json: bool,
-    ascii_only: bool,
-    width: int,
-    save_svg: str,
-    save_html: str,
-    save_text: str,
-    timings: bool = False,
-) -> ViewOptions:
-    """The view options every command shares, checked in pure Python."""
+def _step_options(params: dict[str, Any]) -> StepOptions:
+    """The optimizer and loss of the commands that take a real step, checked in pure Python."""
+    return StepOptions(
+        lr=parse_lr(params["lr"]),
+        momentum=parse_momentum(params["momentum"]),
+        weight_decay=parse_weight_decay(params["weight_decay"]),
+        nesterov=params["nesterov"],
+        loss=parse_loss(params["loss"]),
+    )
+
+
+def _view_options(params: dict[str, Any]) -> ViewOptions:
+    """The view options every command shares (read by name from the parsed command line),
+    checked in pure Python."""
     return ViewOptions(
-        depth=parse_depth(depth),
-        lang=parse_lang(lang),
-        as_json=as_json,
-        ascii_only=ascii_only,
-        width=parse_width(width),
-        save_svg=save_svg,
-        save_html=save_html,
-        save_text=save_text,
-        timings=timings,
+        depth=parse_depth(params["depth"]),
+        lang=parse_lang(params["lang"]),
+        as_json=params["json"],
+        ascii_only=params["ascii_only"],
+        width=parse_width(params["width"]),
+        save_svg=params["save_svg"],
+        save_html=params["save_html"],
+        save_text=params["save_text"],
+        timings=params.get("timings", False),
     )
 
 
 def _show(report: ModelReport | GraphReport, view: ViewOptions) -> None:
-    from resnet_inspect.views import show
+    from resnet_inspect.views.output import show
 
     show(report, view)
 

@@ -18,10 +18,10 @@ from resnet_inspect.anatomy import (
     IMAGE_CHANNELS,
     PRETRAINED,
     STAGE_MODULES,
-    Lang,
     module_names,
 )
 from resnet_inspect.errors import OptionError
+from resnet_inspect.words import Lang
 
 DEFAULT_INPUT = "1,3,64,64"
 
@@ -30,6 +30,11 @@ class Depth(StrEnum):
     STAGE = "stage"
     BLOCK = "block"
     LAYER = "layer"
+
+    @property
+    def levels_below_sections(self) -> int:
+        """How many levels a view unfolds under each section: 0, 1 (blocks) or 2 (layers)."""
+        return (Depth.STAGE, Depth.BLOCK, Depth.LAYER).index(self)
 
 
 InputShape = tuple[int, int, int, int]
@@ -249,7 +254,6 @@ class ModelOptions:
     arch: str = "resnet18"
     input_shape: InputShape = (1, 3, 64, 64)
     weights: WeightsChoice = WeightsChoice()
-    seed: int = 0
 
 
 def parse_width(value: int) -> int:

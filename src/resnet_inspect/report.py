@@ -7,11 +7,15 @@ never format strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from resnet_inspect.anatomy import Lang, Role, annotation
+from resnet_inspect.anatomy import Role
+from resnet_inspect.words import Lang, annotation
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
 
 SCHEMA_VERSION = 1
 
@@ -196,8 +200,23 @@ class Totals:
     input_bytes: int
 
 
+class Drawable:
+    """A report draws itself: in rich at the console's own width and character set, and in
+    Jupyter as HTML. Drawing is the views' job; this only hands the report over to them."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from resnet_inspect.views.output import renderable
+
+        yield renderable(self, width=options.max_width, ascii_only=options.ascii_only)  # type: ignore[arg-type]
+
+    def _repr_html_(self) -> str:
+        from resnet_inspect.views.output import html
+
+        return html(self)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class ModelReport:
+class ModelReport(Drawable):
     """What ``tree`` found: the model's structure, per call, with totals."""
 
     command: str
@@ -219,27 +238,20 @@ class ModelReport:
     def leaves(self) -> list[Node]:
         return [node for node in self.nodes() if node.level is Level.LAYER]
 
-    def to_dict(self, lang: Lang | str = Lang.EN, timings: bool = True) -> dict[str, Any]:
+    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
         """Plain data, exactly what ``--json`` prints (see docs/json.md and the schema).
 
-        Every node carries its role's annotation in ``lang``. Without ``timings`` the
-        wall-clock times are left out, so the same seed gives the same bytes.
+        Every node carries its role's annotation in ``lang``.
         """
-        data = _document(self, Lang(lang))
-        if not timings and data["step"] is not None:
-            for key in ("forward_s", "backward_s", "step_s"):
-                del data["step"][key]
-        return data
+        return _document(self, Lang(lang))
 
-    def __rich__(self) -> Any:
-        from resnet_inspect.views import renderable
-
-        return renderable(self)
-
-    def _repr_html_(self) -> str:
-        from resnet_inspect.views import html
-
-        return html(self)
+    def without_timings(self) -> ModelReport:
+        """The same report with its wall-clock times set to None, so that the same seed gives
+        the same bytes: the one timings policy of ``--json`` and of every save."""
+        if self.step is None:
+            return self
+        step = replace(self.step, forward_s=None, backward_s=None, step_s=None)
+        return replace(self, step=step)
 
 
 _MAPPINGS = ("settings", "optimizer_settings", "options")  # Setting tuples read as mappings
@@ -313,7 +325,7 @@ class GraphGroup:
 
 
 @dataclass(frozen=True)
-class GraphReport:
+class GraphReport(Drawable):
     """What ``graph`` found: the autograd graph of one loss, and what freezing removes."""
 
     command: str
@@ -331,19 +343,13 @@ class GraphReport:
     unfrozen: tuple[str, ...] = ()
     options: tuple[Setting, ...] = ()
 
-    def to_dict(self, lang: Lang | str = Lang.EN, timings: bool = True) -> dict[str, Any]:
+    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
         """Plain data, exactly what ``graph --json`` prints (see docs/json.md)."""
         return _document(self, Lang(lang))
 
-    def __rich__(self) -> Any:
-        from resnet_inspect.views import renderable
-
-        return renderable(self)
-
-    def _repr_html_(self) -> str:
-        from resnet_inspect.views import html
-
-        return html(self)
+    def without_timings(self) -> GraphReport:
+        """A graph is built on the meta device and holds no time: the report as it is."""
+        return self
 
 
 def _document(report: ModelReport | GraphReport, lang: Lang) -> dict[str, Any]:

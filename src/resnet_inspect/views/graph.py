@@ -1,20 +1,19 @@
-"""The views of a graph report: the terminal summary and folded tree, and Graphviz DOT."""
+"""The terminal view of a graph report: the summary table and the folded tree."""
 
 from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
 
-from resnet_inspect import units
-from resnet_inspect.anatomy import Lang, Role, annotation
-from resnet_inspect.glyphs import ascii_text
-from resnet_inspect.labels import label
+from resnet_inspect.anatomy import Role
 from resnet_inspect.options import Depth
-from resnet_inspect.render import section_title
 from resnet_inspect.report import GraphGroup, GraphReport, GraphSummary, Level
-from resnet_inspect.text_table import Cell, Column, TextTable
-
-_SECTION_ORDER = ("stem", "layer1", "layer2", "layer3", "layer4", "head", "loss")
+from resnet_inspect.views import units
+from resnet_inspect.views.glyphs import ascii_text, below, branch
+from resnet_inspect.views.header import header
+from resnet_inspect.views.table import Cell, Column, TextTable
+from resnet_inspect.views.tree import section_title
+from resnet_inspect.words import Lang, annotation, label
 
 
 def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool = False) -> Text:
@@ -57,7 +56,7 @@ def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool 
         units.binary_bytes(shown.saved_bytes),
         units.binary_bytes(other.saved_bytes) if other else "",
     )
-    for section in _SECTION_ORDER:
+    for section in shown.saved_bytes_by_section:
         row(
             f"  {section}",
             units.binary_bytes(shown.saved_bytes_by_section.get(section, 0)),
@@ -67,7 +66,7 @@ def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool 
 
 
 def folded_tree(
-    report: GraphReport, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+    report: GraphReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
 ) -> Text:
     """Sections and blocks with the backward nodes their forward created, in forward order."""
     table = TextTable(
@@ -81,7 +80,7 @@ def folded_tree(
         ascii_only=ascii_only,
     )
     show_role = width >= 120
-    max_level = {Depth.STAGE: 0, Depth.BLOCK: 1, Depth.LAYER: 2}[depth]
+    max_level = depth.levels_below_sections
 
     def ops_row(guide: str, group: GraphGroup) -> None:
         for index, op in enumerate(group.ops):
@@ -95,8 +94,7 @@ def folded_tree(
             else:
                 name = op.module.removeprefix(f"{group.name}.")
                 role = ""
-            branch = "└ " if last else "├ "
-            cells = [Cell(name, prefix=guide + branch), Cell(kind), Cell(""), Cell("")]
+            cells = [Cell(name, prefix=guide + branch(last)), Cell(kind), Cell(""), Cell("")]
             table.add_row(*([*cells, Cell(role)] if show_role else cells))
 
     for group in report.sections:
@@ -113,7 +111,7 @@ def folded_tree(
                 for index, block in enumerate(group.children):
                     last = index == len(group.children) - 1
                     block_cells = [
-                        Cell(block.name, style="bold cyan", prefix="└ " if last else "├ "),
+                        Cell(block.name, style="bold cyan", prefix=branch(last)),
                         Cell(" → ".join(_short(op.kind) for op in block.ops), style="dim"),
                         Cell(str(block.leaves)),
                         Cell(units.binary_bytes(block.saved_bytes)),
@@ -121,7 +119,7 @@ def folded_tree(
                     role = Cell(annotation(block.role, lang))
                     table.add_row(*([*block_cells, role] if show_role else block_cells))
                     if max_level >= 2:
-                        ops_row("  " if last else "│ ", block)
+                        ops_row(below(last), block)
             else:
                 ops_row("", group)
     return table.render(width)
@@ -132,27 +130,13 @@ def _short(kind: str) -> str:
     return kind.removesuffix("Backward0").removesuffix("Backward1")
 
 
-def header(report: GraphReport, lang: Lang) -> Text:
-    text = Text()
-    text.append(report.arch, style="bold")
-    text.append(f" · input {units.shape(report.input_shape)} · {report.num_classes} ")
-    text.append(f"{label('classes', lang)} · loss: {report.loss_kind}\n")
-    if report.new_classes is not None:
-        kept = ", ".join(report.unfrozen) if report.unfrozen else ""
-        note = label("graph_freeze_note", lang).format(classes=report.new_classes)
-        text.append(note + (f" ({label('unfrozen', lang).format(names=kept)})" if kept else ""))
-        text.append("\n")
-    text.append(label("graph_meta_note", lang), style="dim")
-    return text
-
-
 def leaves_text(summary: GraphSummary, lang: Lang) -> Text:
     names = ", ".join(summary.leaves)
     return Text(f"{label('graph_leaf_names', lang)} ({len(summary.leaves)}): {names}", style="dim")
 
 
 def graph_view(
-    report: GraphReport, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+    report: GraphReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
 ) -> Group:
     top, bottom = header(report, lang), leaves_text(report.summary, lang)
     if ascii_only:
@@ -161,39 +145,6 @@ def graph_view(
         top,
         summary_table(report, lang, width, ascii_only),
         Text(""),
-        folded_tree(report, depth, lang, width, ascii_only),
+        folded_tree(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only),
         bottom,
     )
-
-
-def graph_dot(report: GraphReport) -> str:
-    """Graphviz DOT: one cluster per section, leaves labelled with parameter name and shape."""
-    lines = [
-        "digraph autograd {",
-        "  rankdir=TB;",
-        '  node [shape=box, fontname="Helvetica", fontsize=10];',
-    ]
-    by_section: dict[str, list[str]] = {}
-    for node in report.nodes:
-        if node.param:
-            text = f"{node.kind}\\n{node.param}\\n{units.shape(node.param_shape)}"
-            style = ', shape=ellipse, style=filled, fillcolor="lightblue"'
-        else:
-            text = f"{node.kind}\\n{node.module}"
-            style = ""
-        by_section.setdefault(node.section, []).append(
-            f'    n{node.index} [label="{_escape(text)}"{style}];'
-        )
-    for section in _SECTION_ORDER:
-        if section in by_section:
-            lines.append(f"  subgraph cluster_{section} {{")
-            lines.append(f'    label="{section}";')
-            lines.extend(by_section[section])
-            lines.append("  }")
-    lines.extend(f"  n{parent} -> n{child};" for parent, child in report.edges)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def _escape(text: str) -> str:
-    return text.replace('"', '\\"')

@@ -173,7 +173,7 @@ def _head_classes(state: StateDict, shown: str) -> int:
 
 
 def _expected_shapes(arch: str, classes: int) -> dict[str, tuple[int, ...]]:
-    from resnet_inspect.model import build_model
+    from resnet_inspect.capture.model import build_model
 
     model = build_model(arch, device="meta", num_classes=classes)
     return {key: tuple(value.shape) for key, value in model.state_dict().items()}

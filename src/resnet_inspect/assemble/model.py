@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from resnet_inspect import anatomy
 from resnet_inspect.anatomy import Role
+from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.options import FreezeOptions
 from resnet_inspect.records import CallRecord, StepCapture, StructureCapture
 from resnet_inspect.report import (
@@ -70,7 +71,13 @@ def build_model_report(
         totals=totals,
         step=_step_summary(step, seed) if step else None,
         freeze=(
-            _freeze_summary(capture, step, freeze, batchnorms_in_eval, totals)
+            _freeze_summary(
+                capture,
+                step=step,
+                options=freeze,
+                batchnorms_in_eval=batchnorms_in_eval,
+                totals=totals,
+            )
             if freeze and step
             else None
         ),
@@ -80,6 +87,7 @@ def build_model_report(
 
 def _freeze_summary(
     capture: StructureCapture,
+    *,
     step: StepCapture,
     options: FreezeOptions,
     batchnorms_in_eval: tuple[str, ...],
@@ -260,40 +268,27 @@ def _group(
 
 
 def _sections(leaves: list[Node], capture: StructureCapture) -> list[Node]:
-    by_section: dict[str, list[Node]] = {}
-    for node in leaves:
-        by_section.setdefault(anatomy.section_of(node.name), []).append(node)
     sections = []
-    for key, members in by_section.items():
-        if key == "stem":
-            sections.append(_group("stem", Level.SECTION, Role.STEM, "stem", members))
-        elif key == "head":
-            sections.append(_group("head", Level.SECTION, Role.HEAD, "head", members))
-        else:
-            blocks = _blocks(members, capture)
-            facts = (Setting("blocks", len(blocks)), Setting("stride", blocks[0].setting("stride")))
-            sections.append(_group(key, Level.SECTION, Role.STAGE, "stage", blocks, facts))
-    return sections
-
-
-def _blocks(members: list[Node], capture: StructureCapture) -> list[Node]:
-    by_block: dict[str, list[Node]] = {}
-    for node in members:
-        by_block.setdefault(anatomy.block_of(node.name) or node.name, []).append(node)
-    blocks = []
-    for name, children in by_block.items():
-        kind = capture.modules[name].kind
-        blocks.append(
+    for part in fold_sections(leaves, lambda node: node.name):
+        if not part.blocks:
+            role = Role.HEAD if part.name == "head" else Role.STEM
+            sections.append(_group(part.name, Level.SECTION, role, part.name, part.loose))
+            continue
+        blocks = [
             _group(
                 name,
                 Level.BLOCK,
-                anatomy.block_role(kind),
-                kind,
-                children,
+                anatomy.block_role(capture.modules[name].kind),
+                capture.modules[name].kind,
+                members,
                 _block_facts(name, capture),
             )
-        )
-    return blocks
+            for name, members in part.blocks
+        ]
+        children = [*blocks, *part.loose]
+        facts = (Setting("blocks", len(blocks)), Setting("stride", blocks[0].setting("stride")))
+        sections.append(_group(part.name, Level.SECTION, Role.STAGE, "stage", children, facts))
+    return sections
 
 
 def _block_facts(block: str, capture: StructureCapture) -> tuple[Setting, ...]:

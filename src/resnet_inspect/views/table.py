@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from rich.cells import cell_len
 from rich.text import Text
 
-from resnet_inspect.glyphs import to_ascii
+from resnet_inspect.views.glyphs import to_ascii
 
 GAP = "  "
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from resnet_inspect import units
 from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.options import StepOptions
 from resnet_inspect.records import StructureCapture
+from resnet_inspect.views import units
 
 # Backward holds gradients beside the saved activations. Measured for resnet50 at 8×3×224×224
 # (benchmarks/bench_train_step.py): forward outputs 685 MiB, the step's own peak about 940 MiB

@@ -36,3 +36,18 @@ def to_ascii(text: str) -> str:
 def ascii_text(text: Text) -> Text:
     """The same words in ASCII; inner styles are dropped, the base style is kept."""
     return Text(to_ascii(text.plain), style=text.style, end=text.end)
+
+
+# Tree guides drawn before a name, for every tree the views draw: a child that has
+# siblings below it, the last child, and what the lines below each of them carry on with.
+BRANCH, LAST = "├ ", "└ "
+CONTINUE, END = "│ ", "  "
+
+
+def branch(last: bool) -> str:
+    return LAST if last else BRANCH
+
+
+def below(last: bool) -> str:
+    """What a child's own children draw in the column of its guide."""
+    return END if last else CONTINUE

@@ -9,17 +9,16 @@ from __future__ import annotations
 import io
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console, RenderableType
 
-from resnet_inspect.anatomy import Lang
 from resnet_inspect.errors import InspectError
-from resnet_inspect.graph_view import graph_view
 from resnet_inspect.options import Depth, ViewOptions
-from resnet_inspect.render import model_view
 from resnet_inspect.report import GraphReport, ModelReport
+from resnet_inspect.views.graph import graph_view
+from resnet_inspect.views.tree import model_view
+from resnet_inspect.words import Lang
 
 Report = ModelReport | GraphReport
 _HTML_FRAGMENT = (
@@ -39,18 +38,26 @@ def json_schema() -> dict[str, object]:
 
 def renderable(
     report: Report,
+    *,
     depth: Depth = Depth.LAYER,
     lang: Lang = Lang.EN,
     width: int = 120,
     ascii_only: bool = False,
 ) -> RenderableType:
     if isinstance(report, GraphReport):
-        return graph_view(report, depth, lang, width, ascii_only)
-    return model_view(report, depth, lang, width, ascii_only)
+        return graph_view(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
+    return model_view(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
 
 
-def report_json(report: Report, lang: Lang, timings: bool = True) -> str:
-    return json.dumps(report.to_dict(lang, timings=timings), indent=2, ensure_ascii=False)
+def as_shown(report: Report, view: ViewOptions) -> Report:
+    """The one timings policy of everything written for later (JSON and every save):
+    wall-clock times only when asked for, so that the same input and seed give the same
+    bytes. The terminal view always shows them."""
+    return report if view.timings else report.without_timings()
+
+
+def report_json(report: Report, lang: Lang) -> str:
+    return json.dumps(report.to_dict(lang), indent=2, ensure_ascii=False)
 
 
 def recording(report: Report, view: ViewOptions) -> Console:
@@ -63,7 +70,7 @@ def recording(report: Report, view: ViewOptions) -> Console:
         color_system="truecolor",
         legacy_windows=False,
     )
-    console.print(renderable(report, view.depth, view.lang, view.width, view.ascii_only))
+    console.print(_drawn(report, view, view.width))
     return console
 
 
@@ -74,20 +81,11 @@ def html(report: Report) -> str:
     )
 
 
-def without_timings(report: Report) -> Report:
-    """The report with its wall-clock times left out: same seed, same bytes."""
-    if isinstance(report, GraphReport) or report.step is None:
-        return report
-    step = replace(report.step, forward_s=None, backward_s=None, step_s=None)
-    return replace(report, step=step)
-
-
 def save(report: Report, view: ViewOptions) -> None:
-    """Write the requested recordings; times only with ``--timings``, so they are
-    reproducible byte for byte."""
+    """Write the requested recordings of the report as it is shown (see ``as_shown``)."""
     if not (view.save_svg or view.save_html or view.save_text):
         return
-    console = recording(without_timings(report) if not view.timings else report, view)
+    console = recording(report, view)
     # One recording, exported once per format (clear=False keeps it for the next export).
     if view.save_svg:
         title = f"resnet-inspect {report.command}"
@@ -110,9 +108,16 @@ def write_file(path: str, content: str, option: str) -> None:
 def show(report: Report, view: ViewOptions, console: Console | None = None) -> None:
     """What a command does with its report: any saves first (a path that cannot be written
     fails before anything is printed), then JSON or the terminal view."""
-    save(report, view)
+    reproducible = as_shown(report, view)  # the terminal shows times; files and JSON ask first
+    save(reproducible, view)
     if view.as_json:
-        sys.stdout.write(report_json(report, view.lang, timings=view.timings) + "\n")
+        sys.stdout.write(report_json(reproducible, view.lang) + "\n")
     else:
         out = console or Console()
-        out.print(renderable(report, view.depth, view.lang, out.width, view.ascii_only))
+        out.print(_drawn(report, view, out.width))
+
+
+def _drawn(report: Report, view: ViewOptions, width: int) -> RenderableType:
+    return renderable(
+        report, depth=view.depth, lang=view.lang, width=width, ascii_only=view.ascii_only
+    )

@@ -15,12 +15,13 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
-from resnet_inspect.capture import preserved_modes
+from resnet_inspect.anatomy import LOSS_SECTION
+from resnet_inspect.capture.step import loss_of
+from resnet_inspect.capture.structure import preserved_modes
 from resnet_inspect.options import LossKind
 from resnet_inspect.records import GraphCapture, GraphNodeRecord
-from resnet_inspect.step import loss_of
 
-OUTSIDE = "loss"  # ops after the model's forward: the loss
+OUTSIDE = LOSS_SECTION  # ops after the model's forward: the loss
 
 
 class _CreationTracker(TorchFunctionMode):
@@ -65,7 +66,7 @@ def _module_stack(model: torch.nn.Module, stack: list[str]) -> Iterator[None]:
 
 
 def capture_graph(
-    model: torch.nn.Module, input_shape: tuple[int, ...], loss: LossKind, classes: int
+    model: torch.nn.Module, input_shape: tuple[int, ...], *, loss: LossKind, classes: int
 ) -> GraphCapture:
     """Forward and loss on the meta device in train mode, then one walk of the graph."""
     params = {id(p): name for name, p in model.named_parameters()}

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from rich.console import Group
 from rich.text import Text
 
-from resnet_inspect import anatomy, units
-from resnet_inspect.anatomy import BATCHNORM_DEFAULTS, SECTION_TITLES, Lang, Role, annotation
-from resnet_inspect.glyphs import ascii_text
-from resnet_inspect.labels import label
+from resnet_inspect import anatomy
+from resnet_inspect.anatomy import Role
 from resnet_inspect.options import Depth
 from resnet_inspect.report import FreezeState, Level, ModelReport, Node, ParamStat
-from resnet_inspect.text_table import Cell, Column, TextTable
+from resnet_inspect.views import units
+from resnet_inspect.views.glyphs import ascii_text, below, branch
+from resnet_inspect.views.header import header
+from resnet_inspect.views.table import Cell, Column, TextTable
+from resnet_inspect.words import SECTION_TITLES, Lang, annotation, label
 
 QUALIFIED_FROM = 100  # below: names relative to their block, the guides show the rest
 
@@ -41,12 +43,11 @@ def visible_rows(
     With ``with_parameters``, a layer that owns several parameters (BatchNorm's weight and
     bias, fc's weight and bias) is followed by one row per parameter.
     """
-    max_level = {Depth.STAGE: 0, Depth.BLOCK: 1, Depth.LAYER: 2}[depth]
+    max_level = depth.levels_below_sections
 
     def walk(node: Node, prefix: str, last: bool, level: int) -> Iterator[Row]:
-        branch = "" if level == 0 else ("└ " if last else "├ ")
-        yield Row(prefix + branch, node)
-        child_prefix = "" if level == 0 else prefix + ("  " if last else "│ ")
+        yield Row(prefix + ("" if level == 0 else branch(last)), node)
+        child_prefix = "" if level == 0 else prefix + below(last)
         if with_parameters and len(node.parameters) > 1 and level <= max_level:
             for param in node.parameters:
                 yield Row(child_prefix + "· ", node, param)
@@ -93,7 +94,7 @@ def describe(node: Node, lang: Lang = Lang.EN) -> str:
         return text + (" bias" if s["bias"] else "")
     if kind == "BatchNorm2d":
         text = f"BatchNorm2d {s['num_features']}"
-        for name, default in BATCHNORM_DEFAULTS.items():
+        for name, default in _BATCHNORM_DEFAULTS.items():
             if s[name] != default:
                 text += f" {name}={s[name]}"
         if not s["affine"]:
@@ -123,6 +124,10 @@ def describe(node: Node, lang: Lang = Lang.EN) -> str:
     if node.role is Role.STAGE:
         return f"{s['blocks']} {label('blocks', lang)}, s{s['stride']}"
     return ""
+
+
+# torch's BatchNorm defaults, left out of a layer's description (the legend says so).
+_BATCHNORM_DEFAULTS = {"eps": 1e-05, "momentum": 0.1}
 
 
 @dataclass(frozen=True)
@@ -266,6 +271,7 @@ def step_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
 def node_table(
     report: ModelReport,
     columns: list[ColumnSpec],
+    *,
     depth: Depth,
     lang: Lang,
     width: int,
@@ -425,18 +431,8 @@ def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     return facts
 
 
-def header(report: ModelReport, lang: Lang) -> Text:
-    weights = units.weights(report.weights, label("random", lang))
-    text = Text()
-    text.append(report.arch, style="bold")
-    text.append(f" · input {units.shape(report.input_shape)} · {report.num_classes} ")
-    text.append(f"{label('classes', lang)}\nweights: {weights}\n")
-    text.append(label("meta_note", lang), style="dim")
-    return text
-
-
 def model_view(
-    report: ModelReport, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+    report: ModelReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
 ) -> Group:
     """What a command prints: header, the tree with its columns, the facts, the legends."""
     stepped = report.step is not None
@@ -450,7 +446,9 @@ def model_view(
     parts: list[Text] = []
     if stepped:
         parts.append(facts_table(step_header_facts(report, lang), width, ascii_only))
-    parts.append(node_table(report, columns, depth, lang, width, ascii_only))
+    parts.append(
+        node_table(report, columns, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
+    )
     footer = (
         freeze_facts(report, lang) + step_footer_facts(report, lang) + model_facts(report, lang)
     )

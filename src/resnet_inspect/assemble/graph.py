@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import replace
 
 from resnet_inspect import anatomy
-from resnet_inspect.anatomy import ROOT_STEP, Role
-from resnet_inspect.graph_capture import OUTSIDE
+from resnet_inspect.anatomy import LOSS_SECTION, ROOT_STEP, SECTIONS, Role
+from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.records import GraphCapture, GraphNodeRecord
 from resnet_inspect.report import (
     GraphGroup,
@@ -22,7 +22,6 @@ from resnet_inspect.report import (
 )
 
 LEAF = "AccumulateGrad"
-SECTIONS = ("stem", "layer1", "layer2", "layer3", "layer4", "head", OUTSIDE)
 
 
 def module_of(record: GraphNodeRecord) -> str:
@@ -30,7 +29,7 @@ def module_of(record: GraphNodeRecord) -> str:
 
 
 def section_of(module: str) -> str:
-    return OUTSIDE if module == OUTSIDE else anatomy.section_of(module)
+    return LOSS_SECTION if module == LOSS_SECTION else anatomy.section_of(module)
 
 
 def summarise(capture: GraphCapture) -> GraphSummary:
@@ -79,28 +78,17 @@ def fold(capture: GraphCapture) -> tuple[GraphGroup, ...]:
     for parent, child in capture.edges:
         if capture.nodes[child].kind != LEAF:
             inputs.setdefault(id(capture.nodes[parent]), []).append(module_of(capture.nodes[child]))
-    by_section: dict[str, list[GraphNodeRecord]] = {}
-    for record in sorted(capture.nodes, key=lambda n: (n.order, n.kind == LEAF)):
-        by_section.setdefault(section_of(module_of(record)), []).append(record)
+    ordered = sorted(capture.nodes, key=lambda n: (n.order, n.kind == LEAF))
     groups = []
-    for section in SECTIONS:
-        members = by_section.get(section, [])
-        if not members:
-            continue
-        blocks: dict[str, list[GraphNodeRecord]] = {}
-        loose: list[GraphNodeRecord] = []
-        for record in members:
-            block = anatomy.block_of(module_of(record))
-            if block:
-                blocks.setdefault(block, []).append(record)
-            else:
-                loose.append(record)
+    for part in fold_sections(ordered, module_of, section_of=section_of):
         children = tuple(
             _group(name, Level.BLOCK, _block_role(name, records), records, saved, inputs)
-            for name, records in blocks.items()
+            for name, records in part.blocks
         )
-        role = {"stem": Role.STEM, "head": Role.HEAD, OUTSIDE: Role.LOSS}.get(section, Role.STAGE)
-        own = _group(section, Level.SECTION, role, loose, saved, inputs)
+        role = {"stem": Role.STEM, "head": Role.HEAD, LOSS_SECTION: Role.LOSS}.get(
+            part.name, Role.STAGE
+        )
+        own = _group(part.name, Level.SECTION, role, list(part.loose), saved, inputs)
         groups.append(
             replace(  # a section's totals include its blocks'
                 own,
@@ -113,7 +101,7 @@ def fold(capture: GraphCapture) -> tuple[GraphGroup, ...]:
     return tuple(groups)
 
 
-def _block_role(block: str, records: list[GraphNodeRecord]) -> Role:
+def _block_role(block: str, records: tuple[GraphNodeRecord, ...]) -> Role:
     third_conv = any(module_of(r) == f"{block}.conv3" for r in records)
     return anatomy.block_role("Bottleneck" if third_conv else "BasicBlock")
 
@@ -122,7 +110,7 @@ def _group(
     name: str,
     level: Level,
     role: Role,
-    records: list[GraphNodeRecord],
+    records: list[GraphNodeRecord] | tuple[GraphNodeRecord, ...],
     saved: Counter[str],
     inputs: dict[int, list[str]],
 ) -> GraphGroup:

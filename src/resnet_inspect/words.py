@@ -1,8 +1,136 @@
-"""The words of the terminal view, in every language it speaks."""
+"""Every human-language string of the tool, in every language it speaks (en, zh).
+
+Annotations of roles, section titles, column headings and the sentences of headers and
+footers. Producers never format words; views look them up here. Pure Python.
+"""
 
 from __future__ import annotations
 
-from resnet_inspect.anatomy import Lang
+from enum import StrEnum
+
+from resnet_inspect.anatomy import Role
+
+
+class Lang(StrEnum):
+    EN = "en"
+    ZH = "zh"
+
+
+ANNOTATIONS: dict[Role, dict[Lang, str]] = {
+    Role.STEM: {
+        Lang.EN: "brings the image to 1/4 resolution before the residual stages",
+        Lang.ZH: "在进入残差阶段之前把图像分辨率降到 1/4",
+    },
+    Role.STAGE: {
+        Lang.EN: "residual blocks at one resolution; the first block may downsample",
+        Lang.ZH: "同一分辨率下的一组残差块；第一个块可能下采样",
+    },
+    Role.HEAD: {
+        Lang.EN: "pools the features and maps them to class scores",
+        Lang.ZH: "汇聚特征并映射为各类别的得分",
+    },
+    Role.BASIC_BLOCK: {
+        Lang.EN: "two 3×3 convs plus a shortcut, added, then ReLU",
+        Lang.ZH: "两个 3×3 卷积加一条捷径，相加后再 ReLU",
+    },
+    Role.BOTTLENECK_BLOCK: {
+        Lang.EN: "1×1 reduce, 3×3, 1×1 expand, plus a shortcut",
+        Lang.ZH: "1×1 降维、3×3、1×1 升维，再加一条捷径",
+    },
+    Role.STEM_CONV: {
+        Lang.EN: "stem conv: looks at RGB pixels, halves the resolution",
+        Lang.ZH: "主干卷积：直接看 RGB 像素，分辨率减半",
+    },
+    Role.STEM_BN: {
+        Lang.EN: "normalises the stem conv's output",
+        Lang.ZH: "对主干卷积的输出做归一化",
+    },
+    Role.STEM_RELU: {
+        Lang.EN: "non-linearity of the stem",
+        Lang.ZH: "主干的非线性激活",
+    },
+    Role.STEM_POOL: {
+        Lang.EN: "max pool: halves the resolution again",
+        Lang.ZH: "最大池化：分辨率再减半",
+    },
+    Role.BASIC_CONV1: {
+        Lang.EN: "block's first 3×3 conv; carries the block's stride",
+        Lang.ZH: "块内第一个 3×3 卷积；块下采样时由它承担步长",
+    },
+    Role.BASIC_CONV2: {
+        Lang.EN: "block's second 3×3 conv",
+        Lang.ZH: "块内第二个 3×3 卷积",
+    },
+    Role.BOTTLENECK_REDUCE: {
+        Lang.EN: "1×1 conv: reduces channels to the block's width",
+        Lang.ZH: "1×1 卷积：把通道数降到块的宽度",
+    },
+    Role.BOTTLENECK_SPATIAL: {
+        Lang.EN: "3×3 conv at the block's width; carries the stride",
+        Lang.ZH: "在块的宽度上做 3×3 卷积；承担步长",
+    },
+    Role.BOTTLENECK_EXPAND: {
+        Lang.EN: "1×1 conv: expands channels to the block's output (×4)",
+        Lang.ZH: "1×1 卷积：把通道数扩展到块的输出（×4）",
+    },
+    Role.BRANCH_BN: {
+        Lang.EN: "normalises the conv before it",
+        Lang.ZH: "对前一个卷积的输出做归一化",
+    },
+    Role.BRANCH_BN_LAST: {
+        Lang.EN: "last BN of the residual branch, just before the add",
+        Lang.ZH: "残差分支的最后一个 BN，紧接在相加之前",
+    },
+    Role.BRANCH_RELU: {
+        Lang.EN: "ReLU inside the residual branch (same module, another call)",
+        Lang.ZH: "残差分支内的 ReLU（同一模块的另一次调用）",
+    },
+    Role.BLOCK_RELU_OUT: {
+        Lang.EN: "ReLU after the residual add: the block's output",
+        Lang.ZH: "残差相加之后的 ReLU：块的输出",
+    },
+    Role.SHORTCUT_CONV: {
+        Lang.EN: "projection shortcut: 1×1 conv matches channels and stride",
+        Lang.ZH: "投影捷径：1×1 卷积使通道数和步长与主分支一致以便相加",
+    },
+    Role.SHORTCUT_BN: {
+        Lang.EN: "normalises the projection shortcut",
+        Lang.ZH: "对投影捷径做归一化",
+    },
+    Role.RESIDUAL_ADD: {
+        Lang.EN: "residual add: branch + shortcut, in place",
+        Lang.ZH: "残差相加：分支 + 捷径，原地完成",
+    },
+    Role.HEAD_POOL: {
+        Lang.EN: "global average pool: one value per channel",
+        Lang.ZH: "全局平均池化：每个通道一个值",
+    },
+    Role.HEAD_FLATTEN: {
+        Lang.EN: "torch.flatten(x, 1) in forward(): a view, not a module",
+        Lang.ZH: "forward() 中的 torch.flatten(x, 1)：只是视图，不是模块",
+    },
+    Role.HEAD_FC: {
+        Lang.EN: "classifier: one score per class",
+        Lang.ZH: "分类器：每个类别一个得分",
+    },
+    Role.LOSS: {
+        Lang.EN: "the loss computed from the prediction: where backward starts",
+        Lang.ZH: "由预测计算的损失：反向传播从这里开始",
+    },
+    Role.OTHER: {Lang.EN: "", Lang.ZH: ""},
+}
+
+SECTION_TITLES: dict[Role, dict[Lang, str]] = {
+    Role.STEM: {Lang.EN: "Stem", Lang.ZH: "主干入口"},
+    Role.STAGE: {Lang.EN: "Stage", Lang.ZH: "阶段"},
+    Role.HEAD: {Lang.EN: "Head", Lang.ZH: "输出头"},
+    Role.LOSS: {Lang.EN: "Loss", Lang.ZH: "损失"},
+}
+
+
+def annotation(role: Role, lang: Lang) -> str:
+    return ANNOTATIONS[role][lang]
+
 
 _LABELS: dict[str, dict[Lang, str]] = {
     "name": {Lang.EN: "Name", Lang.ZH: "名称"},

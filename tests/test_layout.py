@@ -1,0 +1,119 @@
+"""The folder is the flow: what must import without torch does, and the seams hold."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+from rich.console import Console
+from typer.testing import Result
+
+import resnet_inspect
+from resnet_inspect import inspect_tree
+from resnet_inspect.capture.model import SkipInitialisation, build_model
+
+PACKAGE = Path(resnet_inspect.__file__).parent
+TORCH_FREE_FOLDERS = ("assemble", "views")
+TORCH_FREE_MODULES = ("options", "anatomy", "words", "report", "records", "errors", "api", "cli")
+
+
+def torch_free_modules() -> list[str]:
+    names = [f"resnet_inspect.{name}" for name in TORCH_FREE_MODULES]
+    for folder in TORCH_FREE_FOLDERS:
+        names += [
+            f"resnet_inspect.{folder}.{path.stem}"
+            for path in sorted((PACKAGE / folder).glob("*.py"))
+            if path.stem != "__init__"
+        ]
+    return names
+
+
+def test_every_torch_free_module_imports_without_torch_in_a_fresh_interpreter() -> None:
+    # The lint rule sees only this file's own imports; this sees what they pull in.
+    modules = torch_free_modules()
+    assert "resnet_inspect.assemble.graph" in modules and "resnet_inspect.views.tree" in modules
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in ('torch', 'torchvision') if m in sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == []
+
+
+def test_capture_is_the_only_folder_that_imports_torch_at_the_top() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        top_level = [
+            line
+            for line in path.read_text().splitlines()
+            if line.startswith(("import torch", "from torch", "import torchvision"))
+        ]
+        if path.parent.name != "capture":
+            assert not top_level, path
+
+
+@pytest.mark.parametrize("width", [60, 80, 200])
+def test_a_report_renders_at_the_consoles_width(width: int) -> None:
+    report = inspect_tree()
+    console = Console(width=width, color_system=None, record=True, file=io.StringIO())
+    console.print(report)
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= width
+    # Columns appear as the width allows: the role column only from 110 columns.
+    assert ("projection shortcut" in "\n".join(lines)) == (width >= 110)
+
+
+def test_a_report_renders_ascii_where_the_console_asks_for_it() -> None:
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    console = Console(width=100, color_system=None, record=True, file=stream)
+    assert console.options.ascii_only  # rich reads it from the stream's encoding
+    console.print(inspect_tree())
+    text = console.export_text()
+    assert text.isascii() and "1x3x64x64" in text
+
+
+def test_building_on_meta_leaves_a_model_built_in_another_thread_initialised() -> None:
+    torch.manual_seed(0)
+    expected = torchvision.models.resnet18().conv1.weight.detach().clone()
+    inside, done = threading.Event(), threading.Event()
+    built: dict[str, torch.Tensor] = {}
+
+    def meta_builder() -> None:
+        with torch.device("meta"), SkipInitialisation():
+            inside.set()
+            done.wait(timeout=60)
+
+    def cpu_builder() -> None:
+        inside.wait(timeout=60)
+        torch.manual_seed(0)
+        built["conv1"] = torchvision.models.resnet18().conv1.weight.detach().clone()
+        done.set()
+
+    threads = [threading.Thread(target=meta_builder), threading.Thread(target=cpu_builder)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert torch.equal(built["conv1"], expected)
+    assert build_model("resnet18", device="meta").conv1.weight.is_meta
+
+
+def test_freeze_takes_weight_decay_and_nesterov(run_cli: Callable[..., Result]) -> None:
+    args = ["freeze", "--new-classes", "3", "--input", "2,3,64,64", "--json"]
+    result = run_cli([*args, "--weight-decay", "0.01", "--nesterov"])
+    assert result.exit_code == 0, result.stderr
+    settings = json.loads(result.stdout)["step"]["optimizer_settings"]
+    assert settings["weight_decay"] == 0.01 and settings["nesterov"] is True
+    refused = run_cli([*args, "--nesterov", "--momentum", "0"])
+    assert refused.exit_code == 2 and "--nesterov needs a momentum" in refused.stderr
