@@ -12,6 +12,7 @@ from conftest import cpu_model, leaf_call_shapes
 from resnet_inspect import inspect_tree
 from resnet_inspect.anatomy import ARCHITECTURES, Role
 from resnet_inspect.capture.structure import capture_structure
+from resnet_inspect.errors import InspectError
 from resnet_inspect.report import Level, ModelReport
 
 SHAPE = (2, 3, 64, 64)
@@ -175,8 +176,9 @@ def test_capture_cleans_up_when_the_forward_fails() -> None:
 
         model = torchvision.models.resnet18()
     model.train()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(InspectError, match="failed in conv1") as failure:
         capture_structure(model, (1, 4, 64, 64))  # four channels: the stem conv refuses
+    assert isinstance(failure.value.__cause__, RuntimeError)
     assert _hooks(model) == 0
     assert all(m.training for m in model.modules())
 

@@ -110,7 +110,7 @@ def test_a_resnet50_checkpoint_for_resnet18_names_keys_and_the_likely_arch(
 ) -> None:
     path = tmp_path / "r50.pth"
     torch.save(seeded_state("resnet50"), path)
-    result = run_cli(["train-step", "--weights", str(path)])
+    result = run_cli(["train-step", "--arch", "resnet18", "--weights", str(path)])
     assert result.exit_code == 1
     line = result.stderr.strip()
     assert len(result.stderr.splitlines()) == 1
@@ -118,6 +118,10 @@ def test_a_resnet50_checkpoint_for_resnet18_names_keys_and_the_likely_arch(
     assert "unexpected (" in line and "conv3.weight" in line
     assert "another shape (" in line
     assert "looks like a resnet50 checkpoint (--arch resnet50)" in line
+    # Without --arch the checkpoint says what it is.
+    inferred = run_cli(["tree", "--weights", str(path), "--json"])
+    assert inferred.exit_code == 0, inferred.stderr
+    assert json.loads(inferred.stdout)["arch"] == "resnet50"
 
 
 @pytest.mark.parametrize(
@@ -127,7 +131,7 @@ def test_a_resnet50_checkpoint_for_resnet18_names_keys_and_the_likely_arch(
         (b"these are not weights\n", "not a readable PyTorch checkpoint"),
         ("truncated", "not a readable PyTorch checkpoint"),
         ("tensor", "does not hold a state_dict"),
-        ("no-head", "has no fc.weight"),
+        ("no-head", "is not a ResNet checkpoint: expected conv1.weight and layer1.0."),
     ],
 )
 def test_files_that_are_not_checkpoints_exit_1_with_one_line(

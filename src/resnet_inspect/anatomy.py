@@ -73,7 +73,6 @@ PRETRAINED: dict[str, tuple[str, tuple[str, ...], str]] = {
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
 STAGE_MODULES = ("layer1", "layer2", "layer3", "layer4")
 HEAD_MODULES = ("avgpool", "fc")
-HEAD_STEPS = ("avgpool", "flatten", "fc")  # forward() flattens between them; not a module
 IMAGE_CHANNELS = 3  # the stem conv of every torchvision ResNet takes RGB
 
 
@@ -104,73 +103,92 @@ class Role(StrEnum):
     HEAD_POOL = "head_pool"
     HEAD_FLATTEN = "head_flatten"
     HEAD_FC = "head_fc"
+    HEAD_DROPOUT = "head_dropout"
+    IDENTITY = "identity"
     LOSS = "loss"
     OTHER = "other"
 
 
-ROOT_STEP = "flatten"  # the one op ResNet.forward runs outside any submodule
 LOSS_SECTION = "loss"  # what runs after the model's forward, in the autograd graph
-# Sections in the order the data flows through them; one list for every report.
-SECTIONS = ("stem", *STAGE_MODULES, "head", LOSS_SECTION)
 
 
-def section_of(module_name: str) -> str:
-    """The section a module belongs to: ``stem``, ``layer1``..``layer4`` or ``head``."""
-    top = module_name.split(".", 1)[0]
-    if top in STAGE_MODULES:
-        return top
-    if top in HEAD_STEPS:
-        return "head"
-    return "stem"
+# What a call does, by its module class or function name: the same job either way
+# (nn.ReLU or F.relu, nn.Flatten, torch.flatten or x.view).
+_CONV = frozenset({"Conv2d", "conv2d"})
+_NORM = frozenset({"BatchNorm2d", "BatchNorm1d", "batch_norm", "GroupNorm", "LayerNorm"})
+_RELU = frozenset({"ReLU", "relu", "relu_", "ReLU6", "SiLU", "GELU", "silu", "gelu"})
+_MAX_POOL = frozenset({"MaxPool2d", "max_pool2d"})
+_AVG_POOL = frozenset(
+    {"AdaptiveAvgPool2d", "AvgPool2d", "adaptive_avg_pool2d", "avg_pool2d", "mean"}
+)
+_FLATTEN = frozenset({"Flatten", "flatten", "view", "reshape"})
+_DROPOUT = frozenset({"Dropout", "dropout"})
 
 
-def block_of(module_name: str) -> str | None:
-    """``layer2.1`` for ``layer2.1.conv1``; None outside the stages."""
-    parts = module_name.split(".")
-    if parts[0] in STAGE_MODULES and len(parts) >= 2:
-        return ".".join(parts[:2])
-    return None
+def stem_role(kind: str) -> Role:
+    if kind in _CONV:
+        return Role.STEM_CONV
+    if kind in _NORM:
+        return Role.STEM_BN
+    if kind in _RELU:
+        return Role.STEM_RELU
+    if kind in _MAX_POOL:
+        return Role.STEM_POOL
+    return Role.IDENTITY if kind == "Identity" else Role.OTHER
 
 
-def block_role(block_kind: str) -> Role:
-    return Role.BOTTLENECK_BLOCK if block_kind == "Bottleneck" else Role.BASIC_BLOCK
+def head_role(kind: str, classifier: bool) -> Role:
+    """``classifier``: the head's last Linear, the one a new head replaces."""
+    if classifier:
+        return Role.HEAD_FC
+    if kind in _AVG_POOL:
+        return Role.HEAD_POOL
+    if kind in _FLATTEN:
+        return Role.HEAD_FLATTEN
+    if kind in _DROPOUT:
+        return Role.HEAD_DROPOUT
+    return Role.IDENTITY if kind == "Identity" else Role.OTHER
 
 
-def layer_role(module_name: str, block_kind: str | None, call: int, calls: int) -> Role:
-    """The role of one call of a leaf module, from where it sits and which call it is."""
-    parts = module_name.split(".")
-    if len(parts) == 1:
-        return _TOP_LEVEL_ROLES.get(parts[0], Role.OTHER)
-    if parts[0] not in STAGE_MODULES or len(parts) < 3 or block_kind is None:
-        return Role.OTHER
-    inner = ".".join(parts[2:])
-    if inner == "relu":
-        return Role.BLOCK_RELU_OUT if call == calls else Role.BRANCH_RELU
-    if inner == "downsample.0":
-        return Role.SHORTCUT_CONV
-    if inner == "downsample.1":
-        return Role.SHORTCUT_BN
-    last_bn = "bn3" if block_kind == "Bottleneck" else "bn2"
-    if inner.startswith("bn"):
-        return Role.BRANCH_BN_LAST if inner == last_bn else Role.BRANCH_BN
-    convs = _BOTTLENECK_CONVS if block_kind == "Bottleneck" else _BASIC_CONVS
-    return convs.get(inner, Role.OTHER)
+def block_roles(calls: list[tuple[str, bool, bool]]) -> tuple[Role, list[Role]]:
+    """The block's role and each call's, from ``(kind, in_shortcut, residual_add)`` in order.
+
+    The branch is what runs outside the shortcut before the add: three convolutions make a
+    bottleneck (reduce, 3×3, expand), two a basic block; the branch's last normalisation
+    comes just before the add; an activation after the add is the block's output.
+    """
+    add = next((i for i, (_, _, residual) in enumerate(calls) if residual), len(calls))
+    branch = [i for i, (kind, shortcut, _) in enumerate(calls[:add]) if not shortcut]
+    convs = [i for i in branch if calls[i][0] in _CONV]
+    norms = [i for i in branch if calls[i][0] in _NORM]
+    conv_roles = _BOTTLENECK_CONVS if len(convs) == 3 else _BASIC_CONVS
+    roles = []
+    for index, (kind, shortcut, residual) in enumerate(calls):
+        if residual:
+            roles.append(Role.RESIDUAL_ADD)
+        elif shortcut:
+            roles.append(
+                Role.SHORTCUT_CONV
+                if kind in _CONV
+                else Role.SHORTCUT_BN
+                if kind in _NORM
+                else Role.OTHER
+            )
+        elif kind in _CONV and index < add:
+            position = convs.index(index)
+            roles.append(conv_roles[position] if position < len(conv_roles) else Role.OTHER)
+        elif kind in _NORM and index < add:
+            roles.append(Role.BRANCH_BN_LAST if index == norms[-1] else Role.BRANCH_BN)
+        elif kind in _RELU:
+            roles.append(Role.BLOCK_RELU_OUT if index > add else Role.BRANCH_RELU)
+        else:
+            roles.append(Role.OTHER)
+    block = Role.BOTTLENECK_BLOCK if len(convs) == 3 else Role.BASIC_BLOCK
+    return block, roles
 
 
-_TOP_LEVEL_ROLES = {
-    "conv1": Role.STEM_CONV,
-    "bn1": Role.STEM_BN,
-    "relu": Role.STEM_RELU,
-    "maxpool": Role.STEM_POOL,
-    "avgpool": Role.HEAD_POOL,
-    "fc": Role.HEAD_FC,
-}
-_BASIC_CONVS = {"conv1": Role.BASIC_CONV1, "conv2": Role.BASIC_CONV2}
-_BOTTLENECK_CONVS = {
-    "conv1": Role.BOTTLENECK_REDUCE,
-    "conv2": Role.BOTTLENECK_SPATIAL,
-    "conv3": Role.BOTTLENECK_EXPAND,
-}
+_BASIC_CONVS = (Role.BASIC_CONV1, Role.BASIC_CONV2)
+_BOTTLENECK_CONVS = (Role.BOTTLENECK_REDUCE, Role.BOTTLENECK_SPATIAL, Role.BOTTLENECK_EXPAND)
 
 
 def module_names(arch: str) -> list[str]:

@@ -1,57 +1,103 @@
-"""The library: one function per command, each returning a report. The CLI is a thin layer."""
+"""The library: one function per command, each returning a report. The CLI is a thin layer.
+
+Every function inspects one model, named in one of three ways: ``arch`` (a torchvision
+ResNet, ``resnet18`` unless something else is given), ``model`` (an ``nn.Module`` instance,
+or ``"file.py:NAME"`` / ``"package.module:NAME"``, which imports and runs that code), or a
+checkpoint file as ``weights`` alone, whose configuration is inferred from its names and
+shapes. A module given as ``model`` is never changed: every pass works on a copy.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from resnet_inspect.assemble.model import build_model_report
-from resnet_inspect.capture import preflight
+from resnet_inspect.errors import OptionError
 from resnet_inspect.options import (
     FreezeOptions,
     InputShape,
     LossKind,
+    ModelSpec,
     StepOptions,
     WeightsChoice,
-    WeightsKind,
-    parse_arch,
-    parse_weights,
+    choose_model,
 )
 from resnet_inspect.report import GraphReport, ModelReport, Setting
 
+if TYPE_CHECKING:
+    import torch
+
+    from resnet_inspect.capture.source import ModelSource
+
+DEFAULT_SHAPE: InputShape = (1, 3, 64, 64)
+
 
 def inspect_tree(
-    arch: str = "resnet18",
-    input_shape: InputShape = (1, 3, 64, 64),
+    arch: str | None = None,
+    input_shape: InputShape = DEFAULT_SHAPE,
     weights: str | WeightsChoice = "none",
+    *,
+    model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> ModelReport:
-    """Structure, shapes, parameters and FLOPs of ``arch`` for one input, from a meta pass.
+    """Structure, shapes, parameters and FLOPs of one model for one input, from a meta pass.
 
     Builds the model on the meta device: no weights are initialised and no activation is
     allocated, so resnet152 at 64×3×512×512 costs about what resnet18 does.
     """
     # torch is imported here, not at the top, so that `import resnet_inspect` stays cheap.
-    from resnet_inspect.capture.model import build_model
     from resnet_inspect.capture.structure import capture_structure
-    from resnet_inspect.capture.weights import describe_weights
 
-    arch = parse_arch(arch)
-    source = describe_weights(_weights(weights, arch), arch)
-    model = build_model(arch, device="meta", num_classes=source.info.num_classes)
-    capture = capture_structure(model, input_shape)
-    return build_model_report(
-        capture, command="tree", arch=arch, weights=source.info, shape_pass_device="meta"
+    source = _source(arch, weights, model)
+    meta = _checked_meta(source, input_shape)
+    capture = capture_structure(meta, input_shape)
+    return build_model_report(capture, command="tree", model=source.info, weights=source.weights)
+
+
+def _source(arch: str | None, weights: str | WeightsChoice, model: Any) -> ModelSource:
+    """Which model the arguments name; the same rules as the command line's."""
+    from resnet_inspect.capture.source import resolve
+
+    if model is not None and not isinstance(model, str | ModelSpec):
+        # A module instance: the library's own case ("show me my model").
+        if arch is not None:
+            raise OptionError(
+                "model and arch cannot go together: the model is its own architecture"
+            )
+        name, choice, _ = choose_model(None, weights, None)
+        return resolve(arch=None, weights=choice, spec=None, module=model)
+    name, choice, model = choose_model(arch, weights, model)
+    return resolve(arch=name, weights=choice, spec=model)
+
+
+def _checked_meta(source: ModelSource, input_shape: InputShape) -> torch.nn.Module:
+    """The model on the meta device, once its first conv is known to take the input."""
+    import torch
+
+    from resnet_inspect.capture import preflight
+
+    if not (isinstance(input_shape, tuple) and all(isinstance(d, int) for d in input_shape)):
+        raise TypeError(f"input_shape must be a tuple of ints, not {input_shape!r}")
+    meta = source.meta()
+    first = next(
+        (
+            (n, int(m.in_channels))
+            for n, m in meta.named_modules()
+            if isinstance(m, torch.nn.Conv2d)
+        ),
+        None,
     )
-
-
-def _weights(weights: str | WeightsChoice, arch: str) -> WeightsChoice:
-    return weights if isinstance(weights, WeightsChoice) else parse_weights(weights, arch)
+    preflight.check_input_channels(first, input_shape, ",".join(map(str, input_shape)))
+    return meta
 
 
 def train_step(
-    arch: str = "resnet18",
-    input_shape: InputShape = (1, 3, 64, 64),
+    arch: str | None = None,
+    input_shape: InputShape = DEFAULT_SHAPE,
     *,
     seed: int = 0,
     step: StepOptions | None = None,
     weights: str | WeightsChoice = "none",
+    model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> ModelReport:
     """One real CPU training step, as the tutorial takes it, with what it did to every parameter.
 
@@ -61,57 +107,53 @@ def train_step(
     refuses an input that train-mode BatchNorm cannot take and a step that will not fit in
     memory.
     """
-    arch = parse_arch(arch)
     return _stepped_report(
         "train-step",
-        arch,
+        _source(arch, weights, model),
         input_shape,
         seed=seed,
         step=step,
         recipe=None,
-        weights=_weights(weights, arch),
     )
 
 
 def freeze(
-    arch: str = "resnet18",
-    input_shape: InputShape = (1, 3, 64, 64),
+    arch: str | None = None,
+    input_shape: InputShape = DEFAULT_SHAPE,
     *,
     options: FreezeOptions | None = None,
     seed: int = 0,
     step: StepOptions | None = None,
     weights: str | WeightsChoice = "none",
+    model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> ModelReport:
     """The tutorial's fine-tuning set-up, shown and proven by one real SGD step.
 
-    Every parameter frozen, ``fc`` replaced by a new ``Linear(in_features, new_classes)``,
-    the ``unfreeze`` names trainable again, SGD over all parameters as the tutorial does.
-    The same step as :func:`train_step` then shows that frozen parameters get no gradient
-    and keep every bit, that the trainable ones move, and which BatchNorm buffers move
-    anyway (all of them in train mode, unless ``bn_eval``).
+    Every parameter frozen, the head's last Linear replaced by a new
+    ``Linear(in_features, new_classes)`` (the rest of a Sequential head stays), the
+    ``unfreeze`` names trainable again, SGD over all parameters as the tutorial does. The
+    same step as :func:`train_step` then shows that frozen parameters get no gradient and
+    keep every bit, that the trainable ones move, and which BatchNorm buffers move anyway
+    (all of them in train mode, unless ``bn_eval``).
     """
-    arch = parse_arch(arch)
-    recipe = options or FreezeOptions()
     return _stepped_report(
         "freeze",
-        arch,
+        _source(arch, weights, model),
         input_shape,
         seed=seed,
         step=step,
-        recipe=recipe,
-        weights=_weights(weights, arch),
+        recipe=options or FreezeOptions(),
     )
 
 
 def _stepped_report(
     command: str,
-    arch: str,
+    source: ModelSource,
     input_shape: InputShape,
     *,
     seed: int,
     step: StepOptions | None,
     recipe: FreezeOptions | None,
-    weights: WeightsChoice,
 ) -> ModelReport:
     """Meta pass, the checks it allows, then the seeded real model and its one step.
 
@@ -122,15 +164,13 @@ def _stepped_report(
     """
     import torch
 
+    from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import freeze_backbone, frozen_batchnorms, put_in_eval
-    from resnet_inspect.capture.model import build_model
     from resnet_inspect.capture.step import run_step
     from resnet_inspect.capture.structure import capture_structure
-    from resnet_inspect.capture.weights import describe_weights, load_weights
 
     options = step or StepOptions()
-    source = describe_weights(weights, arch)  # a local file is read and checked here
-    meta = build_model(arch, device="meta", num_classes=source.info.num_classes)
+    meta = _checked_meta(source, input_shape)
     if recipe:
         freeze_backbone(meta, recipe)
     in_eval = frozen_batchnorms(meta) if recipe and recipe.bn_eval else ()
@@ -138,12 +178,8 @@ def _stepped_report(
     preflight.check_batchnorm_batch(structure, ",".join(map(str, input_shape)), in_eval)
     preflight.check_memory(structure, options)
 
-    if weights.kind is WeightsKind.PRETRAINED:  # only now, once the step is known to fit
-        source = load_weights(weights, arch)
     torch.manual_seed(seed)
-    model = build_model(arch, device="cpu", num_classes=source.info.num_classes)
-    if source.state_dict is not None:
-        model.load_state_dict(source.state_dict)
+    model = source.real()
     if recipe:
         freeze_backbone(model, recipe)
     model.train()
@@ -166,9 +202,8 @@ def _stepped_report(
     return build_model_report(
         structure,
         command=command,
-        arch=arch,
-        weights=source.info,
-        shape_pass_device="meta",
+        model=source.info,
+        weights=source.weights,
         step=result,
         seed=seed,
         freeze=recipe,
@@ -178,13 +213,14 @@ def _stepped_report(
 
 
 def graph(
-    arch: str = "resnet18",
-    input_shape: InputShape = (1, 3, 64, 64),
+    arch: str | None = None,
+    input_shape: InputShape = DEFAULT_SHAPE,
     *,
     new_classes: int | None = None,
     unfreeze: tuple[str, ...] = (),
     loss: LossKind = LossKind.SUM,
     weights: str | WeightsChoice = "none",
+    model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> GraphReport:
     """The autograd graph of ``train-step``'s loss, built on the meta device and walked.
 
@@ -193,28 +229,36 @@ def graph(
     same graph with every parameter trainable is summarised beside it.
     """
     from resnet_inspect.assemble.graph import build_graph_report
-    from resnet_inspect.capture.freezing import freeze_backbone
+    from resnet_inspect.capture import preflight
+    from resnet_inspect.capture.freezing import freeze_backbone, replace_head
     from resnet_inspect.capture.graph import capture_graph
-    from resnet_inspect.capture.model import build_model
-    from resnet_inspect.capture.weights import describe_weights
+    from resnet_inspect.capture.structure import capture_structure
 
-    arch = parse_arch(arch)
-    source = describe_weights(_weights(weights, arch), arch)
-    classes = new_classes or source.info.num_classes
-    full = build_model(arch, device="meta", num_classes=classes)
+    if unfreeze and new_classes is None:
+        raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
+    recipe = FreezeOptions(new_classes=new_classes, unfreeze=unfreeze) if new_classes else None
+    source = _source(arch, weights, model)
+    structure = capture_structure(_checked_meta(source, input_shape), input_shape)
+    # The graph is of a train-mode forward, which BatchNorm must be able to take.
+    preflight.check_batchnorm_batch(structure, ",".join(map(str, input_shape)))
+    classes = new_classes or structure.num_classes
+    full = source.meta()
+    if recipe:
+        replace_head(full, recipe.new_classes)
     unfrozen = capture_graph(full, input_shape, loss=loss, classes=classes)
     frozen = None
-    if new_classes is not None:
-        model = build_model(arch, device="meta", num_classes=source.info.num_classes)
-        freeze_backbone(model, FreezeOptions(new_classes=new_classes, unfreeze=unfreeze))
-        frozen = capture_graph(model, input_shape, loss=loss, classes=classes)
+    if recipe:
+        trained = source.meta()
+        freeze_backbone(trained, recipe)
+        frozen = capture_graph(trained, input_shape, loss=loss, classes=classes)
     return build_graph_report(
         frozen or unfrozen,
-        arch=arch,
+        layout=structure.layout,
+        model=source.info,
         input_shape=input_shape,
         loss_kind=loss.value,
         num_classes=classes,
-        weights=source.info,
+        weights=source.weights,
         unfrozen=unfrozen if frozen else None,
         new_classes=new_classes,
         unfreeze=unfreeze,

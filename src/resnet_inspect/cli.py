@@ -23,7 +23,7 @@ from resnet_inspect.options import (
     ModelOptions,
     StepOptions,
     ViewOptions,
-    parse_arch,
+    choose_model,
     parse_depth,
     parse_input_shape,
     parse_lang,
@@ -33,7 +33,6 @@ from resnet_inspect.options import (
     parse_new_classes,
     parse_unfreeze,
     parse_weight_decay,
-    parse_weights,
     parse_width,
 )
 
@@ -79,19 +78,25 @@ class _OneLineErrors(TyperGroup):
         except typer.Abort:
             _fail("aborted", 130)
         except InspectError as error:
+            if _debugging() and error.__cause__ is not None:
+                raise  # the user's code failed: its traceback is what they need
             _fail(str(error), error.exit_code)
         except BrokenPipeError:
             _quiet_broken_pipe()
         except MemoryError:
             _fail("out of memory: try a smaller --input or architecture", 1)
         except Exception as error:
-            if os.environ.get(DEBUG_ENV):
+            if _debugging():
                 raise
             first = (str(error).strip().splitlines() or [""])[0]
             if "can't allocate memory" in first:  # torch's allocator, on the CPU
                 _fail("out of memory: try a smaller --input or architecture", 1)
             _fail(f"{type(error).__name__}: {first} (set {DEBUG_ENV}=1 for a traceback)", 1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def _load_torch() -> None:
@@ -146,12 +151,30 @@ ArchOption = Annotated[
     str,
     typer.Option(
         "--arch",
-        help="resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d, "
-        "wide_resnet50_2, wide_resnet101_2.",
+        help="A torchvision ResNet: resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, "
+        "resnext101_64x4d, wide_resnet50_2, wide_resnet101_2. Default: resnet18, unless "
+        "--model is given or --weights FILE says what it is.",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="Your own model: FILE.py:NAME or package.module:NAME, where NAME is an nn.Module "
+        "or a function (or class) that takes no arguments and returns one. This IMPORTS AND "
+        "RUNS that code (unlike --weights, which never runs code). Not with --arch.",
+        metavar="SPEC",
+        show_default=False,
     ),
 ]
 InputOption = Annotated[
-    str, typer.Option("--input", help="Input shape B,C,H,W (C must be 3).", metavar="B,C,H,W")
+    str,
+    typer.Option(
+        "--input",
+        help="Input shape B,C,H,W. C is 3 for --arch; another model's C must match its first conv.",
+        metavar="B,C,H,W",
+    ),
 ]
 WeightsOption = Annotated[
     str,
@@ -188,7 +211,8 @@ JsonOption = Annotated[
 @app.command()
 def tree(
     ctx: typer.Context,
-    arch: ArchOption = "resnet18",
+    arch: ArchOption = "",
+    model_spec: ModelOption = "",
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
     depth: DepthOption = "layer",
@@ -205,13 +229,13 @@ def tree(
     Shapes and FLOPs come from one forward pass on the meta device: nothing is allocated,
     so any input size on any architecture answers about as fast as the smallest.
     """
-    model = _model_options(arch, input, weights)
+    model = _model_options(arch, input, weights, model_spec)
     view = _view_options(ctx.params)
 
     _load_torch()
     from resnet_inspect.api import inspect_tree
 
-    _show(inspect_tree(model.arch, model.input_shape, model.weights), view)
+    _show(inspect_tree(model.arch, model.input_shape, model.weights, model=model.spec), view)
 
 
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weights, input and labels.")]
@@ -238,7 +262,8 @@ TimingsOption = Annotated[
 @app.command("train-step")
 def train_step(
     ctx: typer.Context,
-    arch: ArchOption = "resnet18",
+    arch: ArchOption = "",
+    model_spec: ModelOption = "",
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
     seed: SeedOption = 0,
@@ -264,7 +289,7 @@ def train_step(
     parameter and summed per layer, block and stage, the gradient norm, the update ‖Δθ‖ and
     the relative update ‖Δθ‖/‖θ‖.
     """
-    model = _model_options(arch, input, weights)
+    model = _model_options(arch, input, weights, model_spec)
     step = _step_options(ctx.params)
     view = _view_options(ctx.params)
 
@@ -272,7 +297,12 @@ def train_step(
     from resnet_inspect.api import train_step as run_train_step
 
     report = run_train_step(
-        model.arch, model.input_shape, seed=seed, step=step, weights=model.weights
+        model.arch,
+        model.input_shape,
+        seed=seed,
+        step=step,
+        weights=model.weights,
+        model=model.spec,
     )
     _show(report, view)
 
@@ -309,7 +339,8 @@ def freeze(
     new_classes: NewClassesOption,
     unfreeze: UnfreezeOption = "",
     bn_eval: BnEvalOption = False,
-    arch: ArchOption = "resnet18",
+    arch: ArchOption = "",
+    model_spec: ModelOption = "",
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
     seed: SeedOption = 0,
@@ -335,7 +366,7 @@ def freeze(
     partly frozen, then takes one real step: frozen parameters get no gradient and keep
     every bit, trainable ones change, and the BatchNorm buffers that moved anyway are listed.
     """
-    model = _model_options(arch, input, weights)
+    model = _model_options(arch, input, weights, model_spec)
     recipe = FreezeOptions(
         new_classes=parse_new_classes(new_classes),
         unfreeze=parse_unfreeze(unfreeze, model.arch),
@@ -354,6 +385,7 @@ def freeze(
         seed=seed,
         step=step,
         weights=model.weights,
+        model=model.spec,
     )
     _show(report, view)
 
@@ -377,7 +409,8 @@ OptionalClassesOption = Annotated[
 @app.command()
 def graph(
     ctx: typer.Context,
-    arch: ArchOption = "resnet18",
+    arch: ArchOption = "",
+    model_spec: ModelOption = "",
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
     new_classes: OptionalClassesOption = "",
@@ -399,7 +432,7 @@ def graph(
     grad_fn through next_functions: node counts by type, the AccumulateGrad leaves and
     their parameters, the longest path, and the memory autograd saves for backward.
     """
-    model = _model_options(arch, input, weights)
+    model = _model_options(arch, input, weights, model_spec)
     classes = parse_new_classes(new_classes) if new_classes else None
     if unfreeze and classes is None:
         raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
@@ -417,6 +450,7 @@ def graph(
         unfreeze=names,
         loss=loss_kind,
         weights=model.weights,
+        model=model.spec,
     )
     if dot:
         from resnet_inspect.views.dot import graph_dot
@@ -426,11 +460,18 @@ def graph(
     _show(report, view)
 
 
-def _model_options(arch: str, input: str, weights: str) -> ModelOptions:
-    """The options every command shares, checked in pure Python."""
-    name = parse_arch(arch)
+def _model_options(arch: str, input: str, weights: str, model: str) -> ModelOptions:
+    """The options every command shares, checked in pure Python.
+
+    The model is ``--model``, or ``--arch``, or what a ``--weights`` file says it is, or
+    resnet18. Only a torchvision architecture's input channels are known before torch loads.
+    """
+    name, choice, spec = choose_model(arch, weights, model)
     return ModelOptions(
-        arch=name, input_shape=parse_input_shape(input), weights=parse_weights(weights, name)
+        arch=name,
+        input_shape=parse_input_shape(input, stock=name is not None),
+        weights=choice,
+        spec=spec,
     )
 
 

@@ -43,8 +43,12 @@ InputShape = tuple[int, int, int, int]
 _SEPARATORS = re.compile(r"\s*[,x×]\s*|\s+")
 
 
-def parse_input_shape(text: str) -> InputShape:
-    """``"1,3,64,64"`` (also ``1x3x64x64``, ``1, 3, 64, 64``, ``(1,3,64,64)``) to a shape."""
+def parse_input_shape(text: str, *, stock: bool = True) -> InputShape:
+    """``"1,3,64,64"`` (also ``1x3x64x64``, ``1, 3, 64, 64``, ``(1,3,64,64)``) to a shape.
+
+    For a ``stock`` torchvision architecture C must be 3, which is known before torch loads;
+    another model's input channels are checked against its first conv once it is built.
+    """
     expected = "expected B,C,H,W as 4 positive integers, e.g. 1,3,64,64"
     stripped = text.strip().strip("()[]").strip()
     if not stripped:
@@ -61,10 +65,11 @@ def parse_input_shape(text: str) -> InputShape:
             raise OptionError(f"--input {text!r}: every dimension must be at least 1; {expected}")
         dims.append(value)
     batch, channels, height, width = dims
-    if channels != IMAGE_CHANNELS:
+    if stock and channels != IMAGE_CHANNELS:
         raise OptionError(
             f"--input {text!r}: C is {channels}, but a ResNet's stem conv takes "
-            f"{IMAGE_CHANNELS} channels (RGB); use B,3,H,W"
+            f"{IMAGE_CHANNELS} channels (RGB); use B,3,H,W (or --model / --weights FILE for a "
+            "model of other input channels)"
         )
     return batch, channels, height, width
 
@@ -168,9 +173,18 @@ def parse_new_classes(text: str) -> int:
     return value
 
 
-def parse_unfreeze(text: str, arch: str) -> tuple[str, ...]:
-    """Comma-separated stage, block, layer or parameter names of ``arch`` to keep trainable."""
+def parse_unfreeze(text: str, arch: str | None) -> tuple[str, ...]:
+    """Comma-separated stage, block, layer or parameter names to keep trainable.
+
+    For a torchvision ``arch`` the names are checked here, before torch; for any other
+    model they are checked against the built model (``capture.freezing.check_unfreeze``).
+    """
     names = tuple(name.strip() for name in text.split(",") if name.strip())
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise OptionError(f"--unfreeze names {name!r} twice")
+    if arch is None:
+        return names
     known = set(module_names(arch))
     for name in names:
         module, _, leaf = name.rpartition(".")
@@ -248,12 +262,72 @@ class FreezeOptions:
 
 
 @dataclass(frozen=True)
-class ModelOptions:
-    """What every command needs to build and inspect one model."""
+class ModelSpec:
+    """``--model``: the user's own code, ``path/to/file.py:NAME`` or ``package.module:NAME``.
 
-    arch: str = "resnet18"
+    NAME is an ``nn.Module`` or a callable that takes no arguments and returns one.
+    """
+
+    text: str
+    path: str = ""  # the .py file, or "" for a module to import
+    module: str = ""  # the dotted module name, or "" for a file
+    name: str = ""
+
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def parse_model_spec(text: str) -> ModelSpec:
+    """Check the form of ``--model`` (and that a file exists) before anything is imported."""
+    expected = "expected FILE.py:NAME or package.module:NAME, e.g. models.py:build"
+    where, colon, name = text.strip().rpartition(":")
+    if not colon or not where or not name:
+        raise OptionError(f"--model {text!r}: {expected}")
+    if not _DOTTED.fullmatch(name) or "." in name:
+        raise OptionError(f"--model {text!r}: {name!r} is not a Python name; {expected}")
+    if where.endswith(".py") or "/" in where or os.sep in where:
+        if not os.path.exists(where):
+            raise OptionError(f"--model {text!r}: no such file {where}")
+        if not os.path.isfile(where):
+            raise OptionError(f"--model {text!r}: {where} is not a file")
+        return ModelSpec(text=text, path=where, name=name)
+    if not _DOTTED.fullmatch(where):
+        raise OptionError(f"--model {text!r}: {where!r} is not a module name; {expected}")
+    return ModelSpec(text=text, module=where, name=name)
+
+
+def choose_model(
+    arch: str | None, weights: str | WeightsChoice, model: str | ModelSpec | None
+) -> tuple[str | None, WeightsChoice, ModelSpec | None]:
+    """Which model the options name, by the one rule of the CLI and the library alike:
+    ``model`` (the user's code), else ``arch``, else what a ``weights`` file says it is (arch
+    None: inferred from the file), else resnet18."""
+    spec = parse_model_spec(model) if isinstance(model, str) and model else model or None
+    if spec is not None and arch:
+        raise OptionError(
+            "--model and --arch cannot go together: the model is its own architecture"
+        )
+    name = parse_arch(arch) if arch else None
+    if isinstance(weights, WeightsChoice):
+        choice = weights
+    elif isinstance(weights, str):
+        choice = parse_weights(weights, name or "resnet18")
+    else:
+        raise TypeError(f"weights must be a str or WeightsChoice, not {type(weights).__name__}")
+    if spec is None and not (name is None and choice.kind is WeightsKind.FILE):
+        name = name or "resnet18"
+    return name, choice, spec
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """What every command needs to build and inspect one model: a torchvision architecture,
+    the user's own model (``spec``), or neither, with a checkpoint file that says what it is."""
+
+    arch: str | None = "resnet18"
     input_shape: InputShape = (1, 3, 64, 64)
     weights: WeightsChoice = WeightsChoice()
+    spec: ModelSpec | None = None
 
 
 def parse_width(value: int) -> int:

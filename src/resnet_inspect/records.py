@@ -9,15 +9,66 @@ from resnet_inspect.report import ParamStat, Setting, Shape
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One call of a leaf module during the forward pass."""
+    """One call during the forward pass: of a leaf module, or of a function that a module's
+    own ``forward()`` runs outside any submodule (``out += identity``, ``F.relu``,
+    ``torch.flatten``): those are what make a ResNet residual, so they are rows too."""
 
-    name: str
-    call: int
+    name: str  # the module's name, or for a function "<owner>.<function>" ("layer1.0.add")
+    call: int  # which call of this name, from 1
     input_shape: Shape
     output_shape: Shape
     output_bytes: int
-    in_place: bool
+    allocates: bool  # False where the output shares its input's storage (in place, a view)
     flops: int
+    module_call: bool = True
+    owner: str = ""  # for a function: the module whose forward ran it ("" for the model's)
+    after: str = ""  # for the model's own functions: the top-level child that ran last
+    kind: str = ""  # for a function: its name ("add_", "relu", "flatten", ...)
+    settings: tuple[Setting, ...] = ()  # for a function: its plain arguments (start_dim)
+    residual: bool = False  # a function that adds two tensors of one shape: a residual add
+
+    @property
+    def module(self) -> str:
+        """The module this call is placed by: itself, or the one whose forward ran it."""
+        return self.name if self.module_call else self.owner
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a model's residual stages are, found from the model itself, never from names.
+
+    Stages are the consecutive top-level children whose children add a shortcut to their
+    output (residual blocks); the stem is what runs before the first stage, the head what
+    runs after the last.
+    """
+
+    stages: tuple[str, ...]
+    blocks: dict[str, tuple[str, ...]]  # stage -> its residual blocks, in order
+    shortcuts: dict[str, str]  # block -> its shortcut child (downsample, shortcut), if any
+    stem: tuple[str, ...]  # top-level children that run before the first stage
+    head: tuple[str, ...]  # top-level children that run after the last stage
+    head_linear: str  # the head's last Linear: what a new head replaces
+
+    def section_of(self, module: str, after: str = "") -> str:
+        """The section of a module, or of the model's own code run after ``after``."""
+        top = module.split(".", 1)[0]
+        if top in self.stages:
+            return top
+        if top:
+            return "head" if top in self.head else "stem"
+        if not after or after in self.stem:
+            return "stem"
+        if after in self.head or after == self.stages[-1]:
+            return "head"
+        return after if after in self.stages else "stem"
+
+    def block_of(self, module: str) -> str | None:
+        """``layer2.1`` for ``layer2.1.conv1``; None outside the residual blocks."""
+        parts = module.split(".")
+        if len(parts) < 2 or parts[0] not in self.stages:
+            return None
+        block = f"{parts[0]}.{parts[1]}"
+        return block if block in self.blocks[parts[0]] else None
 
 
 @dataclass(frozen=True)
@@ -38,6 +89,7 @@ class StructureCapture:
 
     calls: tuple[CallRecord, ...]
     modules: dict[str, ModuleRecord]
+    layout: Layout
     dtype: str
     num_classes: int
     total_flops: int
@@ -48,7 +100,7 @@ class StructureCapture:
     @property
     def activation_bytes(self) -> int:
         """Outputs of the forward pass that allocate (in-place calls write into their input)."""
-        return sum(call.output_bytes for call in self.calls if not call.in_place)
+        return sum(call.output_bytes for call in self.calls if call.allocates)
 
 
 @dataclass(frozen=True)
@@ -80,10 +132,11 @@ class GraphNodeRecord:
     order: int  # when it was created, for reading the nodes in forward order
     param: str = ""
     param_shape: Shape = ()
+    after: str = ""  # made by the model's own code: the top-level child that ran last
 
 
 @dataclass(frozen=True)
 class GraphCapture:
     nodes: tuple[GraphNodeRecord, ...]  # in walk order from the loss; index 0 is the loss
     edges: tuple[tuple[int, int], ...]  # (node, one of its next_functions)
-    saved: tuple[tuple[int, str], ...]  # (bytes, module) of each tensor saved for backward
+    saved: tuple[tuple[int, str, str], ...]  # (bytes, module, after) of each saved tensor

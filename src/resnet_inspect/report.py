@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from resnet_inspect.anatomy import Role
-from resnet_inspect.words import Lang, annotation
+from resnet_inspect.words import Lang, annotation, node_annotation
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -105,6 +105,7 @@ class FreezeSummary:
     """The fine-tuning set-up and the one-step proof that the freeze holds."""
 
     new_classes: int
+    head: str  # the Linear that was replaced: fc, fc.1, linear
     head_in_features: int
     unfrozen: tuple[str, ...]
     bn_eval: bool
@@ -188,6 +189,20 @@ class WeightsInfo:
 
 
 @dataclass(frozen=True)
+class ModelInfo:
+    """Which model was inspected and how it was made: a torchvision architecture, one inferred
+    from a checkpoint (with what was read off it and what had to be assumed), the user's own
+    code, or a module given to the library."""
+
+    kind: str  # torchvision, inferred, user, module
+    name: str  # resnet18, "ResNet(BasicBlock, [1, 1, 1, 1]) variant", models.py:build, MyNet
+    built_on: str = "meta"  # where the model was built; "cpu" where the factory needs values
+    note: str = ""  # why it was not built on meta: the factory's own error there
+    inferred: tuple[Setting, ...] = ()
+    assumed: tuple[Setting, ...] = ()  # what a state_dict cannot hold (stem stride, max-pool)
+
+
+@dataclass(frozen=True)
 class Totals:
     params: int
     trainable_params: int
@@ -226,6 +241,7 @@ class ModelReport(Drawable):
     num_classes: int
     weights: WeightsInfo
     shape_pass_device: str
+    model: ModelInfo
     sections: tuple[Node, ...]
     totals: Totals
     step: StepSummary | None = None
@@ -254,7 +270,13 @@ class ModelReport(Drawable):
         return replace(self, step=step)
 
 
-_MAPPINGS = ("settings", "optimizer_settings", "options")  # Setting tuples read as mappings
+_MAPPINGS = (
+    "settings",
+    "optimizer_settings",
+    "options",
+    "inferred",
+    "assumed",
+)  # Setting tuples read as mappings
 
 
 def _plain(value: Any, lang: Lang) -> Any:
@@ -272,7 +294,9 @@ def _plain(value: Any, lang: Lang) -> Any:
         if isinstance(value, Node):
             out["frozen_params"] = value.frozen_params
             out["freeze_state"] = value.freeze_state.value
-        if isinstance(value, Node | GraphGroup):
+        if isinstance(value, Node):
+            out["annotation"] = node_annotation(value, lang)
+        elif isinstance(value, GraphGroup):
             out["annotation"] = annotation(value.role, lang)
         return out
     if isinstance(value, tuple | list):
@@ -334,6 +358,7 @@ class GraphReport(Drawable):
     loss_kind: str
     num_classes: int
     weights: WeightsInfo
+    model: ModelInfo
     summary: GraphSummary
     sections: tuple[GraphGroup, ...]
     nodes: tuple[GraphNode, ...]

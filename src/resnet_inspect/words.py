@@ -7,6 +7,7 @@ footers. Producers never format words; views look them up here. Pure Python.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from resnet_inspect.anatomy import Role
 
@@ -117,8 +118,92 @@ ANNOTATIONS: dict[Role, dict[Lang, str]] = {
         Lang.EN: "the loss computed from the prediction: where backward starts",
         Lang.ZH: "由预测计算的损失：反向传播从这里开始",
     },
+    Role.HEAD_DROPOUT: {
+        Lang.EN: "dropout: zeroes a random share of features in training, nothing in eval",
+        Lang.ZH: "dropout：训练时随机置零一部分特征，评估时不起作用",
+    },
+    Role.IDENTITY: {
+        Lang.EN: "nn.Identity: a layer taken out, its place kept",
+        Lang.ZH: "nn.Identity：被移除的层，保留位置",
+    },
     Role.OTHER: {Lang.EN: "", Lang.ZH: ""},
 }
+
+# Where a model differs from torchvision's, the row's own facts pick the sentence.
+_VARIANTS: dict[str, dict[Lang, str]] = {
+    "stem_scale": {
+        Lang.EN: "brings the image to 1/{factor} resolution before the residual stages",
+        Lang.ZH: "在进入残差阶段之前把图像分辨率降到 1/{factor}",
+    },
+    "stem_full": {
+        Lang.EN: "keeps the image at full resolution for the residual stages (a CIFAR-style stem)",
+        Lang.ZH: "以完整分辨率进入残差阶段（CIFAR 式主干入口）",
+    },
+    "stem_conv": {
+        Lang.EN: "stem conv: looks at {pixels}, {effect}",
+        Lang.ZH: "主干卷积：直接看{pixels}，{effect}",
+    },
+    "rgb": {Lang.EN: "RGB pixels", Lang.ZH: " RGB 像素"},
+    "channels": {Lang.EN: "{channels}-channel pixels", Lang.ZH: " {channels} 通道像素"},
+    "halves": {Lang.EN: "halves the resolution", Lang.ZH: "分辨率减半"},
+    "keeps": {Lang.EN: "keeps the resolution", Lang.ZH: "分辨率不变"},
+    "divides": {Lang.EN: "divides the resolution by {stride}", Lang.ZH: "分辨率缩小为 1/{stride}"},
+    "branch_relu_function": {
+        Lang.EN: "ReLU inside the residual branch, called as a function",
+        Lang.ZH: "残差分支内的 ReLU，以函数调用",
+    },
+    "view": {
+        Lang.EN: "x.{kind}(…) in forward(): a view to one vector per image, not a module",
+        Lang.ZH: "forward() 中的 x.{kind}(…)：展成每张图一个向量的视图，不是模块",
+    },
+    "flatten_module": {
+        Lang.EN: "nn.Flatten: one vector per image",
+        Lang.ZH: "nn.Flatten：每张图一个向量",
+    },
+}
+
+
+def node_annotation(node: Any, lang: Lang) -> str:
+    """The annotation of a report node: its role's sentence, or where the model is not
+    torchvision's (a stride-1 stem, one input channel, F.relu, x.view), the variant its own
+    facts call for. ``node`` is a ``report.Node``."""
+    role, kind = node.role, node.kind
+    if role is Role.STEM and node.input_shape and node.output_shape:
+        factor = node.input_shape[-1] // max(node.output_shape[-1], 1)
+        if factor != 4:
+            return _variant("stem_full" if factor == 1 else "stem_scale", lang, factor=factor)
+    if role is Role.STEM_CONV:
+        facts = {item.name: item.value for item in node.settings}
+        stride = _first(facts.get("stride", 2))
+        channels = facts.get("in_channels", 3)
+        if (stride, channels) != (2, 3):
+            pixels = (
+                _variant("rgb", lang)
+                if channels == 3
+                else _variant("channels", lang, channels=channels)
+            )
+            effect = _variant(
+                "halves" if stride == 2 else "keeps" if stride == 1 else "divides",
+                lang,
+                stride=stride,
+            )
+            return _variant("stem_conv", lang, pixels=pixels, effect=effect)
+    if role is Role.BRANCH_RELU and not node.module_call:
+        return _variant("branch_relu_function", lang)
+    if role is Role.HEAD_FLATTEN and kind != "flatten":
+        if node.module_call:
+            return _variant("flatten_module", lang)
+        return _variant("view", lang, kind=kind)
+    return annotation(role, lang)
+
+
+def _variant(key: str, lang: Lang, **facts: Any) -> str:
+    return _VARIANTS[key][lang].format(**facts)
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, tuple) else value
+
 
 SECTION_TITLES: dict[Role, dict[Lang, str]] = {
     Role.STEM: {Lang.EN: "Stem", Lang.ZH: "主干入口"},
@@ -176,6 +261,7 @@ _LABELS: dict[str, dict[Lang, str]] = {
         Lang.ZH: "形状与 FLOPs 来自在 meta 设备上的一次前向传播（不分配内存）",
     },
     "blocks": {Lang.EN: "blocks", Lang.ZH: "个块"},
+    "block": {Lang.EN: "block", Lang.ZH: "个块"},
     "grad": {Lang.EN: "‖grad‖", Lang.ZH: "‖梯度‖"},
     "update": {Lang.EN: "‖Δθ‖", Lang.ZH: "‖Δθ‖"},
     "relative": {Lang.EN: "‖Δθ‖/‖θ‖", Lang.ZH: "‖Δθ‖/‖θ‖"},
@@ -224,8 +310,26 @@ _LABELS: dict[str, dict[Lang, str]] = {
     "trainable_col": {Lang.EN: "Trainable", Lang.ZH: "可训练"},
     "head": {Lang.EN: "New head", Lang.ZH: "新输出头"},
     "head_value": {
-        Lang.EN: "fc = Linear({inputs}→{classes}), created after the freeze, so trainable",
-        Lang.ZH: "fc = Linear({inputs}→{classes})，在冻结之后创建，因此可训练",
+        Lang.EN: "{head} = Linear({inputs}→{classes}), created after the freeze, so trainable",
+        Lang.ZH: "{head} = Linear({inputs}→{classes})，在冻结之后创建，因此可训练",
+    },
+    "model_inferred": {
+        Lang.EN: "inferred from the checkpoint: {facts}",
+        Lang.ZH: "由检查点推断：{facts}",
+    },
+    "model_assumed": {
+        Lang.EN: "assumed, as a state_dict cannot hold it: {facts} (pass --model for the exact "
+        "model)",
+        Lang.ZH: "假定（state_dict 无法记录）：{facts}（用 --model 给出确切的模型）",
+    },
+    "model_on_cpu": {
+        Lang.EN: "built on the CPU, then copied to the meta device: on meta the factory failed "
+        "({note})",
+        Lang.ZH: "在 CPU 上构建后复制到 meta 设备：在 meta 上构建失败（{note}）",
+    },
+    "model_code": {
+        Lang.EN: "your code: imported and run to build the model",
+        Lang.ZH: "你的代码：为构建模型而被导入并运行",
     },
     "share": {Lang.EN: "Trainable", Lang.ZH: "可训练"},
     "share_value": {

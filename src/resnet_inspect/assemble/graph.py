@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from resnet_inspect import anatomy
-from resnet_inspect.anatomy import LOSS_SECTION, ROOT_STEP, SECTIONS, Role
+from resnet_inspect.anatomy import LOSS_SECTION, Role
 from resnet_inspect.assemble.grouping import fold_sections
-from resnet_inspect.records import GraphCapture, GraphNodeRecord
+from resnet_inspect.records import GraphCapture, GraphNodeRecord, Layout
 from resnet_inspect.report import (
     GraphGroup,
     GraphNode,
@@ -17,6 +16,7 @@ from resnet_inspect.report import (
     GraphReport,
     GraphSummary,
     Level,
+    ModelInfo,
     Setting,
     WeightsInfo,
 )
@@ -24,25 +24,35 @@ from resnet_inspect.report import (
 LEAF = "AccumulateGrad"
 
 
+FORWARD = "forward"  # how the model's own code (outside any submodule) is named in a row
+
+
 def module_of(record: GraphNodeRecord) -> str:
-    return record.module or ROOT_STEP
+    return record.module or FORWARD
 
 
-def section_of(module: str) -> str:
-    return LOSS_SECTION if module == LOSS_SECTION else anatomy.section_of(module)
+def place(layout: Layout, module: str, after: str) -> tuple[str, str | None]:
+    """Section and block of a node made by ``module`` (or by the model's own code)."""
+    if module == LOSS_SECTION:
+        return LOSS_SECTION, None
+    return layout.section_of(module, after), layout.block_of(module)
 
 
-def summarise(capture: GraphCapture) -> GraphSummary:
-    saved_by_section: dict[str, int] = dict.fromkeys(SECTIONS, 0)
-    for size, module in capture.saved:
-        saved_by_section[section_of(module or ROOT_STEP)] += size
+def sections_in_order(layout: Layout) -> tuple[str, ...]:
+    return ("stem", *layout.stages, "head", LOSS_SECTION)
+
+
+def summarise(capture: GraphCapture, layout: Layout) -> GraphSummary:
+    saved_by_section: dict[str, int] = dict.fromkeys(sections_in_order(layout), 0)
+    for size, module, after in capture.saved:
+        saved_by_section[place(layout, module, after)[0]] += size
     return GraphSummary(
         nodes=len(capture.nodes),
         edges=len(capture.edges),
         counts=dict(Counter(n.kind for n in capture.nodes).most_common()),
         leaves=tuple(n.param for n in sorted(capture.nodes, key=lambda n: n.order) if n.param),
         longest_path=longest_path(len(capture.nodes), capture.edges),
-        saved_bytes=sum(size for size, _ in capture.saved),
+        saved_bytes=sum(size for size, _, _ in capture.saved),
         saved_bytes_by_section=saved_by_section,
     )
 
@@ -69,20 +79,20 @@ def longest_path(count: int, edges: tuple[tuple[int, int], ...]) -> int:
     return depth[0] if count else 0
 
 
-def fold(capture: GraphCapture) -> tuple[GraphGroup, ...]:
+def fold(capture: GraphCapture, layout: Layout) -> tuple[GraphGroup, ...]:
     """Sections, then blocks, each with the non-leaf nodes its forward created, in order."""
     saved: Counter[str] = Counter()
-    for size, module in capture.saved:
-        saved[module or ROOT_STEP] += size
+    for size, module, _ in capture.saved:
+        saved[module or FORWARD] += size
     inputs: dict[int, list[str]] = {}
     for parent, child in capture.edges:
         if capture.nodes[child].kind != LEAF:
             inputs.setdefault(id(capture.nodes[parent]), []).append(module_of(capture.nodes[child]))
     ordered = sorted(capture.nodes, key=lambda n: (n.order, n.kind == LEAF))
     groups = []
-    for part in fold_sections(ordered, module_of, section_of=section_of):
+    for part in fold_sections(ordered, lambda r: place(layout, r.module, r.after)):
         children = tuple(
-            _group(name, Level.BLOCK, _block_role(name, records), records, saved, inputs)
+            _group(name, Level.BLOCK, _block_role(layout, name, records), records, saved, inputs)
             for name, records in part.blocks
         )
         role = {"stem": Role.STEM, "head": Role.HEAD, LOSS_SECTION: Role.LOSS}.get(
@@ -101,9 +111,15 @@ def fold(capture: GraphCapture) -> tuple[GraphGroup, ...]:
     return tuple(groups)
 
 
-def _block_role(block: str, records: tuple[GraphNodeRecord, ...]) -> Role:
-    third_conv = any(module_of(r) == f"{block}.conv3" for r in records)
-    return anatomy.block_role("Bottleneck" if third_conv else "BasicBlock")
+def _block_role(layout: Layout, block: str, records: tuple[GraphNodeRecord, ...]) -> Role:
+    """Three convolutions in the branch (outside the shortcut) make a bottleneck."""
+    shortcut = layout.shortcuts.get(block) or "\0"
+    convs = {
+        r.module
+        for r in records
+        if r.kind.startswith("Convolution") and not r.module.startswith(shortcut)
+    }
+    return Role.BOTTLENECK_BLOCK if len(convs) == 3 else Role.BASIC_BLOCK
 
 
 def _group(
@@ -135,7 +151,8 @@ def _group(
 def build_graph_report(
     capture: GraphCapture,
     *,
-    arch: str,
+    layout: Layout,
+    model: ModelInfo,
     input_shape: tuple[int, ...],
     loss_kind: str,
     num_classes: int,
@@ -151,26 +168,27 @@ def build_graph_report(
     )
     return GraphReport(
         command="graph",
-        arch=arch,
+        arch=model.name,
+        model=model,
         input_shape=input_shape,
         loss_kind=loss_kind,
         num_classes=num_classes,
         weights=weights,
-        summary=summarise(capture),
-        sections=fold(capture),
+        summary=summarise(capture, layout),
+        sections=fold(capture, layout),
         nodes=tuple(
             GraphNode(
                 index=i,
                 kind=r.kind,
                 module=module_of(r),
-                section=section_of(module_of(r)),
+                section=place(layout, r.module, r.after)[0],
                 param=r.param,
                 param_shape=r.param_shape,
             )
             for i, r in enumerate(capture.nodes)
         ),
         edges=capture.edges,
-        unfrozen_summary=summarise(unfrozen) if unfrozen else None,
+        unfrozen_summary=summarise(unfrozen, layout) if unfrozen else None,
         new_classes=new_classes,
         unfrozen=unfreeze,
         options=options,

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from resnet_inspect import anatomy
-
 T = TypeVar("T")
 
 
@@ -26,17 +24,17 @@ class SectionFold(Generic[T]):
 
 
 def fold_sections(
-    items: Iterable[T],
-    module_of: Callable[[T], str],
-    section_of: Callable[[str], str] = anatomy.section_of,
-    block_of: Callable[[str], str | None] = anatomy.block_of,
+    items: Iterable[T], place: Callable[[T], tuple[str, str | None]]
 ) -> list[SectionFold[T]]:
-    """Sections in order of first appearance; blocks likewise within each section."""
+    """Sections in order of first appearance; blocks likewise within each section.
+
+    ``place`` says where an item ran: its section and its block (None outside the blocks),
+    as the model's discovered layout (``records.Layout``) answers it.
+    """
     sections: dict[str, tuple[dict[str, list[T]], list[T]]] = {}
     for item in items:
-        module = module_of(item)
-        blocks, loose = sections.setdefault(section_of(module), ({}, []))
-        block = block_of(module)
+        section, block = place(item)
+        blocks, loose = sections.setdefault(section, ({}, []))
         if block:
             blocks.setdefault(block, []).append(item)
         else:

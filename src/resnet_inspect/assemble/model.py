@@ -14,10 +14,11 @@ from resnet_inspect import anatomy
 from resnet_inspect.anatomy import Role
 from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.options import FreezeOptions
-from resnet_inspect.records import CallRecord, StepCapture, StructureCapture
+from resnet_inspect.records import CallRecord, Layout, StepCapture, StructureCapture
 from resnet_inspect.report import (
     FreezeSummary,
     Level,
+    ModelInfo,
     ModelReport,
     Node,
     ParamStat,
@@ -34,9 +35,8 @@ def build_model_report(
     capture: StructureCapture,
     *,
     command: str,
-    arch: str,
+    model: ModelInfo,
     weights: WeightsInfo,
-    shape_pass_device: str,
     step: StepCapture | None = None,
     seed: int = 0,
     freeze: FreezeOptions | None = None,
@@ -61,12 +61,13 @@ def build_model_report(
     )
     return ModelReport(
         command=command,
-        arch=arch,
+        arch=model.name,
         input_shape=capture.calls[0].input_shape if capture.calls else (),
         dtype=capture.dtype,
         num_classes=capture.num_classes,
         weights=weights,
-        shape_pass_device=shape_pass_device,
+        shape_pass_device="meta",
+        model=model,
         sections=sections,
         totals=totals,
         step=_step_summary(step, seed) if step else None,
@@ -105,9 +106,10 @@ def _freeze_summary(
     frozen_buffers = tuple(
         name for name in step.buffers_changed if name.rsplit(".", 1)[0] in frozen_modules
     )
-    head = {s.name: s.value for s in capture.modules["fc"].settings}
+    head = {s.name: s.value for s in capture.modules[capture.layout.head_linear].settings}
     return FreezeSummary(
         new_classes=options.new_classes,
+        head=capture.layout.head_linear,
         head_in_features=_first(head["in_features"]),
         unfrozen=options.unfreeze,
         bn_eval=options.bn_eval,
@@ -170,41 +172,36 @@ def aggregate_step(params: Sequence[ParamStat]) -> StepStats | None:
 
 
 def _leaf_nodes(capture: StructureCapture, step: StepCapture | None) -> list[Node]:
-    """One node per module call, with the non-module steps of forward() put in place."""
-    calls_per_module = Counter(call.name for call in capture.calls)
+    """One node per call, module or function, in the order they ran, each with its role."""
+    calls_per_name = Counter(call.name for call in capture.calls)
+    roles = _roles(capture)
     nodes: list[Node] = []
-    for record in capture.calls:
-        if anatomy.layer_role(record.name, None, 1, 1) is Role.HEAD_FC and nodes:
-            nodes.append(_flatten_node(nodes[-1], record))
-        module = capture.modules[record.name]
-        block = anatomy.block_of(record.name)
-        block_kind = capture.modules[block].kind if block in capture.modules else None
-        calls = calls_per_module[record.name]
-        role = anatomy.layer_role(record.name, block_kind, record.call, calls)
-        if role is Role.BLOCK_RELU_OUT:
-            nodes.append(_residual_add_node(block or "", record, capture))
-        first_call = record.call == 1
+    for index, record in enumerate(capture.calls):
+        # A module's parameters ride on its first call only; a function owns none.
+        module = capture.modules[record.name] if record.module_call else None
+        owns = module if module and record.call == 1 else None
         parameters = (
-            tuple(step.params[f"{record.name}.{local}"] for local in module.param_names)
-            if step and first_call
+            tuple(step.params[f"{record.name}.{local}"] for local in owns.param_names)
+            if step and owns
             else ()
         )
         nodes.append(
             Node(
                 name=record.name,
                 level=Level.LAYER,
-                role=role,
-                kind=module.kind,
-                settings=module.settings,
+                role=roles[index],
+                kind=module.kind if module else record.kind,
+                settings=module.settings if module else _function_facts(record, capture),
                 input_shape=record.input_shape,
                 output_shape=record.output_shape,
                 call=record.call,
-                calls=calls,
-                params=module.params if first_call else 0,
-                trainable_params=module.trainable_params if first_call else 0,
+                calls=calls_per_name[record.name],
+                module_call=record.module_call,
+                params=owns.params if owns else 0,
+                trainable_params=owns.trainable_params if owns else 0,
                 macs=record.flops // 2,
                 flops=record.flops,
-                activation_bytes=0 if record.in_place else record.output_bytes,
+                activation_bytes=record.output_bytes if record.allocates else 0,
                 parameters=parameters,
                 step=aggregate_step(parameters),
             )
@@ -212,31 +209,62 @@ def _leaf_nodes(capture: StructureCapture, step: StepCapture | None) -> list[Nod
     return nodes
 
 
-def _residual_add_node(block: str, relu: CallRecord, capture: StructureCapture) -> Node:
-    has_projection = f"{block}.downsample" in capture.modules
-    return Node(
-        name=f"{block}.add",
-        level=Level.LAYER,
-        role=Role.RESIDUAL_ADD,
-        kind="add_",
-        settings=(Setting("shortcut", "projection" if has_projection else "identity"),),
-        input_shape=relu.input_shape,
-        output_shape=relu.input_shape,
-        module_call=False,
-    )
+def _kind(record: CallRecord, capture: StructureCapture) -> str:
+    return capture.modules[record.name].kind if record.module_call else record.kind
 
 
-def _flatten_node(pool: Node, fc: CallRecord) -> Node:
-    return Node(
-        name="flatten",
-        level=Level.LAYER,
-        role=Role.HEAD_FLATTEN,
-        kind="flatten",
-        settings=(Setting("start_dim", 1),),
-        input_shape=pool.output_shape,
-        output_shape=fc.input_shape,
-        module_call=False,
+def _place(layout: Layout, record: CallRecord) -> tuple[str, str | None]:
+    return layout.section_of(record.module, record.after), layout.block_of(record.module)
+
+
+def _roles(capture: StructureCapture) -> list[Role]:
+    """Each call's role, decided by where it ran: stem, a block (and where in it), head."""
+    layout = capture.layout
+    roles = [Role.OTHER] * len(capture.calls)
+    by_block: dict[str, list[int]] = {}
+    for index, record in enumerate(capture.calls):
+        section, block = _place(layout, record)
+        kind = _kind(record, capture)
+        if block:
+            by_block.setdefault(block, []).append(index)
+        elif section == "stem":
+            roles[index] = anatomy.stem_role(kind)
+        elif section == "head":
+            classifier = record.module_call and record.name == layout.head_linear
+            roles[index] = anatomy.head_role(kind, classifier)
+    for block, indexes in by_block.items():
+        shortcut = layout.shortcuts.get(block, "")
+        _, block_roles = anatomy.block_roles(
+            [
+                (
+                    _kind(capture.calls[i], capture),
+                    bool(shortcut) and _within(capture.calls[i].module, shortcut),
+                    capture.calls[i].residual,
+                )
+                for i in indexes
+            ]
+        )
+        for i, role in zip(indexes, block_roles, strict=True):
+            roles[i] = role
+    return roles
+
+
+def _within(module: str, ancestor: str) -> bool:
+    return module == ancestor or module.startswith(f"{ancestor}.")
+
+
+def _function_facts(record: CallRecord, capture: StructureCapture) -> tuple[Setting, ...]:
+    """A residual add says what it adds: the block's shortcut module, or the identity (no
+    shortcut, or one that holds no parameters, such as an empty Sequential)."""
+    if not record.residual:
+        return record.settings
+    shortcut = capture.layout.shortcuts.get(record.owner, "")
+    projects = any(
+        m.params for name, m in capture.modules.items() if shortcut and _within(name, shortcut)
     )
+    if not projects:
+        return (Setting("shortcut", "identity"),)
+    return (Setting("shortcut", "projection"), Setting("shortcut_module", shortcut))
 
 
 def _group(
@@ -268,9 +296,11 @@ def _group(
 
 
 def _sections(leaves: list[Node], capture: StructureCapture) -> list[Node]:
+    layout = capture.layout
+    by_node = {id(node): record for node, record in zip(leaves, capture.calls, strict=True)}
     sections = []
-    for part in fold_sections(leaves, lambda node: node.name):
-        if not part.blocks:
+    for part in fold_sections(leaves, lambda node: _place(layout, by_node[id(node)])):
+        if part.name not in layout.stages:
             role = Role.HEAD if part.name == "head" else Role.STEM
             sections.append(_group(part.name, Level.SECTION, role, part.name, part.loose))
             continue
@@ -278,39 +308,53 @@ def _sections(leaves: list[Node], capture: StructureCapture) -> list[Node]:
             _group(
                 name,
                 Level.BLOCK,
-                anatomy.block_role(capture.modules[name].kind),
+                _block_role(members),
                 capture.modules[name].kind,
                 members,
-                _block_facts(name, capture),
+                _block_facts(name, members, layout),
             )
             for name, members in part.blocks
         ]
         children = [*blocks, *part.loose]
-        facts = (Setting("blocks", len(blocks)), Setting("stride", blocks[0].setting("stride")))
+        stride = blocks[0].setting("stride") if blocks else 1
+        facts = (Setting("blocks", len(blocks)), Setting("stride", stride))
         sections.append(_group(part.name, Level.SECTION, Role.STAGE, "stage", children, facts))
     return sections
 
 
-def _block_facts(block: str, capture: StructureCapture) -> tuple[Setting, ...]:
-    """Stride, shortcut kind and channels of a block, read off its convolutions."""
-    convs = [
-        record
-        for name, record in capture.modules.items()
-        if name.startswith(f"{block}.conv") and record.kind == "Conv2d"
-    ]
-    settings = [{s.name: s.value for s in conv.settings} for conv in convs]
-    # torchvision puts a block's stride on one conv (conv1 in BasicBlock, conv2 in Bottleneck).
-    stride = max(_first(conv["stride"]) for conv in settings)
-    projection = f"{block}.downsample" in capture.modules
+def _block_role(members: Sequence[Node]) -> Role:
+    branch_convs = [n for n in members if n.role in _BRANCH_CONVS]
+    return Role.BOTTLENECK_BLOCK if len(branch_convs) == 3 else Role.BASIC_BLOCK
+
+
+_BRANCH_CONVS = frozenset(
+    {
+        Role.BASIC_CONV1,
+        Role.BASIC_CONV2,
+        Role.BOTTLENECK_REDUCE,
+        Role.BOTTLENECK_SPATIAL,
+        Role.BOTTLENECK_EXPAND,
+    }
+)
+
+
+def _block_facts(block: str, members: Sequence[Node], layout: Layout) -> tuple[Setting, ...]:
+    """Stride, shortcut kind and channels of a block, read off its branch's convolutions."""
+    convs = [{s.name: s.value for s in n.settings} for n in members if n.role in _BRANCH_CONVS]
+    shortcut = layout.shortcuts.get(block, "")
+    projection = bool(shortcut) and any(n.params for n in members if _within(n.name, shortcut))
+    # The block's stride sits on one conv (conv1 in BasicBlock, conv2 in Bottleneck).
+    stride = max((_first(conv["stride"]) for conv in convs), default=1)
     facts = [
         Setting("stride", stride),
         Setting("shortcut", "projection" if projection else "identity"),
-        Setting("in_channels", settings[0]["in_channels"]),
-        Setting("out_channels", settings[-1]["out_channels"]),
     ]
-    if len(settings) == 3:  # a Bottleneck: its 3×3 conv runs at the block's width
-        facts.append(Setting("width", settings[1]["out_channels"]))
-        facts.append(Setting("groups", settings[1]["groups"]))
+    if convs:
+        facts.append(Setting("in_channels", convs[0]["in_channels"]))
+        facts.append(Setting("out_channels", convs[-1]["out_channels"]))
+    if len(convs) == 3:  # a Bottleneck: its 3×3 conv runs at the block's width
+        facts.append(Setting("width", convs[1]["out_channels"]))
+        facts.append(Setting("groups", convs[1]["groups"]))
     return tuple(facts)
 
 

@@ -1,31 +1,73 @@
-"""The tutorial's fine-tuning recipe, applied to a model on any device."""
+"""The tutorial's fine-tuning recipe, applied to any ResNet on any device."""
 
 from __future__ import annotations
 
 import torch
 
+from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.options import FreezeOptions
 
 
-def freeze_backbone(model: torch.nn.Module, options: FreezeOptions) -> None:
-    """Every parameter ``requires_grad=False``, a new ``fc``, then the named parts trainable again.
+def head_linear(model: torch.nn.Module) -> str:
+    """The head's last Linear (``fc``, ``fc.1``, ``linear``): what a new head replaces."""
+    names = [str(name) for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    if not names:
+        raise InspectError("the model has no Linear layer to replace with a new head")
+    return names[-1]
 
-    As in the tutorial, the new head is created after the freeze, so it is trainable; on a
-    CPU model its initialisation draws from the global RNG, as the tutorial's does.
+
+def replace_head(model: torch.nn.Module, classes: int) -> None:
+    """The last Linear becomes ``Linear(in_features, classes)``; the rest of the head stays.
+
+    Created on the old head's device; on the CPU its initialisation draws from the global
+    RNG, as the tutorial's new ``fc`` does.
     """
+    name = head_linear(model)
+    old = model.get_submodule(name)
+    assert isinstance(old, torch.nn.Linear)
+    with torch.device(old.weight.device):
+        new = torch.nn.Linear(old.in_features, classes, bias=old.bias is not None)
+    model.set_submodule(name, new)
+
+
+def check_unfreeze(model: torch.nn.Module, names: tuple[str, ...]) -> None:
+    """Every name a module that holds parameters, or a parameter the model really has."""
+    modules = dict(model.named_modules())
+    parameters = dict(model.named_parameters())
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise OptionError(f"--unfreeze names {name!r} twice")
+        seen.add(name)
+        if name in parameters:
+            continue
+        if name not in modules:
+            stages = ", ".join(n for n, _ in model.named_children())
+            raise OptionError(
+                f"--unfreeze {name!r} is neither a module nor a parameter of the model; name a "
+                f"top-level part ({stages}), a block such as layer3.1, a layer such as "
+                "layer4.1.bn2, or a parameter such as layer4.1.bn2.weight"
+            )
+        if not any(True for _ in modules[name].parameters()):
+            raise OptionError(f"--unfreeze {name!r} holds no parameters: nothing to keep trainable")
+
+
+def freeze_backbone(model: torch.nn.Module, options: FreezeOptions) -> None:
+    """Every parameter ``requires_grad=False``, a new head, then the named parts trainable again.
+
+    As in the tutorial, the new head is created after the freeze, so it is trainable.
+    """
+    check_unfreeze(model, options.unfreeze)
     for param in model.parameters():
         param.requires_grad = False
-    old_head = model.get_submodule("fc")
-    assert isinstance(old_head, torch.nn.Linear)
-    with torch.device(old_head.weight.device):
-        model.fc = torch.nn.Linear(old_head.in_features, options.new_classes)
+    replace_head(model, options.new_classes)
+    parameters = dict(model.named_parameters())
     for name in options.unfreeze:
-        module, _, leaf = name.rpartition(".")
-        if leaf in ("weight", "bias") and module and not _is_module(model, name):
-            model.get_parameter(name).requires_grad = True
-        else:
-            for param in model.get_submodule(name).parameters():
-                param.requires_grad = True
+        targets = (
+            [parameters[name]] if name in parameters else model.get_submodule(name).parameters()
+        )
+        for param in targets:
+            param.requires_grad = True
 
 
 def frozen_batchnorms(model: torch.nn.Module) -> tuple[str, ...]:
@@ -42,11 +84,3 @@ def put_in_eval(model: torch.nn.Module, names: tuple[str, ...]) -> None:
     """Eval mode for these modules only: their running statistics stop moving."""
     for name in names:
         model.get_submodule(name).eval()
-
-
-def _is_module(model: torch.nn.Module, name: str) -> bool:
-    try:
-        model.get_submodule(name)
-    except AttributeError:
-        return False
-    return True

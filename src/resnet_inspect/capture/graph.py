@@ -25,12 +25,14 @@ OUTSIDE = LOSS_SECTION  # ops after the model's forward: the loss
 
 
 class _CreationTracker(TorchFunctionMode):
-    """Remembers, for each new ``grad_fn``, the module running when it was made."""
+    """Remembers, for each new ``grad_fn``, the module running when it was made (and, for the
+    model's own code, which top-level child ran last: that places it in stem or head)."""
 
-    def __init__(self, stack: list[str]) -> None:
+    def __init__(self, stack: list[str], last_top: list[str]) -> None:
         super().__init__()
         self.stack = stack
-        self.created: dict[Any, tuple[int, str]] = {}
+        self.last_top = last_top
+        self.created: dict[Any, tuple[int, str, str]] = {}
 
     def __torch_function__(
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
@@ -39,25 +41,32 @@ class _CreationTracker(TorchFunctionMode):
         for item in tree_leaves(out):
             node = getattr(item, "grad_fn", None) if isinstance(item, torch.Tensor) else None
             if node is not None and node not in self.created:
-                self.created[node] = (len(self.created), self.stack[-1])
+                module = self.stack[-1]
+                after = self.last_top[0] if not module else ""
+                self.created[node] = (len(self.created), module, after)
         return out
 
 
 @contextmanager
-def _module_stack(model: torch.nn.Module, stack: list[str]) -> Iterator[None]:
+def _module_stack(model: torch.nn.Module, stack: list[str], last_top: list[str]) -> Iterator[None]:
     def enter(name: str) -> Any:
         def hook(module: torch.nn.Module, inputs: Any) -> None:
             stack.append(name)
 
         return hook
 
-    def leave(module: torch.nn.Module, inputs: Any, output: Any) -> None:
-        stack.pop()  # a forward hook's return value would replace the output: return None
+    def leave(name: str) -> Any:
+        def hook(module: torch.nn.Module, inputs: Any, output: Any) -> None:
+            stack.pop()  # a forward hook's return value would replace the output: return None
+            if name and "." not in name:
+                last_top[0] = name
+
+        return hook
 
     handles = []
     for name, module in model.named_modules():
         handles.append(module.register_forward_pre_hook(enter(name)))
-        handles.append(module.register_forward_hook(leave))
+        handles.append(module.register_forward_hook(leave(name)))
     try:
         yield
     finally:
@@ -77,7 +86,8 @@ def capture_graph(
     else:
         labels = torch.empty(input_shape[0], classes, device="meta")
     stack = [OUTSIDE]
-    saved: dict[int, tuple[int, str]] = {}
+    last_top = [""]
+    saved: dict[int, tuple[int, str, str]] = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         # Count each storage once: views (fc's weight.t(), the flatten) share their base's,
@@ -85,11 +95,11 @@ def capture_graph(
         storage = _storage(tensor)
         if storage not in param_storages and storage not in saved:
             size = tensor.untyped_storage().nbytes()
-            saved[storage] = (size, stack[-1])
+            saved[storage] = (size, stack[-1], "" if stack[-1] else last_top[0])
         return tensor
 
-    tracker = _CreationTracker(stack)
-    with preserved_modes(model), _module_stack(model, stack):
+    tracker = _CreationTracker(stack, last_top)
+    with preserved_modes(model), _module_stack(model, stack, last_top):
         model.train()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), tracker:
             root = loss_of(loss, model(data), labels).grad_fn
@@ -103,23 +113,24 @@ def _storage(tensor: torch.Tensor) -> int:
 
 def _walk(
     root: Any,
-    created: dict[Any, tuple[int, str]],
+    created: dict[Any, tuple[int, str, str]],
     params: dict[int, str],
-    saved: list[tuple[int, str]],
+    saved: list[tuple[int, str, str]],
 ) -> GraphCapture:
     """Each node once, from the loss through ``next_functions``; leaves named by parameter."""
     index: dict[Any, int] = {}
     nodes: list[GraphNodeRecord] = []
     edges: list[tuple[int, int]] = []
-    pending = [(root, OUTSIDE, 0)]
+    pending = [(root, OUTSIDE, 0, "")]
     while pending:
-        node, parent_module, parent_order = pending.pop()
+        node, parent_module, parent_order, parent_after = pending.pop()
         if node in index:
             continue
         index[node] = len(nodes)
         kind = type(node).__name__
         param = ""
         shape: tuple[int, ...] = ()
+        after = ""
         if kind == "AccumulateGrad":
             variable = node.variable
             param = params.get(id(variable), "")
@@ -127,14 +138,17 @@ def _walk(
             module = param.rpartition(".")[0]
             order = parent_order
         elif node in created:
-            order, module = created[node]
+            order, module, after = created[node]
         else:  # made inside an op (fc's weight.t()): it belongs where its user does
-            order, module = parent_order, parent_module
-        nodes.append(GraphNodeRecord(kind=kind, module=module, order=order, param=param,
-                                     param_shape=shape))  # fmt: skip
+            order, module, after = parent_order, parent_module, parent_after
+        nodes.append(
+            GraphNodeRecord(
+                kind=kind, module=module, order=order, param=param, param_shape=shape, after=after
+            )
+        )
         for child, _ in reversed(node.next_functions):
             if child is not None:
-                pending.append((child, module, order))
+                pending.append((child, module, order, after))
     for node, i in index.items():
         for child, _ in node.next_functions:
             if child is not None:

@@ -28,7 +28,9 @@ def check_batchnorm_batch(
     Those ``in_eval`` use their running statistics instead and take any input.
     """
     for call in capture.calls:
-        if capture.modules[call.name].kind != "BatchNorm2d" or call.name in in_eval:
+        if not call.module_call or call.name in in_eval:
+            continue
+        if not capture.modules[call.name].kind.startswith("BatchNorm"):
             continue
         per_channel = math.prod(call.input_shape) // call.input_shape[1]
         if per_channel <= 1:
@@ -37,6 +39,21 @@ def check_batchnorm_batch(
                 f"(input {units.shape(call.input_shape)}) and BatchNorm needs more than one; "
                 "use a batch of 2 or more, or larger images"
             )
+
+
+def check_input_channels(
+    first_conv: tuple[str, int] | None, input_shape: tuple[int, ...], input_text: str
+) -> None:
+    """The input's C against the model's first convolution (name, in_channels)."""
+    if first_conv is None or len(input_shape) < 2:
+        return
+    name, channels = first_conv
+    if input_shape[1] != channels:
+        raise OptionError(
+            f"--input {input_text}: C is {input_shape[1]}, but the model's first conv ({name}) "
+            f"takes {channels} channel{'s' if channels != 1 else ''}; use "
+            f"B,{channels},H,W"
+        )
 
 
 def step_memory_bytes(capture: StructureCapture, options: StepOptions) -> int:

@@ -6,14 +6,18 @@ when the forward pass fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import FlopCounterMode
 
-from resnet_inspect.records import CallRecord, ModuleRecord, StructureCapture
+from resnet_inspect.errors import InspectError
+from resnet_inspect.records import CallRecord, Layout, ModuleRecord, StructureCapture
 from resnet_inspect.report import Setting, SettingValue
 
 # The hyperparameters shown for each layer type, in the order a reader expects them.
@@ -32,7 +36,11 @@ _SETTINGS: dict[type[torch.nn.Module], tuple[str, ...]] = {
     torch.nn.ReLU: ("inplace",),
     torch.nn.MaxPool2d: ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
     torch.nn.AdaptiveAvgPool2d: ("output_size",),
+    torch.nn.AvgPool2d: ("kernel_size", "stride", "padding"),
+    torch.nn.BatchNorm1d: ("num_features", "eps", "momentum", "affine", "track_running_stats"),
     torch.nn.Linear: ("in_features", "out_features", "bias"),
+    torch.nn.Dropout: ("p", "inplace"),
+    torch.nn.Flatten: ("start_dim", "end_dim"),
 }
 
 
@@ -99,46 +107,114 @@ def module_records(model: torch.nn.Module) -> dict[str, ModuleRecord]:
     return records
 
 
-def _leaf_modules(model: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
-    return [(n, m) for n, m in model.named_modules() if n and next(m.children(), None) is None]
+def _leaf_names(model: torch.nn.Module) -> set[str]:
+    return {n for n, m in model.named_modules() if n and next(m.children(), None) is None}
 
 
-def _first_tensor(value: Any) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        return value
-    if isinstance(value, tuple | list):
-        for item in value:
-            if isinstance(item, torch.Tensor):
-                return item
-    raise TypeError(f"no tensor in {type(value).__name__}")
+def _tensors(value: Any) -> list[torch.Tensor]:
+    return [item for item in tree_leaves(value) if isinstance(item, torch.Tensor)]
+
+
+def _storage(tensor: torch.Tensor) -> int:
+    """Identity of a tensor's storage; on the meta device too, where every data_ptr is 0."""
+    return int(tensor.untyped_storage()._cdata)
+
+
+# Functions named by what they do in a row: ``out += identity`` is the residual add.
+_ADDS = {"__iadd__": "add_", "add_": "add_", "__add__": "add", "add": "add", "__radd__": "add"}
+
+
+def _function_settings(
+    name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Setting, ...]:
+    """The plain arguments worth showing: flatten's start_dim, a view's or a pool's sizes."""
+    if name == "flatten":
+        return (
+            Setting("start_dim", int(args[1]) if len(args) > 1 else kwargs.get("start_dim", 0)),
+        )
+    plain = tuple(a for a in args[1:] if isinstance(a, int) and not isinstance(a, bool))
+    return (Setting("args", plain),) if plain else ()
+
+
+class _FunctionRecorder(TorchFunctionMode):
+    """Records each function that a module's own ``forward()`` runs outside its submodules.
+
+    Calls inside a leaf module (a Conv2d's conv2d) are its own business and pass through;
+    so do functions that return no tensor (``x.size(0)``) or hand back their input
+    unchanged (``x.contiguous()``). Torch function modes are thread-local.
+    """
+
+    def __init__(self, stack: list[str], leaves: set[str], record: Callable[..., None]) -> None:
+        super().__init__()
+        self.stack = stack
+        self.leaves = leaves
+        self.record = record
+
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if not self.stack or self.stack[-1] in self.leaves or not isinstance(out, torch.Tensor):
+            return out
+        name = getattr(func, "__name__", "")
+        inputs = _tensors((args, kwargs))
+        if not inputs or name.startswith("__get") or name.startswith("__set"):
+            return out
+        in_place = (name.endswith("_") and not name.endswith("__")) or name == "__iadd__"
+        if any(out is tensor for tensor in inputs) and not in_place:
+            return out  # a no-op such as x.contiguous() or x.float() on a float tensor
+        self.record(name, args, kwargs, inputs, out)
+        return out
 
 
 def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> StructureCapture:
-    """One forward pass in eval mode with shape hooks on every leaf, under FlopCounterMode.
+    """One forward pass in eval mode that records every call, then finds the residual stages.
 
-    Meant for a model on the meta device, where it allocates nothing; FLOPs are those of
-    ``torch.utils.flop_counter`` (one multiply-add counts 2).
+    Hooks on every module keep a stack of where the pass is; a leaf module's call is a row,
+    and so is each function a module's own forward runs (the residual add, ``F.relu``,
+    ``torch.flatten``). Meant for a model on the meta device, where it allocates nothing;
+    FLOPs are those of ``torch.utils.flop_counter`` (one multiply-add counts 2).
     """
     parameter = next(model.parameters())
     example = torch.empty(input_shape, dtype=parameter.dtype, device=parameter.device)
     counter = FlopCounterMode(display=False)
+    leaves = _leaf_names(model)
     calls: list[CallRecord] = []
-    call_counts: dict[str, int] = {}
+    call_counts: Counter[str] = Counter()
     flops_before: dict[str, int] = {}
     input_shapes: dict[str, tuple[int, ...]] = {}
+    input_storages: dict[str, set[int]] = {}
+    stack: list[str] = []
+    top_order: list[str] = []
+    last_top = [""]  # the top-level child that finished last, for the model's own functions
+    output_shape: list[tuple[int, ...]] = []
 
     def before(name: str) -> Any:
         def hook(module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
-            # An in-place ReLU overwrites its input, so the shape is read now, not later.
-            input_shapes[name] = tuple(_first_tensor(inputs).shape)
-            flops_before[name] = counter.get_total_flops()
+            stack.append(name)
+            if name and "." not in name and name not in top_order:
+                top_order.append(name)
+            if name in leaves:
+                # An in-place ReLU overwrites its input, so the shape is read now, not later.
+                tensors = _tensors(inputs)
+                input_shapes[name] = tuple(tensors[0].shape) if tensors else ()
+                input_storages[name] = {_storage(t) for t in tensors}
+                flops_before[name] = counter.get_total_flops()
 
         return hook
 
     def after(name: str) -> Any:
         def hook(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-            out = _first_tensor(output)
-            call_counts[name] = call_counts.get(name, 0) + 1
+            stack.pop()  # a forward hook's return value would replace the output: return None
+            if name and "." not in name:
+                last_top[0] = name
+            if not name:
+                output_shape.extend(tuple(t.shape) for t in _tensors(output)[:1])
+            if name not in leaves:
+                return
+            out = _tensors(output)[0]
+            call_counts[name] += 1
             calls.append(
                 CallRecord(
                     name=name,
@@ -146,29 +222,122 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                     input_shape=input_shapes[name],
                     output_shape=tuple(out.shape),
                     output_bytes=out.numel() * out.element_size(),
-                    in_place=bool(getattr(module, "inplace", False)),
+                    allocates=_storage(out) not in input_storages[name],
                     flops=counter.get_total_flops() - flops_before[name],
                 )
             )
 
         return hook
 
+    def record_function(
+        function: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        inputs: list[torch.Tensor],
+        out: torch.Tensor,
+    ) -> None:
+        owner = stack[-1]
+        residual = function in _ADDS and len(inputs) == 2 and inputs[0].shape == inputs[1].shape
+        kind = _ADDS.get(function, function)
+        label = "add" if residual else kind
+        name = f"{owner}.{label}" if owner else label
+        call_counts[name] += 1
+        storages = {_storage(t) for t in inputs}
+        calls.append(
+            CallRecord(
+                name=name,
+                call=call_counts[name],
+                input_shape=tuple(inputs[0].shape),
+                output_shape=tuple(out.shape),
+                output_bytes=out.numel() * out.element_size(),
+                allocates=_storage(out) not in storages,
+                flops=0,  # the functions a forward runs itself here add, pool and reshape
+                module_call=False,
+                owner=owner,
+                after="" if owner else last_top[0],
+                kind=kind,
+                settings=_function_settings(function, args, kwargs),
+                residual=residual,
+            )
+        )
+
     with ExitStack() as hooks, preserved_modes(model), batchnorm_as_shape_only(model):
-        for name, module in _leaf_modules(model):
+        for name, module in model.named_modules():
             hooks.callback(module.register_forward_pre_hook(before(name)).remove)
             hooks.callback(module.register_forward_hook(after(name)).remove)
         model.eval()
-        with counter, torch.no_grad():
-            model(example)
+        try:
+            with counter, torch.no_grad(), _FunctionRecorder(stack, leaves, record_function):
+                model(example)
+        except Exception as error:
+            where = stack[-1] if stack and stack[-1] else "the model's own forward"
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise InspectError(
+                f"the forward pass failed in {where} ({type(error).__name__}: {first})"
+            ) from error
 
-    fc = model.get_submodule("fc")
+    modules = module_records(model)
+    layout = discover_layout(calls, modules, top_order)
     return StructureCapture(
         calls=tuple(calls),
-        modules=module_records(model),
+        modules=modules,
+        layout=layout,
         dtype=str(parameter.dtype).removeprefix("torch."),
-        num_classes=int(fc.out_features) if isinstance(fc, torch.nn.Linear) else 0,
+        num_classes=output_shape[0][-1] if output_shape and len(output_shape[0]) == 2 else 0,
         total_flops=counter.get_total_flops(),
         param_bytes=sum(p.numel() * p.element_size() for p in model.parameters()),
         buffer_bytes=sum(b.numel() * b.element_size() for b in model.buffers()),
         input_bytes=example.numel() * example.element_size(),
+    )
+
+
+class NotResNetError(InspectError):
+    """The model holds no residual stages: nothing for a ResNet inspection to show."""
+
+    exit_code = 2
+
+
+SHORTCUT_NAMES = ("downsample", "shortcut")
+
+
+def discover_layout(
+    calls: list[CallRecord], modules: dict[str, ModuleRecord], top_order: list[str]
+) -> Layout:
+    """Stages, blocks, stem and head, from what ran: a block is a module whose own forward
+    adds two tensors of one shape; a stage is a top-level child whose children are blocks."""
+    adders = {call.owner for call in calls if call.residual and call.owner}
+    block_parents: dict[str, list[str]] = {}
+    for call in calls:  # blocks in the order they ran
+        block = call.module.split(".")[:2]
+        name = ".".join(block)
+        if len(block) == 2 and name in adders and name not in block_parents.get(block[0], []):
+            block_parents.setdefault(block[0], []).append(name)
+    stages = tuple(top for top in top_order if top in block_parents)
+    if not stages:
+        raise NotResNetError(
+            "no residual stages found: looked for top-level children (such as layer1…layer4) "
+            "whose children add a shortcut to their output (out += identity); is it a ResNet?"
+        )
+    first, last = top_order.index(stages[0]), top_order.index(stages[-1])
+    blocks = {stage: tuple(block_parents[stage]) for stage in stages}
+    shortcuts = {
+        block: next((f"{block}.{s}" for s in SHORTCUT_NAMES if f"{block}.{s}" in modules), "")
+        for stage_blocks in blocks.values()
+        for block in stage_blocks
+    }
+    head = tuple(top_order[last + 1 :])
+    head_linears = [
+        call.name
+        for call in calls
+        if call.module_call
+        and modules[call.name].kind == "Linear"
+        and call.name.split(".", 1)[0] in head
+    ]
+    return Layout(
+        stages=stages,
+        blocks=blocks,
+        shortcuts=shortcuts,
+        stem=tuple(top_order[:first]),
+        head=head,
+        head_linear=head_linears[-1] if head_linears else "",
     )

@@ -58,12 +58,19 @@ def load_weights(choice: WeightsChoice, arch: str) -> Weights:
         state = _unwrap(_read(_cached_or_downloaded(arch, choice.name), info.name), info.name)
         check_fits(state, arch, info.name)
         return Weights(info, state)
-    state = _unwrap(_read(choice.path, choice.path), choice.path)
+    state = read_state_dict(choice.path)
     classes = _head_classes(state, choice.path)
     check_fits(state, arch, choice.path)
-    name = os.path.basename(choice.path)
-    info = WeightsInfo(kind="file", name=name, num_classes=classes, path=choice.path)
-    return Weights(info, state)
+    return Weights(file_info(choice.path, classes), state)
+
+
+def read_state_dict(path: str) -> StateDict:
+    """A checkpoint file's state_dict: read safely, unwrapped, prefixes stripped."""
+    return _unwrap(_read(path, path), path)
+
+
+def file_info(path: str, classes: int) -> WeightsInfo:
+    return WeightsInfo(kind="file", name=os.path.basename(path), num_classes=classes, path=path)
 
 
 def _pretrained(arch: str, name: str) -> Any:
@@ -144,31 +151,53 @@ def _unreadable(shown: str, error: Exception) -> InspectError:
     )
 
 
+# Where training code keeps the state_dict inside a checkpoint (Lightning: state_dict).
+CONTAINERS = ("state_dict", "model", "model_state_dict", "net")
+# What wrappers put before every key: DataParallel/DDP, torch.compile, a LightningModule's
+# attribute; stripped while every key has one, so combinations come off too.
+PREFIXES = ("module.", "_orig_mod.", "model.")
+
+
 def _unwrap(loaded: Any, shown: str) -> StateDict:
-    """A bare state_dict, or one under ``state_dict`` or ``model``; ``module.`` stripped."""
+    """A bare state_dict, or one inside a training checkpoint; wrapper prefixes stripped."""
     state = loaded
-    if isinstance(loaded, dict):
-        for key in ("state_dict", "model"):
+    if isinstance(loaded, dict) and not _all_tensors(loaded):
+        for key in CONTAINERS:
             if isinstance(loaded.get(key), dict):
                 state = loaded[key]
                 break
     if not isinstance(state, dict) or not state:
         raise InspectError(f"--weights {shown} does not hold a state_dict")
-    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
-    if len(tensors) != len(state):
+    if not _all_tensors(state):
         raise InspectError(
             f"--weights {shown} holds a dict whose values are not all tensors; save "
-            "model.state_dict(), or a dict with it under 'state_dict' or 'model'"
+            f"model.state_dict(), or a dict with it under one of: {', '.join(CONTAINERS)}"
         )
-    if all(key.startswith("module.") for key in tensors):  # saved from DataParallel
-        tensors = {key.removeprefix("module."): value for key, value in tensors.items()}
-    return tensors
+    return strip_prefixes(state)
+
+
+def _all_tensors(mapping: dict[Any, Any]) -> bool:
+    return bool(mapping) and all(isinstance(v, torch.Tensor) for v in mapping.values())
+
+
+def strip_prefixes(state: StateDict) -> StateDict:
+    """Take off ``module.``, ``_orig_mod.`` and ``model.`` while every key starts with one."""
+    while True:
+        prefix = next((p for p in PREFIXES if all(k.startswith(p) for k in state)), None)
+        if prefix is None:
+            return state
+        state = {key.removeprefix(prefix): value for key, value in state.items()}
 
 
 def _head_classes(state: StateDict, shown: str) -> int:
     head = state.get("fc.weight")
     if head is None or head.dim() != 2:
-        raise InspectError(f"--weights {shown} has no fc.weight: not a torchvision ResNet")
+        raise InspectError(
+            f"--weights {shown} has no fc.weight, so it does not fit a torchvision ResNet as it "
+            "is; leave out --arch to infer its configuration, or pass --model"
+        )
+    if head.shape[0] < 1:
+        raise InspectError(f"--weights {shown} has a head of 0 classes (fc.weight is 0×N)")
     return int(head.shape[0])
 
 
@@ -179,7 +208,8 @@ def _expected_shapes(arch: str, classes: int) -> dict[str, tuple[int, ...]]:
     return {key: tuple(value.shape) for key, value in model.state_dict().items()}
 
 
-def _differences(state: StateDict, expected: dict[str, tuple[int, ...]]) -> list[str]:
+def differences(state: StateDict, expected: dict[str, tuple[int, ...]]) -> list[str]:
+    """What keeps ``state`` from loading into a model with these shapes; empty if nothing."""
     # Checkpoints from before BatchNorm counted its batches lack num_batches_tracked, which
     # load_state_dict fills in; it is not a mismatch.
     missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
@@ -201,13 +231,27 @@ def _differences(state: StateDict, expected: dict[str, tuple[int, ...]]) -> list
 def check_fits(state: StateDict, arch: str, shown: str) -> None:
     """Refuse a checkpoint whose keys or shapes are not those of ``arch``."""
     classes = _head_classes(state, shown)
-    problems = _differences(state, _expected_shapes(arch, classes))
+    problems = differences(state, _expected_shapes(arch, classes))
     if not problems:
         return
     likely = [
         a
         for a in ARCHITECTURES
-        if a != arch and not _differences(state, _expected_shapes(a, classes))
+        if a != arch and not differences(state, _expected_shapes(a, classes))
     ]
-    hint = f"; it looks like a {likely[0]} checkpoint (--arch {likely[0]})" if likely else ""
+    if likely:
+        hint = f"; it looks like a {likely[0]} checkpoint (--arch {likely[0]})"
+    else:
+        hint = _inferred_hint(state, shown)
     raise InspectError(f"--weights {shown} does not fit {arch}: {'; '.join(problems)}{hint}")
+
+
+def _inferred_hint(state: StateDict, shown: str) -> str:
+    """What the checkpoint looks like when no stock architecture fits it as it is."""
+    from resnet_inspect.capture.infer import infer_config
+
+    try:
+        config = infer_config(state, shown)
+    except InspectError:
+        return ""
+    return f"; it looks like a {config.name} (leave out --arch to inspect it as one)"

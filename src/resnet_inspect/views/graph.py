@@ -12,7 +12,7 @@ from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.header import header
 from resnet_inspect.views.table import Cell, Column, TextTable
-from resnet_inspect.views.tree import section_title
+from resnet_inspect.views.tree import section_title, stage_numbers
 from resnet_inspect.words import Lang, annotation, label
 
 
@@ -97,10 +97,10 @@ def folded_tree(
             cells = [Cell(name, prefix=guide + branch(last)), Cell(kind), Cell(""), Cell("")]
             table.add_row(*([*cells, Cell(role)] if show_role else cells))
 
-    for group in report.sections:
+    for number, group in stage_numbers(report.sections):
         summary = f"{group.nodes} {label('graph_nodes_lc', lang)}"
         cells = [
-            Cell(section_title(group.role, group.name, lang), style="bold"),
+            Cell(section_title(group.role, group.name, lang, number), style="bold"),
             Cell(summary, style="dim"),
             Cell(str(group.leaves)),
             Cell(units.binary_bytes(group.saved_bytes)),

@@ -7,21 +7,21 @@ columns and uses the space at 200.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.console import Group
 from rich.text import Text
 
-from resnet_inspect import anatomy
 from resnet_inspect.anatomy import Role
 from resnet_inspect.options import Depth
-from resnet_inspect.report import FreezeState, Level, ModelReport, Node, ParamStat
+from resnet_inspect.report import FreezeState, Level, ModelReport, Node, ParamStat, SettingValue
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.header import header
 from resnet_inspect.views.table import Cell, Column, TextTable
-from resnet_inspect.words import SECTION_TITLES, Lang, annotation, label
+from resnet_inspect.words import SECTION_TITLES, Lang, label, node_annotation
 
 QUALIFIED_FROM = 100  # below: names relative to their block, the guides show the rest
 
@@ -33,6 +33,8 @@ class Row:
     guide: str
     node: Node
     param: ParamStat | None = None
+    block: str = ""  # the block the node sits in: names below it are shown relative to it
+    stage: int = 0  # for a stage's own row: its number, from 1
 
 
 def visible_rows(
@@ -45,34 +47,46 @@ def visible_rows(
     """
     max_level = depth.levels_below_sections
 
-    def walk(node: Node, prefix: str, last: bool, level: int) -> Iterator[Row]:
-        yield Row(prefix + ("" if level == 0 else branch(last)), node)
+    def walk(
+        node: Node, prefix: str, last: bool, level: int, block: str, stage: int = 0
+    ) -> Iterator[Row]:
+        yield Row(prefix + ("" if level == 0 else branch(last)), node, block=block, stage=stage)
         child_prefix = "" if level == 0 else prefix + below(last)
         if with_parameters and len(node.parameters) > 1 and level <= max_level:
             for param in node.parameters:
                 yield Row(child_prefix + "· ", node, param)
         if level >= max_level:
             return
+        inner = node.name if node.level is Level.BLOCK else block
         for index, child in enumerate(node.children):
-            yield from walk(child, child_prefix, index == len(node.children) - 1, level + 1)
+            last_child = index == len(node.children) - 1
+            yield from walk(child, child_prefix, last_child, level + 1, inner)
 
+    for number, section in stage_numbers(sections):
+        yield from walk(section, "", True, 0, "", number)
+
+
+def stage_numbers(sections: Sequence[Any]) -> list[tuple[int, Any]]:
+    """Each section with its stage number (from 1; 0 for stem, head and loss)."""
+    numbered, count = [], 0
     for section in sections:
-        yield from walk(section, "", True, 0)
+        count += section.role is Role.STAGE
+        numbered.append((count if section.role is Role.STAGE else 0, section))
+    return numbered
 
 
-def section_title(role: Role, name: str, lang: Lang) -> str:
+def section_title(role: Role, name: str, lang: Lang, number: int = 0) -> str:
     """``Stem``, ``Stage 2 (layer2)``, ``Head``: what a section is called, in ``lang``."""
     title = SECTION_TITLES[role][lang]
     if role is Role.STAGE:
-        return f"{title} {name.removeprefix('layer')} ({name})"
+        return f"{title} {number} ({name})"
     return title
 
 
-def node_title(node: Node, lang: Lang, qualified: bool = True) -> str:
+def node_title(node: Node, lang: Lang, *, qualified: bool, block: str, stage: int) -> str:
     if node.level is Level.SECTION:
-        return section_title(node.role, node.name, lang)
+        return section_title(node.role, node.name, lang, stage)
     name = node.name
-    block = anatomy.block_of(name)
     if not qualified and node.level is Level.LAYER and block:
         name = name.removeprefix(f"{block}.")
     if node.calls > 1:
@@ -92,8 +106,8 @@ def describe(node: Node, lang: Lang = Lang.EN) -> str:
         if s["groups"] != 1:
             text += f" g{s['groups']}"
         return text + (" bias" if s["bias"] else "")
-    if kind == "BatchNorm2d":
-        text = f"BatchNorm2d {s['num_features']}"
+    if kind in ("BatchNorm2d", "BatchNorm1d"):
+        text = f"{kind} {s['num_features']}"
         for name, default in _BATCHNORM_DEFAULTS.items():
             if s[name] != default:
                 text += f" {name}={s[name]}"
@@ -112,18 +126,37 @@ def describe(node: Node, lang: Lang = Lang.EN) -> str:
         return f"AdaptiveAvgPool2d →{units.pair(s['output_size'])}"
     if kind == "Linear":
         return f"Linear {s['in_features']}→{s['out_features']}" + (" bias" if s["bias"] else "")
-    if kind == "add_":
-        return f"out += {'downsample(x)' if s['shortcut'] == 'projection' else 'identity'}"
-    if kind == "flatten":
-        return "torch.flatten(x, 1)"
+    if kind in ("add_", "add") and "shortcut" in s:
+        operator = "+=" if kind == "add_" else "+"
+        module = str(s.get("shortcut_module", "")).rsplit(".", 1)[-1]
+        return f"out {operator} {module + '(x)' if module else 'identity'}"
+    if kind == "flatten" and not node.module_call and node.level is Level.LAYER:
+        return f"torch.flatten(x, {s['start_dim']})"
+    if not node.module_call and node.level is Level.LAYER:  # F.relu(x), x.view(…), in forward
+        args = ", ".join(map(str, _tuple(s.get("args"))))
+        if kind in _TENSOR_METHODS:
+            return f"x.{kind}({args})"
+        return f"F.{kind}({', '.join(['x', args]) if args else 'x'})"
+    if kind == "Dropout":
+        return f"Dropout p={s['p']}"
+    if kind == "Identity":
+        return "Identity (passes x through)"
     if node.level is Level.BLOCK:
         text = f"{kind} s{s['stride']} {s['in_channels']}→{s['out_channels']}"
         if "width" in s:
             text += f" width {s['width']}" + (f" g{s['groups']}" if s["groups"] != 1 else "")
         return text + f" {s['shortcut']}"
     if node.role is Role.STAGE:
-        return f"{s['blocks']} {label('blocks', lang)}, s{s['stride']}"
-    return ""
+        noun = label("block" if s["blocks"] == 1 else "blocks", lang)
+        return f"{s['blocks']} {noun}, s{s['stride']}"
+    return kind if node.level is Level.LAYER else ""
+
+
+_TENSOR_METHODS = frozenset({"view", "reshape", "mean", "flatten", "add", "add_"})
+
+
+def _tuple(value: SettingValue) -> tuple[int, ...]:
+    return value if isinstance(value, tuple) else ()
 
 
 # torch's BatchNorm defaults, left out of a layer's description (the legend says so).
@@ -147,7 +180,9 @@ def _name(row: Row, lang: Lang, width: int) -> Cell:
     if row.param:
         return Cell(row.param.name.rsplit(".", 1)[-1], style="dim", prefix=row.guide)
     style = {Level.SECTION: "bold", Level.BLOCK: "bold cyan", Level.LAYER: ""}[row.node.level]
-    title = node_title(row.node, lang, qualified=width >= QUALIFIED_FROM)
+    title = node_title(
+        row.node, lang, qualified=width >= QUALIFIED_FROM, block=row.block, stage=row.stage
+    )
     return Cell(title, style=style, prefix=row.guide)
 
 
@@ -187,7 +222,7 @@ def _macs(row: Row, lang: Lang, width: int) -> Cell:
 
 
 def _role(row: Row, lang: Lang, width: int) -> Cell:
-    return Cell("" if row.param else annotation(row.node.role, lang))
+    return Cell("" if row.param else node_annotation(row.node, lang))
 
 
 def _grad(row: Row, lang: Lang, width: int) -> Cell:
@@ -386,7 +421,7 @@ def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
         (
             label("head", lang),
             label("head_value", lang).format(
-                inputs=freeze.head_in_features, classes=freeze.new_classes
+                head=freeze.head, inputs=freeze.head_in_features, classes=freeze.new_classes
             ),
         ),
         (label("share", lang), share),

@@ -46,6 +46,15 @@ def pair(value: SettingValue) -> str:
     return str(value)
 
 
+def setting(value: SettingValue) -> str:
+    """A fact as a reader writes it: ``(2, 2, 2, 2)`` as ``2-2-2-2``, True as ``yes``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return "-".join(str(v) for v in value)
+    return str(value)
+
+
 def norm(value: float | None) -> str:
     """A norm to four significant digits; ``—`` where there is none (no gradient)."""
     if value is None:
@@ -74,7 +83,7 @@ def weights(info: WeightsInfo, random_init: str) -> str:
     if info.kind == "none":
         return f"none ({random_init})"
     if info.kind == "file":
-        return f"{info.path} (fc: {info.num_classes} classes)"
+        return f"{info.path} ({info.num_classes} classes)"
     if info.top1 is None:
         return info.name
     return (
