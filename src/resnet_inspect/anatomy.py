@@ -99,6 +99,7 @@ class Role(StrEnum):
     BLOCK_RELU_OUT = "block_relu_out"
     SHORTCUT_CONV = "shortcut_conv"
     SHORTCUT_BN = "shortcut_bn"
+    SHORTCUT_IDENTITY = "shortcut_identity"
     RESIDUAL_ADD = "residual_add"
     HEAD_POOL = "head_pool"
     HEAD_FLATTEN = "head_flatten"
@@ -167,13 +168,7 @@ def block_roles(calls: list[tuple[str, bool, bool]]) -> tuple[Role, list[Role]]:
         if residual:
             roles.append(Role.RESIDUAL_ADD)
         elif shortcut:
-            roles.append(
-                Role.SHORTCUT_CONV
-                if kind in _CONV
-                else Role.SHORTCUT_BN
-                if kind in _NORM
-                else Role.OTHER
-            )
+            roles.append(_SHORTCUT_ROLES.get(_job(kind), Role.OTHER))
         elif kind in _CONV and index < add:
             position = convs.index(index)
             roles.append(conv_roles[position] if position < len(conv_roles) else Role.OTHER)
@@ -187,6 +182,17 @@ def block_roles(calls: list[tuple[str, bool, bool]]) -> tuple[Role, list[Role]]:
     return block, roles
 
 
+def _job(kind: str) -> str:
+    return "conv" if kind in _CONV else "norm" if kind in _NORM else kind
+
+
+# An empty Sequential or an Identity as the shortcut: x goes to the add unchanged.
+_SHORTCUT_ROLES = {
+    "conv": Role.SHORTCUT_CONV,
+    "norm": Role.SHORTCUT_BN,
+    "Sequential": Role.SHORTCUT_IDENTITY,
+    "Identity": Role.SHORTCUT_IDENTITY,
+}
 _BASIC_CONVS = (Role.BASIC_CONV1, Role.BASIC_CONV2)
 _BOTTLENECK_CONVS = (Role.BOTTLENECK_REDUCE, Role.BOTTLENECK_SPATIAL, Role.BOTTLENECK_EXPAND)
 

@@ -98,6 +98,10 @@ ANNOTATIONS: dict[Role, dict[Lang, str]] = {
         Lang.EN: "normalises the projection shortcut",
         Lang.ZH: "对投影捷径做归一化",
     },
+    Role.SHORTCUT_IDENTITY: {
+        Lang.EN: "identity shortcut: x goes to the add unchanged",
+        Lang.ZH: "恒等捷径：x 原样送到相加处",
+    },
     Role.RESIDUAL_ADD: {
         Lang.EN: "residual add: branch + shortcut, in place",
         Lang.ZH: "残差相加：分支 + 捷径，原地完成",

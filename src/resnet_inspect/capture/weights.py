@@ -130,7 +130,7 @@ def _read(path: str, shown: str) -> Any:
     if os.path.getsize(path) == 0:
         raise InspectError(f"--weights {shown} is empty")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return _load(path)
     except pickle.UnpicklingError as error:
         if "weights only load failed" in str(error).lower():
             raise InspectError(
@@ -141,6 +141,16 @@ def _read(path: str, shown: str) -> Any:
         raise _unreadable(shown, error) from None
     except Exception as error:  # torch.load's failures on foreign bytes are not a stable set
         raise _unreadable(shown, error) from None
+
+
+def _load(path: str) -> Any:
+    """Mapped, not read: inferring a model or its head needs names and shapes only, and a
+    step copies what it loads. Files in the legacy (pre-zip) format cannot be mapped."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return torch.load(path, map_location="cpu", weights_only=True)
+    return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
 
 
 def _unreadable(shown: str, error: Exception) -> InspectError:

@@ -141,6 +141,8 @@ def describe(node: Node, lang: Lang = Lang.EN) -> str:
         return f"Dropout p={s['p']}"
     if kind == "Identity":
         return "Identity (passes x through)"
+    if kind == "Sequential":  # a leaf, so empty: the usual identity shortcut
+        return "Sequential() (empty: passes x through)"
     if node.level is Level.BLOCK:
         text = f"{kind} s{s['stride']} {s['in_channels']}→{s['out_channels']}"
         if "width" in s:
