@@ -216,3 +216,16 @@ def module_names(arch: str) -> list[str]:
                     f"{prefix}.downsample.1",
                 ]
     return [*names, *HEAD_MODULES]
+
+
+def parameter_names(arch: str) -> set[str]:
+    """Every parameter of ``arch`` (``layer1.0.bn1.weight``), without building it: convs
+    have a weight and no bias, BatchNorm and the classifier a weight and a bias."""
+    names = set()
+    for module in module_names(arch):
+        leaf = module.rsplit(".", 1)[-1]
+        if leaf.startswith("conv") or module.endswith("downsample.0"):
+            names.add(f"{module}.weight")
+        elif leaf.startswith("bn") or module.endswith("downsample.1") or module == "fc":
+            names.update((f"{module}.weight", f"{module}.bias"))
+    return names

@@ -20,6 +20,7 @@ from resnet_inspect.options import (
     ModelSpec,
     StepOptions,
     WeightsChoice,
+    check_seed,
     choose_model,
 )
 from resnet_inspect.report import GraphReport, ModelReport, Setting
@@ -169,6 +170,7 @@ def _stepped_report(
     from resnet_inspect.capture.step import run_step
     from resnet_inspect.capture.structure import capture_structure
 
+    check_seed(seed)
     options = step or StepOptions()
     meta = _checked_meta(source, input_shape)
     if recipe:
@@ -236,7 +238,11 @@ def graph(
 
     if unfreeze and new_classes is None:
         raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
-    recipe = FreezeOptions(new_classes=new_classes, unfreeze=unfreeze) if new_classes else None
+    recipe = (
+        FreezeOptions(new_classes=new_classes, unfreeze=unfreeze)
+        if new_classes is not None
+        else None
+    )
     source = _source(arch, weights, model)
     structure = capture_structure(_checked_meta(source, input_shape), input_shape)
     # The graph is of a train-mode forward, which BatchNorm must be able to take.

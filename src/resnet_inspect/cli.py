@@ -8,8 +8,11 @@ Every failure is one line on stderr: exit 2 for usage, 1 at run time; never a tr
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import sys
+import tempfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -23,6 +26,8 @@ from resnet_inspect.options import (
     ModelOptions,
     StepOptions,
     ViewOptions,
+    check_output_paths,
+    check_seed,
     choose_model,
     parse_depth,
     parse_input_shape,
@@ -49,8 +54,25 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+class _Interrupted(Exception):
+    """Ctrl-C during a command (typer would turn it into a silent exit 130)."""
+
+
+class _ReaderGone(Exception):
+    """The pipe's reader went away (typer would turn it into exit status 1)."""
+
+
 class _OneLineErrors(TyperGroup):
     """Runs the commands and turns every failure into one line on stderr."""
+
+    def invoke(self, ctx: Any) -> Any:
+        # Below typer's own handling, which swallows these two: passed up as what they are.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+        except BrokenPipeError:
+            raise _ReaderGone() from None
 
     def main(  # type: ignore[override]
         self,
@@ -68,6 +90,8 @@ class _OneLineErrors(TyperGroup):
                 standalone_mode=False,
                 **extra,
             )
+            if sys.stdout is not None:
+                sys.stdout.flush()  # here, so that a failed write is caught, not lost at exit
         except typer.TyperException as error:
             # Usage errors (exit 2) and other CLI errors, as typer raises them.
             if not error.format_message():  # no arguments: the help was just printed
@@ -75,14 +99,30 @@ class _OneLineErrors(TyperGroup):
             context = getattr(error, "ctx", None)
             hint = f" (see '{context.command_path} --help')" if context is not None else ""
             _fail(f"{error.format_message()}{hint}", error.exit_code)
-        except typer.Abort:
-            _fail("aborted", 130)
+        except (typer.Abort, _Interrupted):
+            _fail("interrupted", 130)
+        except _ReaderGone:
+            _quiet_broken_pipe()
         except InspectError as error:
             if _debugging() and error.__cause__ is not None:
                 raise  # the user's code failed: its traceback is what they need
             _fail(str(error), error.exit_code)
         except BrokenPipeError:
             _quiet_broken_pipe()
+        except UnicodeEncodeError as error:
+            _silence_stdout()
+            _fail(
+                f"the output's encoding ({error.encoding}) cannot show this text; set "
+                "PYTHONIOENCODING=utf-8, or use --ascii",
+                1,
+            )
+        except OSError as error:
+            if _debugging():
+                raise
+            if error.filename is not None:  # not the output: a file the run touched
+                _fail(f"{error.strerror or type(error).__name__}: {error.filename}", 1)
+            _silence_stdout()  # the interpreter's last flush would fail again
+            _fail(f"cannot write the output: {error.strerror or error}", 1)
         except MemoryError:
             _fail("out of memory: try a smaller --input or architecture", 1)
         except Exception as error:
@@ -106,17 +146,44 @@ def _load_torch() -> None:
     garbage collector's sight (gc.freeze): otherwise every collection during the run walks
     torch's millions of objects, which costs more than the inspection itself.
     """
-    import torch  # noqa: F401
-    import torchvision.models  # noqa: F401
+    import warnings
 
+    if not _debugging():  # torch's UserWarnings are for its own users, not this tool's
+        warnings.simplefilter("ignore")
+    # Importing torchvision makes torch._dynamo create $TMPDIR/torchinductor_$USER for a cache
+    # this tool never uses; pointed at the temporary folder itself, it creates nothing.
+    preset = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = preset or tempfile.gettempdir()
+    try:
+        import torch  # noqa: F401
+        import torchvision.models  # noqa: F401
+    finally:
+        if preset is None:
+            os.environ.pop("TORCHINDUCTOR_CACHE_DIR", None)
     gc.freeze()
 
 
 def _quiet_broken_pipe() -> NoReturn:
     """The reader went away (``| head``): stop quietly, as a Unix filter does."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    _silence_stdout()
     sys.exit(0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: what is left in its buffer can no longer fail at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def _reflowed(command: Callable[..., None]) -> Callable[..., None]:
+    """Join each paragraph of a command's docstring into one line, so that ``--help`` wraps it
+    at the terminal's width (typer keeps the single line breaks of a wrapped docstring)."""
+    text = inspect.cleandoc(command.__doc__ or "")
+    command.__doc__ = "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
+    return command
 
 
 app = typer.Typer(
@@ -209,6 +276,7 @@ JsonOption = Annotated[
 
 
 @app.command()
+@_reflowed
 def tree(
     ctx: typer.Context,
     arch: ArchOption = "",
@@ -260,6 +328,7 @@ TimingsOption = Annotated[
 
 
 @app.command("train-step")
+@_reflowed
 def train_step(
     ctx: typer.Context,
     arch: ArchOption = "",
@@ -334,6 +403,7 @@ BnEvalOption = Annotated[
 
 
 @app.command()
+@_reflowed
 def freeze(
     ctx: typer.Context,
     new_classes: NewClassesOption,
@@ -407,6 +477,7 @@ OptionalClassesOption = Annotated[
 
 
 @app.command()
+@_reflowed
 def graph(
     ctx: typer.Context,
     arch: ArchOption = "",
@@ -452,11 +523,6 @@ def graph(
         weights=model.weights,
         model=model.spec,
     )
-    if dot:
-        from resnet_inspect.views.dot import graph_dot
-        from resnet_inspect.views.output import write_file
-
-        write_file(dot, graph_dot(report), "--dot")
     _show(report, view)
 
 
@@ -476,7 +542,9 @@ def _model_options(arch: str, input: str, weights: str, model: str) -> ModelOpti
 
 
 def _step_options(params: dict[str, Any]) -> StepOptions:
-    """The optimizer and loss of the commands that take a real step, checked in pure Python."""
+    """The optimizer, loss and seed of the commands that take a real step, checked in pure
+    Python."""
+    check_seed(params["seed"])
     return StepOptions(
         lr=parse_lr(params["lr"]),
         momentum=parse_momentum(params["momentum"]),
@@ -488,7 +556,12 @@ def _step_options(params: dict[str, Any]) -> StepOptions:
 
 def _view_options(params: dict[str, Any]) -> ViewOptions:
     """The view options every command shares (read by name from the parsed command line),
-    checked in pure Python."""
+    checked in pure Python, with every file the command will write and its standard output:
+    a run that could not deliver its output fails before any work."""
+    if sys.stdout is None:  # fd 1 was closed before the program started
+        raise InspectError("standard output is closed: nothing to show the report on")
+    targets = [(f"--{key.replace('_', '-')}", params.get(key, "")) for key in _FILE_OPTIONS]
+    check_output_paths(targets, params.get("weights", ""))
     return ViewOptions(
         depth=parse_depth(params["depth"]),
         lang=parse_lang(params["lang"]),
@@ -498,8 +571,12 @@ def _view_options(params: dict[str, Any]) -> ViewOptions:
         save_svg=params["save_svg"],
         save_html=params["save_html"],
         save_text=params["save_text"],
+        save_dot=params.get("dot", ""),
         timings=params.get("timings", False),
     )
+
+
+_FILE_OPTIONS = ("save_svg", "save_html", "save_text", "dot")
 
 
 def _show(report: ModelReport | GraphReport, view: ViewOptions) -> None:

@@ -8,6 +8,7 @@ message that says what is expected.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from resnet_inspect.anatomy import (
     PRETRAINED,
     STAGE_MODULES,
     module_names,
+    parameter_names,
 )
-from resnet_inspect.errors import OptionError
+from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.words import Lang
 
 DEFAULT_INPUT = "1,3,64,64"
@@ -61,9 +63,17 @@ def parse_input_shape(text: str, *, stock: bool = True) -> InputShape:
         if not re.fullmatch(r"[+-]?\d+", piece):
             raise OptionError(f"--input {text!r}: {piece!r} is not a whole number; {expected}")
         value = int(piece)
-        if value <= 0:
-            raise OptionError(f"--input {text!r}: every dimension must be at least 1; {expected}")
+        if not 1 <= value <= MAX_DIM:
+            raise OptionError(
+                f"--input {text!r}: every dimension must be at least 1 and at most "
+                f"2,147,483,647; {expected}"
+            )
         dims.append(value)
+    if math.prod(dims) > MAX_ELEMENTS:
+        raise OptionError(
+            f"--input {text!r}: B×C×H×W is {math.prod(dims):,} elements; at most 2^60 fit one "
+            "tensor"
+        )
     batch, channels, height, width = dims
     if stock and channels != IMAGE_CHANNELS:
         raise OptionError(
@@ -116,40 +126,85 @@ def parse_loss(text: str) -> LossKind:
     return LossKind(_parse_choice("--loss", value, [kind.value for kind in LossKind]))
 
 
+# What torch can hold: float32 for the optimizer's numbers, int64 for shapes and seeds.
+FLOAT32_MAX = 3.4028234663852886e38
+SEED_RANGE = (-(2**63), 2**64 - 1)  # torch.manual_seed's documented range
+MAX_DIM = 2**31 - 1
+MAX_ELEMENTS = 2**60  # elements of one tensor, so that its bytes still fit an int64
+MAX_CLASSES = 2**31 - 1
+
+
 def parse_number(option: str, text: str) -> float:
     try:
         value = float(text.strip())
     except ValueError:
         raise OptionError(f"{option} {text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise OptionError(f"{option} {text!r} must be a finite number")
     return value
+
+
+def _check_float(option: str, value: object, low: float, high: float, expected: str) -> float:
+    """A finite number in [low, high] (float32's range at most), or a usage error."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{option.lstrip('-').replace('-', '_')} must be a number, not "
+                        f"{type(value).__name__}")  # fmt: skip
+    number = float(value)
+    if not math.isfinite(number) or not low <= number <= high:
+        raise OptionError(f"{option} {value!r}: {expected}")
+    return number
+
+
+def check_lr(value: object) -> float:
+    number = _check_float(
+        "--lr", value, 0.0, FLOAT32_MAX, "the learning rate must be greater than 0 and at most "
+        "3.4e38 (float32), e.g. 0.01"
+    )  # fmt: skip
+    if number == 0:
+        raise OptionError(f"--lr {value!r}: the learning rate must be greater than 0, e.g. 0.01")
+    return number
+
+
+def check_momentum(value: object) -> float:
+    number = _check_float("--momentum", value, 0.0, 1.0, "expected a value in [0, 1), e.g. 0.9")
+    if number == 1:
+        raise OptionError(f"--momentum {value!r}: expected a value in [0, 1), e.g. 0.9")
+    return number
+
+
+def check_weight_decay(value: object) -> float:
+    return _check_float(
+        "--weight-decay", value, 0.0, FLOAT32_MAX, "expected 0 or more, at most 3.4e38 "
+        "(float32), e.g. 1e-4"
+    )  # fmt: skip
 
 
 def parse_lr(text: str) -> float:
-    value = parse_number("--lr", text)
-    if value <= 0:
-        raise OptionError(f"--lr {text!r}: the learning rate must be greater than 0, e.g. 0.01")
-    return value
+    return check_lr(parse_number("--lr", text))
 
 
 def parse_momentum(text: str) -> float:
-    value = parse_number("--momentum", text)
-    if not 0 <= value < 1:
-        raise OptionError(f"--momentum {text!r}: expected a value in [0, 1), e.g. 0.9")
-    return value
+    return check_momentum(parse_number("--momentum", text))
 
 
 def parse_weight_decay(text: str) -> float:
-    value = parse_number("--weight-decay", text)
-    if value < 0:
-        raise OptionError(f"--weight-decay {text!r}: expected 0 or more, e.g. 1e-4")
+    return check_weight_decay(parse_number("--weight-decay", text))
+
+
+def check_seed(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"seed must be an int, not {type(value).__name__}")
+    low, high = SEED_RANGE
+    if not low <= value <= high:
+        raise OptionError(f"--seed {value}: expected a whole number from -2^63 to 2^64 - 1")
     return value
 
 
 @dataclass(frozen=True)
 class StepOptions:
-    """One SGD step as the tutorial takes it: ``SGD(params, lr=0.01, momentum=0.9)``."""
+    """One SGD step as the tutorial takes it: ``SGD(params, lr=0.01, momentum=0.9)``.
+
+    Checked on construction with the command line's own messages, so that the library
+    refuses what the CLI refuses.
+    """
 
     lr: float = 0.01
     momentum: float = 0.9
@@ -158,19 +213,36 @@ class StepOptions:
     loss: LossKind = LossKind.SUM
 
     def __post_init__(self) -> None:
+        check_lr(self.lr)
+        check_momentum(self.momentum)
+        check_weight_decay(self.weight_decay)
+        if not isinstance(self.nesterov, bool):
+            raise TypeError(f"nesterov must be a bool, not {type(self.nesterov).__name__}")
+        if not isinstance(self.loss, LossKind):
+            raise TypeError(f"loss must be a LossKind, not {type(self.loss).__name__}")
         if self.nesterov and self.momentum == 0:
             raise OptionError("--nesterov needs a momentum above 0 (e.g. --momentum 0.9)")
 
 
+def check_new_classes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"new_classes must be an int, not {type(value).__name__}")
+    if not 1 <= value <= MAX_CLASSES:
+        raise OptionError(
+            f"--new-classes {value}: expected the number of classes of the new head, a whole "
+            "number ≥ 1 and ≤ 2,147,483,647, e.g. 10"
+        )
+    return value
+
+
 def parse_new_classes(text: str) -> int:
-    expected = "expected the number of classes of the new head, a whole number ≥ 1, e.g. 10"
     stripped = text.strip()
     if not re.fullmatch(r"[+-]?\d+", stripped):
-        raise OptionError(f"--new-classes {text!r} is not a whole number: {expected}")
-    value = int(stripped)
-    if value < 1:
-        raise OptionError(f"--new-classes {text!r}: {expected}")
-    return value
+        raise OptionError(
+            f"--new-classes {text!r} is not a whole number: expected the number of classes of "
+            "the new head, e.g. 10"
+        )
+    return check_new_classes(int(stripped))
 
 
 def parse_unfreeze(text: str, arch: str | None) -> tuple[str, ...]:
@@ -185,15 +257,18 @@ def parse_unfreeze(text: str, arch: str | None) -> tuple[str, ...]:
             raise OptionError(f"--unfreeze names {name!r} twice")
     if arch is None:
         return names
-    known = set(module_names(arch))
+    modules, parameters = set(module_names(arch)), parameter_names(arch)
     for name in names:
-        module, _, leaf = name.rpartition(".")
-        if name in known or (leaf in ("weight", "bias") and module in known):
+        if name in parameters:
             continue
-        raise OptionError(
-            f"--unfreeze {name!r} is not in {arch}: name a stage ({', '.join(STAGE_MODULES)}), "
-            "a block such as layer3.1, a layer such as layer4.1.bn2, or the stem's conv1/bn1"
-        )
+        if name not in modules:
+            raise OptionError(
+                f"--unfreeze {name!r} is not in {arch}: name a stage "
+                f"({', '.join(STAGE_MODULES)}), a block such as layer3.1, a layer such as "
+                "layer4.1.bn2, or a parameter such as layer4.1.bn2.weight"
+            )
+        if not any(p.startswith(f"{name}.") for p in parameters):
+            raise OptionError(f"--unfreeze {name!r} holds no parameters: nothing to keep trainable")
     return names
 
 
@@ -222,11 +297,19 @@ def parse_weights(text: str, arch: str) -> WeightsChoice:
     looks_like_path = (
         os.sep in value or "/" in value or value.lower().endswith(_CHECKPOINT_SUFFIXES)
     )
-    if looks_like_path or os.path.exists(value):
+    # A weights name wins over a file of that name in the working directory: ./DEFAULT is
+    # the file. Only a path, or a name that is no weights name, is taken as a file.
+    is_name = _looks_like_weights_name(value)
+    if looks_like_path or (os.path.exists(value) and not is_name):
         if not os.path.exists(value):
             raise OptionError(f"--weights {text!r}: no such file")
-        if not os.path.isfile(value):
+        if os.path.isdir(value):
             raise OptionError(f"--weights {text!r} is a directory, not a checkpoint file")
+        if not os.path.isfile(value):
+            raise OptionError(
+                f"--weights {text!r} is not a regular file (a pipe or a device?); give a "
+                "checkpoint file"
+            )
         return WeightsChoice(WeightsKind.FILE, path=value)
     enum_name, names, default = PRETRAINED[arch]
     prefix, _, name = value.rpartition(".")
@@ -252,6 +335,11 @@ def parse_weights(text: str, arch: str) -> WeightsChoice:
     return WeightsChoice(WeightsKind.PRETRAINED, name=name)
 
 
+def _looks_like_weights_name(value: str) -> bool:
+    name = value.rpartition(".")[2].upper()
+    return name == "DEFAULT" or name.startswith("IMAGENET") or "_Weights." in value
+
+
 @dataclass(frozen=True)
 class FreezeOptions:
     """The tutorial's fine-tuning recipe: freeze everything, put a new head on."""
@@ -259,6 +347,20 @@ class FreezeOptions:
     new_classes: int = 10
     unfreeze: tuple[str, ...] = ()
     bn_eval: bool = False
+
+    def __post_init__(self) -> None:
+        check_new_classes(self.new_classes)
+        if not isinstance(self.unfreeze, tuple) or not all(
+            isinstance(name, str) for name in self.unfreeze
+        ):
+            raise TypeError(
+                f"unfreeze must be a tuple of names, e.g. ('layer4',), not {self.unfreeze!r}"
+            )
+        for index, name in enumerate(self.unfreeze):
+            if name in self.unfreeze[:index]:
+                raise OptionError(f"--unfreeze names {name!r} twice")
+        if not isinstance(self.bn_eval, bool):
+            raise TypeError(f"bn_eval must be a bool, not {type(self.bn_eval).__name__}")
 
 
 @dataclass(frozen=True)
@@ -302,6 +404,10 @@ def choose_model(
     """Which model the options name, by the one rule of the CLI and the library alike:
     ``model`` (the user's code), else ``arch``, else what a ``weights`` file says it is (arch
     None: inferred from the file), else resnet18."""
+    if arch is not None and not isinstance(arch, str):
+        raise TypeError(f"arch must be a name such as 'resnet18', not {type(arch).__name__}")
+    if model is not None and not isinstance(model, str | ModelSpec):
+        raise TypeError(f"model must be a module or a spec string, not {type(model).__name__}")
     spec = parse_model_spec(model) if isinstance(model, str) and model else model or None
     if spec is not None and arch:
         raise OptionError(
@@ -348,8 +454,40 @@ class ViewOptions:
     save_svg: str = ""
     save_html: str = ""
     save_text: str = ""
+    save_dot: str = ""  # graph: Graphviz DOT
     timings: bool = True  # JSON: wall-clock times of the step
 
     def __post_init__(self) -> None:
         if self.ascii_only and self.lang is not Lang.EN:
             raise OptionError("--ascii shows English only; drop --lang or --ascii")
+
+
+def check_output_paths(targets: list[tuple[str, str]], weights_path: str = "") -> None:
+    """Every file a command was asked to write, checked before any work starts: its folder
+    exists and takes new files, it is no folder itself, and it is neither the checkpoint
+    being read nor another option's target. A target that cannot be written is the machine's
+    state, not a malformed option: exit 1, as a write that fails later would be."""
+    seen: dict[str, str] = {}
+    protected = os.path.realpath(weights_path) if weights_path else ""
+    for option, path in targets:
+        if not path:
+            continue
+        real = os.path.realpath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if real in seen:
+            raise InspectError(f"{option} {path}: cannot write it ({seen[real]} writes it too)")
+        seen[real] = option
+        if real == protected:
+            raise InspectError(f"{option} {path}: cannot write it (it is the --weights file)")
+        if os.path.isdir(path):
+            raise InspectError(f"{option} {path}: cannot write it (a directory; give a file name)")
+        if os.path.exists(path) and not os.path.isfile(path):
+            # A save replaces its target whole (written beside it, then renamed): never a
+            # device or a pipe, which the rename would put a regular file in place of.
+            raise InspectError(f"{option} {path}: cannot write it (not a regular file)")
+        if not os.path.isdir(folder):
+            raise InspectError(f"{option} {path}: cannot write it (no such directory {folder})")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InspectError(f"{option} {path}: cannot write it ({folder} is not writable)")
+        if os.path.exists(path) and not os.access(path, os.W_OK):
+            raise InspectError(f"{option} {path}: cannot write it (permission denied)")

@@ -7,6 +7,7 @@ never format strings.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -378,7 +379,28 @@ class GraphReport(Drawable):
 
 
 def _document(report: ModelReport | GraphReport, lang: Lang) -> dict[str, Any]:
-    """The one top-level shape of every command's JSON: version and command first."""
+    """The one top-level shape of every command's JSON: version and command first.
+
+    Strict JSON has no NaN or Infinity: a non-finite number (a loss that overflowed) is
+    null, and ``non_finite`` lists where each one was, as a path of keys and indexes.
+    """
     data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "lang": lang.value}
     data.update(_plain(report, lang))
+    found: list[str] = []
+    data = _strict(data, "", found)
+    data["non_finite"] = found
     return data
+
+
+def _strict(value: Any, path: str, found: list[str]) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        found.append(path)
+        return None
+    if isinstance(value, str):
+        # A path read from the command line may hold undecodable bytes (surrogate escapes).
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {k: _strict(v, f"{path}.{k}" if path else k, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strict(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+    return value

@@ -156,7 +156,7 @@ def _head(state: StateDict, shown: str) -> tuple[tuple[str, ...], tuple[int, ...
     """``("Linear",)`` for ``fc.weight``; for ``fc.N.…`` the Sequential's layers in order,
     a parameterless gap read as Dropout before the first Linear and ReLU between two."""
     plain = state.get("fc.weight")
-    if plain is not None and plain.dim() == 2:
+    if plain is not None and plain.dim() == 2 and plain.shape[0] >= 1:
         return ("Linear",), (int(plain.shape[0]),), int(plain.shape[0])
     layers: dict[int, tuple[str, int]] = {}
     for key, value in state.items():

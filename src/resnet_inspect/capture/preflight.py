@@ -76,12 +76,26 @@ def available_memory_bytes() -> int | None:
 
 
 def check_memory(capture: StructureCapture, options: StepOptions) -> None:
+    """Refuse a step that cannot fit, naming the part that makes it too big: the batch and
+    image (activations), or the parameters (a huge head, say)."""
     needed = step_memory_bytes(capture, options)
     free = available_memory_bytes()
-    if free is not None and needed > free:
-        raise InspectError(
-            f"not enough memory for this step: it needs about {units.binary_bytes(needed)} "
-            f"(activations from the meta pass ×{BACKWARD_FACTOR} for backward, plus parameters, "
-            f"gradients, momentum and a copy), and {units.binary_bytes(free)} is available; "
-            "use a smaller batch or image (--input)"
-        )
+    if free is None or needed <= free:
+        return
+    activations = BACKWARD_FACTOR * capture.activation_bytes + 2 * capture.input_bytes
+    parameters = needed - activations
+    head = capture.layout.head_linear
+    head_params = capture.modules[head].params if head in capture.modules else 0
+    if parameters > activations and head_params * 2 > capture.param_bytes // 4:
+        hint = f"the head {head} alone has {head_params:,} parameters: use fewer --new-classes"
+    elif parameters > activations:
+        hint = "the model's parameters are the larger part: use a smaller model"
+    else:
+        hint = "use a smaller batch or image (--input)"
+    raise InspectError(
+        f"not enough memory for this step: it needs about {units.binary_bytes(needed)} "
+        f"(parameters with their gradients, momentum and a copy: "
+        f"{units.binary_bytes(parameters)}; activations ×{BACKWARD_FACTOR} for backward and "
+        f"the input: {units.binary_bytes(activations)}), and {units.binary_bytes(free)} is "
+        f"available; {hint}"
+    )

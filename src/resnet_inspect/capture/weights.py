@@ -103,10 +103,11 @@ def _cached_or_downloaded(arch: str, name: str) -> str:
         return path
     filename = os.path.basename(path)
     match = re.search(r"-([a-f0-9]*)\.", filename)  # torchvision's names carry a hash prefix
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
+        # TORCH_HOME may be a file, or a folder that cannot be written: the same advice.
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         torch.hub.download_url_to_file(
             weights.url,
             path,
@@ -127,8 +128,13 @@ def _cached_or_downloaded(arch: str, name: str) -> str:
 
 def _read(path: str, shown: str) -> Any:
     """torch.load with weights_only=True, its failures turned into one clear sentence."""
-    if os.path.getsize(path) == 0:
-        raise InspectError(f"--weights {shown} is empty")
+    try:
+        if os.path.getsize(path) == 0:
+            raise InspectError(f"--weights {shown} is empty")
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise InspectError(f"--weights {shown} cannot be read ({error.strerror})") from None
     try:
         return _load(path)
     except pickle.UnpicklingError as error:
@@ -148,6 +154,11 @@ def _load(path: str) -> Any:
     step copies what it loads. Files in the legacy (pre-zip) format cannot be mapped."""
     import zipfile
 
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name: torch takes no such path
+        with open(path, "rb") as file:
+            return torch.load(file, map_location="cpu", weights_only=True)
     if not zipfile.is_zipfile(path):
         return torch.load(path, map_location="cpu", weights_only=True)
     return torch.load(path, map_location="cpu", weights_only=True, mmap=True)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import io
 import json
 import sys
-from pathlib import Path
+from dataclasses import replace
 
 from rich.console import Console, RenderableType
 
 from resnet_inspect.errors import InspectError
 from resnet_inspect.options import Depth, ViewOptions
 from resnet_inspect.report import GraphReport, ModelReport
+from resnet_inspect.views.dot import graph_dot
+from resnet_inspect.views.files import Output, write_all
 from resnet_inspect.views.graph import graph_view
 from resnet_inspect.views.tree import model_view
 from resnet_inspect.words import Lang
@@ -56,8 +58,9 @@ def as_shown(report: Report, view: ViewOptions) -> Report:
     return report if view.timings else report.without_timings()
 
 
-def report_json(report: Report, lang: Lang) -> str:
-    return json.dumps(report.to_dict(lang), indent=2, ensure_ascii=False)
+def report_json(report: Report, lang: Lang, *, ascii_safe: bool = False) -> str:
+    """Strict JSON: non-finite numbers are null (listed in ``non_finite``), never NaN."""
+    return json.dumps(report.to_dict(lang), indent=2, ensure_ascii=ascii_safe, allow_nan=False)
 
 
 def recording(report: Report, view: ViewOptions) -> Console:
@@ -82,27 +85,27 @@ def html(report: Report) -> str:
 
 
 def save(report: Report, view: ViewOptions) -> None:
-    """Write the requested recordings of the report as it is shown (see ``as_shown``)."""
-    if not (view.save_svg or view.save_html or view.save_text):
-        return
-    console = recording(report, view)
-    # One recording, exported once per format (clear=False keeps it for the next export).
-    if view.save_svg:
-        title = f"resnet-inspect {report.command}"
-        write_file(view.save_svg, console.export_svg(title=title, clear=False), "--save-svg")
-    if view.save_html:
-        html_page = console.export_html(inline_styles=True, clear=False)
-        write_file(view.save_html, html_page, "--save-html")
-    if view.save_text:
-        write_file(view.save_text, console.export_text(clear=False), "--save-text")
+    """Write every file the view asks for, all or none (see ``views.files``), of the report
+    as it is shown (see ``as_shown``)."""
+    outputs: list[Output] = []
+    if view.save_svg or view.save_html or view.save_text:
+        console = recording(report, view)
+        # One recording, exported once per format (clear=False keeps it for the next export).
+        if view.save_svg:
+            svg = console.export_svg(title=f"resnet-inspect {report.command}", clear=False)
+            outputs.append(Output("--save-svg", view.save_svg, svg))
+        if view.save_html:
+            page = console.export_html(inline_styles=True, clear=False)
+            outputs.append(Output("--save-html", view.save_html, page))
+        if view.save_text:
+            outputs.append(Output("--save-text", view.save_text, console.export_text(clear=False)))
+    if view.save_dot and isinstance(report, GraphReport):
+        outputs.append(Output("--dot", view.save_dot, graph_dot(report)))
+    if outputs:
+        write_all(outputs)
 
 
-def write_file(path: str, content: str, option: str) -> None:
-    """Write what an option asked for; a path that cannot be written is one clear line."""
-    try:
-        Path(path).write_text(content, encoding="utf-8", newline="\n")
-    except OSError as error:
-        raise InspectError(f"{option} {path}: cannot write it ({error.strerror})") from None
+MIN_WIDTH = 40  # narrower than this, no table reads: COLUMNS=0 or 5 is taken as 40
 
 
 def show(report: Report, view: ViewOptions, console: Console | None = None) -> None:
@@ -110,11 +113,25 @@ def show(report: Report, view: ViewOptions, console: Console | None = None) -> N
     fails before anything is printed), then JSON or the terminal view."""
     reproducible = as_shown(report, view)  # the terminal shows times; files and JSON ask first
     save(reproducible, view)
+    stream = sys.stdout
+    if stream is None:  # fd 1 was closed before the program started
+        raise InspectError("standard output is closed: nothing to show the report on")
+    utf = (getattr(stream, "encoding", None) or "").lower().replace("-", "").startswith("utf")
     if view.as_json:
-        sys.stdout.write(report_json(reproducible, view.lang) + "\n")
-    else:
-        out = console or Console()
-        out.print(_drawn(report, view, out.width))
+        # A stream that cannot take UTF-8 gets \\u escapes: the same JSON, in ASCII.
+        stream.write(report_json(reproducible, view.lang, ascii_safe=not utf) + "\n")
+        return
+    out = console or Console()
+    if out.width < MIN_WIDTH:
+        out.width = MIN_WIDTH
+    ascii_only = view.ascii_only or out.options.ascii_only
+    if ascii_only and view.lang is not Lang.EN:
+        encoding = getattr(stream, "encoding", "?")
+        raise InspectError(
+            f"the output's encoding ({encoding}) cannot show --lang {view.lang.value}; set "
+            "PYTHONIOENCODING=utf-8, or use --lang en"
+        )
+    out.print(_drawn(report, replace(view, ascii_only=ascii_only), out.width))
 
 
 def _drawn(report: Report, view: ViewOptions, width: int) -> RenderableType:
