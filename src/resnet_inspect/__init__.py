@@ -1,26 +1,60 @@
-"""resnet-inspect: see what a torchvision ResNet is and what one training step does to it."""
+"""resnet-inspect: see what a ResNet is and what training steps do to it.
+
+The library is one function per command, each returning a report: plain frozen dataclasses
+that draw themselves in rich and Jupyter, and ``to_dict()`` to what ``--json`` prints.
+Importing this package is cheap; torch is imported when a function runs.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "freeze", "graph", "inspect_tree", "json_schema", "train_step"]
+__all__ = [
+    "FreezeOptions",
+    "GraphReport",
+    "InspectError",
+    "LossKind",
+    "ModelReport",
+    "OptionError",
+    "StepOptions",
+    "__version__",
+    "freeze",
+    "graph",
+    "inspect_tree",
+    "json_schema",
+    "report_from_dict",
+    "train_step",
+]
 
 if TYPE_CHECKING:
     from resnet_inspect.api import freeze, graph, inspect_tree, train_step
+    from resnet_inspect.errors import InspectError, OptionError
+    from resnet_inspect.options import FreezeOptions, LossKind, StepOptions
+    from resnet_inspect.report import GraphReport, ModelReport, report_from_dict
     from resnet_inspect.views.output import json_schema
+
+# Where each public name lives; loaded on first use, so `import resnet_inspect` stays light.
+_HOMES = {
+    "freeze": "api",
+    "graph": "api",
+    "inspect_tree": "api",
+    "train_step": "api",
+    "InspectError": "errors",
+    "OptionError": "errors",
+    "FreezeOptions": "options",
+    "LossKind": "options",
+    "StepOptions": "options",
+    "GraphReport": "report",
+    "ModelReport": "report",
+    "report_from_dict": "report",
+    "json_schema": "views.output",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The library functions live in api, which is cheap to import; torch itself is only
-    # imported when one of them runs.
-    if name == "json_schema":
-        from resnet_inspect.views.output import json_schema
+    if name in _HOMES:
+        from importlib import import_module
 
-        return json_schema
-    if name in __all__ and name != "__version__":
-        from resnet_inspect import api
-
-        return getattr(api, name)
+        return getattr(import_module(f"resnet_inspect.{_HOMES[name]}"), name)
     raise AttributeError(f"module 'resnet_inspect' has no attribute {name!r}")

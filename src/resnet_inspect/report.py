@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
 
 from resnet_inspect.anatomy import Role
 from resnet_inspect.words import Lang, annotation, node_annotation
@@ -404,3 +405,60 @@ def _strict(value: Any, path: str, found: list[str]) -> Any:
     if isinstance(value, list):
         return [_strict(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
     return value
+
+
+def report_from_dict(data: dict[str, Any]) -> ModelReport | GraphReport:
+    """The report a ``to_dict()`` (or ``--json``) document describes, for drawing it again.
+
+    Keys the document adds for readers (``annotation``, ``freeze_state``, ``non_finite``, …)
+    are derived and left out; numbers that were not finite come back as None.
+    """
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(
+            f"a report of schema_version {data.get('schema_version')!r}; this version reads "
+            f"{SCHEMA_VERSION}"
+        )
+    kind = GraphReport if data.get("command") == "graph" else ModelReport
+    report: ModelReport | GraphReport = _rebuilt(kind, data)
+    return report
+
+
+def _rebuilt(kind: Any, value: Any) -> Any:
+    """``value`` (plain JSON data) as an instance of the annotated type ``kind``."""
+    if value is None:
+        return None
+    origin, args = get_origin(kind), get_args(kind)
+    if kind is Any:
+        return value
+    if origin in (UnionType, Union):
+        options = [arg for arg in args if arg is not type(None)]
+        if value is None or len(options) == 1:
+            return _rebuilt(options[0], value)
+        return _setting_value(value)  # SettingValue: a scalar, or a tuple of ints
+    if hasattr(kind, "__dataclass_fields__"):
+        hints = get_type_hints(kind)
+        known = {f.name for f in fields(kind)}
+        values = {}
+        for name, item in value.items():
+            if name not in known:
+                continue
+            if name in _MAPPINGS:
+                values[name] = tuple(Setting(k, _setting_value(v)) for k, v in item.items())
+            else:
+                values[name] = _rebuilt(hints[name], item)
+        return kind(**values)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_rebuilt(args[0], item) for item in value)
+        return tuple(_rebuilt(arg, item) for arg, item in zip(args, value, strict=True))
+    if origin is dict:
+        return {key: _rebuilt(args[1], item) for key, item in value.items()}
+    if isinstance(kind, type) and issubclass(kind, StrEnum):
+        return kind(value)
+    if kind is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def _setting_value(value: Any) -> SettingValue:
+    return tuple(value) if isinstance(value, list) else value
