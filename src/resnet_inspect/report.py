@@ -218,21 +218,66 @@ class Totals:
 
 
 class Drawable:
-    """A report draws itself: in rich at the console's own width and character set, and in
-    Jupyter as HTML. Drawing is the views' job; this only hands the report over to them."""
+    """A report shows itself as its tree: ``repr``/``str`` give the plain text (what
+    ``--save-text`` writes), rich draws it at the console's width and character set, Jupyter
+    gets HTML and that text, once. ``format(report, "short")`` is one line for logs, and
+    ``report.view(depth=..., lang=..., width=...)`` chooses the view. Drawing is the views'
+    job; these only hand the report over to them."""
+
+    def view(
+        self,
+        *,
+        depth: str = "layer",
+        lang: str = "en",
+        width: int = 120,
+        ascii_only: bool = False,
+    ) -> Any:
+        """The report drawn another way: ``r.view(depth="block", lang="zh", width=100)``."""
+        from resnet_inspect.options import ViewOptions, parse_depth, parse_lang, parse_width
+        from resnet_inspect.views.output import ReportView
+
+        options = ViewOptions(
+            depth=parse_depth(depth),
+            lang=parse_lang(lang),
+            width=parse_width(width),
+            ascii_only=ascii_only,
+        )
+        return ReportView(self, options)  # type: ignore[arg-type]
+
+    def _default(self) -> Any:
+        from resnet_inspect.views.output import default_view
+
+        return default_view(self)  # type: ignore[arg-type]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from resnet_inspect.views.output import renderable
+        yield from self._default().__rich_console__(console, options)
 
-        yield renderable(self, width=options.max_width, ascii_only=options.ascii_only)  # type: ignore[arg-type]
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        bundle: dict[str, str] = self._default()._repr_mimebundle_(include, exclude)
+        return bundle
 
     def _repr_html_(self) -> str:
-        from resnet_inspect.views.output import html
+        # For frontends that ask for HTML alone; IPython takes the bundle above, never both.
+        html: str = self._default().html()
+        return html
 
-        return html(self)  # type: ignore[arg-type]
+    def __repr__(self) -> str:
+        return str(self._default())
+
+    def __str__(self) -> str:
+        return str(self._default())
+
+    def __format__(self, spec: str) -> str:
+        if spec == "short":
+            from resnet_inspect.views.output import short
+
+            return short(self)  # type: ignore[arg-type]
+        if spec:
+            raise ValueError(f"unknown format {spec!r} for a report: '' or 'short'")
+        return str(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ModelReport(Drawable):
     """What ``tree`` found: the model's structure, per call, with totals."""
 
@@ -350,7 +395,7 @@ class GraphGroup:
     children: tuple[GraphGroup, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GraphReport(Drawable):
     """What ``graph`` found: the autograd graph of one loss, and what freezing removes."""
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import sys
 from dataclasses import replace
+from typing import Any
 
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.text import Text
 
 from resnet_inspect.errors import InspectError
 from resnet_inspect.options import Depth, ViewOptions
 from resnet_inspect.report import GraphReport, ModelReport
+from resnet_inspect.views import units
 from resnet_inspect.views.dot import graph_dot
 from resnet_inspect.views.files import Output, write_all
 from resnet_inspect.views.graph import graph_view
@@ -72,16 +76,74 @@ def recording(report: Report, view: ViewOptions) -> Console:
         force_terminal=True,
         color_system="truecolor",
         legacy_windows=False,
+        force_jupyter=False,  # in a notebook it would display what it records: twice shown
     )
     console.print(_drawn(report, view, view.width))
     return console
 
 
-def html(report: Report) -> str:
-    """An HTML fragment of the default view, for Jupyter."""
-    return recording(report, ViewOptions()).export_html(
-        inline_styles=True, code_format=_HTML_FRAGMENT
-    )
+class ReportView:
+    """A report with the view chosen, as Python shows it: ``repr``/``str`` are the plain-text
+    tree (what ``--save-text`` writes), Jupyter gets HTML and that text, rich draws it at the
+    console's width. What ``report.view(depth=..., lang=..., width=...)`` returns."""
+
+    def __init__(self, report: Report, view: ViewOptions) -> None:
+        self.report = report
+        self.options = view
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        ascii_only = self.options.ascii_only or options.ascii_only
+        view = replace(self.options, ascii_only=ascii_only, width=max(options.max_width, MIN_WIDTH))
+        if console.is_jupyter:
+            # rich.print in a notebook sends its text/plain part with its colours as escape
+            # codes, which a terminal kernel or a text export shows raw: hand it plain text.
+            yield Text(recording(self.report, view).export_text())
+            return
+        yield _drawn(self.report, view, view.width)
+
+    def text(self) -> str:
+        return recording(self.report, self.options).export_text(clear=False)
+
+    def html(self) -> str:
+        return recording(self.report, self.options).export_html(
+            inline_styles=True, code_format=_HTML_FRAGMENT
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        console = recording(self.report, self.options)  # one recording, two exports
+        return {
+            "text/plain": console.export_text(clear=False),
+            "text/html": console.export_html(
+                inline_styles=True, code_format=_HTML_FRAGMENT, clear=False
+            ),
+        }
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    __str__ = __repr__
+
+
+def default_view(report: Report) -> ReportView:
+    """120 columns, or the terminal's width where there is one (a notebook has none)."""
+    width = shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 120
+    return ReportView(report, ViewOptions(width=max(width, MIN_WIDTH)))
+
+
+def short(report: Report) -> str:
+    """One line for logs: ``ModelReport(tree resnet18 1×3×64×64: 11,689,512 params, 149M
+    MACs)``."""
+    shape = units.shape(report.input_shape)
+    if isinstance(report, GraphReport):
+        facts = (
+            f"{report.summary.nodes:,} nodes, {len(report.summary.leaves)} leaves, saved "
+            f"{units.binary_bytes(report.summary.saved_bytes)}"
+        )
+    else:
+        facts = f"{report.totals.params:,} params, {units.decimal(report.totals.macs)} MACs"
+        if report.step is not None:
+            facts += f", loss {report.step.loss:.6g}"
+    return f"{type(report).__name__}({report.command} {report.arch} {shape}: {facts})"
 
 
 def save(report: Report, view: ViewOptions) -> None:
