@@ -16,6 +16,14 @@ from typer.testing import CliRunner, Result
 from resnet_inspect.cli import app
 
 
+@pytest.fixture(autouse=True)
+def own_report_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test caches reports in a folder of its own, never in the user's."""
+    monkeypatch.setenv("RESNET_INSPECT_CACHE_DIR", str(tmp_path_factory.mktemp("report-cache")))
+
+
 @pytest.fixture
 def run_cli() -> Callable[..., Result]:
     runner = CliRunner()

@@ -26,6 +26,7 @@ from resnet_inspect.options import (
     ModelOptions,
     StepOptions,
     ViewOptions,
+    WeightsKind,
     check_output_paths,
     check_seed,
     choose_model,
@@ -52,6 +53,13 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.stderr.write(f"{PROG}: error: {message}\n")
     sys.stderr.flush()
     sys.exit(code)
+
+
+# click's base error, which typer raises for usage errors: exported as TyperException from
+# typer 0.28 on, and in 0.26-0.27 reachable only as the ancestor of BadParameter.
+_CLI_ERROR: Any = getattr(typer, "TyperException", None) or next(
+    kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "ClickException"
+)
 
 
 class _Interrupted(Exception):
@@ -92,7 +100,7 @@ class _OneLineErrors(TyperGroup):
             )
             if sys.stdout is not None:
                 sys.stdout.flush()  # here, so that a failed write is caught, not lost at exit
-        except typer.TyperException as error:
+        except _CLI_ERROR as error:
             # Usage errors (exit 2) and other CLI errors, as typer raises them.
             if not error.format_message():  # no arguments: the help was just printed
                 sys.exit(error.exit_code)
@@ -270,6 +278,14 @@ HtmlOption = Annotated[
 TextOption = Annotated[
     str, typer.Option("--save-text", help="Also save the view as plain text.", metavar="FILE")
 ]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Compute the report even if it is cached (and do not store it). The cache never "
+        "changes an answer; RESNET_INSPECT_CACHE=0 turns it off for good.",
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the report as JSON on stdout instead of a tree.")
 ]
@@ -291,6 +307,7 @@ def tree(
     save_svg: SvgOption = "",
     save_html: HtmlOption = "",
     save_text: TextOption = "",
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Stem, stages, blocks and head: every layer call with shapes, parameters and MACs.
 
@@ -300,10 +317,13 @@ def tree(
     model = _model_options(arch, input, weights, model_spec)
     view = _view_options(ctx.params)
 
-    _load_torch()
-    from resnet_inspect.api import inspect_tree
+    def compute() -> ModelReport | GraphReport:
+        _load_torch()
+        from resnet_inspect.api import inspect_tree
 
-    _show(inspect_tree(model.arch, model.input_shape, model.weights, model=model.spec), view)
+        return inspect_tree(model.arch, model.input_shape, model.weights, model=model.spec)
+
+    _show(_cached(_cache_key("tree", model, no_cache, {}), compute), view)
 
 
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weights, input and labels.")]
@@ -496,6 +516,7 @@ def graph(
     save_svg: SvgOption = "",
     save_html: HtmlOption = "",
     save_text: TextOption = "",
+    no_cache: NoCacheOption = False,
 ) -> None:
     """The autograd graph of one step's loss, folded by the model, and what freezing removes.
 
@@ -511,19 +532,89 @@ def graph(
     loss_kind = parse_loss(loss)
     view = _view_options(ctx.params)
 
-    _load_torch()
-    from resnet_inspect.api import graph as run_graph
+    def compute() -> ModelReport | GraphReport:
+        _load_torch()
+        from resnet_inspect.api import graph as run_graph
 
-    report = run_graph(
-        model.arch,
-        model.input_shape,
-        new_classes=classes,
-        unfreeze=names,
-        loss=loss_kind,
-        weights=model.weights,
-        model=model.spec,
+        return run_graph(
+            model.arch,
+            model.input_shape,
+            new_classes=classes,
+            unfreeze=names,
+            loss=loss_kind,
+            weights=model.weights,
+            model=model.spec,
+        )
+
+    facts = {"new_classes": classes, "unfreeze": list(names), "loss": loss_kind.value}
+    _show(_cached(_cache_key("graph", model, no_cache, facts), compute), view)
+
+
+def _cache_key(
+    command: str, model: ModelOptions, no_cache: bool, facts: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The key of this report in the cache, or None where it must not be cached: asked not
+    to, or the user's own code (whose dependencies cannot be known)."""
+    from resnet_inspect import cache
+
+    if no_cache or model.spec is not None or not cache.enabled():
+        return None
+    weights = model.weights
+    described: dict[str, Any] = {"kind": weights.kind.value, "name": weights.name}
+    if weights.kind is WeightsKind.FILE:
+        described.update(cache.file_facts(weights.path), typed=weights.path)
+    return cache.key(
+        command,
+        {"arch": model.arch, "input": list(model.input_shape), "weights": described, **facts},
     )
-    _show(report, view)
+
+
+def _cached(
+    entry: dict[str, Any] | None, compute: Callable[[], ModelReport | GraphReport]
+) -> ModelReport | GraphReport:
+    """The cached report when there is one (torch is then never imported), else computed
+    and stored."""
+    from resnet_inspect import cache
+
+    report = cache.load(entry) if entry is not None else None
+    if report is None:
+        report = compute()
+        if entry is not None:
+            cache.store(entry, report)
+    return report
+
+
+cache_app = typer.Typer(
+    name="cache",
+    help="The report cache of tree and graph: info | clear.",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app)
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the cache is, how many reports it holds and their size."""
+    from resnet_inspect import cache
+    from resnet_inspect.views.units import binary_bytes
+
+    found = cache.info()
+    state = "on" if cache.enabled() else f"off ({cache.SWITCH_ENV}=0)"
+    typer.echo(f"folder   {found.folder}")
+    typer.echo(f"entries  {found.entries}")
+    typer.echo(f"size     {binary_bytes(found.bytes)} (at most {binary_bytes(cache.LIMIT_BYTES)})")
+    typer.echo(f"cache    {state}")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Remove every cached report."""
+    from resnet_inspect import cache
+
+    removed = cache.clear()
+    typer.echo(
+        f"removed {removed} cached report{'s' if removed != 1 else ''} from {cache.folder()}"
+    )
 
 
 def _model_options(arch: str, input: str, weights: str, model: str) -> ModelOptions:

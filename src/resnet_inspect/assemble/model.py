@@ -154,14 +154,17 @@ def _step_summary(step: StepCapture, seed: int) -> StepSummary:
 
 
 def aggregate_step(params: Sequence[ParamStat]) -> StepStats | None:
-    """L2 norms over all elements of several parameters: sqrt of the sum of squares."""
+    """L2 norms over all elements of several parameters: sqrt of the sum of squares.
+
+    math.fsum is correctly rounded, so the same step gives the same bytes on every Python
+    (sum() of floats became compensated in 3.12 and rounds differently from 3.11's)."""
     if not params:
         return None
     with_grad = [p.grad_norm for p in params if p.grad_norm is not None]
-    update = math.sqrt(sum(p.update_norm**2 for p in params))
-    norm = math.sqrt(sum(p.param_norm**2 for p in params))
+    update = math.sqrt(math.fsum(p.update_norm**2 for p in params))
+    norm = math.sqrt(math.fsum(p.param_norm**2 for p in params))
     return StepStats(
-        grad_norm=math.sqrt(sum(g**2 for g in with_grad)) if with_grad else None,
+        grad_norm=math.sqrt(math.fsum(g**2 for g in with_grad)) if with_grad else None,
         update_norm=update,
         param_norm=norm,
         relative_update=update / norm if norm > 0 else None,

@@ -27,7 +27,8 @@ def replace_head(model: torch.nn.Module, classes: int) -> None:
     assert isinstance(old, torch.nn.Linear)
     with torch.device(old.weight.device):
         new = torch.nn.Linear(old.in_features, classes, bias=old.bias is not None)
-    model.set_submodule(name, new)
+    parent, _, leaf = name.rpartition(".")
+    setattr(model.get_submodule(parent), leaf, new)  # set_submodule is torch 2.5+
 
 
 def check_unfreeze(model: torch.nn.Module, names: tuple[str, ...]) -> None:

@@ -1,0 +1,189 @@
+"""Reports of the meta-device commands, kept so that asking again costs no torch import.
+
+``tree`` and ``graph`` compute a pure function of their inputs and the installed versions:
+no timing, nothing random. Their report is stored under a key made of everything it depends
+on, and looked up before torch is imported. A hit is the stored ``to_dict()`` turned back into
+the report, so it draws exactly what a miss draws. ``--model`` runs code whose dependencies
+cannot be known, and steps do real work: neither is ever cached.
+
+Never wrong, never in the way: entries are written atomically and checked when read (an
+unreadable, truncated or foreign one is a miss and is written again); a folder that cannot be
+created or written leaves the command working as without a cache (one note on stderr under
+RESNET_INSPECT_DEBUG); the folder is bounded, oldest entries dropped first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import zlib
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from resnet_inspect import __version__
+from resnet_inspect.report import SCHEMA_VERSION, GraphReport, ModelReport, report_from_dict
+
+DIR_ENV = "RESNET_INSPECT_CACHE_DIR"
+SWITCH_ENV = "RESNET_INSPECT_CACHE"  # 0 turns it off
+LIMIT_BYTES = 64 * 2**20
+SUFFIX = ".report.z"
+# Where torchvision's cache is, which a pretrained report names (weights.path).
+_TORCH_HOME_ENVS = ("TORCH_HOME", "XDG_CACHE_HOME")
+
+
+def folder() -> Path:
+    configured = os.environ.get(DIR_ENV)
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("resnet-inspect", appauthor=False))
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _installed(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+def key(command: str, facts: dict[str, Any]) -> dict[str, Any]:
+    """Everything a report depends on: versions (read from package metadata, without
+    importing torch), the command and the options that change the report, never the view."""
+    return {
+        "package": __version__,
+        "code": _code_fingerprint(),
+        "schema": SCHEMA_VERSION,
+        "torch": _installed("torch"),
+        "torchvision": _installed("torchvision"),
+        "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
+        "command": command,
+        "torch_home": {name: os.environ.get(name, "") for name in _TORCH_HOME_ENVS},
+        **facts,
+    }
+
+
+def _code_fingerprint() -> str:
+    """The package's own files (name, size, mtime): a checkout or an editable install changes
+    its code without changing its version, and a report of older code must not be shown."""
+    package = Path(__file__).parent
+    stats = []
+    for source in sorted(package.rglob("*.py")):
+        stat = source.stat()
+        stats.append(f"{source.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(stats).encode()).hexdigest()[:16]
+
+
+def file_facts(path: str) -> dict[str, Any]:
+    """A checkpoint as a key: where it really is, how big, when last changed."""
+    stat = os.stat(path)
+    return {"path": os.path.realpath(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _entry_path(entry_key: dict[str, Any]) -> Path:
+    digest = hashlib.sha256(json.dumps(entry_key, sort_keys=True).encode()).hexdigest()
+    return folder() / f"{digest}{SUFFIX}"
+
+
+def load(entry_key: dict[str, Any]) -> ModelReport | GraphReport | None:
+    """The stored report, or None: absent, unreadable, truncated, or not this key's."""
+    path = _entry_path(entry_key)
+    try:
+        stored = json.loads(zlib.decompress(path.read_bytes()))
+        if stored.get("key") != entry_key:
+            return None
+        report = report_from_dict(stored["report"])
+        os.utime(path)  # recently used: the last to be dropped
+    except Exception as error:
+        if not isinstance(error, FileNotFoundError):
+            _note(f"cache entry {path} not used ({type(error).__name__})")
+        return None
+    return report
+
+
+def store(entry_key: dict[str, Any], report: ModelReport | GraphReport) -> None:
+    """Write the entry atomically (a temporary file, then a rename); never fail the run."""
+    path = _entry_path(entry_key)
+    content = zlib.compress(
+        json.dumps({"key": entry_key, "report": report.to_dict()}).encode("utf-8"), 1
+    )
+    temporary = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, path)
+        temporary = ""
+        _bound(path.parent)
+    except OSError as error:
+        _note(f"cache not written in {path.parent} ({error.strerror or error})")
+    finally:
+        if temporary:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def _entries(where: Path) -> list[Path]:
+    try:
+        return [p for p in where.iterdir() if p.name.endswith(SUFFIX) and p.is_file()]
+    except OSError:
+        return []
+
+
+def _bound(where: Path) -> None:
+    """Drop the least recently used entries while the folder holds more than the limit."""
+    entries = []
+    for entry in _entries(where):
+        with contextlib.suppress(OSError):
+            stat = entry.stat()
+            entries.append((stat.st_mtime_ns, stat.st_size, entry))
+    total = sum(size for _, size, _ in entries)
+    for _, size, entry in sorted(entries):
+        if total <= LIMIT_BYTES:
+            break
+        with contextlib.suppress(OSError):
+            entry.unlink()
+            total -= size
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    folder: str
+    entries: int
+    bytes: int
+
+
+def info() -> CacheInfo:
+    where = folder()
+    entries = _entries(where)
+    size = 0
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            size += entry.stat().st_size
+    return CacheInfo(folder=str(where), entries=len(entries), bytes=size)
+
+
+def clear() -> int:
+    """Remove every entry (and nothing else in the folder); how many were removed."""
+    removed = 0
+    for entry in _entries(folder()):
+        with contextlib.suppress(OSError):
+            entry.unlink()
+            removed += 1
+    return removed
+
+
+def _note(message: str) -> None:
+    if os.environ.get("RESNET_INSPECT_DEBUG", "").strip().lower() in ("1", "true", "yes"):
+        sys.stderr.write(f"resnet-inspect: note: {message}\n")

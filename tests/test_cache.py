@@ -1,0 +1,196 @@
+"""The report cache: a hit answers what a miss answers, without torch, and never gets in the way."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import Result
+
+import user_models
+from resnet_inspect import cache
+
+Run = Callable[..., Result]
+VIEWS = [
+    [],
+    ["--depth", "block"],
+    ["--depth", "stage", "--lang", "zh"],
+    ["--ascii"],
+    ["--json"],
+    ["--json", "--lang", "zh"],
+]
+
+
+@pytest.fixture
+def cached(tmp_path: Path, run_cli: Run) -> Callable[..., Result]:
+    """The CLI with its cache in a folder of this test's own."""
+    folder = tmp_path / "cache"
+
+    def run(args: list[str], width: int = 80, env: dict[str, str] | None = None) -> Result:
+        return run_cli(args, width=width, env={cache.DIR_ENV: str(folder), **(env or {})})
+
+    return run
+
+
+def entries(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache").glob(f"*{cache.SUFFIX}"))
+
+
+@pytest.mark.parametrize("command", [["tree"], ["graph", "--new-classes", "10"]])
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_hit_prints_what_a_miss_prints(
+    cached: Callable[..., Result], tmp_path: Path, command: list[str], view: list[str]
+) -> None:
+    miss = cached([*command, *view])
+    assert len(entries(tmp_path)) == 1
+    hit = cached([*command, *view])
+    assert miss.exit_code == hit.exit_code == 0
+    assert hit.stdout == miss.stdout
+    assert len(entries(tmp_path)) == 1
+
+
+@pytest.mark.parametrize("command", [["tree"], ["graph"]])
+def test_a_hit_saves_what_a_miss_saves(
+    cached: Callable[..., Result], tmp_path: Path, command: list[str]
+) -> None:
+    saved = {}
+    for run in ("miss", "hit"):
+        paths = {ext: tmp_path / f"{run}.{ext}" for ext in ("svg", "html", "txt")}
+        args = [*command, "--save-svg", str(paths["svg"]), "--save-html", str(paths["html"])]
+        assert cached([*args, "--save-text", str(paths["txt"])]).exit_code == 0
+        saved[run] = {ext: path.read_bytes() for ext, path in paths.items()}
+    assert saved["hit"] == saved["miss"]
+
+
+def test_a_hit_does_not_import_torch(tmp_path: Path) -> None:
+    env = {**os.environ, cache.DIR_ENV: str(tmp_path), "COLUMNS": "80"}
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('torch=%s' % ('torch' in sys.modules)))\n"
+        "sys.argv = ['resnet-inspect', 'tree', '--arch', 'resnet50']\n"
+        "from resnet_inspect.__main__ import main\n"
+        "main()\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert [r.stderr for r in runs] == ["torch=True", "torch=False"]
+    assert runs[0].stdout == runs[1].stdout
+
+
+def test_what_changes_the_report_changes_the_key(
+    cached: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = tmp_path / "w.pth"
+    torch.save(user_models.tiny_resnet().state_dict(), weights)
+    cached(["tree", "--weights", str(weights)])
+    cached(["tree", "--weights", str(weights)])
+    assert len(entries(tmp_path)) == 1
+    os.utime(weights, ns=(1, 1))  # touched: another file, as far as anyone can tell
+    cached(["tree", "--weights", str(weights)])
+    assert len(entries(tmp_path)) == 2
+    cached(["tree", "--input", "2,3,64,64"])
+    cached(["graph", "--loss", "mse"])
+    assert len(entries(tmp_path)) == 4
+    real = cache._installed
+    monkeypatch.setattr(cache, "_installed", lambda name: "99.0" if name == "torch" else real(name))
+    cached(["graph", "--loss", "mse"])
+    assert len(entries(tmp_path)) == 5
+
+
+def test_view_options_share_one_entry(cached: Callable[..., Result], tmp_path: Path) -> None:
+    for view in VIEWS:
+        cached(["tree", *view])
+    assert len(entries(tmp_path)) == 1
+
+
+def test_what_is_never_cached(cached: Callable[..., Result], tmp_path: Path) -> None:
+    cached(["tree", "--no-cache"])
+    cached(["tree"], env={cache.SWITCH_ENV: "0"})
+    cached(["tree", "--model", f"{Path(user_models.__file__)}:tiny_resnet"])
+    cached(["train-step", "--input", "2,3,64,64"])
+    cached(["freeze", "--new-classes", "2", "--input", "2,3,64,64"])
+    assert entries(tmp_path) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign", "garbage", "directory"])
+def test_a_broken_entry_is_a_miss_and_the_answer_is_right(
+    cached: Callable[..., Result], tmp_path: Path, damage: str
+) -> None:
+    good = cached(["tree", "--json"]).stdout
+    (entry,) = entries(tmp_path)
+    if damage == "truncated":
+        entry.write_bytes(entry.read_bytes()[:100])
+    elif damage == "foreign":  # another key's entry under this name
+        entry.write_bytes(
+            __import__("zlib").compress(json.dumps({"key": {"x": 1}, "report": {}}).encode())
+        )
+    elif damage == "garbage":
+        entry.write_bytes(b"not a cache entry")
+    else:
+        entry.unlink()
+        entry.mkdir()
+    again = cached(["tree", "--json"])
+    assert again.exit_code == 0 and again.stdout == good and again.stderr == ""
+    if damage != "directory":  # written again, whole
+        assert cached(["tree", "--json"]).stdout == good
+        assert json.loads(__import__("zlib").decompress(entry.read_bytes()))["key"]
+
+
+def test_a_cache_folder_that_cannot_be_made_is_no_cache_at_all(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {cache.DIR_ENV: str(blocker / "cache")}
+    first, second = run_cli(["tree"], env=env), run_cli(["tree"], env=env)
+    assert first.exit_code == second.exit_code == 0
+    assert first.stdout == second.stdout and first.stderr == second.stderr == ""
+    noted = run_cli(["tree"], env={**env, "RESNET_INSPECT_DEBUG": "1"})
+    assert noted.exit_code == 0 and "note: cache not written" in noted.stderr
+
+
+def test_two_runs_racing_on_one_key_both_succeed(tmp_path: Path) -> None:
+    env = {**os.environ, cache.DIR_ENV: str(tmp_path), "COLUMNS": "80"}
+    command = [sys.executable, "-m", "resnet_inspect", "tree", "--arch", "resnet34"]
+    children = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    results = [child.communicate(timeout=120) for child in children]
+    assert [child.returncode for child in children] == [0, 0, 0]
+    assert len({out for out, _ in results}) == 1 and all(err == b"" for _, err in results)
+    assert len(list(tmp_path.glob(f"*{cache.SUFFIX}"))) == 1
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_folder_is_bounded_oldest_first(
+    cached: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for batch in (1, 2, 3):
+        cached(["tree", "--input", f"{batch},3,64,64"])
+    first, *rest = sorted(entries(tmp_path), key=lambda p: p.stat().st_mtime_ns)
+    sizes = [p.stat().st_size for p in (first, *rest)]
+    monkeypatch.setattr(cache, "LIMIT_BYTES", sum(sizes) + max(sizes) // 2)  # three fit
+    cached(["tree", "--input", "1,3,64,64"])  # a hit: now the most recently used
+    cached(["tree", "--input", "4,3,64,64"])  # the limit is passed: the oldest goes
+    kept = entries(tmp_path)
+    assert first in kept and len(kept) == 3
+
+
+def test_info_and_clear(cached: Callable[..., Result], tmp_path: Path) -> None:
+    cached(["tree"])
+    cached(["graph"])
+    info = cached(["cache", "info"])
+    assert info.exit_code == 0
+    assert f"folder   {tmp_path / 'cache'}" in info.stdout and "entries  2" in info.stdout
+    cleared = cached(["cache", "clear"])
+    assert cleared.exit_code == 0 and "removed 2 cached reports" in cleared.stdout
+    assert entries(tmp_path) == []
