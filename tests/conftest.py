@@ -28,7 +28,9 @@ def own_report_cache(
 def run_cli() -> Callable[..., Result]:
     runner = CliRunner()
 
-    def run(args: Sequence[str], width: int = 80, env: dict[str, str] | None = None) -> Result:
+    def run(
+        args: Sequence[str], width: int = 80, env: dict[str, str | None] | None = None
+    ) -> Result:
         environment = {"COLUMNS": str(width), "NO_COLOR": "1", **(env or {})}
         return runner.invoke(app, list(args), env=environment)
 

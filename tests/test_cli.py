@@ -85,7 +85,8 @@ def test_chinese_annotations(run_cli: Run) -> None:
 
 
 def test_no_color_means_no_colour_codes(run_cli: Run) -> None:
-    coloured = run_cli(["tree"], env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    # NO_COLOR unset (None), not empty: rich before 14 takes an empty NO_COLOR as set.
+    coloured = run_cli(["tree"], env={"FORCE_COLOR": "1", "NO_COLOR": None})
     plain = run_cli(["tree"], env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
     foreground = re.compile(r"\x1b\[(?:[0-9]+;)*3[0-7]m")
     assert foreground.search(coloured.stdout)

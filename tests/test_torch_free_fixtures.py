@@ -8,6 +8,7 @@ draws these documents instead of computing them. This test (with torch) keeps th
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -29,4 +30,15 @@ def test_saved_reports_equal_the_current_output(run_cli: Callable[..., Result], 
     output = run_cli(FIXTURES[name]).stdout
     if os.environ.get("UPDATE_GOLDEN"):
         (DATA / name).write_text(output, encoding="utf-8")
-    assert json.loads(output) == json.loads((DATA / name).read_text(encoding="utf-8"))
+    assert _close(json.loads(output), json.loads((DATA / name).read_text(encoding="utf-8")))
+
+
+def _close(a: object, b: object) -> bool:
+    """Equal, but floats to 1e-6: another torch release rounds a step's last bits apart."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    return a == b

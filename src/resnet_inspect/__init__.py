@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = [
+    "DiffReport",
     "FreezeOptions",
     "GraphReport",
     "InspectError",
@@ -19,6 +20,7 @@ __all__ = [
     "OptionError",
     "StepOptions",
     "__version__",
+    "diff",
     "freeze",
     "graph",
     "inspect_tree",
@@ -28,14 +30,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from resnet_inspect.api import freeze, graph, inspect_tree, train_step
+    from resnet_inspect.api import diff, freeze, graph, inspect_tree, train_step
     from resnet_inspect.errors import InspectError, OptionError
     from resnet_inspect.options import FreezeOptions, LossKind, StepOptions
-    from resnet_inspect.report import GraphReport, ModelReport, report_from_dict
+    from resnet_inspect.report import DiffReport, GraphReport, ModelReport, report_from_dict
     from resnet_inspect.views.output import json_schema
 
 # Where each public name lives; loaded on first use, so `import resnet_inspect` stays light.
 _HOMES = {
+    "diff": "api",
     "freeze": "api",
     "graph": "api",
     "inspect_tree": "api",
@@ -45,6 +48,7 @@ _HOMES = {
     "FreezeOptions": "options",
     "LossKind": "options",
     "StepOptions": "options",
+    "DiffReport": "report",
     "GraphReport": "report",
     "ModelReport": "report",
     "report_from_dict": "report",

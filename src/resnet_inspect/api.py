@@ -11,19 +11,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.assemble.model import build_model_report
-from resnet_inspect.errors import OptionError
+from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.options import (
     FreezeOptions,
     InputShape,
     LossKind,
     ModelSpec,
+    SideKind,
     StepOptions,
     WeightsChoice,
+    WeightsKind,
     check_seed,
     choose_model,
+    parse_diff_side,
 )
-from resnet_inspect.report import GraphReport, ModelReport, Setting
+from resnet_inspect.report import DiffReport, GraphReport, ModelReport, Setting
 
 if TYPE_CHECKING:
     import torch
@@ -269,3 +273,48 @@ def graph(
         new_classes=new_classes,
         unfreeze=unfreeze,
     )
+
+
+def diff(
+    a: str,
+    b: str,
+    *,
+    arch: str | None = None,
+    model: torch.nn.Module | ModelSpec | str | None = None,
+) -> DiffReport:
+    """What changed between two checkpoints, tensor by tensor and folded into the model's
+    tree, with a verdict: backbone, BatchNorm statistics, head, dtype.
+
+    ``a`` and ``b`` are each a checkpoint file, a torchvision weights name of ``arch``, or
+    ``init:SEED`` (the architecture's random initialisation under that seed). The model is
+    ``arch`` or ``model``, or else what A (or B) says it is, as ``--weights FILE`` infers it.
+    """
+    import torch
+
+    from resnet_inspect.assemble.diff import build_diff_report
+    from resnet_inspect.capture.diff import compare, side_state
+    from resnet_inspect.capture.structure import capture_structure
+
+    side_a, side_b = parse_diff_side(a, "A"), parse_diff_side(b, "B")
+    weights: str | WeightsChoice = "none"
+    if arch is None and model is None:
+        described = next((s for s in (side_a, side_b) if s.kind is SideKind.FILE), None)
+        if described is not None:
+            weights = WeightsChoice(WeightsKind.FILE, path=described.path)
+    source = _source(arch, weights, model)
+    meta = source.meta()
+    convs = (m for m in meta.modules() if isinstance(m, torch.nn.Conv2d))
+    channels = next((int(conv.in_channels) for conv in convs), 3)
+    structure = capture_structure(meta, (1, channels, 64, 64))
+    stock = source.info.name if source.info.name in ARCHITECTURES else None
+    state_a = side_state(side_a, "A", source, stock)
+    state_b = side_state(side_b, "B", source, stock)
+    if not set(state_a) & set(state_b):
+        raise InspectError(
+            f"A and B have no key in common (A: {', '.join(list(state_a)[:2])}, …; B: "
+            f"{', '.join(list(state_b)[:2])}, …): not two checkpoints of one model"
+        )
+    kinds = {name: "parameter" for name, _ in meta.named_parameters()}
+    kinds.update({name: "buffer" for name, _ in meta.named_buffers()})
+    tensors = compare(state_a, state_b, kinds, list(meta.state_dict()))
+    return build_diff_report(structure, tensors, model=source.info, a=side_a.text, b=side_b.text)

@@ -103,6 +103,8 @@ def load(entry_key: dict[str, Any]) -> ModelReport | GraphReport | None:
         if stored.get("key") != entry_key:
             return None
         report = report_from_dict(stored["report"])
+        if not isinstance(report, ModelReport | GraphReport):
+            return None
         os.utime(path)  # recently used: the last to be dropped
     except Exception as error:
         if not isinstance(error, FileNotFoundError):

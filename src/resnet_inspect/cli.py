@@ -31,6 +31,7 @@ from resnet_inspect.options import (
     check_seed,
     choose_model,
     parse_depth,
+    parse_diff_side,
     parse_input_shape,
     parse_lang,
     parse_loss,
@@ -43,7 +44,7 @@ from resnet_inspect.options import (
 )
 
 if TYPE_CHECKING:
-    from resnet_inspect.report import GraphReport, ModelReport
+    from resnet_inspect.report import DiffReport, GraphReport, ModelReport
 
 PROG = "resnet-inspect"
 DEBUG_ENV = "RESNET_INSPECT_DEBUG"
@@ -550,6 +551,56 @@ def graph(
     _show(_cached(_cache_key("graph", model, no_cache, facts), compute), view)
 
 
+SideArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A checkpoint file, a torchvision weights name of --arch (DEFAULT, "
+        "IMAGENET1K_V1, …), or init:SEED (the random initialisation under that seed).",
+        show_default=False,
+    ),
+]
+
+
+@app.command("diff")
+@_reflowed
+def diff_command(
+    ctx: typer.Context,
+    a: SideArgument,
+    b: SideArgument,
+    arch: ArchOption = "",
+    model_spec: ModelOption = "",
+    depth: DepthOption = "layer",
+    lang: LangOption = "en",
+    json: JsonOption = False,
+    ascii_only: AsciiOption = False,
+    width: WidthOption = 120,
+    save_svg: SvgOption = "",
+    save_html: HtmlOption = "",
+    save_text: TextOption = "",
+) -> None:
+    """What changed between two checkpoints, layer by layer, with a verdict.
+
+    Every tensor of A and B is compared in float64: same shape and dtype, bit-identical or
+    not, ‖B − A‖, ‖B − A‖/‖A‖, max |B − A|; each layer, block and stage takes its tensors
+    together, with a bar on a log scale. The verdict answers the questions after a
+    fine-tune: did the backbone stay bit-identical (which stages moved), did BatchNorm's
+    running statistics drift (and how many train-mode passes they saw), was the head
+    replaced or trained, did the dtype change. The model is --arch or --model, or what A
+    says it is. Files are read with weights_only=True: nothing in them runs.
+    """
+    side_a, side_b = parse_diff_side(a, "A"), parse_diff_side(b, "B")
+    # The model is --arch or --model when given (the one rule of choose_model), else A's.
+    name, spec = None, None
+    if arch or model_spec:
+        name, _, spec = choose_model(arch, "none", model_spec)
+    view = _view_options(ctx.params)
+
+    _load_torch()
+    from resnet_inspect.api import diff as run_diff
+
+    _show(run_diff(side_a.text, side_b.text, arch=name, model=spec), view)
+
+
 def _cache_key(
     command: str, model: ModelOptions, no_cache: bool, facts: dict[str, Any]
 ) -> dict[str, Any] | None:
@@ -670,7 +721,7 @@ def _view_options(params: dict[str, Any]) -> ViewOptions:
 _FILE_OPTIONS = ("save_svg", "save_html", "save_text", "dot")
 
 
-def _show(report: ModelReport | GraphReport, view: ViewOptions) -> None:
+def _show(report: ModelReport | GraphReport | DiffReport, view: ViewOptions) -> None:
     from resnet_inspect.views.output import show
 
     show(report, view)

@@ -491,3 +491,46 @@ def check_output_paths(targets: list[tuple[str, str]], weights_path: str = "") -
             raise InspectError(f"{option} {path}: cannot write it ({folder} is not writable)")
         if os.path.exists(path) and not os.access(path, os.W_OK):
             raise InspectError(f"{option} {path}: cannot write it (permission denied)")
+
+
+class SideKind(StrEnum):
+    FILE = "file"  # a checkpoint
+    PRETRAINED = "pretrained"  # a torchvision weights name of the architecture
+    INIT = "init"  # the architecture's random initialisation under a seed
+
+
+@dataclass(frozen=True)
+class DiffSide:
+    """One side of ``diff``: what the text says it is, checked before torch."""
+
+    text: str
+    kind: SideKind
+    path: str = ""
+    seed: int = 0
+
+
+def parse_diff_side(text: str, which: str) -> DiffSide:
+    """``init:SEED``, the path of a checkpoint file, or a torchvision weights name."""
+    value = text.strip()
+    if value.lower().startswith("init:"):
+        seed = value.split(":", 1)[1].strip()
+        if not re.fullmatch(r"[+-]?\d+", seed):
+            raise OptionError(
+                f"{which} {text!r}: init:SEED takes a whole number, e.g. init:0 (the random "
+                "initialisation under torch.manual_seed(0))"
+            )
+        check_seed(int(seed))
+        return DiffSide(text=value, kind=SideKind.INIT, seed=int(seed))
+    if _looks_like_weights_name(value) and "/" not in value and os.sep not in value:
+        # Checked against the architecture once it is known, as --weights is.
+        return DiffSide(text=value, kind=SideKind.PRETRAINED)
+    if not os.path.exists(value):
+        raise OptionError(
+            f"{which} {text!r}: no such file; give a checkpoint file, a torchvision weights "
+            "name (DEFAULT, IMAGENET1K_V1, …, with --arch) or init:SEED"
+        )
+    if os.path.isdir(value):
+        raise OptionError(f"{which} {text!r} is a directory, not a checkpoint file")
+    if not os.path.isfile(value):
+        raise OptionError(f"{which} {text!r} is not a regular file (a pipe or a device?)")
+    return DiffSide(text=value, kind=SideKind.FILE, path=value)

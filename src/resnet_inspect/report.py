@@ -344,8 +344,10 @@ def _plain(value: Any, lang: Lang) -> Any:
             out["freeze_state"] = value.freeze_state.value
         if isinstance(value, Node):
             out["annotation"] = node_annotation(value, lang)
-        elif isinstance(value, GraphGroup):
+        elif isinstance(value, GraphGroup | DiffNode):
             out["annotation"] = annotation(value.role, lang)
+        if isinstance(value, DiffVerdict):
+            out["backbone_unchanged"] = value.backbone_unchanged
         return out
     if isinstance(value, tuple | list):
         return [_plain(item, lang) for item in value]
@@ -425,7 +427,103 @@ class GraphReport(Drawable):
         return self
 
 
-def _document(report: ModelReport | GraphReport, lang: Lang) -> dict[str, Any]:
+class DiffState(StrEnum):
+    IDENTICAL = "identical"  # same shape, dtype and every bit
+    CHANGED = "changed"
+    RESHAPED = "reshaped"  # another shape (a replaced head): not comparable value by value
+    ONLY_A = "only in A"
+    ONLY_B = "only in B"
+
+
+@dataclass(frozen=True)
+class TensorDiff:
+    """One tensor of two checkpoints, compared in float64 whatever its stored dtype."""
+
+    name: str
+    kind: str  # parameter, buffer, or other (a key the model does not have)
+    state: DiffState
+    shape_a: Shape
+    shape_b: Shape
+    dtype_a: str
+    dtype_b: str
+    delta_norm: float | None = None  # ‖B − A‖
+    base_norm: float | None = None  # ‖A‖
+    relative: float | None = None  # ‖B − A‖ / ‖A‖; None where ‖A‖ is 0 or shapes differ
+    max_abs: float | None = None  # max |B − A|
+    count_delta: int | None = None  # an integer scalar (num_batches_tracked): B − A
+
+
+@dataclass(frozen=True)
+class DiffNode:
+    """A section, block or layer of the model with its tensors' changes taken together."""
+
+    name: str
+    level: Level
+    role: Role
+    kind: str
+    tensors: int  # parameters and buffers compared here
+    identical: int
+    delta_norm: float  # over the parameters: sqrt of the sum of ‖B − A‖²
+    base_norm: float
+    relative: float | None  # delta_norm / base_norm
+    buffers_changed: int
+    children: tuple[DiffNode, ...] = ()
+    diffs: tuple[TensorDiff, ...] = ()  # a layer's own tensors
+
+
+@dataclass(frozen=True)
+class DiffVerdict:
+    """The questions after a fine-tune, answered: did the backbone stay put, did BatchNorm
+    drift, was the head replaced or trained, did the dtype change."""
+
+    common_tensors: int
+    only_a: int
+    only_b: int
+    reshaped: int
+    backbone_tensors: int  # parameters outside the head
+    backbone_identical: int
+    stages_moved: tuple[str, ...]  # sections with a changed parameter
+    batchnorm_layers: int
+    batchnorm_drifted: tuple[str, ...]  # layers whose running statistics changed
+    batchnorm_max_relative: float | None  # largest ‖B − A‖/‖A‖ of a running_mean/var
+    batches_tracked_delta: int | None  # num_batches_tracked B − A: train-mode forwards seen
+    head: str  # the head's Linear (fc, fc.1, linear)
+    head_state: str  # replaced, trained, unchanged, missing
+    head_shape_a: Shape
+    head_shape_b: Shape
+    dtypes_a: tuple[str, ...]
+    dtypes_b: tuple[str, ...]
+
+    @property
+    def backbone_unchanged(self) -> bool:
+        return self.backbone_identical == self.backbone_tensors
+
+
+@dataclass(frozen=True, repr=False)
+class DiffReport(Drawable):
+    """What ``diff`` found between two checkpoints of one architecture."""
+
+    command: str
+    arch: str
+    input_shape: Shape  # of the structure pass that gives the tree
+    num_classes: int
+    model: ModelInfo
+    a: str
+    b: str
+    sections: tuple[DiffNode, ...]
+    tensors: tuple[TensorDiff, ...]  # every key of either side, in model order
+    verdict: DiffVerdict
+    options: tuple[Setting, ...] = ()
+
+    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
+        """Plain data, exactly what ``diff --json`` prints (see docs/json.md)."""
+        return _document(self, Lang(lang))
+
+    def without_timings(self) -> DiffReport:
+        return self
+
+
+def _document(report: ModelReport | GraphReport | DiffReport, lang: Lang) -> dict[str, Any]:
     """The one top-level shape of every command's JSON: version and command first.
 
     Strict JSON has no NaN or Infinity: a non-finite number (a loss that overflowed) is
@@ -453,7 +551,7 @@ def _strict(value: Any, path: str, found: list[str]) -> Any:
     return value
 
 
-def report_from_dict(data: dict[str, Any]) -> ModelReport | GraphReport:
+def report_from_dict(data: dict[str, Any]) -> ModelReport | GraphReport | DiffReport:
     """The report a ``to_dict()`` (or ``--json``) document describes, for drawing it again.
 
     Keys the document adds for readers (``annotation``, ``freeze_state``, ``non_finite``, …)
@@ -464,8 +562,10 @@ def report_from_dict(data: dict[str, Any]) -> ModelReport | GraphReport:
             f"a report of schema_version {data.get('schema_version')!r}; this version reads "
             f"{SCHEMA_VERSION}"
         )
-    kind = GraphReport if data.get("command") == "graph" else ModelReport
-    report: ModelReport | GraphReport = _rebuilt(kind, data)
+    kinds = {"graph": GraphReport, "diff": DiffReport}
+    report: ModelReport | GraphReport | DiffReport = _rebuilt(
+        kinds.get(data.get("command", ""), ModelReport), data
+    )
     return report
 
 

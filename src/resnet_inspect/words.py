@@ -401,5 +401,72 @@ _LABELS: dict[str, dict[Lang, str]] = {
 }
 
 
+_LABELS.update(
+    {
+        "diff_same": {Lang.EN: "Same", Lang.ZH: "相同"},
+        "diff_relative": {Lang.EN: "‖B−A‖/‖A‖", Lang.ZH: "‖B−A‖/‖A‖"},
+        "diff_bar": {Lang.EN: "(log scale)", Lang.ZH: "（对数刻度）"},
+        "diff_max": {Lang.EN: "max |B−A|", Lang.ZH: "max |B−A|"},
+        "diff_buffers": {Lang.EN: "Buffers moved", Lang.ZH: "缓冲区变化"},
+        "diff_note": {
+            Lang.EN: "compared in float64; a part's change is over its parameters as one "
+            "vector; buffers (BatchNorm statistics) are counted apart",
+            Lang.ZH: "以 float64 比较；各部分的变化按其全部参数视为一个向量计算；缓冲区"
+            "（BatchNorm 统计量）单独计数",
+        },
+        "diff_backbone": {Lang.EN: "Backbone", Lang.ZH: "主干"},
+        "diff_backbone_same": {
+            Lang.EN: "bit-identical: all {total} parameter tensors outside the head",
+            Lang.ZH: "逐位相同：输出头之外的全部 {total} 个参数张量",
+        },
+        "diff_backbone_moved": {
+            Lang.EN: "changed: {same} of {total} parameter tensors outside the head identical; "
+            "moved: {stages}",
+            Lang.ZH: "已改变：输出头之外 {total} 个参数张量中 {same} 个相同；变化的部分：{stages}",
+        },
+        "diff_bn": {Lang.EN: "BatchNorm", Lang.ZH: "BatchNorm"},
+        "diff_bn_drift": {
+            Lang.EN: "running statistics of {drifted} of {layers} layers changed (largest "
+            "‖B−A‖/‖A‖ {largest})",
+            Lang.ZH: "{layers} 个层中有 {drifted} 个的运行统计量改变（最大 ‖B−A‖/‖A‖ {largest}）",
+        },
+        "diff_bn_still": {
+            Lang.EN: "running statistics of all {layers} layers unchanged",
+            Lang.ZH: "全部 {layers} 个层的运行统计量未变",
+        },
+        "diff_bn_batches": {
+            Lang.EN: "; num_batches_tracked {delta:+d}: B saw {delta} more train-mode forward "
+            "passes",
+            Lang.ZH: "；num_batches_tracked {delta:+d}：B 多经历了 {delta} 次训练模式前向传播",
+        },
+        "diff_head": {Lang.EN: "Head", Lang.ZH: "输出头"},
+        "diff_head_replaced": {
+            Lang.EN: "{head} replaced: {a} → {b}",
+            Lang.ZH: "{head} 已替换：{a} → {b}",
+        },
+        "diff_head_trained": {
+            Lang.EN: "{head} trained (same shape)",
+            Lang.ZH: "{head} 已训练（形状相同）",
+        },
+        "diff_head_unchanged": {Lang.EN: "{head} unchanged", Lang.ZH: "{head} 未变"},
+        "diff_head_missing": {Lang.EN: "{head} missing on one side", Lang.ZH: "{head} 在一侧缺失"},
+        "diff_dtype": {Lang.EN: "Dtype", Lang.ZH: "数据类型"},
+        "diff_dtype_same": {Lang.EN: "{a} on both sides", Lang.ZH: "两侧均为 {a}"},
+        "diff_dtype_changed": {Lang.EN: "{a} → {b}", Lang.ZH: "{a} → {b}"},
+        "diff_keys": {Lang.EN: "Keys", Lang.ZH: "键"},
+        "diff_keys_value": {
+            Lang.EN: "{common} compared; {only_a} only in A, {only_b} only in B, {reshaped} of "
+            "another shape",
+            Lang.ZH: "比较了 {common} 个；仅 A 有 {only_a} 个，仅 B 有 {only_b} 个，"
+            "形状不同 {reshaped} 个",
+        },
+        "diff_misfit": {
+            Lang.EN: "; B does not fit A's architecture: only the common keys were compared",
+            Lang.ZH: "；B 与 A 的结构不符：只比较了共同的键",
+        },
+    }
+)
+
+
 def label(key: str, lang: Lang) -> str:
     return _LABELS[key][lang]

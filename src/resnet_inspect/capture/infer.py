@@ -120,12 +120,12 @@ def infer_config(state: StateDict, shown: str) -> ResNetConfig:
     if stem is None or stem.dim() != 4 or not stages:
         sample = ", ".join(list(state)[:3]) or "no keys at all"
         raise InspectError(
-            f"--weights {shown} is not a ResNet checkpoint: expected conv1.weight and "
+            f"{shown} is not a ResNet checkpoint: expected conv1.weight and "
             f"layer1.0.… keys, found {sample}; pass --model with the model's own code"
         )
     if sorted(stages) != [1, 2, 3, 4]:
         raise InspectError(
-            f"--weights {shown} has stages {sorted(stages)}; torchvision's ResNet has layer1 to "
+            f"{shown} has stages {sorted(stages)}; torchvision's ResNet has layer1 to "
             "layer4, so its configuration cannot be inferred: pass --model with the model's code"
         )
     bottleneck = "layer1.0.conv3.weight" in state
@@ -168,7 +168,7 @@ def _head(state: StateDict, shown: str) -> tuple[tuple[str, ...], tuple[int, ...
     classes = layers[max(linears)][1] if linears else 0
     if not linears or classes < 1:
         raise InspectError(
-            f"--weights {shown} has no classifier: expected fc.weight, or fc.N.weight in a "
+            f"{shown} has no classifier: expected fc.weight, or fc.N.weight in a "
             "Sequential head, with at least one class"
         )
     head, sizes = [], []

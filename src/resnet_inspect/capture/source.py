@@ -92,8 +92,8 @@ def _torchvision(arch: str, weights: WeightsChoice) -> ModelSource:
 
 def _inferred(path: str) -> ModelSource:
     state = read_state_dict(path)
-    config = infer_config(state, path)
-    _check_fits(state, build_inferred(config, "meta"), path, config.name)
+    config = infer_config(state, f"--weights {path}")
+    _check_fits(state, build_inferred(config, "meta"), f"--weights {path}", config.name)
     return ModelSource(
         info=ModelInfo(
             kind="inferred",
@@ -111,7 +111,7 @@ def _check_fits(state: StateDict, model: torch.nn.Module, shown: str, target: st
     expected = {key: tuple(value.shape) for key, value in model.state_dict().items()}
     problems = differences(state, expected)
     if problems:
-        raise InspectError(f"--weights {shown} does not fit {target}: {'; '.join(problems)}")
+        raise InspectError(f"{shown} does not fit {target}: {'; '.join(problems)}")
 
 
 def _file_weights(
@@ -126,7 +126,7 @@ def _file_weights(
             "with --model give a checkpoint file"
         )
     state = read_state_dict(weights.path)
-    _check_fits(state, meta, weights.path, target)
+    _check_fits(state, meta, f"--weights {weights.path}", target)
     return file_info(weights.path, classes), state
 
 

@@ -55,18 +55,22 @@ def load_weights(choice: WeightsChoice, arch: str) -> Weights:
         return describe_weights(choice, arch)
     if choice.kind is WeightsKind.PRETRAINED:
         info = _pretrained_info(arch, choice.name)
-        state = _unwrap(_read(_cached_or_downloaded(arch, choice.name), info.name), info.name)
+        shown = f"--weights {info.name}"
+        state = _unwrap(_read(_cached_or_downloaded(arch, choice.name), shown), shown)
         check_fits(state, arch, info.name)
         return Weights(info, state)
+    shown = f"--weights {choice.path}"
     state = read_state_dict(choice.path)
-    classes = _head_classes(state, choice.path)
-    check_fits(state, arch, choice.path)
+    classes = _head_classes(state, shown)
+    check_fits(state, arch, shown)
     return Weights(file_info(choice.path, classes), state)
 
 
-def read_state_dict(path: str) -> StateDict:
-    """A checkpoint file's state_dict: read safely, unwrapped, prefixes stripped."""
-    return _unwrap(_read(path, path), path)
+def read_state_dict(path: str, shown: str = "") -> StateDict:
+    """A checkpoint file's state_dict: read safely, unwrapped, prefixes stripped. Messages
+    name it as ``shown`` (``--weights PATH`` unless the caller says otherwise)."""
+    shown = shown or f"--weights {path}"
+    return _unwrap(_read(path, shown), shown)
 
 
 def file_info(path: str, classes: int) -> WeightsInfo:
@@ -130,17 +134,24 @@ def _read(path: str, shown: str) -> Any:
     """torch.load with weights_only=True, its failures turned into one clear sentence."""
     try:
         if os.path.getsize(path) == 0:
-            raise InspectError(f"--weights {shown} is empty")
+            raise InspectError(f"{shown} is empty")
         with open(path, "rb"):
             pass
     except OSError as error:
-        raise InspectError(f"--weights {shown} cannot be read ({error.strerror})") from None
+        raise InspectError(f"{shown} cannot be read ({error.strerror})") from None
+    with open(path, "rb") as file:
+        start = file.read(2)
+    if start != b"PK" and start[:1] != b"\x80":  # neither torch's zip format nor a pickle
+        raise InspectError(
+            f"{shown} is not a readable PyTorch checkpoint (neither torch.save's zip format "
+            "nor a pickle)"
+        )
     try:
         return _load(path)
     except pickle.UnpicklingError as error:
         if "weights only load failed" in str(error).lower():
             raise InspectError(
-                f"--weights {shown} was refused: it holds Python objects that "
+                f"{shown} was refused: it holds Python objects that "
                 "torch.load(weights_only=True) will not build, and unpickling them could run "
                 "code; re-save the weights alone with torch.save(model.state_dict(), path)"
             ) from None
@@ -167,8 +178,7 @@ def _load(path: str) -> Any:
 def _unreadable(shown: str, error: Exception) -> InspectError:
     detail = str(error).splitlines()[0] if str(error) else type(error).__name__
     return InspectError(
-        f"--weights {shown} is not a readable PyTorch checkpoint (truncated, or another "
-        f"format?): {detail}"
+        f"{shown} is not a readable PyTorch checkpoint (truncated, or another format?): {detail}"
     )
 
 
@@ -188,10 +198,10 @@ def _unwrap(loaded: Any, shown: str) -> StateDict:
                 state = loaded[key]
                 break
     if not isinstance(state, dict) or not state:
-        raise InspectError(f"--weights {shown} does not hold a state_dict")
+        raise InspectError(f"{shown} does not hold a state_dict")
     if not _all_tensors(state):
         raise InspectError(
-            f"--weights {shown} holds a dict whose values are not all tensors; save "
+            f"{shown} holds a dict whose values are not all tensors; save "
             f"model.state_dict(), or a dict with it under one of: {', '.join(CONTAINERS)}"
         )
     return strip_prefixes(state)
@@ -214,11 +224,11 @@ def _head_classes(state: StateDict, shown: str) -> int:
     head = state.get("fc.weight")
     if head is None or head.dim() != 2:
         raise InspectError(
-            f"--weights {shown} has no fc.weight, so it does not fit a torchvision ResNet as it "
+            f"{shown} has no fc.weight, so it does not fit a torchvision ResNet as it "
             "is; leave out --arch to infer its configuration, or pass --model"
         )
     if head.shape[0] < 1:
-        raise InspectError(f"--weights {shown} has a head of 0 classes (fc.weight is 0×N)")
+        raise InspectError(f"{shown} has a head of 0 classes (fc.weight is 0×N)")
     return int(head.shape[0])
 
 
@@ -264,7 +274,7 @@ def check_fits(state: StateDict, arch: str, shown: str) -> None:
         hint = f"; it looks like a {likely[0]} checkpoint (--arch {likely[0]})"
     else:
         hint = _inferred_hint(state, shown)
-    raise InspectError(f"--weights {shown} does not fit {arch}: {'; '.join(problems)}{hint}")
+    raise InspectError(f"{shown} does not fit {arch}: {'; '.join(problems)}{hint}")
 
 
 def _inferred_hint(state: StateDict, shown: str) -> str:

@@ -1,0 +1,137 @@
+"""The terminal view of ``diff``: the model's tree with each part's change, and the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rich.console import Group
+from rich.text import Text
+
+from resnet_inspect.options import Depth
+from resnet_inspect.report import DiffNode, DiffReport, Level, TensorDiff
+from resnet_inspect.views import units
+from resnet_inspect.views.bars import log_bar
+from resnet_inspect.views.glyphs import ascii_text, below, branch
+from resnet_inspect.views.table import Cell, Column, TextTable
+from resnet_inspect.views.tree import facts_table, section_title, stage_numbers
+from resnet_inspect.words import Lang, annotation, label
+
+
+def diff_view(
+    report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+) -> Group:
+    top = _header(report, lang)
+    note = Text(label("diff_note", lang), style="dim")
+    if ascii_only:
+        top, note = ascii_text(top), ascii_text(note)
+    return Group(
+        top,
+        _table(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only),
+        facts_table(_verdict(report, lang), width, ascii_only),
+        note,
+    )
+
+
+def _header(report: DiffReport, lang: Lang) -> Text:
+    text = Text()
+    text.append(report.arch, style="bold")
+    text.append(f" · {report.model.kind} · diff\n")
+    text.append(f"A: {report.a}\nB: {report.b}")
+    return text
+
+
+Row = tuple[str, DiffNode, int]  # tree guide, node, stage number of a stage's own row
+
+
+def _rows(report: DiffReport, depth: Depth) -> Iterator[Row]:
+    deepest = depth.levels_below_sections
+
+    def walk(node: DiffNode, prefix: str, last: bool, level: int) -> Iterator[Row]:
+        yield prefix + ("" if level == 0 else branch(last)), node, 0
+        if level < deepest:
+            inner = "" if level == 0 else prefix + below(last)
+            for index, child in enumerate(node.children):
+                yield from walk(child, inner, index == len(node.children) - 1, level + 1)
+
+    for number, section in stage_numbers(report.sections):
+        for guide, node, _ in walk(section, "", True, 0):
+            yield guide, node, number if node is section else 0
+
+
+def _table(report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool) -> Text:
+    columns = [
+        Column(label("name", lang)),
+        Column(label("diff_same", lang), right=True),
+        Column(label("diff_relative", lang), right=True),
+        Column(label("diff_bar", lang), min_width=10),
+        Column(label("diff_max", lang), right=True),
+        Column(label("diff_buffers", lang), right=True),
+    ]
+    with_role = width >= 140
+    if with_role:
+        columns.append(Column(label("role", lang), wrap=True, min_width=20, style="dim"))
+    table = TextTable(columns, ascii_only=ascii_only)
+    for guide, node, number in _rows(report, depth):
+        if not node.tensors and node.level is Level.LAYER:
+            continue  # a call that owns no tensor (ReLU, the add): nothing to compare
+        section = node.level is Level.SECTION
+        title = section_title(node.role, node.name, lang, number) if section else node.name
+        # Over the parameters, as the ratio beside it; buffers are counted in their column.
+        moved = [d.max_abs for d in _every(node) if d.kind == "parameter" and d.max_abs is not None]
+        largest = max(moved, default=None)
+        cells = [
+            Cell(title, style="bold" if section else "", prefix=guide),
+            Cell(f"{node.identical}/{node.tensors}"),
+            Cell(units.ratio(node.relative) if node.tensors else ""),
+            Cell(log_bar(node.relative, ascii_only=ascii_only), style="magenta"),
+            Cell(units.norm(largest) if largest is not None else ""),
+            Cell(str(node.buffers_changed) if node.buffers_changed else ""),
+        ]
+        if with_role:
+            cells.append(Cell(annotation(node.role, lang)))
+        table.add_row(*cells)
+    return table.render(width)
+
+
+def _every(node: DiffNode) -> list[TensorDiff]:
+    return [*node.diffs, *(d for child in node.children for d in _every(child))]
+
+
+def _verdict(report: DiffReport, lang: Lang) -> list[tuple[str, str]]:
+    v = report.verdict
+    if v.backbone_unchanged:
+        backbone = label("diff_backbone_same", lang).format(total=v.backbone_tensors)
+    else:
+        backbone = label("diff_backbone_moved", lang).format(
+            same=v.backbone_identical, total=v.backbone_tensors, stages=", ".join(v.stages_moved)
+        )
+    if v.batchnorm_drifted:
+        largest = units.ratio(v.batchnorm_max_relative)
+        bn = label("diff_bn_drift", lang).format(
+            drifted=len(v.batchnorm_drifted), layers=v.batchnorm_layers, largest=largest
+        )
+    else:
+        bn = label("diff_bn_still", lang).format(layers=v.batchnorm_layers)
+    if v.batches_tracked_delta:
+        bn += label("diff_bn_batches", lang).format(delta=v.batches_tracked_delta)
+    head = label(f"diff_head_{v.head_state}", lang).format(
+        head=v.head, a=units.shape(v.head_shape_a), b=units.shape(v.head_shape_b)
+    )
+    if v.dtypes_a == v.dtypes_b:
+        dtype = label("diff_dtype_same", lang).format(a=", ".join(v.dtypes_a))
+    else:
+        dtype = label("diff_dtype_changed", lang).format(
+            a=", ".join(v.dtypes_a), b=", ".join(v.dtypes_b)
+        )
+    keys = label("diff_keys_value", lang).format(
+        common=v.common_tensors, only_a=v.only_a, only_b=v.only_b, reshaped=v.reshaped
+    )
+    if v.only_a or v.only_b:
+        keys += label("diff_misfit", lang)
+    return [
+        (label("diff_backbone", lang), backbone),
+        (label("diff_bn", lang), bn),
+        (label("diff_head", lang), head),
+        (label("diff_dtype", lang), dtype),
+        (label("diff_keys", lang), keys),
+    ]
