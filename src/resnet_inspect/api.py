@@ -76,23 +76,21 @@ def _source(arch: str | None, weights: str | WeightsChoice, model: Any) -> Model
 
 def _checked_meta(source: ModelSource, input_shape: InputShape) -> torch.nn.Module:
     """The model on the meta device, once its first conv is known to take the input."""
-    import torch
-
     from resnet_inspect.capture import preflight
 
     if not (isinstance(input_shape, tuple) and all(isinstance(d, int) for d in input_shape)):
         raise TypeError(f"input_shape must be a tuple of ints, not {input_shape!r}")
     meta = source.meta()
-    first = next(
-        (
-            (n, int(m.in_channels))
-            for n, m in meta.named_modules()
-            if isinstance(m, torch.nn.Conv2d)
-        ),
-        None,
-    )
-    preflight.check_input_channels(first, input_shape, ",".join(map(str, input_shape)))
+    preflight.check_input_channels(_first_conv(meta), input_shape, ",".join(map(str, input_shape)))
     return meta
+
+
+def _first_conv(model: torch.nn.Module) -> tuple[str, int] | None:
+    """The first convolution's name and input channels: the input's C must match them."""
+    import torch
+
+    convs = ((n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d))
+    return next(((name, int(conv.in_channels)) for name, conv in convs), None)
 
 
 def train_step(
@@ -289,7 +287,6 @@ def diff(
     ``init:SEED`` (the architecture's random initialisation under that seed). The model is
     ``arch`` or ``model``, or else what A (or B) says it is, as ``--weights FILE`` infers it.
     """
-    import torch
 
     from resnet_inspect.assemble.diff import build_diff_report
     from resnet_inspect.capture.diff import compare, side_state
@@ -303,9 +300,8 @@ def diff(
             weights = WeightsChoice(WeightsKind.FILE, path=described.path)
     source = _source(arch, weights, model)
     meta = source.meta()
-    convs = (m for m in meta.modules() if isinstance(m, torch.nn.Conv2d))
-    channels = next((int(conv.in_channels) for conv in convs), 3)
-    structure = capture_structure(meta, (1, channels, 64, 64))
+    first = _first_conv(meta)
+    structure = capture_structure(meta, (1, first[1] if first else 3, 64, 64))
     stock = source.info.name if source.info.name in ARCHITECTURES else None
     state_a = side_state(side_a, "A", source, stock)
     state_b = side_state(side_b, "B", source, stock)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from resnet_inspect import __version__
+from resnet_inspect.errors import debugging
 from resnet_inspect.report import SCHEMA_VERSION, GraphReport, ModelReport, report_from_dict
 
 DIR_ENV = "RESNET_INSPECT_CACHE_DIR"
@@ -187,5 +188,5 @@ def clear() -> int:
 
 
 def _note(message: str) -> None:
-    if os.environ.get("RESNET_INSPECT_DEBUG", "").strip().lower() in ("1", "true", "yes"):
+    if debugging():
         sys.stderr.write(f"resnet-inspect: note: {message}\n")

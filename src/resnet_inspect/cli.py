@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from resnet_inspect import __version__
-from resnet_inspect.errors import InspectError, OptionError
+from resnet_inspect.errors import DEBUG_ENV, InspectError, OptionError, debugging
 from resnet_inspect.options import (
     DEFAULT_INPUT,
     FreezeOptions,
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from resnet_inspect.report import DiffReport, GraphReport, ModelReport
 
 PROG = "resnet-inspect"
-DEBUG_ENV = "RESNET_INSPECT_DEBUG"
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -113,7 +112,7 @@ class _OneLineErrors(TyperGroup):
         except _ReaderGone:
             _quiet_broken_pipe()
         except InspectError as error:
-            if _debugging() and error.__cause__ is not None:
+            if debugging() and error.__cause__ is not None:
                 raise  # the user's code failed: its traceback is what they need
             _fail(str(error), error.exit_code)
         except BrokenPipeError:
@@ -126,7 +125,7 @@ class _OneLineErrors(TyperGroup):
                 1,
             )
         except OSError as error:
-            if _debugging():
+            if debugging():
                 raise
             if error.filename is not None:  # not the output: a file the run touched
                 _fail(f"{error.strerror or type(error).__name__}: {error.filename}", 1)
@@ -135,17 +134,13 @@ class _OneLineErrors(TyperGroup):
         except MemoryError:
             _fail("out of memory: try a smaller --input or architecture", 1)
         except Exception as error:
-            if _debugging():
+            if debugging():
                 raise
             first = (str(error).strip().splitlines() or [""])[0]
             if "can't allocate memory" in first:  # torch's allocator, on the CPU
                 _fail("out of memory: try a smaller --input or architecture", 1)
             _fail(f"{type(error).__name__}: {first} (set {DEBUG_ENV}=1 for a traceback)", 1)
         sys.exit(code if isinstance(code, int) else 0)
-
-
-def _debugging() -> bool:
-    return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def _load_torch() -> None:
@@ -157,7 +152,7 @@ def _load_torch() -> None:
     """
     import warnings
 
-    if not _debugging():  # torch's UserWarnings are for its own users, not this tool's
+    if not debugging():  # torch's UserWarnings are for its own users, not this tool's
         warnings.simplefilter("ignore")
     # Importing torchvision makes torch._dynamo create $TMPDIR/torchinductor_$USER for a cache
     # this tool never uses; pointed at the temporary folder itself, it creates nothing.

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+DEBUG_ENV = "RESNET_INSPECT_DEBUG"
+
+
+def debugging() -> bool:
+    """RESNET_INSPECT_DEBUG=1 (or true, yes): tracebacks, notes and torch's warnings shown."""
+    return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes")
+
 
 class InspectError(Exception):
     """A failure at run time (a weights file that does not match, not enough memory)."""
