@@ -193,7 +193,7 @@ def _reflowed(command: Callable[..., None]) -> Callable[..., None]:
 app = typer.Typer(
     cls=_OneLineErrors,
     name=PROG,
-    help="See what a torchvision ResNet is and what one training step does to it.",
+    help="See what a ResNet is (torchvision's or your own) and what training steps do to it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -215,7 +215,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """See what a torchvision ResNet is and what one training step does to it."""
+    """See what a ResNet is (torchvision's or your own) and what training steps do to it."""
 
 
 ArchOption = Annotated[
