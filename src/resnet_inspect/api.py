@@ -196,6 +196,7 @@ def _stepped_report(
         Setting("weight_decay", options.weight_decay),
         Setting("nesterov", options.nesterov),
         Setting("loss", options.loss.value),
+        Setting("optimizer", options.optimizer.value),
     ]
     if recipe:
         chosen += [

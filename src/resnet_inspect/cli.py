@@ -24,6 +24,7 @@ from resnet_inspect.options import (
     DEFAULT_INPUT,
     FreezeOptions,
     ModelOptions,
+    OptimizerKind,
     StepOptions,
     ViewOptions,
     WeightsKind,
@@ -38,6 +39,7 @@ from resnet_inspect.options import (
     parse_lr,
     parse_momentum,
     parse_new_classes,
+    parse_optimizer,
     parse_unfreeze,
     parse_weight_decay,
     parse_width,
@@ -327,6 +329,14 @@ LrOption = Annotated[str, typer.Option("--lr", help="SGD learning rate (> 0).")]
 MomentumOption = Annotated[str, typer.Option("--momentum", help="SGD momentum, in [0, 1).")]
 WeightDecayOption = Annotated[str, typer.Option("--weight-decay", help="SGD weight decay (≥ 0).")]
 NesterovOption = Annotated[bool, typer.Option("--nesterov", help="Nesterov momentum.")]
+OptimizerOption = Annotated[
+    str,
+    typer.Option(
+        "--optimizer",
+        help="sgd (the tutorial's, with --momentum and --nesterov), adam or adamw (their "
+        "betas 0.9, 0.999 and eps 1e-8).",
+    ),
+]
 LossOption = Annotated[
     str,
     typer.Option(
@@ -356,6 +366,7 @@ def train_step(
     momentum: MomentumOption = "0.9",
     weight_decay: WeightDecayOption = "0",
     nesterov: NesterovOption = False,
+    optimizer: OptimizerOption = "sgd",
     loss: LossOption = "sum",
     depth: DepthOption = "layer",
     lang: LangOption = "en",
@@ -375,7 +386,7 @@ def train_step(
     the relative update ‖Δθ‖/‖θ‖.
     """
     model = _model_options(arch, input, weights, model_spec)
-    step = _step_options(ctx.params)
+    step = _step_options(ctx.params, ctx)
     view = _view_options(ctx.params)
 
     _load_torch()
@@ -434,6 +445,7 @@ def freeze(
     momentum: MomentumOption = "0.9",
     weight_decay: WeightDecayOption = "0",
     nesterov: NesterovOption = False,
+    optimizer: OptimizerOption = "sgd",
     loss: LossOption = "sum",
     depth: DepthOption = "layer",
     lang: LangOption = "en",
@@ -458,7 +470,7 @@ def freeze(
         unfreeze=parse_unfreeze(unfreeze, model.arch),
         bn_eval=bn_eval,
     )
-    step = _step_options(ctx.params)
+    step = _step_options(ctx.params, ctx)
     view = _view_options(ctx.params)
 
     _load_torch()
@@ -678,11 +690,17 @@ def _model_options(arch: str, input: str, weights: str, model: str) -> ModelOpti
     )
 
 
-def _step_options(params: dict[str, Any]) -> StepOptions:
+def _step_options(params: dict[str, Any], ctx: typer.Context) -> StepOptions:
     """The optimizer, loss and seed of the commands that take a real step, checked in pure
     Python."""
     check_seed(params["seed"])
+    optimizer = parse_optimizer(params["optimizer"])
+    source = ctx.get_parameter_source("momentum")  # typed, or the default?
+    typed = source is not None and source.name != "DEFAULT"
+    if optimizer is not OptimizerKind.SGD and typed:
+        raise OptionError(f"--momentum is SGD's; --optimizer {optimizer.value} has none")
     return StepOptions(
+        optimizer=optimizer,
         lr=parse_lr(params["lr"]),
         momentum=parse_momentum(params["momentum"]),
         weight_decay=parse_weight_decay(params["weight_decay"]),

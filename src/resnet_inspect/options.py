@@ -198,9 +198,20 @@ def check_seed(value: object) -> int:
     return value
 
 
+class OptimizerKind(StrEnum):
+    SGD = "sgd"  # the tutorial's: SGD(lr, momentum)
+    ADAM = "adam"
+    ADAMW = "adamw"
+
+
+def parse_optimizer(text: str) -> OptimizerKind:
+    return OptimizerKind(_parse_choice("--optimizer", text, [k.value for k in OptimizerKind]))
+
+
 @dataclass(frozen=True)
 class StepOptions:
-    """One SGD step as the tutorial takes it: ``SGD(params, lr=0.01, momentum=0.9)``.
+    """One optimizer step, by default as the tutorial takes it: ``SGD(params, lr=0.01,
+    momentum=0.9)``; Adam and AdamW with their own defaults (betas 0.9, 0.999; eps 1e-8).
 
     Checked on construction with the command line's own messages, so that the library
     refuses what the CLI refuses.
@@ -211,8 +222,15 @@ class StepOptions:
     weight_decay: float = 0.0
     nesterov: bool = False
     loss: LossKind = LossKind.SUM
+    optimizer: OptimizerKind = OptimizerKind.SGD
 
     def __post_init__(self) -> None:
+        if not isinstance(self.optimizer, OptimizerKind):
+            raise TypeError(
+                f"optimizer must be an OptimizerKind, not {type(self.optimizer).__name__}"
+            )
+        if self.optimizer is not OptimizerKind.SGD and self.nesterov:
+            raise OptionError(f"--nesterov is SGD's; --optimizer {self.optimizer.value} has none")
         check_lr(self.lr)
         check_momentum(self.momentum)
         check_weight_decay(self.weight_decay)
@@ -534,3 +552,21 @@ def parse_diff_side(text: str, which: str) -> DiffSide:
     if not os.path.isfile(value):
         raise OptionError(f"{which} {text!r} is not a regular file (a pipe or a device?)")
     return DiffSide(text=value, kind=SideKind.FILE, path=value)
+
+
+_SIZE_UNITS = {"gib": 2**30, "gb": 10**9, "mib": 2**20, "mb": 10**6}
+
+
+def parse_memory(text: str) -> int:
+    """A memory budget in bytes: ``8GiB``, ``8 GiB``, ``16GB``, ``512MiB``, ``500MB``."""
+    expected = "expected a size such as 8GiB, 16GB, 512MiB or 500MB"
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]+)\s*", text)
+    if not match:
+        raise OptionError(f"--memory {text!r} is not a size: {expected}")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    if unit not in _SIZE_UNITS:
+        raise OptionError(f"--memory {text!r}: unknown unit {match.group(2)!r}; {expected}")
+    size = int(number * _SIZE_UNITS[unit])
+    if size <= 0:
+        raise OptionError(f"--memory {text!r} must be more than 0; {expected}")
+    return size

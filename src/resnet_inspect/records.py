@@ -118,6 +118,7 @@ class StepCapture:
     optimizer: str
     optimizer_settings: tuple[Setting, ...]
     global_grad_norm: float
+    optimizer_state_bytes: int
     buffers_total: int
     buffers_changed: tuple[str, ...]
 

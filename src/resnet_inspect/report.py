@@ -94,6 +94,7 @@ class StepSummary:
     backward_s: float | None
     step_s: float | None
     global_grad_norm: float
+    optimizer_state_bytes: int  # read from optimizer.state after the step
     tensors_total: int
     tensors_with_grad: int
     tensors_changed: int

@@ -274,6 +274,11 @@ _LABELS: dict[str, dict[Lang, str]] = {
     "loss": {Lang.EN: "Loss", Lang.ZH: "损失"},
     "optimizer": {Lang.EN: "Optimizer", Lang.ZH: "优化器"},
     "time": {Lang.EN: "Time", Lang.ZH: "耗时"},
+    "optimizer_state": {Lang.EN: "Optimizer state", Lang.ZH: "优化器状态"},
+    "optimizer_state_note": {
+        Lang.EN: "read from optimizer.state after the step",
+        Lang.ZH: "更新后从 optimizer.state 读取",
+    },
     "time_note": {
         Lang.EN: "train mode, on the CPU",
         Lang.ZH: "训练模式，CPU 上",

@@ -141,6 +141,7 @@ def _step_summary(step: StepCapture, seed: int) -> StepSummary:
         backward_s=step.backward_s,
         step_s=step.step_s,
         global_grad_norm=step.global_grad_norm,
+        optimizer_state_bytes=step.optimizer_state_bytes,
         tensors_total=len(params),
         tensors_with_grad=sum(p.grad_norm is not None for p in params),
         tensors_changed=sum(p.changed for p in params),

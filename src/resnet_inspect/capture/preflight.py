@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 from resnet_inspect.errors import InspectError, OptionError
-from resnet_inspect.options import StepOptions
+from resnet_inspect.options import OptimizerKind, StepOptions
 from resnet_inspect.records import StructureCapture
 from resnet_inspect.views import units
 
@@ -56,10 +56,17 @@ def check_input_channels(
         )
 
 
+def optimizer_copies(options: StepOptions) -> int:
+    """Parameter-sized tensors the optimizer keeps: SGD's momentum buffer, Adam's two moments."""
+    if options.optimizer is not OptimizerKind.SGD:
+        return 2
+    return 1 if options.momentum > 0 else 0
+
+
 def step_memory_bytes(capture: StructureCapture, options: StepOptions) -> int:
     """Parameters, their gradients, momentum buffers and the copy taken for Δθ, plus the
     forward's activations and what backward adds beside them, plus the input."""
-    copies = 3 + (1 if options.momentum > 0 else 0)
+    copies = 3 + optimizer_copies(options)
     activations = BACKWARD_FACTOR * capture.activation_bytes
     return copies * capture.param_bytes + activations + 2 * capture.input_bytes
 
@@ -94,7 +101,7 @@ def check_memory(capture: StructureCapture, options: StepOptions) -> None:
         hint = "use a smaller batch or image (--input)"
     raise InspectError(
         f"not enough memory for this step: it needs about {units.binary_bytes(needed)} "
-        f"(parameters with their gradients, momentum and a copy: "
+        f"(parameters with their gradients, optimizer state and a copy: "
         f"{units.binary_bytes(parameters)}; activations ×{BACKWARD_FACTOR} for backward and "
         f"the input: {units.binary_bytes(activations)}), and {units.binary_bytes(free)} is "
         f"available; {hint}"

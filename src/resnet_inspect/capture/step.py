@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from resnet_inspect.options import LossKind, StepOptions
+from resnet_inspect.options import LossKind, OptimizerKind, StepOptions
 from resnet_inspect.records import StepCapture
 from resnet_inspect.report import ParamStat, Setting, SettingValue
 
@@ -49,13 +50,7 @@ def run_step(
     """
     data = torch.rand(input_shape)
     labels, target = make_labels(options.loss, input_shape[0], classes)
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=options.lr,
-        momentum=options.momentum,
-        weight_decay=options.weight_decay,
-        nesterov=options.nesterov,
-    )
+    optimizer = make_optimizer(model.parameters(), options)
     params_before = {name: p.detach().clone() for name, p in model.named_parameters()}
     buffers_before = {name: b.detach().clone() for name, b in model.named_buffers()}
 
@@ -98,8 +93,35 @@ def run_step(
             Setting(key, _plain_setting(value)) for key, value in group.items() if key != "params"
         ),
         global_grad_norm=float(global_norm.item()),
+        optimizer_state_bytes=optimizer_state_bytes(optimizer),
         buffers_total=len(buffers_before),
         buffers_changed=changed_buffers,
+    )
+
+
+def make_optimizer(params: Any, options: StepOptions) -> torch.optim.Optimizer:
+    """SGD as the tutorial makes it, or Adam / AdamW with their defaults beside lr and decay."""
+    if options.optimizer is OptimizerKind.ADAM:
+        return torch.optim.Adam(params, lr=options.lr, weight_decay=options.weight_decay)
+    if options.optimizer is OptimizerKind.ADAMW:
+        return torch.optim.AdamW(params, lr=options.lr, weight_decay=options.weight_decay)
+    return torch.optim.SGD(
+        params,
+        lr=options.lr,
+        momentum=options.momentum,
+        weight_decay=options.weight_decay,
+        nesterov=options.nesterov,
+    )
+
+
+def optimizer_state_bytes(optimizer: torch.optim.Optimizer) -> int:
+    """What the optimizer keeps between steps, read from optimizer.state: momentum buffers,
+    Adam's two moments and its step counters."""
+    return sum(
+        value.numel() * value.element_size()
+        for state in optimizer.state.values()
+        for value in state.values()
+        if isinstance(value, torch.Tensor)
     )
 
 

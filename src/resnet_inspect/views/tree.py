@@ -380,6 +380,11 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
             f"({label('seed', lang)} {step.seed})",
         ),
         (label("optimizer", lang), f"{step.optimizer}({settings})"),
+        (
+            label("optimizer_state", lang),
+            f"{units.binary_bytes(step.optimizer_state_bytes)} "
+            f"({label('optimizer_state_note', lang)})",
+        ),
     ]
     if step.forward_s is not None and step.backward_s is not None and step.step_s is not None:
         facts.append(
