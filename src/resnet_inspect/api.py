@@ -62,16 +62,11 @@ def _source(arch: str | None, weights: str | WeightsChoice, model: Any) -> Model
     """Which model the arguments name; the same rules as the command line's."""
     from resnet_inspect.capture.source import resolve
 
+    name, choice, spec = choose_model(arch, weights, model)
     if model is not None and not isinstance(model, str | ModelSpec):
         # A module instance: the library's own case ("show me my model").
-        if arch is not None:
-            raise OptionError(
-                "model and arch cannot go together: the model is its own architecture"
-            )
-        name, choice, _ = choose_model(None, weights, None)
         return resolve(arch=None, weights=choice, spec=None, module=model)
-    name, choice, model = choose_model(arch, weights, model)
-    return resolve(arch=name, weights=choice, spec=model)
+    return resolve(arch=name, weights=choice, spec=spec)
 
 
 def _checked_meta(source: ModelSource, input_shape: InputShape) -> torch.nn.Module:

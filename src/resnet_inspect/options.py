@@ -417,17 +417,18 @@ def parse_model_spec(text: str) -> ModelSpec:
 
 
 def choose_model(
-    arch: str | None, weights: str | WeightsChoice, model: str | ModelSpec | None
+    arch: str | None, weights: str | WeightsChoice, model: object
 ) -> tuple[str | None, WeightsChoice, ModelSpec | None]:
     """Which model the options name, by the one rule of the CLI and the library alike:
-    ``model`` (the user's code), else ``arch``, else what a ``weights`` file says it is (arch
-    None: inferred from the file), else resnet18."""
+    ``model`` (the user's code: a spec, or for the library a module instance, which the
+    caller builds from), else ``arch``, else what a ``weights`` file says it is (arch None:
+    inferred from the file), else resnet18."""
     if arch is not None and not isinstance(arch, str):
         raise TypeError(f"arch must be a name such as 'resnet18', not {type(arch).__name__}")
-    if model is not None and not isinstance(model, str | ModelSpec):
-        raise TypeError(f"model must be a module or a spec string, not {type(model).__name__}")
-    spec = parse_model_spec(model) if isinstance(model, str) and model else model or None
-    if spec is not None and arch:
+    spec = parse_model_spec(model) if isinstance(model, str) and model else None
+    if isinstance(model, ModelSpec):
+        spec = model
+    if model not in (None, "") and arch:
         raise OptionError(
             "--model and --arch cannot go together: the model is its own architecture"
         )

@@ -467,6 +467,7 @@ class DiffNode:
     delta_norm: float  # over the parameters: sqrt of the sum of ‖B − A‖²
     base_norm: float
     relative: float | None  # delta_norm / base_norm
+    max_abs: float | None  # the largest |B − A| of its parameters
     buffers_changed: int
     children: tuple[DiffNode, ...] = ()
     diffs: tuple[TensorDiff, ...] = ()  # a layer's own tensors

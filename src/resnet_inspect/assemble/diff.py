@@ -74,6 +74,7 @@ def _node(node: Node, by_module: dict[str, list[TensorDiff]]) -> DiffNode:
         delta_norm=delta,
         base_norm=base,
         relative=delta / base if base > 0 else None,
+        max_abs=max((d.max_abs for d in params if d.max_abs is not None), default=None),
         buffers_changed=sum(d.kind == "buffer" and d.state is DiffState.CHANGED for d in every),
         children=children,
         diffs=own,

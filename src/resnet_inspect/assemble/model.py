@@ -43,8 +43,9 @@ def build_model_report(
     batchnorms_in_eval: tuple[str, ...] = (),
     options: tuple[Setting, ...] = (),
 ) -> ModelReport:
-    leaves = _leaf_nodes(capture, step)
-    sections = tuple(_sections(leaves, capture))
+    roles, block_roles = _roles(capture)
+    leaves = _leaf_nodes(capture, step, roles)
+    sections = tuple(_sections(leaves, capture, block_roles))
     every_leaf = [node for section in sections for node in section.walk() if not node.children]
     params = sum(node.params for node in every_leaf)
     trainable = sum(node.trainable_params for node in every_leaf)
@@ -175,10 +176,11 @@ def aggregate_step(params: Sequence[ParamStat]) -> StepStats | None:
     )
 
 
-def _leaf_nodes(capture: StructureCapture, step: StepCapture | None) -> list[Node]:
+def _leaf_nodes(
+    capture: StructureCapture, step: StepCapture | None, roles: list[Role]
+) -> list[Node]:
     """One node per call, module or function, in the order they ran, each with its role."""
     calls_per_name = Counter(call.name for call in capture.calls)
-    roles = _roles(capture)
     nodes: list[Node] = []
     for index, record in enumerate(capture.calls):
         # A module's parameters ride on its first call only; a function owns none.
@@ -221,8 +223,9 @@ def _place(layout: Layout, record: CallRecord) -> tuple[str, str | None]:
     return layout.section_of(record.module, record.after), layout.block_of(record.module)
 
 
-def _roles(capture: StructureCapture) -> list[Role]:
-    """Each call's role, decided by where it ran: stem, a block (and where in it), head."""
+def _roles(capture: StructureCapture) -> tuple[list[Role], dict[str, Role]]:
+    """Each call's role, decided by where it ran: stem, a block (and where in it), head;
+    and each block's own (bottleneck or basic), from the same look at its calls."""
     layout = capture.layout
     roles = [Role.OTHER] * len(capture.calls)
     by_block: dict[str, list[int]] = {}
@@ -236,9 +239,10 @@ def _roles(capture: StructureCapture) -> list[Role]:
         elif section == "head":
             classifier = record.module_call and record.name == layout.head_linear
             roles[index] = anatomy.head_role(kind, classifier)
+    of_blocks: dict[str, Role] = {}
     for block, indexes in by_block.items():
         shortcut = layout.shortcuts.get(block, "")
-        _, block_roles = anatomy.block_roles(
+        of_blocks[block], block_roles = anatomy.block_roles(
             [
                 (
                     _kind(capture.calls[i], capture),
@@ -250,7 +254,7 @@ def _roles(capture: StructureCapture) -> list[Role]:
         )
         for i, role in zip(indexes, block_roles, strict=True):
             roles[i] = role
-    return roles
+    return roles, of_blocks
 
 
 def _within(module: str, ancestor: str) -> bool:
@@ -299,7 +303,9 @@ def _group(
     )
 
 
-def _sections(leaves: list[Node], capture: StructureCapture) -> list[Node]:
+def _sections(
+    leaves: list[Node], capture: StructureCapture, block_roles: dict[str, Role]
+) -> list[Node]:
     layout = capture.layout
     by_node = {id(node): record for node, record in zip(leaves, capture.calls, strict=True)}
     sections = []
@@ -312,7 +318,7 @@ def _sections(leaves: list[Node], capture: StructureCapture) -> list[Node]:
             _group(
                 name,
                 Level.BLOCK,
-                _block_role(members),
+                block_roles[name],
                 capture.modules[name].kind,
                 members,
                 _block_facts(name, members, layout),
@@ -324,11 +330,6 @@ def _sections(leaves: list[Node], capture: StructureCapture) -> list[Node]:
         facts = (Setting("blocks", len(blocks)), Setting("stride", stride))
         sections.append(_group(part.name, Level.SECTION, Role.STAGE, "stage", children, facts))
     return sections
-
-
-def _block_role(members: Sequence[Node]) -> Role:
-    branch_convs = [n for n in members if n.role in _BRANCH_CONVS]
-    return Role.BOTTLENECK_BLOCK if len(branch_convs) == 3 else Role.BASIC_BLOCK
 
 
 _BRANCH_CONVS = frozenset(

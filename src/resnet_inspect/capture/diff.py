@@ -21,6 +21,8 @@ from resnet_inspect.report import DiffState, TensorDiff
 def side_state(side: DiffSide, which: str, source: ModelSource, arch: str | None) -> StateDict:
     """The state_dict a side names."""
     if side.kind is SideKind.FILE:
+        if source.state_dict is not None and source.weights.path == side.path:
+            return source.state_dict  # the model was inferred from this very file: read once
         return read_state_dict(side.path, f"{which} {side.path}")
     if side.kind is SideKind.INIT:
         torch.manual_seed(side.seed)

@@ -21,8 +21,6 @@ from resnet_inspect.capture.structure import preserved_modes
 from resnet_inspect.options import LossKind
 from resnet_inspect.records import GraphCapture, GraphNodeRecord
 
-OUTSIDE = LOSS_SECTION  # ops after the model's forward: the loss
-
 
 class _CreationTracker(TorchFunctionMode):
     """Remembers, for each new ``grad_fn``, the module running when it was made (and, for the
@@ -85,7 +83,7 @@ def capture_graph(
         labels = torch.empty(input_shape[0], dtype=torch.long, device="meta")
     else:
         labels = torch.empty(input_shape[0], classes, device="meta")
-    stack = [OUTSIDE]
+    stack = [LOSS_SECTION]  # what runs after the model's forward: the loss
     last_top = [""]
     saved: dict[int, tuple[int, str, str]] = {}
 
@@ -121,7 +119,7 @@ def _walk(
     index: dict[Any, int] = {}
     nodes: list[GraphNodeRecord] = []
     edges: list[tuple[int, int]] = []
-    pending = [(root, OUTSIDE, 0, "")]
+    pending = [(root, LOSS_SECTION, 0, "")]
     while pending:
         node, parent_module, parent_order, parent_after = pending.pop()
         if node in index:

@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.text import Text
 
 from resnet_inspect.options import Depth
-from resnet_inspect.report import DiffNode, DiffReport, Level, TensorDiff
+from resnet_inspect.report import DiffNode, DiffReport, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.bars import log_bar
 from resnet_inspect.views.glyphs import ascii_text, below, branch
@@ -76,25 +76,18 @@ def _table(report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_on
             continue  # a call that owns no tensor (ReLU, the add): nothing to compare
         section = node.level is Level.SECTION
         title = section_title(node.role, node.name, lang, number) if section else node.name
-        # Over the parameters, as the ratio beside it; buffers are counted in their column.
-        moved = [d.max_abs for d in _every(node) if d.kind == "parameter" and d.max_abs is not None]
-        largest = max(moved, default=None)
         cells = [
             Cell(title, style="bold" if section else "", prefix=guide),
             Cell(f"{node.identical}/{node.tensors}"),
             Cell(units.ratio(node.relative) if node.tensors else ""),
             Cell(log_bar(node.relative, ascii_only=ascii_only), style="magenta"),
-            Cell(units.norm(largest) if largest is not None else ""),
+            Cell(units.norm(node.max_abs) if node.max_abs is not None else ""),
             Cell(str(node.buffers_changed) if node.buffers_changed else ""),
         ]
         if with_role:
             cells.append(Cell(annotation(node.role, lang)))
         table.add_row(*cells)
     return table.render(width)
-
-
-def _every(node: DiffNode) -> list[TensorDiff]:
-    return [*node.diffs, *(d for child in node.children for d in _every(child))]
 
 
 def _verdict(report: DiffReport, lang: Lang) -> list[tuple[str, str]]:
