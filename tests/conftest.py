@@ -37,6 +37,28 @@ def run_cli() -> Callable[..., Result]:
     return run
 
 
+# Runs the CLI in a fresh interpreter and reports at exit whether torch was imported.
+TORCH_PROBE = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: sys.stderr.write('torch-loaded=%s\\n' % ('torch' in sys.modules)))\n"
+    "sys.argv = ['resnet-inspect', *sys.argv[1:]]\n"
+    "from resnet_inspect.__main__ import main\n"
+    "main()\n"
+)
+
+
+def probed_run(args: Sequence[str]) -> tuple[int, list[str]]:
+    """Exit status and stderr lines of the CLI in a fresh interpreter; the last line says
+    whether torch was imported (``torch-loaded=False``)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", TORCH_PROBE, *args], capture_output=True, text=True, timeout=60
+    )
+    return result.returncode, result.stderr.splitlines()
+
+
 def cpu_model(arch: str, num_classes: int = 1000) -> torch.nn.Module:
     """A real CPU model with uninitialised weights: shapes and FLOPs don't depend on values,
     and skipping the random init keeps the ten-architecture tests quick."""

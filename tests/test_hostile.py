@@ -21,6 +21,7 @@ import torch
 from typer.testing import Result
 
 import user_models
+from conftest import TORCH_PROBE, probed_run
 from resnet_inspect import graph, inspect_tree, train_step
 from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.options import FreezeOptions, StepOptions
@@ -29,14 +30,6 @@ from resnet_inspect.views.files import Output, write_all
 Run = Callable[..., Result]
 TOOL = [sys.executable, "-m", "resnet_inspect"]
 MODELS = Path(user_models.__file__)
-# Runs the CLI in a fresh interpreter and reports at exit whether torch was imported.
-PROBE = (
-    "import atexit, sys\n"
-    "atexit.register(lambda: sys.stderr.write('torch-loaded=%s\\n' % ('torch' in sys.modules)))\n"
-    "sys.argv = ['resnet-inspect', *sys.argv[1:]]\n"
-    "from resnet_inspect.__main__ import main\n"
-    "main()\n"
-)
 
 
 def run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -107,12 +100,10 @@ def test_a_parameter_the_model_has_can_be_unfrozen(run_cli: Run) -> None:
     ],
 )
 def test_overflowing_numbers_are_usage_errors_before_torch(args: list[str], fragment: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 2, result.stderr
-    first, probe = result.stderr.splitlines()
-    assert fragment in first and "Traceback" not in result.stderr
+    status, lines = probed_run(args)
+    assert status == 2, lines
+    first, probe = lines
+    assert fragment in first
     assert probe == "torch-loaded=False"
 
 
@@ -297,7 +288,7 @@ def test_every_target_is_checked_before_any_work(
     torch.save(user_models.tiny_resnet().state_dict(), tmp_path / "w.pth")
     before = {p: p.read_bytes() for p in tmp_path.iterdir()}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, "tree", *(a.format(d=tmp_path) for a in args)],
+        [sys.executable, "-c", TORCH_PROBE, "tree", *(a.format(d=tmp_path) for a in args)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -22,7 +22,18 @@ from resnet_inspect.capture.model import SkipInitialisation, build_model
 
 PACKAGE = Path(resnet_inspect.__file__).parent
 TORCH_FREE_FOLDERS = ("assemble", "views")
-TORCH_FREE_MODULES = ("options", "anatomy", "words", "report", "records", "errors", "api", "cli")
+TORCH_FREE_MODULES = (
+    "options",
+    "anatomy",
+    "words",
+    "report",
+    "records",
+    "errors",
+    "api",
+    "cli",
+    "budget",
+    "cache",
+)
 
 
 def torch_free_modules() -> list[str]:

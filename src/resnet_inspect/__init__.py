@@ -17,7 +17,9 @@ __all__ = [
     "InspectError",
     "LossKind",
     "ModelReport",
+    "OptimizerKind",
     "OptionError",
+    "PlanReport",
     "StepOptions",
     "__version__",
     "diff",
@@ -25,15 +27,22 @@ __all__ = [
     "graph",
     "inspect_tree",
     "json_schema",
+    "plan",
     "report_from_dict",
     "train_step",
 ]
 
 if TYPE_CHECKING:
-    from resnet_inspect.api import diff, freeze, graph, inspect_tree, train_step
+    from resnet_inspect.api import diff, freeze, graph, inspect_tree, plan, train_step
     from resnet_inspect.errors import InspectError, OptionError
-    from resnet_inspect.options import FreezeOptions, LossKind, StepOptions
-    from resnet_inspect.report import DiffReport, GraphReport, ModelReport, report_from_dict
+    from resnet_inspect.options import FreezeOptions, LossKind, OptimizerKind, StepOptions
+    from resnet_inspect.report import (
+        DiffReport,
+        GraphReport,
+        ModelReport,
+        PlanReport,
+        report_from_dict,
+    )
     from resnet_inspect.views.output import json_schema
 
 # Where each public name lives; loaded on first use, so `import resnet_inspect` stays light.
@@ -42,15 +51,18 @@ _HOMES = {
     "freeze": "api",
     "graph": "api",
     "inspect_tree": "api",
+    "plan": "api",
     "train_step": "api",
     "InspectError": "errors",
     "OptionError": "errors",
     "FreezeOptions": "options",
     "LossKind": "options",
+    "OptimizerKind": "options",
     "StepOptions": "options",
     "DiffReport": "report",
     "GraphReport": "report",
     "ModelReport": "report",
+    "PlanReport": "report",
     "report_from_dict": "report",
     "json_schema": "views.output",
 }

@@ -23,11 +23,12 @@ from resnet_inspect.options import (
     StepOptions,
     WeightsChoice,
     WeightsKind,
+    check_memory_budget,
     check_seed,
     choose_model,
     parse_diff_side,
 )
-from resnet_inspect.report import DiffReport, GraphReport, ModelReport, Setting
+from resnet_inspect.report import DiffReport, GraphReport, ModelReport, PlanReport, Setting
 
 if TYPE_CHECKING:
     import torch
@@ -310,3 +311,97 @@ def diff(
     kinds.update({name: "buffer" for name, _ in meta.named_buffers()})
     tensors = compare(state_a, state_b, kinds, list(meta.state_dict()))
     return build_diff_report(structure, tensors, model=source.info, a=side_a.text, b=side_b.text)
+
+
+def plan(
+    arch: str | None = None,
+    input_shape: InputShape = DEFAULT_SHAPE,
+    *,
+    new_classes: int,
+    unfreeze: tuple[str, ...] = (),
+    step: StepOptions | None = None,
+    memory: int | None = None,
+    weights: str | WeightsChoice = "none",
+    model: torch.nn.Module | ModelSpec | str | None = None,
+) -> PlanReport:
+    """What each fine-tuning depth costs: the new head only, then each stage down to the
+    stem, then everything (and ``unfreeze``'s own row when given).
+
+    Per depth: trainable parameters, gradient and optimizer-state bytes (``step.optimizer``),
+    what autograd saves, forward and backward FLOPs, and the peak memory of one training
+    step at ``input_shape``; with ``memory`` (bytes), the largest batch whose step fits. All
+    from meta passes: nothing is allocated, no real step runs.
+    """
+    from resnet_inspect.assemble.plan import EVERYTHING, build_plan_report
+    from resnet_inspect.capture import preflight
+    from resnet_inspect.capture.freezing import check_unfreeze, freeze_backbone
+    from resnet_inspect.capture.plan import capture_cut
+    from resnet_inspect.capture.structure import capture_structure
+
+    options = step or StepOptions()
+    check_memory_budget(memory)
+    head_only = FreezeOptions(new_classes=new_classes)
+    source = _source(arch, weights, model)
+    meta = _checked_meta(source, input_shape)
+    if unfreeze:
+        check_unfreeze(meta, unfreeze)
+    freeze_backbone(meta, head_only)
+    structure = capture_structure(meta, input_shape)
+    preflight.check_batchnorm_batch(structure, ",".join(map(str, input_shape)))
+
+    stages = structure.layout.stages
+    # Each row trains the new head and, from the last stage down, one more stage each.
+    depths: list[tuple[str, tuple[str, ...]]] = [("head", ())]
+    for index in range(len(stages) - 1, -1, -1):
+        depths.append((stages[index], tuple(reversed(stages[index:]))))
+    holders = [
+        name for name, child in meta.named_children() if any(True for _ in child.parameters())
+    ]
+    depths.append((EVERYTHING, tuple(holders)))
+    if unfreeze:
+        depths.append(("unfreeze", unfreeze))
+
+    kept = structure.param_bytes + structure.buffer_bytes
+
+    def room(state: int) -> int:
+        assert memory is not None
+        return memory - kept - state
+
+    cuts = [
+        capture_cut(
+            source.meta,
+            name,
+            FreezeOptions(new_classes=new_classes, unfreeze=names),
+            input_shape,
+            options,
+            room=room if memory is not None else None,
+        )
+        for name, names in depths
+    ]
+    if memory is not None and all(cut.largest_batch == 0 for cut in cuts):
+        cheapest = min(
+            kept + cut.optimizer_state_bytes + (cut.batch_one_live_bytes or 0) for cut in cuts
+        )
+        from resnet_inspect.views.units import binary_bytes
+
+        raise OptionError(
+            f"--memory {binary_bytes(memory)} is less than one step of batch 1 needs even when "
+            f"only the head trains: about {binary_bytes(cheapest)}"
+        )
+    chosen = (
+        Setting("new_classes", new_classes),
+        Setting("unfreeze", ",".join(unfreeze)),
+        Setting("optimizer", options.optimizer.value),
+        Setting("momentum", options.momentum),
+        Setting("loss", options.loss.value),
+        Setting("memory", memory),
+    )
+    return build_plan_report(
+        structure,
+        cuts,
+        model=source.info,
+        weights=source.weights,
+        optimizer=options.optimizer.value,
+        memory_bytes=memory,
+        options=chosen,
+    )

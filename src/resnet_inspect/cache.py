@@ -28,7 +28,15 @@ from typing import Any
 
 from resnet_inspect import __version__
 from resnet_inspect.errors import debugging
-from resnet_inspect.report import SCHEMA_VERSION, GraphReport, ModelReport, report_from_dict
+from resnet_inspect.report import (
+    SCHEMA_VERSION,
+    GraphReport,
+    ModelReport,
+    PlanReport,
+    report_from_dict,
+)
+
+Cached = ModelReport | GraphReport | PlanReport  # the meta-device commands' reports
 
 DIR_ENV = "RESNET_INSPECT_CACHE_DIR"
 SWITCH_ENV = "RESNET_INSPECT_CACHE"  # 0 turns it off
@@ -96,7 +104,7 @@ def _entry_path(entry_key: dict[str, Any]) -> Path:
     return folder() / f"{digest}{SUFFIX}"
 
 
-def load(entry_key: dict[str, Any]) -> ModelReport | GraphReport | None:
+def load(entry_key: dict[str, Any]) -> Cached | None:
     """The stored report, or None: absent, unreadable, truncated, or not this key's."""
     path = _entry_path(entry_key)
     try:
@@ -104,7 +112,7 @@ def load(entry_key: dict[str, Any]) -> ModelReport | GraphReport | None:
         if stored.get("key") != entry_key:
             return None
         report = report_from_dict(stored["report"])
-        if not isinstance(report, ModelReport | GraphReport):
+        if not isinstance(report, Cached):
             return None
         os.utime(path)  # recently used: the last to be dropped
     except Exception as error:
@@ -114,7 +122,7 @@ def load(entry_key: dict[str, Any]) -> ModelReport | GraphReport | None:
     return report
 
 
-def store(entry_key: dict[str, Any], report: ModelReport | GraphReport) -> None:
+def store(entry_key: dict[str, Any], report: Cached) -> None:
     """Write the entry atomically (a temporary file, then a rename); never fail the run."""
     path = _entry_path(entry_key)
     content = zlib.compress(

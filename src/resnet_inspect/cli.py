@@ -37,6 +37,7 @@ from resnet_inspect.options import (
     parse_lang,
     parse_loss,
     parse_lr,
+    parse_memory,
     parse_momentum,
     parse_new_classes,
     parse_optimizer,
@@ -46,7 +47,8 @@ from resnet_inspect.options import (
 )
 
 if TYPE_CHECKING:
-    from resnet_inspect.report import DiffReport, GraphReport, ModelReport
+    from resnet_inspect.cache import Cached
+    from resnet_inspect.report import Report
 
 PROG = "resnet-inspect"
 
@@ -315,7 +317,7 @@ def tree(
     model = _model_options(arch, input, weights, model_spec)
     view = _view_options(ctx.params)
 
-    def compute() -> ModelReport | GraphReport:
+    def compute() -> Cached:
         _load_torch()
         from resnet_inspect.api import inspect_tree
 
@@ -540,7 +542,7 @@ def graph(
     loss_kind = parse_loss(loss)
     view = _view_options(ctx.params)
 
-    def compute() -> ModelReport | GraphReport:
+    def compute() -> Cached:
         _load_torch()
         from resnet_inspect.api import graph as run_graph
 
@@ -556,6 +558,111 @@ def graph(
 
     facts = {"new_classes": classes, "unfreeze": list(names), "loss": loss_kind.value}
     _show(_cached(_cache_key("graph", model, no_cache, facts), compute), view)
+
+
+MemoryOption = Annotated[
+    str,
+    typer.Option(
+        "--memory",
+        help="A memory budget (8GiB, 16GB, 512MiB, 500MB): adds the largest batch whose step "
+        "fits to every row.",
+        metavar="SIZE",
+        show_default=False,
+    ),
+]
+PlanClassesOption = Annotated[
+    str,
+    typer.Option(
+        "--new-classes",
+        help="Classes of the new head every row trains (required).",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@_reflowed
+def plan(
+    ctx: typer.Context,
+    new_classes: PlanClassesOption = "",
+    unfreeze: UnfreezeOption = "",
+    memory: MemoryOption = "",
+    arch: ArchOption = "",
+    model_spec: ModelOption = "",
+    input: InputOption = DEFAULT_INPUT,
+    weights: WeightsOption = "none",
+    optimizer: OptimizerOption = "sgd",
+    momentum: MomentumOption = "0.9",
+    loss: LossOption = "sum",
+    lang: LangOption = "en",
+    json: JsonOption = False,
+    ascii_only: AsciiOption = False,
+    width: WidthOption = 120,
+    save_svg: SvgOption = "",
+    save_html: HtmlOption = "",
+    save_text: TextOption = "",
+    no_cache: NoCacheOption = False,
+) -> None:
+    """How deep to fine-tune: what each depth trains, computes and keeps, and what batch fits.
+
+    One row per depth: the new head only, then each stage down to the stem (+ layer4 trains
+    layer4 and the head, + layer3 also layer3, ...), then everything; and a row for
+    --unfreeze when given. Per row: trainable parameters, gradient and optimizer-state
+    memory, what autograd saves for backward, backward FLOPs, and the peak memory of one
+    training step at --input; with --memory, the largest batch whose step fits. Each step is
+    simulated on the meta device: nothing is allocated and no real step runs.
+    """
+    if not new_classes:
+        raise OptionError(
+            "plan needs --new-classes N: every row trains a new head of N classes (e.g. 10)"
+        )
+    model = _model_options(arch, input, weights, model_spec)
+    classes = parse_new_classes(new_classes)
+    names = parse_unfreeze(unfreeze, model.arch)
+    budget = parse_memory(memory) if memory else None
+    step = _plan_step(ctx)
+    view = _view_options(ctx.params)
+
+    def compute() -> Cached:
+        _load_torch()
+        from resnet_inspect.api import plan as run_plan
+
+        return run_plan(
+            model.arch,
+            model.input_shape,
+            new_classes=classes,
+            unfreeze=names,
+            step=step,
+            memory=budget,
+            weights=model.weights,
+            model=model.spec,
+        )
+
+    facts = {
+        "new_classes": classes,
+        "unfreeze": list(names),
+        "memory": budget,
+        "optimizer": step.optimizer.value,
+        "momentum": step.momentum,
+        "loss": step.loss.value,
+    }
+    _show(_cached(_cache_key("plan", model, no_cache, facts), compute), view)
+
+
+def _plan_step(ctx: typer.Context) -> StepOptions:
+    """What of the optimizer and loss a plan needs: the optimizer's state, the loss's graph."""
+    params = ctx.params
+    optimizer = parse_optimizer(params["optimizer"])
+    _check_momentum_is_sgds(optimizer, ctx)
+    momentum = parse_momentum(params["momentum"])
+    return StepOptions(optimizer=optimizer, momentum=momentum, loss=parse_loss(params["loss"]))
+
+
+def _check_momentum_is_sgds(optimizer: OptimizerKind, ctx: typer.Context) -> None:
+    source = ctx.get_parameter_source("momentum")  # typed, or the default?
+    typed = source is not None and source.name != "DEFAULT"
+    if optimizer is not OptimizerKind.SGD and typed:
+        raise OptionError(f"--momentum is SGD's; --optimizer {optimizer.value} has none")
 
 
 SideArgument = Annotated[
@@ -627,9 +734,7 @@ def _cache_key(
     )
 
 
-def _cached(
-    entry: dict[str, Any] | None, compute: Callable[[], ModelReport | GraphReport]
-) -> ModelReport | GraphReport:
+def _cached(entry: dict[str, Any] | None, compute: Callable[[], Cached]) -> Cached:
     """The cached report when there is one (torch is then never imported), else computed
     and stored."""
     from resnet_inspect import cache
@@ -695,10 +800,7 @@ def _step_options(params: dict[str, Any], ctx: typer.Context) -> StepOptions:
     Python."""
     check_seed(params["seed"])
     optimizer = parse_optimizer(params["optimizer"])
-    source = ctx.get_parameter_source("momentum")  # typed, or the default?
-    typed = source is not None and source.name != "DEFAULT"
-    if optimizer is not OptimizerKind.SGD and typed:
-        raise OptionError(f"--momentum is SGD's; --optimizer {optimizer.value} has none")
+    _check_momentum_is_sgds(optimizer, ctx)
     return StepOptions(
         optimizer=optimizer,
         lr=parse_lr(params["lr"]),
@@ -718,7 +820,7 @@ def _view_options(params: dict[str, Any]) -> ViewOptions:
     targets = [(f"--{key.replace('_', '-')}", params.get(key, "")) for key in _FILE_OPTIONS]
     check_output_paths(targets, params.get("weights", ""))
     return ViewOptions(
-        depth=parse_depth(params["depth"]),
+        depth=parse_depth(params.get("depth", "layer")),
         lang=parse_lang(params["lang"]),
         as_json=params["json"],
         ascii_only=params["ascii_only"],
@@ -734,7 +836,7 @@ def _view_options(params: dict[str, Any]) -> ViewOptions:
 _FILE_OPTIONS = ("save_svg", "save_html", "save_text", "dot")
 
 
-def _show(report: ModelReport | GraphReport | DiffReport, view: ViewOptions) -> None:
+def _show(report: Report, view: ViewOptions) -> None:
     from resnet_inspect.views.output import show
 
     show(report, view)

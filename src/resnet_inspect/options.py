@@ -558,9 +558,25 @@ def parse_diff_side(text: str, which: str) -> DiffSide:
 _SIZE_UNITS = {"gib": 2**30, "gb": 10**9, "mib": 2**20, "mb": 10**6}
 
 
+def check_memory_budget(value: object) -> int | None:
+    """A budget given to the library: None, or a whole number of bytes above 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"memory must be a number of bytes (an int), not {type(value).__name__}")
+    if value <= 0:
+        raise OptionError(f"--memory {value}: must be more than 0 bytes")
+    return value
+
+
 def parse_memory(text: str) -> int:
     """A memory budget in bytes: ``8GiB``, ``8 GiB``, ``16GB``, ``512MiB``, ``500MB``."""
     expected = "expected a size such as 8GiB, 16GB, 512MiB or 500MB"
+    if re.fullmatch(r"\s*[0-9]*\.?[0-9]+\s*", text):
+        bare = text.strip()
+        raise OptionError(
+            f"--memory {text!r} has no unit: write {bare}GiB, {bare}GB, {bare}MiB or {bare}MB"
+        )
     match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]+)\s*", text)
     if not match:
         raise OptionError(f"--memory {text!r} is not a size: {expected}")

@@ -124,6 +124,24 @@ class StepCapture:
 
 
 @dataclass(frozen=True)
+class CutCapture:
+    """One fine-tuning depth, simulated on the meta device at the input's batch size."""
+
+    name: str  # "head", a stage's name, "everything", or "unfreeze" for --unfreeze's row
+    unfreeze: tuple[str, ...]  # what trains beside the new head
+    trainable_params: int
+    trainable_tensors: int
+    gradient_bytes: int
+    optimizer_state_bytes: int
+    saved_bytes: int  # what autograd keeps for backward, each storage once
+    forward_flops: int
+    backward_flops: int
+    live_peak_bytes: int  # the most bytes alive at once in forward and backward
+    largest_batch: int | None = None  # with a memory budget: the largest batch that fits
+    batch_one_live_bytes: int | None = None  # the live peak at batch 1, for a budget too small
+
+
+@dataclass(frozen=True)
 class GraphNodeRecord:
     """One autograd node: its type, the module whose forward made it, and for a leaf the
     parameter it accumulates into."""

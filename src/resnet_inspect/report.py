@@ -525,7 +525,58 @@ class DiffReport(Drawable):
         return self
 
 
-def _document(report: ModelReport | GraphReport | DiffReport, lang: Lang) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PlanRow:
+    """One fine-tuning depth: what it trains, computes and keeps, for one step at the input's
+    batch size; with a budget, the largest batch whose step fits."""
+
+    name: str  # "head", a stage ("layer4": it and every stage after it), "everything", "unfreeze"
+    trains: tuple[str, ...]  # what trains beside the new head
+    trainable_params: int
+    trainable_share: float
+    gradient_bytes: int
+    optimizer_state_bytes: int
+    saved_bytes: (
+        int  # what autograd keeps for backward, each storage once; not parameters or buffers
+    )
+    forward_flops: int
+    backward_flops: int
+    backward_share: float  # of the full fine-tune's backward
+    live_peak_bytes: int  # the most bytes alive at once in forward and backward
+    peak_bytes: int  # parameters + buffers + optimizer state + live_peak_bytes
+    largest_batch: int | None = None  # None without a budget; 0 when batch 1 does not fit
+
+
+@dataclass(frozen=True, repr=False)
+class PlanReport(Drawable):
+    """What ``plan`` found: each fine-tuning depth's cost, from meta passes."""
+
+    command: str
+    arch: str
+    input_shape: Shape
+    num_classes: int  # of the new head
+    weights: WeightsInfo
+    model: ModelInfo
+    optimizer: str
+    params: int
+    param_bytes: int
+    buffer_bytes: int
+    memory_bytes: int | None  # the budget, when given
+    rows: tuple[PlanRow, ...]
+    options: tuple[Setting, ...] = ()
+
+    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
+        """Plain data, exactly what ``plan --json`` prints (see docs/json.md)."""
+        return _document(self, Lang(lang))
+
+    def without_timings(self) -> PlanReport:
+        return self
+
+
+Report = ModelReport | GraphReport | DiffReport | PlanReport
+
+
+def _document(report: Report, lang: Lang) -> dict[str, Any]:
     """The one top-level shape of every command's JSON: version and command first.
 
     Strict JSON has no NaN or Infinity: a non-finite number (a loss that overflowed) is
@@ -553,7 +604,7 @@ def _strict(value: Any, path: str, found: list[str]) -> Any:
     return value
 
 
-def report_from_dict(data: dict[str, Any]) -> ModelReport | GraphReport | DiffReport:
+def report_from_dict(data: dict[str, Any]) -> Report:
     """The report a ``to_dict()`` (or ``--json``) document describes, for drawing it again.
 
     Keys the document adds for readers (``annotation``, ``freeze_state``, ``non_finite``, …)
@@ -564,10 +615,8 @@ def report_from_dict(data: dict[str, Any]) -> ModelReport | GraphReport | DiffRe
             f"a report of schema_version {data.get('schema_version')!r}; this version reads "
             f"{SCHEMA_VERSION}"
         )
-    kinds = {"graph": GraphReport, "diff": DiffReport}
-    report: ModelReport | GraphReport | DiffReport = _rebuilt(
-        kinds.get(data.get("command", ""), ModelReport), data
-    )
+    kinds = {"graph": GraphReport, "diff": DiffReport, "plan": PlanReport}
+    report: Report = _rebuilt(kinds.get(data.get("command", ""), ModelReport), data)
     return report
 
 

@@ -473,5 +473,80 @@ _LABELS.update(
 )
 
 
+_LABELS.update(
+    {
+        "plan_recipe": {
+            Lang.EN: "each row: all frozen, a new head of {classes} classes, that depth trainable",
+            Lang.ZH: "每一行：全部冻结，换上 {classes} 类的新输出头，再让该深度可训练",
+        },
+        "plan_meta_note": {
+            Lang.EN: "one training step per depth, simulated on the meta device: nothing "
+            "allocated, no real step",
+            Lang.ZH: "每种深度在 meta 设备上模拟一个训练步：不分配内存，不做真实计算",
+        },
+        "plan_compute": {
+            Lang.EN: "What each depth trains and computes",
+            Lang.ZH: "每种深度训练什么、计算多少",
+        },
+        "plan_memory": {
+            Lang.EN: "What one step keeps in memory at {shape}",
+            Lang.ZH: "输入 {shape} 时一个训练步占用的内存",
+        },
+        "plan_depth": {Lang.EN: "Depth", Lang.ZH: "深度"},
+        "plan_head": {Lang.EN: "head only", Lang.ZH: "仅输出头"},
+        "plan_everything": {Lang.EN: "everything", Lang.ZH: "全部"},
+        "plan_trainable": {Lang.EN: "Trainable", Lang.ZH: "可训练参数"},
+        "plan_share": {Lang.EN: "Share", Lang.ZH: "占比"},
+        "plan_backward": {Lang.EN: "Backward FLOPs", Lang.ZH: "反向 FLOPs"},
+        "plan_backward_share": {Lang.EN: "of full", Lang.ZH: "占全量"},
+        "plan_gradients": {Lang.EN: "Gradients", Lang.ZH: "梯度"},
+        "plan_optimizer": {Lang.EN: "Optimizer", Lang.ZH: "优化器状态"},
+        "plan_saved": {Lang.EN: "Saved", Lang.ZH: "保存的张量"},
+        "plan_peak": {Lang.EN: "Peak", Lang.ZH: "峰值"},
+        "plan_batch": {Lang.EN: "Largest batch", Lang.ZH: "最大批量"},
+        "plan_none_fits": {Lang.EN: "none", Lang.ZH: "放不下"},
+        "plan_forward": {Lang.EN: "Forward", Lang.ZH: "前向"},
+        "plan_forward_value": {
+            Lang.EN: "{flops} FLOPs at every depth: freezing saves backward work only",
+            Lang.ZH: "每种深度都是 {flops} FLOPs：冻结只省反向的计算",
+        },
+        "plan_saved_value": {
+            Lang.EN: "what autograd keeps for backward, each storage once (parameters and "
+            "buffers exist anyway): nothing for the frozen layers before the first trainable one",
+            Lang.ZH: "自动求导为反向传播保留的张量，每个存储只计一次（参数和缓冲区本来就在）："
+            "第一个可训练层之前的冻结层什么也不保留",
+        },
+        "plan_state_sgd": {
+            Lang.EN: "SGD: one momentum buffer per trainable parameter (none with --momentum 0)",
+            Lang.ZH: "SGD：每个可训练参数一个动量缓冲（--momentum 0 时没有）",
+        },
+        "plan_state_adam": {
+            Lang.EN: "Adam: two moments per trainable parameter and a step count per tensor",
+            Lang.ZH: "Adam：每个可训练参数两个矩估计，每个张量一个步数",
+        },
+        "plan_state_adamw": {
+            Lang.EN: "AdamW: two moments per trainable parameter and a step count per tensor",
+            Lang.ZH: "AdamW：每个可训练参数两个矩估计，每个张量一个步数",
+        },
+        "plan_peak_value": {
+            Lang.EN: "parameters {params} + buffers {buffers} + optimizer state (kept from the "
+            "step before) + the most bytes alive at once in forward and backward (input, "
+            "activations, what autograd saves, gradients), followed operation by operation. "
+            "Not in it: kernel workspaces and the allocator's slack, which a real process "
+            "adds (see benchmarks/bench_plan.py)",
+            Lang.ZH: "参数 {params} + 缓冲区 {buffers} + 优化器状态（上一步留下的）+ 前向和反向中"
+            "同时存活的最多字节（输入、激活、自动求导保存的张量、梯度），逐个算子跟踪。不含：算子"
+            "的临时工作区和内存分配器的余量，真实进程会多出这些（见 benchmarks/bench_plan.py）",
+        },
+        "plan_batch_value": {
+            Lang.EN: "the largest batch whose step peaks within {budget}, solved from the "
+            "recorded step and confirmed by a pass at the answer",
+            Lang.ZH: "峰值不超过 {budget} 的最大批量：由记录的训练步求解，"
+            "并在该批量下再模拟一次确认",
+        },
+    }
+)
+
+
 def label(key: str, lang: Lang) -> str:
     return _LABELS[key][lang]

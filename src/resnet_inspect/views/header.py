@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from resnet_inspect.report import GraphReport, ModelInfo, ModelReport, Setting
+from resnet_inspect.report import GraphReport, ModelInfo, ModelReport, PlanReport, Setting
 from resnet_inspect.views import units
 from resnet_inspect.words import Lang, label
 
 
-def header(report: ModelReport | GraphReport, lang: Lang) -> Text:
+def header(report: ModelReport | GraphReport | PlanReport, lang: Lang) -> Text:
     """Model, input and classes; the weights; lines of the command's own; the pass's note."""
     text = Text()
     text.append(report.arch, style="bold")
@@ -26,7 +26,10 @@ def header(report: ModelReport | GraphReport, lang: Lang) -> Text:
             names = ", ".join(report.unfrozen)
             text.append(f" ({label('unfrozen', lang).format(names=names)})")
         text.append("\n")
-    note = "graph_meta_note" if isinstance(report, GraphReport) else "meta_note"
+    if isinstance(report, PlanReport):
+        text.append(label("plan_recipe", lang).format(classes=report.num_classes) + "\n")
+    notes = {GraphReport: "graph_meta_note", PlanReport: "plan_meta_note"}
+    note = notes.get(type(report), "meta_note")
     text.append(label(note, lang), style="dim")
     return text
 

@@ -18,16 +18,16 @@ from rich.text import Text
 
 from resnet_inspect.errors import InspectError
 from resnet_inspect.options import Depth, ViewOptions
-from resnet_inspect.report import DiffReport, GraphReport, ModelReport
+from resnet_inspect.report import DiffReport, GraphReport, PlanReport, Report
 from resnet_inspect.views import units
 from resnet_inspect.views.diff import diff_view
 from resnet_inspect.views.dot import graph_dot
 from resnet_inspect.views.files import Output, write_all
 from resnet_inspect.views.graph import graph_view
+from resnet_inspect.views.plan import depth_name, plan_view
 from resnet_inspect.views.tree import model_view
 from resnet_inspect.words import Lang
 
-Report = ModelReport | GraphReport | DiffReport
 _HTML_FRAGMENT = (
     "<pre style=\"font-family: Menlo, 'DejaVu Sans Mono', Consolas, monospace; "
     'line-height: 1.25">{code}</pre>'
@@ -53,6 +53,8 @@ def renderable(
 ) -> RenderableType:
     if isinstance(report, GraphReport):
         return graph_view(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
+    if isinstance(report, PlanReport):
+        return plan_view(report, lang=lang, width=width, ascii_only=ascii_only)
     if isinstance(report, DiffReport):
         return diff_view(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
     return model_view(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
@@ -143,6 +145,13 @@ def short(report: Report) -> str:
             f"DiffReport(diff {report.arch}: {v.backbone_identical}/{v.backbone_tensors} "
             f"backbone tensors identical, head {v.head_state})"
         )
+    if isinstance(report, PlanReport):
+        peaks = (
+            f"{depth_name(row, Lang.EN)} {units.binary_bytes(row.peak_bytes)}"
+            for row in report.rows
+        )
+        rows = ", ".join(peaks)
+        return f"PlanReport(plan {report.arch} {shape}: peak {rows})"
     if isinstance(report, GraphReport):
         facts = (
             f"{report.summary.nodes:,} nodes, {len(report.summary.leaves)} leaves, saved "

@@ -1,0 +1,57 @@
+"""The plan's rows from its cut points: shares of the full fine-tune and one step's peak."""
+
+from __future__ import annotations
+
+from resnet_inspect.records import CutCapture, StructureCapture
+from resnet_inspect.report import ModelInfo, PlanReport, PlanRow, Setting, WeightsInfo
+
+EVERYTHING = "everything"
+
+
+def build_plan_report(
+    structure: StructureCapture,
+    cuts: list[CutCapture],
+    *,
+    model: ModelInfo,
+    weights: WeightsInfo,
+    optimizer: str,
+    memory_bytes: int | None,
+    options: tuple[Setting, ...],
+) -> PlanReport:
+    """``structure`` is of the model with its new head, so that its totals are the plan's."""
+    params = sum(record.params for record in structure.modules.values())
+    full = next(cut for cut in cuts if cut.name == EVERYTHING)
+    kept = structure.param_bytes + structure.buffer_bytes
+    rows = tuple(
+        PlanRow(
+            name=cut.name,
+            trains=cut.unfreeze,
+            trainable_params=cut.trainable_params,
+            trainable_share=cut.trainable_params / params if params else 0.0,
+            gradient_bytes=cut.gradient_bytes,
+            optimizer_state_bytes=cut.optimizer_state_bytes,
+            saved_bytes=cut.saved_bytes,
+            forward_flops=cut.forward_flops,
+            backward_flops=cut.backward_flops,
+            backward_share=cut.backward_flops / full.backward_flops if full.backward_flops else 0.0,
+            live_peak_bytes=cut.live_peak_bytes,
+            peak_bytes=kept + cut.optimizer_state_bytes + cut.live_peak_bytes,
+            largest_batch=cut.largest_batch,
+        )
+        for cut in cuts
+    )
+    return PlanReport(
+        command="plan",
+        arch=model.name,
+        input_shape=structure.calls[0].input_shape if structure.calls else (),
+        num_classes=structure.num_classes,
+        weights=weights,
+        model=model,
+        optimizer=optimizer,
+        params=params,
+        param_bytes=structure.param_bytes,
+        buffer_bytes=structure.buffer_bytes,
+        memory_bytes=memory_bytes,
+        rows=rows,
+        options=options,
+    )

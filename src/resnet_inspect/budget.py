@@ -1,0 +1,66 @@
+"""What a training step keeps in memory, and the largest batch that fits a budget.
+
+Pure arithmetic over facts a simulated step recorded; no torch here. The one modelling fact:
+every tensor of a ResNet step either scales with the batch (activations, what autograd
+saves, their gradients) or does not (parameter gradients, BatchNorm's per-channel
+statistics). So at each moment of the step the live bytes are ``fixed + per_sample × B``,
+exactly, and one simulated step at one batch size answers for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from resnet_inspect.options import OptimizerKind
+
+# Adam and AdamW keep their step count as a float32 scalar tensor per parameter tensor.
+ADAM_STEP_BYTES = 4
+
+
+@dataclass(frozen=True)
+class LiveBytes:
+    """Bytes alive after each operation of one forward and backward, split into the part that
+    scales with the batch and the part that does not, as recorded at batch ``batch``."""
+
+    batch: int
+    fixed: tuple[int, ...]
+    per_sample: tuple[int, ...]
+
+    def at(self, batch: int) -> tuple[int, ...]:
+        return tuple(f + s * batch for f, s in zip(self.fixed, self.per_sample, strict=True))
+
+    def peak(self, batch: int) -> int:
+        return max(self.at(batch), default=0)
+
+    @classmethod
+    def through(cls, a: tuple[int, tuple[int, ...]], b: tuple[int, tuple[int, ...]]) -> LiveBytes:
+        """The exact line through two recordings of the same step at two batch sizes
+        (``(batch, live bytes per moment)``): no guess about which tensor scales."""
+        (batch_a, live_a), (batch_b, live_b) = a, b
+        step = batch_b - batch_a
+        per_sample = tuple((y - x) // step for x, y in zip(live_a, live_b, strict=True))
+        fixed = tuple(x - s * batch_a for x, s in zip(live_a, per_sample, strict=True))
+        return cls(batch=batch_a, fixed=fixed, per_sample=per_sample)
+
+
+def largest_batch(live: LiveBytes, room: int) -> int:
+    """The largest B whose peak fits in ``room`` bytes (0 when not even B = 1 does)."""
+    best: int | None = None
+    for fixed, per_sample in zip(live.fixed, live.per_sample, strict=True):
+        if per_sample <= 0:
+            if fixed > room:
+                return 0
+            continue
+        fits = (room - fixed) // per_sample
+        best = fits if best is None else min(best, fits)
+    return max(best if best is not None else 0, 0)
+
+
+def optimizer_state_bytes(
+    kind: OptimizerKind, momentum: float, trainable_bytes: int, trainable_tensors: int
+) -> int:
+    """What the optimizer keeps between steps for the trainable parameters: SGD one momentum
+    buffer each (none without momentum), Adam and AdamW two moments each and a step count."""
+    if kind is OptimizerKind.SGD:
+        return trainable_bytes if momentum > 0 else 0
+    return 2 * trainable_bytes + ADAM_STEP_BYTES * trainable_tensors

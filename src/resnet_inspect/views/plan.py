@@ -1,0 +1,125 @@
+"""The terminal view of ``plan``: what each fine-tuning depth trains and computes, what one
+step of it keeps in memory, and with a budget the largest batch that fits."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+
+from resnet_inspect.report import PlanReport, PlanRow
+from resnet_inspect.views import units
+from resnet_inspect.views.glyphs import ascii_text
+from resnet_inspect.views.header import header
+from resnet_inspect.views.table import Cell, Column, TextTable
+from resnet_inspect.views.tree import facts_table
+from resnet_inspect.words import Lang, label
+
+
+def plan_view(report: PlanReport, *, lang: Lang, width: int, ascii_only: bool = False) -> Group:
+    top = header(report, lang)
+    compute_title = Text(label("plan_compute", lang), style="bold")
+    memory_title = Text(
+        label("plan_memory", lang).format(shape=units.shape(report.input_shape)), style="bold"
+    )
+    compute = _compute(report, lang, ascii_only).render(width)
+    memory = _memory(report, lang, ascii_only).render(width)
+    parts: list[Text] = [top, Text(), compute_title, compute, Text(), memory_title, memory, Text()]
+    parts.append(facts_table(_facts(report, lang), width, ascii_only))
+    if ascii_only:
+        parts = [ascii_text(part) for part in parts]
+    return Group(*parts)
+
+
+def depth_name(row: PlanRow, lang: Lang) -> str:
+    """``head only``, ``+ layer4`` (it and every later stage), ``everything``, or the
+    ``--unfreeze`` row's own names."""
+    if row.name == "head":
+        return label("plan_head", lang)
+    if row.name == "everything":
+        return label("plan_everything", lang)
+    if row.name == "unfreeze":
+        return f"--unfreeze {','.join(row.trains)}"
+    return f"+ {row.name}"
+
+
+def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
+    table = TextTable(
+        [
+            Column(label("plan_depth", lang), wrap=True, min_width=12),
+            Column(label("plan_trainable", lang), right=True),
+            Column(label("plan_share", lang), right=True),
+            Column(label("plan_backward", lang), right=True),
+            Column(label("plan_backward_share", lang), right=True),
+        ],
+        ascii_only=ascii_only,
+    )
+    for row in report.rows:
+        table.add_row(
+            Cell(depth_name(row, lang), style="bold"),
+            units.count(row.trainable_params),
+            units.share(row.trainable_share),
+            units.decimal(row.backward_flops),
+            units.share(row.backward_share),
+        )
+    return table
+
+
+def _memory(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
+    columns = [
+        Column(label("plan_depth", lang), wrap=True, min_width=12),
+        Column(label("plan_gradients", lang), right=True),
+        Column(label("plan_optimizer", lang), right=True),
+        Column(label("plan_saved", lang), right=True),
+        Column(label("plan_peak", lang), right=True),
+    ]
+    budget = report.memory_bytes is not None
+    if budget:
+        columns.append(Column(label("plan_batch", lang), right=True))
+    table = TextTable(columns, ascii_only=ascii_only)
+    for row in report.rows:
+        cells = [
+            Cell(depth_name(row, lang), style="bold"),
+            Cell(units.binary_bytes(row.gradient_bytes)),
+            Cell(units.binary_bytes(row.optimizer_state_bytes)),
+            Cell(units.binary_bytes(row.saved_bytes)),
+            Cell(units.binary_bytes(row.peak_bytes), style="bold"),
+        ]
+        if budget:
+            fits = row.largest_batch or 0
+            cells.append(
+                Cell(units.count(fits) if fits else label("plan_none_fits", lang), style="green")
+            )
+        table.add_row(*cells)
+    return table
+
+
+def _facts(report: PlanReport, lang: Lang) -> list[tuple[str, str]]:
+    forward = report.rows[0].forward_flops if report.rows else 0
+    facts = [
+        (
+            label("plan_forward", lang),
+            label("plan_forward_value", lang).format(flops=units.decimal(forward)),
+        ),
+        (label("plan_saved", lang), label("plan_saved_value", lang)),
+        (
+            label("optimizer", lang),
+            label(f"plan_state_{report.optimizer}", lang),
+        ),
+        (
+            label("plan_peak", lang),
+            label("plan_peak_value", lang).format(
+                params=units.binary_bytes(report.param_bytes),
+                buffers=units.binary_bytes(report.buffer_bytes),
+            ),
+        ),
+    ]
+    if report.memory_bytes is not None:
+        facts.append(
+            (
+                label("plan_batch", lang),
+                label("plan_batch_value", lang).format(
+                    budget=units.binary_bytes(report.memory_bytes)
+                ),
+            )
+        )
+    return facts

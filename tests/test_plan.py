@@ -1,0 +1,302 @@
+"""plan: each fine-tuning depth's counts, FLOPs, saved bytes, optimizer state and batch
+answer, each against a plain reference: a frozen model counted by hand, FlopCounterMode and
+saved_tensors_hooks around a real CPU forward and backward, a real optimizer's state."""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+import torchvision
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import FlopCounterMode
+from typer.testing import Result
+
+import user_models
+from conftest import probed_run
+from resnet_inspect import plan
+from resnet_inspect.errors import OptionError
+from resnet_inspect.options import OptimizerKind, StepOptions
+from resnet_inspect.report import PlanReport, report_from_dict
+from resnet_inspect.views.output import json_schema
+
+Run = Callable[..., Result]
+STAGES = ("layer4", "layer3", "layer2", "layer1")
+SMALL = (2, 3, 64, 64)
+
+
+def plain_frozen(
+    arch: str, trains: tuple[str, ...], classes: int = 10, everything: bool = False
+) -> torch.nn.Module:
+    """The tutorial's freeze, written out: all frozen, a new fc, the named stages trainable."""
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, arch)()
+    for param in model.parameters():
+        param.requires_grad = everything
+    model.fc = torch.nn.Linear(model.fc.in_features, classes)
+    for name in trains:
+        for param in model.get_submodule(name).parameters():
+            param.requires_grad = True
+    return model.train()
+
+
+def row_stages(row: int) -> tuple[str, ...]:
+    """Row 0 trains the head only, row k also the last k stages; row 5 everything."""
+    return STAGES[: min(row, 4)]
+
+
+def test_resnet50_trainable_counts_are_the_issues_and_a_plain_count() -> None:
+    report = plan("resnet50", SMALL, new_classes=10)
+    expected = [20_490, 14_985_226, 22_083_594, 23_303_178, 23_518_986, 23_528_522]
+    assert [row.trainable_params for row in report.rows] == expected
+    assert [row.name for row in report.rows] == ["head", *STAGES, "everything"]
+    for index, row in enumerate(report.rows):
+        model = plain_frozen("resnet50", row_stages(index), everything=index == 5)
+        plain = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        assert row.trainable_params == plain
+        assert row.gradient_bytes == 4 * plain
+    total = sum(p.numel() for p in plain_frozen("resnet50", ()).parameters())
+    assert report.params == total
+    assert report.rows[-1].trainable_share == 1.0
+
+
+def plain_pass(model: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """Forward FLOPs, backward FLOPs and saved bytes of a real CPU step's loss (parameters
+    and buffers, BatchNorm's running statistics, exist anyway: not counted)."""
+    params = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+    saved: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        pointer = tensor.untyped_storage().data_ptr()
+        if pointer not in params:
+            saved[pointer] = tensor.untyped_storage().nbytes()
+        return tensor
+
+    data, labels = torch.rand(shape), torch.rand(shape[0], 10)
+    hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
+    with FlopCounterMode(display=False) as forward, hooks:
+        loss = (model(data) - labels).sum()
+    with FlopCounterMode(display=False) as backward:
+        loss.backward()
+    return forward.get_total_flops(), backward.get_total_flops(), sum(saved.values())
+
+
+def test_resnet50_flops_and_saved_bytes_equal_a_real_cpu_step_per_row() -> None:
+    report = plan("resnet50", SMALL, new_classes=10)
+    full = None
+    for index, row in reversed(list(enumerate(report.rows))):
+        model = plain_frozen("resnet50", row_stages(index), everything=index == 5)
+        forward, backward, saved = plain_pass(model, SMALL)
+        full = full or backward
+        assert (row.forward_flops, row.backward_flops, row.saved_bytes) == (
+            forward,
+            backward,
+            saved,
+        ), row.name
+        assert row.backward_share == pytest.approx(backward / full)
+    # Freezing saves backward work and memory, never forward work.
+    assert len({row.forward_flops for row in report.rows}) == 1
+    backwards = [row.backward_flops for row in report.rows]
+    assert backwards == sorted(backwards)
+
+
+class PlainLiveBytes(TorchDispatchMode):
+    """The most bytes of new storages alive at once: a plain count, by data pointer."""
+
+    def __init__(self, existing: set[int]) -> None:
+        super().__init__()
+        self.alive: dict[int, int] = dict.fromkeys(existing, 0)
+        self.now = self.most = 0
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        for item in out if isinstance(out, tuple | list) else [out]:
+            if (
+                isinstance(item, torch.Tensor)
+                and item.untyped_storage().data_ptr() not in self.alive
+            ):
+                storage = item.untyped_storage()
+                pointer, size = storage.data_ptr(), storage.nbytes()
+                self.alive[pointer] = size
+                self.now += size
+                weakref.finalize(storage, self._gone, pointer)
+        self.most = max(self.most, self.now)
+        return out
+
+    def _gone(self, pointer: int) -> None:
+        self.now -= self.alive.pop(pointer)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
+def test_live_peak_equals_a_real_cpu_step_counted_by_storage(arch: str) -> None:
+    report = plan(arch, SMALL, new_classes=10)
+    for index in (0, 2, 5):
+        model = plain_frozen(arch, row_stages(index), everything=index == 5)
+        existing = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+        with PlainLiveBytes(existing) as counter:
+            data, labels = torch.rand(SMALL), torch.rand(SMALL[0], 10)
+            (model(data) - labels).sum().backward()
+            del data, labels
+        assert report.rows[index].live_peak_bytes == counter.most, report.rows[index].name
+        kept = report.param_bytes + report.buffer_bytes
+        row = report.rows[index]
+        assert row.peak_bytes == kept + row.optimizer_state_bytes + row.live_peak_bytes
+
+
+def real_state_bytes(model: torch.nn.Module, step: StepOptions) -> int:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if step.optimizer is OptimizerKind.SGD:
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(params, lr=0.01, momentum=step.momentum)
+    elif step.optimizer is OptimizerKind.ADAM:
+        optimizer = torch.optim.Adam(params)
+    else:
+        optimizer = torch.optim.AdamW(params)
+    (model(torch.rand(SMALL)) - torch.rand(SMALL[0], 10)).sum().backward()
+    optimizer.step()
+    return sum(
+        v.numel() * v.element_size()
+        for state in optimizer.state.values()
+        for v in state.values()
+        if isinstance(v, torch.Tensor)
+    )
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        StepOptions(),
+        StepOptions(momentum=0.0),
+        StepOptions(optimizer=OptimizerKind.ADAM),
+        StepOptions(optimizer=OptimizerKind.ADAMW),
+    ],
+    ids=["sgd", "sgd-no-momentum", "adam", "adamw"],
+)
+def test_optimizer_state_equals_the_real_optimizers_after_one_step(step: StepOptions) -> None:
+    report = plan("resnet18", SMALL, new_classes=10, step=step)
+    assert report.optimizer == step.optimizer.value
+    for index in (0, 1, 5):
+        model = plain_frozen("resnet18", row_stages(index), everything=index == 5)
+        assert report.rows[index].optimizer_state_bytes == real_state_bytes(model, step)
+
+
+@pytest.mark.parametrize("budget", [200 * 2**20, 10**9])
+def test_largest_batch_fits_and_one_more_does_not(budget: int) -> None:
+    report = plan("resnet18", SMALL, new_classes=10, memory=budget)
+    answers = [row.largest_batch for row in report.rows]
+    assert all(isinstance(b, int) and b >= 1 for b in answers), answers
+    # A deeper fine-tune never fits a larger batch.
+    assert answers == sorted(answers, reverse=True)
+    for index, batch in enumerate(answers):
+        assert batch is not None
+        at = plan("resnet18", (batch, 3, 64, 64), new_classes=10).rows[index].peak_bytes
+        above = plan("resnet18", (batch + 1, 3, 64, 64), new_classes=10).rows[index].peak_bytes
+        assert at <= budget < above, (report.rows[index].name, batch, at, above)
+
+
+def test_a_budget_too_small_for_batch_one_names_what_batch_one_needs() -> None:
+    with pytest.raises(OptionError, match=r"even when only the head trains: about \d"):
+        plan("resnet18", SMALL, new_classes=10, memory=2**20)
+
+
+def test_rows_a_budget_cannot_hold_say_zero() -> None:
+    cheap = plan("resnet18", (1, 3, 64, 64), new_classes=10).rows
+    budget = (cheap[0].peak_bytes + cheap[-1].peak_bytes) // 2
+    rows = plan("resnet18", (1, 3, 64, 64), new_classes=10, memory=budget).rows
+    assert rows[0].largest_batch and rows[0].largest_batch >= 1
+    assert rows[-1].largest_batch == 0
+
+
+def test_unfreeze_adds_its_own_row() -> None:
+    report = plan("resnet18", SMALL, new_classes=10, unfreeze=("layer4.1", "layer3"))
+    assert [row.name for row in report.rows][-1] == "unfreeze"
+    row = report.rows[-1]
+    model = plain_frozen("resnet18", ("layer4.1", "layer3"))
+    assert row.trainable_params == sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert row.trains == ("layer4.1", "layer3")
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "stages"),
+    [
+        ("cifar_resnet18", (2, 3, 32, 32), 4),
+        ("one_channel_resnet18", (2, 1, 64, 64), 4),
+        ("dropout_head_resnet18", SMALL, 4),
+        ("cifar_from_scratch", (2, 3, 32, 32), 4),
+    ],
+)
+def test_user_models_get_a_row_per_stage_with_plain_counts(
+    name: str, shape: tuple[int, ...], stages: int
+) -> None:
+    report = plan(input_shape=shape, new_classes=7, model=f"{user_models.__file__}:{name}")
+    assert len(report.rows) == stages + 2
+    model = getattr(user_models, name)()
+    head = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    new_head = head.in_features * 7 + 7
+    assert report.rows[0].trainable_params == new_head
+    top = [n for n, _ in model.named_children()]
+    for row in report.rows[1:-1]:
+        trained = {n for n in top if n in row.trains}
+        plain = sum(p.numel() for n in trained for p in model.get_submodule(n).parameters())
+        assert row.trainable_params == new_head + plain, row.name
+    old_head = sum(p.numel() for p in head.parameters())
+    everything = sum(p.numel() for p in model.parameters()) - old_head + new_head
+    assert report.rows[-1].trainable_params == everything
+
+
+def test_cli_draws_both_tables_and_json_follows_the_schema(run_cli: Run, tmp_path: Any) -> None:
+    shown = run_cli(["plan", "--new-classes", "10", "--memory", "1GiB"], width=80)
+    assert shown.exit_code == 0, shown.output
+    for words in ("head only", "+ layer4", "everything", "Largest batch", "Backward FLOPs"):
+        assert words in shown.output
+    assert max(len(line) for line in shown.output.splitlines()) <= 80
+    printed = run_cli(["plan", "--new-classes", "10", "--memory", "1GiB", "--json"])
+    document = json.loads(printed.output)
+    import jsonschema
+
+    jsonschema.validate(document, json_schema())
+    again = report_from_dict(document)
+    assert isinstance(again, PlanReport)
+    assert again.to_dict() == document
+    assert document["memory_bytes"] == 2**30
+    assert [row["name"] for row in document["rows"]] == ["head", *STAGES, "everything"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["plan"], "plan needs --new-classes N"),
+        (["plan", "--new-classes", "10", "--memory", "8"], "has no unit"),
+        (["plan", "--new-classes", "10", "--memory", "eight"], "is not a size"),
+        (["plan", "--new-classes", "10", "--memory", "-1GiB"], "is not a size"),
+        (["plan", "--new-classes", "10", "--memory", "0"], "has no unit"),
+        (["plan", "--new-classes", "10", "--memory", "0MiB"], "must be more than 0"),
+        (["plan", "--new-classes", "10", "--optimizer", "rmsprop"], "sgd, adam, adamw"),
+        (
+            ["plan", "--new-classes", "10", "--optimizer", "adam", "--momentum", "0.5"],
+            "--momentum is SGD's",
+        ),
+        (["plan", "--new-classes", "10", "--unfreeze", "layer9"], "is not in resnet18"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_before_torch(args: list[str], fragment: str) -> None:
+    status, lines = probed_run(args)
+    assert status == 2, lines
+    assert len(lines) == 2 and fragment in lines[0], lines
+    assert lines[1] == "torch-loaded=False"
+
+
+def test_too_small_a_budget_is_a_usage_error_on_the_command_line(run_cli: Run) -> None:
+    result = run_cli(["plan", "--new-classes", "10", "--memory", "1MiB"])
+    assert result.exit_code == 2
+    assert "batch 1" in result.output and "Traceback" not in result.output
+
+
+def test_plan_is_cached_and_a_hit_is_the_same_report(run_cli: Run) -> None:
+    first = run_cli(["plan", "--new-classes", "3", "--json"])
+    second = run_cli(["plan", "--new-classes", "3", "--json"])
+    assert first.exit_code == second.exit_code == 0
+    assert first.output == second.output
