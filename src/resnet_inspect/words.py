@@ -532,11 +532,13 @@ _LABELS.update(
             Lang.EN: "parameters {params} + buffers {buffers} + optimizer state (kept from the "
             "step before) + the most bytes alive at once in forward and backward (input, "
             "activations, what autograd saves, gradients), followed operation by operation. "
-            "Not in it: kernel workspaces and the allocator's slack, which a real process "
-            "adds (see benchmarks/bench_plan.py)",
+            "That is what the tensors need (a resnet50 step measured 2-10% more); glibc's "
+            "allocator keeps freed memory and a process grew 1.3-2x this: leave headroom "
+            "(benchmarks/bench_plan.py)",
             Lang.ZH: "参数 {params} + 缓冲区 {buffers} + 优化器状态（上一步留下的）+ 前向和反向中"
-            "同时存活的最多字节（输入、激活、自动求导保存的张量、梯度），逐个算子跟踪。不含：算子"
-            "的临时工作区和内存分配器的余量，真实进程会多出这些（见 benchmarks/bench_plan.py）",
+            "同时存活的最多字节（输入、激活、自动求导保存的张量、梯度），逐个算子跟踪。这是张量本身"
+            "所需（实测 resnet50 一步多 2-10%）；glibc 的分配器会保留释放的内存，真实进程增长为"
+            "此值的 1.3-2 倍：请留出余量（benchmarks/bench_plan.py）",
         },
         "plan_batch_value": {
             Lang.EN: "the largest batch whose step peaks within {budget}, solved from the "

@@ -74,8 +74,12 @@ def seconds(value: float) -> str:
 
 
 def share(fraction: float) -> str:
-    """A fraction as a percentage with three significant digits: 0.000459 as ``0.0459%``."""
-    return f"{fraction * 100:.3g}%"
+    """A fraction as a percentage with three significant digits: 0.000459 as ``0.0459%``;
+    short of 1 never shows as 100% (0.99959 is ``99.96%``)."""
+    digits = 3
+    while fraction < 1 and f"{fraction * 100:.{digits}g}" == "100" and digits < 8:
+        digits += 1
+    return f"{fraction * 100:.{digits}g}%"
 
 
 def weights(info: WeightsInfo, random_init: str) -> str:
