@@ -2,9 +2,11 @@
 
     python benchmarks/bench_train_step.py [--repeats 5]
 
-Goal (issue 3): ≤ 1.10× the bare script's wall time and peak memory for resnet50 at
-8,3,224,224. Both processes import torch and torchvision, build the same seeded model and
-take one step; the difference is what the tool adds (meta pass, copies for Δθ, norms, view).
+Goals (issues 3 and 15): ≤ 1.10× the bare script's wall time and peak memory for resnet50
+at 8,3,224,224, with the tool counting every ReLU call's zeros; and `--steps 5` ≤ 1.10× a
+bare 5-step script. Both processes import torch and torchvision, build the same seeded model
+and take the same steps; the difference is what the tool adds (meta pass, copies for Δθ,
+norms, the zero counts, flags, view).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ torch.manual_seed(0)
 model = torchvision.models.{arch}()
 data = torch.rand({shape})
 labels = torch.rand({batch}, 1000)
-prediction = model(data)
-loss = (prediction - labels).sum()
-loss.backward()
-torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9).step()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+for _ in range({steps}):
+    optimizer.zero_grad()
+    prediction = model(data)
+    loss = (prediction - labels).sum()
+    loss.backward()
+    optimizer.step()
 """
 
 
@@ -35,17 +40,18 @@ def main() -> None:
     parser.add_argument("--input", default="8,3,224,224")
     args = parser.parse_args()
     batch = args.input.split(",")[0]
-    bare = BARE_STEP.format(arch=args.arch, shape=args.input, batch=batch)
-    cases = [
-        Case("bare forward/backward/step script", python(bare)),
-        Case(
-            f"train-step --arch {args.arch} --input {args.input}",
-            tool("train-step", "--arch", args.arch, "--input", args.input),
-        ),
-    ]
+    cases = []
+    for steps in (1, 5):
+        bare = BARE_STEP.format(arch=args.arch, shape=args.input, batch=batch, steps=steps)
+        cases.append(Case(f"bare script, {steps} step(s)", python(bare)))
+        command = ("train-step", "--arch", args.arch, "--input", args.input, "--steps", str(steps))
+        cases.append(Case(f"train-step --steps {steps} ({args.arch} {args.input})", tool(*command)))
     results = measure(cases, args.repeats)
     print(f"machine: {platform.machine()}, repeats: {args.repeats}")
     print_comparison("train-step (goal ≤ 1.10x)", results[cases[1].label], results[cases[0].label])
+    print_comparison(
+        "train-step --steps 5 (goal ≤ 1.10x)", results[cases[3].label], results[cases[2].label]
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ FIXTURES = {
     "train_step.json": ["train-step", "--json", "--input", "2,3,64,64"],
     "freeze.json": ["freeze", "--json", "--new-classes", "10", "--input", "2,3,64,64"],
     "graph.json": ["graph", "--json", "--new-classes", "10"],
+    "plan.json": ["plan", "--json", "--new-classes", "10", "--memory", "1GiB"],
 }
 
 

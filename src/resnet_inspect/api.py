@@ -173,7 +173,8 @@ def _stepped_report(
     meta = _checked_meta(source, input_shape)
     if recipe:
         freeze_backbone(meta, recipe)
-    in_eval = frozen_batchnorms(meta) if recipe and recipe.bn_eval else ()
+    frozen_norms = frozen_batchnorms(meta) if recipe else ()
+    in_eval = frozen_norms if recipe and recipe.bn_eval else ()
     structure = capture_structure(meta, input_shape)
     preflight.check_batchnorm_batch(structure, ",".join(map(str, input_shape)), in_eval)
     preflight.check_memory(structure, options)
@@ -193,6 +194,7 @@ def _stepped_report(
         Setting("nesterov", options.nesterov),
         Setting("loss", options.loss.value),
         Setting("optimizer", options.optimizer.value),
+        Setting("steps", options.steps),
     ]
     if recipe:
         chosen += [
@@ -209,6 +211,7 @@ def _stepped_report(
         seed=seed,
         freeze=recipe,
         batchnorms_in_eval=in_eval,
+        frozen_batchnorms=() if in_eval else frozen_norms,
         options=tuple(chosen),
     )
 

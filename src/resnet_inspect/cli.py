@@ -41,6 +41,7 @@ from resnet_inspect.options import (
     parse_momentum,
     parse_new_classes,
     parse_optimizer,
+    parse_steps,
     parse_unfreeze,
     parse_weight_decay,
     parse_width,
@@ -346,6 +347,14 @@ LossOption = Annotated[
         help="sum: the tutorial's (prediction - labels).sum(); cross-entropy; mse.",
     ),
 ]
+StepsOption = Annotated[
+    str,
+    typer.Option(
+        "--steps",
+        help="Real steps on the same seeded batch (momentum shows from the second); the table "
+        "shows the last step's norms and ‖θN − θ0‖ over all of them.",
+    ),
+]
 TimingsOption = Annotated[
     bool,
     typer.Option(
@@ -370,6 +379,7 @@ def train_step(
     nesterov: NesterovOption = False,
     optimizer: OptimizerOption = "sgd",
     loss: LossOption = "sum",
+    steps: StepsOption = "1",
     depth: DepthOption = "layer",
     lang: LangOption = "en",
     json: JsonOption = False,
@@ -449,6 +459,7 @@ def freeze(
     nesterov: NesterovOption = False,
     optimizer: OptimizerOption = "sgd",
     loss: LossOption = "sum",
+    steps: StepsOption = "1",
     depth: DepthOption = "layer",
     lang: LangOption = "en",
     json: JsonOption = False,
@@ -808,6 +819,7 @@ def _step_options(params: dict[str, Any], ctx: typer.Context) -> StepOptions:
         weight_decay=parse_weight_decay(params["weight_decay"]),
         nesterov=params["nesterov"],
         loss=parse_loss(params["loss"]),
+        steps=parse_steps(params["steps"]),
     )
 
 

@@ -223,8 +223,10 @@ class StepOptions:
     nesterov: bool = False
     loss: LossKind = LossKind.SUM
     optimizer: OptimizerKind = OptimizerKind.SGD
+    steps: int = 1  # real steps on the same seeded batch
 
     def __post_init__(self) -> None:
+        check_steps(self.steps)
         if not isinstance(self.optimizer, OptimizerKind):
             raise TypeError(
                 f"optimizer must be an OptimizerKind, not {type(self.optimizer).__name__}"
@@ -240,6 +242,24 @@ class StepOptions:
             raise TypeError(f"loss must be a LossKind, not {type(self.loss).__name__}")
         if self.nesterov and self.momentum == 0:
             raise OptionError("--nesterov needs a momentum above 0 (e.g. --momentum 0.9)")
+
+
+MAX_STEPS = 10_000
+
+
+def check_steps(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"steps must be an int, not {type(value).__name__}")
+    if not 1 <= value <= MAX_STEPS:
+        raise OptionError(f"--steps {value}: expected a whole number from 1 to {MAX_STEPS:,}")
+    return value
+
+
+def parse_steps(text: str) -> int:
+    stripped = text.strip()
+    if not re.fullmatch(r"[+-]?\d+", stripped):
+        raise OptionError(f"--steps {text!r} is not a whole number: expected 1 to {MAX_STEPS:,}")
+    return check_steps(int(stripped))
 
 
 def check_new_classes(value: object) -> int:

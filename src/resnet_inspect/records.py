@@ -121,6 +121,9 @@ class StepCapture:
     optimizer_state_bytes: int
     buffers_total: int
     buffers_changed: tuple[str, ...]
+    losses: tuple[float, ...] = ()  # every step's
+    global_grad_norms: tuple[float, ...] = ()
+    relu_zeros: dict[str, tuple[float, ...]] | None = None  # module -> each call's zero share
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ class ParamStat:
     update_norm: float
     param_norm: float
     relative_update: float | None
-    changed: bool
+    changed: bool  # after the last step, against before the first
+    total_update_norm: float = 0.0  # ‖θ_N − θ_0‖ over all the steps (the last one's alone: 1)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class StepStats:
     tensors: int
     tensors_with_grad: int
     tensors_changed: int
+    total_update_norm: float = 0.0  # ‖θ_N − θ_0‖ over all the steps
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,30 @@ class StepSummary:
     buffers_total: int
     buffers_changed: tuple[str, ...]
     buffers_changed_by_kind: dict[str, int]  # running_mean, running_var, num_batches_tracked
+    steps: int = 1  # on the same seeded batch; the norms above are the last step's
+    losses: tuple[float, ...] = ()  # every step's, in order
+    global_grad_norms: tuple[float, ...] = ()
+
+
+class FlagKind(StrEnum):
+    UPDATE_LARGE = "update_large"  # ‖Δθ‖/‖θ‖ above 1e-2: the step rewrites the weights
+    UPDATE_SMALL = "update_small"  # below 1e-5: the layer barely learns
+    LOSS_NOT_FINITE = "loss_not_finite"
+    GRAD_NOT_FINITE = "grad_not_finite"  # layers: the first, in backward order
+    DEAD_RELU = "dead_relu"  # ReLU calls whose output is more than 90% exact zeros
+    DECAY_ON_BATCHNORM = "decay_on_batchnorm"  # weight decay pulls BatchNorm's γ and β to 0
+    BATCHNORM_SMALL_BATCH = "batchnorm_small_batch"  # fewer than 8 values per channel
+    FROZEN_BATCHNORM_TRAINING = "frozen_batchnorm_training"  # frozen, yet statistics move
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something in a step worth a look, with the layers it concerns and the number behind
+    it (the largest relative update, the share of zeros, the weight decay, ...)."""
+
+    kind: FlagKind
+    layers: tuple[str, ...]
+    value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +178,7 @@ class Node:
     children: tuple[Node, ...] = ()
     parameters: tuple[ParamStat, ...] = ()
     step: StepStats | None = None
+    zero_fraction: float | None = None  # a ReLU call's exact zeros, in the real step's forward
 
     @property
     def frozen_params(self) -> int:
@@ -296,6 +323,7 @@ class ModelReport(Drawable):
     step: StepSummary | None = None
     freeze: FreezeSummary | None = None
     options: tuple[Setting, ...] = ()  # the command's own options (lr, new_classes, ...)
+    flags: tuple[Flag, ...] = ()  # health flags of a real step (train-step, freeze)
 
     def nodes(self) -> list[Node]:
         return [node for section in self.sections for node in section.walk()]

@@ -267,6 +267,17 @@ _LABELS: dict[str, dict[Lang, str]] = {
     "blocks": {Lang.EN: "blocks", Lang.ZH: "个块"},
     "block": {Lang.EN: "block", Lang.ZH: "个块"},
     "grad": {Lang.EN: "‖grad‖", Lang.ZH: "‖梯度‖"},
+    "bar": {Lang.EN: "(log scale)", Lang.ZH: "（对数刻度）"},
+    "total_update": {Lang.EN: "‖θN−θ0‖", Lang.ZH: "‖θN−θ0‖"},
+    "zeros": {Lang.EN: "ReLU zeros", Lang.ZH: "ReLU 零值"},
+    "steps": {Lang.EN: "Steps", Lang.ZH: "步数"},
+    "steps_value": {
+        Lang.EN: "{steps} on the same seeded batch: loss {first} → {last} {losses}; global grad "
+        "norm {norm_first} → {norm_last} {norms}; the table shows the last step, and ‖θN−θ0‖ "
+        "all of them",
+        Lang.ZH: "同一个带种子的批次上 {steps} 步：损失 {first} → {last} {losses}；全局梯度范数 "
+        "{norm_first} → {norm_last} {norms}；表中是最后一步，‖θN−θ0‖ 是全部步数的累计",
+    },
     "update": {Lang.EN: "‖Δθ‖", Lang.ZH: "‖Δθ‖"},
     "relative": {Lang.EN: "‖Δθ‖/‖θ‖", Lang.ZH: "‖Δθ‖/‖θ‖"},
     "state": {Lang.EN: "State", Lang.ZH: "状态"},
@@ -545,6 +556,59 @@ _LABELS.update(
             "recorded step and confirmed by a pass at the answer",
             Lang.ZH: "峰值不超过 {budget} 的最大批量：由记录的训练步求解，"
             "并在该批量下再模拟一次确认",
+        },
+    }
+)
+
+
+_LABELS.update(
+    {
+        "flags": {Lang.EN: "Flags", Lang.ZH: "提示"},
+        "flags_none": {
+            Lang.EN: "none: updates, gradients, ReLU zeros and BatchNorm all look usual",
+            Lang.ZH: "无：更新量、梯度、ReLU 零值和 BatchNorm 都正常",
+        },
+        "flag_update_large": {
+            Lang.EN: "‖Δθ‖/‖θ‖ up to {value} (usual: about 1e-3; above 1e-2 the step rewrites "
+            "the weights: lower --lr, or a mean loss instead of a sum) in {layers}",
+            Lang.ZH: "‖Δθ‖/‖θ‖ 最高 {value}（通常约 1e-3；超过 1e-2 说明这一步在重写权重："
+            "调小 --lr，或用平均损失代替求和）：{layers}",
+        },
+        "flag_update_small": {
+            Lang.EN: "‖Δθ‖/‖θ‖ down to {value} (below 1e-5 the layer barely learns) in {layers}",
+            Lang.ZH: "‖Δθ‖/‖θ‖ 最低 {value}（低于 1e-5 说明该层几乎没有在学习）：{layers}",
+        },
+        "flag_loss_not_finite": {
+            Lang.EN: "the loss is {value}: every gradient after it is meaningless",
+            Lang.ZH: "损失为 {value}：其后的所有梯度都没有意义",
+        },
+        "flag_grad_not_finite": {
+            Lang.EN: "a gradient is not finite in {count} layers; the first in backward order "
+            "is {layers}",
+            Lang.ZH: "{count} 个层的梯度不是有限值；反向传播中最先出现的是 {layers}",
+        },
+        "flag_dead_relu": {
+            Lang.EN: "ReLU outputs more than 90% exact zeros (up to {value}): little gradient "
+            "gets through in {layers}",
+            Lang.ZH: "ReLU 输出中超过 90% 是零（最高 {value}）：几乎没有梯度能通过：{layers}",
+        },
+        "flag_decay_on_batchnorm": {
+            Lang.EN: "weight decay {value} also pulls BatchNorm's weight and bias towards 0 "
+            "(usually left out of decay) in {layers}",
+            Lang.ZH: "权重衰减 {value} 也把 BatchNorm 的 weight 和 bias 拉向 0"
+            "（通常不对它们衰减）：{layers}",
+        },
+        "flag_batchnorm_small_batch": {
+            Lang.EN: "train-mode BatchNorm sees as few as {value} values per channel (fewer "
+            "than 8: noisy batch statistics; use a larger batch or image) in {layers}",
+            Lang.ZH: "训练模式的 BatchNorm 每个通道只看到 {value} 个值（少于 8 个：批统计量噪声大；"
+            "请用更大的批量或图像）：{layers}",
+        },
+        "flag_frozen_batchnorm_training": {
+            Lang.EN: "{count} frozen BatchNorm layers run in train mode, so their running "
+            "statistics still move: add --bn-eval ({layers})",
+            Lang.ZH: "{count} 个冻结的 BatchNorm 层处于训练模式，运行统计量仍在变化：加上 "
+            "--bn-eval（{layers}）",
         },
     }
 )

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from resnet_inspect.cli import app
 from resnet_inspect.options import Depth, parse_input_shape, parse_model_spec
-from resnet_inspect.report import GraphReport, ModelReport, report_from_dict
+from resnet_inspect.report import GraphReport, ModelReport, PlanReport, report_from_dict
 from resnet_inspect.views.output import renderable, report_json
 from resnet_inspect.words import Lang
 
@@ -61,11 +61,16 @@ def test_options_parse() -> None:
     assert parse_model_spec("pkg.models:build").module == "pkg.models"
 
 
-@pytest.mark.parametrize("name", ["tree.json", "train_step.json", "freeze.json", "graph.json"])
+KINDS = {"graph.json": GraphReport, "plan.json": PlanReport}
+
+
+@pytest.mark.parametrize(
+    "name", ["tree.json", "train_step.json", "freeze.json", "graph.json", "plan.json"]
+)
 def test_a_saved_report_comes_back_whole(saved: Load, name: str) -> None:
     data = saved(name)
     report = report_from_dict(data)
-    assert isinstance(report, GraphReport if name == "graph.json" else ModelReport)
+    assert isinstance(report, KINDS.get(name, ModelReport))
     assert json.loads(report_json(report, Lang(data["lang"]))) == data
 
 
@@ -76,7 +81,7 @@ def test_a_saved_tree_draws_the_golden_text(saved: Load) -> None:
     assert console.export_text() == GOLDEN.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["train_step.json", "freeze.json", "graph.json"])
+@pytest.mark.parametrize("name", ["train_step.json", "freeze.json", "graph.json", "plan.json"])
 @pytest.mark.parametrize("width", [60, 120, 200])
 def test_every_saved_report_draws_at_every_width(saved: Load, name: str, width: int) -> None:
     report = report_from_dict(saved(name))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from resnet_inspect import anatomy
 from resnet_inspect.anatomy import Role
+from resnet_inspect.assemble.flags import step_flags
 from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.options import FreezeOptions
 from resnet_inspect.records import CallRecord, Layout, StepCapture, StructureCapture
@@ -41,10 +42,24 @@ def build_model_report(
     seed: int = 0,
     freeze: FreezeOptions | None = None,
     batchnorms_in_eval: tuple[str, ...] = (),
+    frozen_batchnorms: tuple[str, ...] = (),
     options: tuple[Setting, ...] = (),
 ) -> ModelReport:
+    """``frozen_batchnorms``: during a freeze, the BatchNorm layers whose parameters are all
+    frozen but which run in train mode (their statistics move): flagged."""
     roles, block_roles = _roles(capture)
     leaves = _leaf_nodes(capture, step, roles)
+    flags = (
+        step_flags(
+            leaves,
+            capture,
+            step,
+            frozen_batchnorms=frozen_batchnorms,
+            batchnorms_in_eval=batchnorms_in_eval,
+        )
+        if step
+        else ()
+    )
     sections = tuple(_sections(leaves, capture, block_roles))
     every_leaf = [node for section in sections for node in section.walk() if not node.children]
     params = sum(node.params for node in every_leaf)
@@ -84,6 +99,7 @@ def build_model_report(
             else None
         ),
         options=options,
+        flags=flags,
     )
 
 
@@ -152,6 +168,9 @@ def _step_summary(step: StepCapture, seed: int) -> StepSummary:
         buffers_changed_by_kind=dict(
             sorted(Counter(name.rsplit(".", 1)[-1] for name in step.buffers_changed).items())
         ),
+        steps=len(step.losses) or 1,
+        losses=step.losses,
+        global_grad_norms=step.global_grad_norms,
     )
 
 
@@ -165,6 +184,7 @@ def aggregate_step(params: Sequence[ParamStat]) -> StepStats | None:
     with_grad = [p.grad_norm for p in params if p.grad_norm is not None]
     update = math.sqrt(math.fsum(p.update_norm**2 for p in params))
     norm = math.sqrt(math.fsum(p.param_norm**2 for p in params))
+    total = math.sqrt(math.fsum(p.total_update_norm**2 for p in params))
     return StepStats(
         grad_norm=math.sqrt(math.fsum(g**2 for g in with_grad)) if with_grad else None,
         update_norm=update,
@@ -173,7 +193,14 @@ def aggregate_step(params: Sequence[ParamStat]) -> StepStats | None:
         tensors=len(params),
         tensors_with_grad=len(with_grad),
         tensors_changed=sum(p.changed for p in params),
+        total_update_norm=total,
     )
+
+
+def _zero_fraction(step: StepCapture | None, record: CallRecord) -> float | None:
+    """The share of exact zeros in this ReLU call's output, counted in the real forward."""
+    counted = (step.relu_zeros or {}).get(record.name, ()) if step and record.module_call else ()
+    return counted[record.call - 1] if len(counted) >= record.call else None
 
 
 def _leaf_nodes(
@@ -210,6 +237,7 @@ def _leaf_nodes(
                 activation_bytes=record.output_bytes if record.allocates else 0,
                 parameters=parameters,
                 step=aggregate_step(parameters),
+                zero_fraction=_zero_fraction(step, record),
             )
         )
     return nodes

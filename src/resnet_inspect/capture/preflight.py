@@ -66,7 +66,8 @@ def optimizer_copies(options: StepOptions) -> int:
 def step_memory_bytes(capture: StructureCapture, options: StepOptions) -> int:
     """Parameters, their gradients, momentum buffers and the copy taken for Δθ, plus the
     forward's activations and what backward adds beside them, plus the input."""
-    copies = 3 + optimizer_copies(options)
+    # The parameters, their gradients, the copy before the first step (and before the last).
+    copies = 3 + (options.steps > 1) + optimizer_copies(options)
     activations = BACKWARD_FACTOR * capture.activation_bytes
     return copies * capture.param_bytes + activations + 2 * capture.input_bytes
 

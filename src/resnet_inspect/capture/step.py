@@ -1,9 +1,10 @@
-"""One real training step on the CPU, as the tutorial takes it, recorded as plain facts.
+"""Real training steps on the CPU, as the tutorial takes them, recorded as plain facts.
 
-Exactly one forward, one backward and one optimizer step: nothing runs twice for the sake
-of the report, and no hooks are attached (module backward hooks break on ResNet's in-place
-ReLU and ``+=``). Gradients are read from ``param.grad`` after ``backward()``; updates are
-the parameter after the step minus a copy taken before it.
+Per step exactly one forward, one backward and one optimizer step: nothing runs twice for
+the sake of the report. The only hooks are forward hooks on the ReLU modules that count
+the zeros of each call's output and change nothing (module backward hooks would break on
+ResNet's in-place ReLU and ``+=``). Gradients are read from ``param.grad`` after
+``backward()``; updates are the parameter after a step minus a copy taken before it.
 """
 
 from __future__ import annotations
@@ -44,35 +45,45 @@ def loss_of(kind: LossKind, prediction: torch.Tensor, labels: torch.Tensor) -> t
 def run_step(
     model: torch.nn.Module, input_shape: tuple[int, ...], options: StepOptions, classes: int
 ) -> StepCapture:
-    """Random input and labels from the current RNG state, then forward, backward, SGD step.
+    """Random input and labels from the current RNG state, then ``options.steps`` times
+    zero_grad, forward, backward, optimizer step, all on that one batch.
 
     The model's train/eval modes are the caller's choice and are left as they are.
     """
     data = torch.rand(input_shape)
     labels, target = make_labels(options.loss, input_shape[0], classes)
     optimizer = make_optimizer(model.parameters(), options)
-    params_before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    params_first = {name: p.detach().clone() for name, p in model.named_parameters()}
     buffers_before = {name: b.detach().clone() for name, b in model.named_buffers()}
-
-    start = time.perf_counter()
-    loss = loss_of(options.loss, model(data), labels)
-    forwarded = time.perf_counter()
-    loss.backward()  # type: ignore[no-untyped-call]
-    backwarded = time.perf_counter()
-    optimizer.step()
-    stepped = time.perf_counter()
+    losses: list[float] = []
+    norms: list[float] = []
+    forward_s = backward_s = step_s = 0.0
+    params_before = params_first
+    with _ZeroCounter(model) as zeros:
+        for index in range(options.steps):
+            if index == options.steps - 1 and index > 0:  # the last step's own Δθ
+                params_before = {n: p.detach().clone() for n, p in model.named_parameters()}
+            optimizer.zero_grad()
+            zeros.fractions.clear()  # the last forward's are reported
+            start = time.perf_counter()
+            loss = loss_of(options.loss, model(data), labels)
+            forwarded = time.perf_counter()
+            loss.backward()  # type: ignore[no-untyped-call]
+            backwarded = time.perf_counter()
+            norms.append(_global_norm(model))
+            optimizer.step()
+            stepped = time.perf_counter()
+            losses.append(float(loss.item()))
+            forward_s += forwarded - start
+            backward_s += backwarded - forwarded
+            step_s += stepped - backwarded
+            del loss
 
     with torch.no_grad():
         params = {
-            name: _param_stat(name, p, params_before[name]) for name, p in model.named_parameters()
+            name: _param_stat(name, p, params_before[name], params_first[name])
+            for name, p in model.named_parameters()
         }
-        grads = [p.grad for p in model.parameters() if p.grad is not None]
-        # What clip_grad_norm_(parameters, inf) returns: the 2-norm of the per-tensor 2-norms.
-        global_norm = (
-            torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-            if grads
-            else torch.tensor(0.0)
-        )
         changed_buffers = tuple(
             name
             for name, buffer in model.named_buffers()
@@ -80,23 +91,68 @@ def run_step(
         )
     group = optimizer.param_groups[0]
     return StepCapture(
-        loss=float(loss.item()),
+        loss=losses[-1],
         loss_kind=options.loss.value,
         loss_expression=LOSS_EXPRESSIONS[options.loss],
         target=target,
         params=params,
-        forward_s=forwarded - start,
-        backward_s=backwarded - forwarded,
-        step_s=stepped - backwarded,
+        forward_s=forward_s,
+        backward_s=backward_s,
+        step_s=step_s,
         optimizer=type(optimizer).__name__,
         optimizer_settings=tuple(
             Setting(key, _plain_setting(value)) for key, value in group.items() if key != "params"
         ),
-        global_grad_norm=float(global_norm.item()),
+        global_grad_norm=norms[-1],
         optimizer_state_bytes=optimizer_state_bytes(optimizer),
         buffers_total=len(buffers_before),
         buffers_changed=changed_buffers,
+        losses=tuple(losses),
+        global_grad_norms=tuple(norms),
+        relu_zeros={name: tuple(found) for name, found in zeros.fractions.items()},
     )
+
+
+def _global_norm(model: torch.nn.Module) -> float:
+    """What clip_grad_norm_(parameters, inf) returns: the 2-norm of the per-tensor 2-norms."""
+    with torch.no_grad():
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        if not grads:
+            return 0.0
+        norms = torch.stack([torch.linalg.vector_norm(g) for g in grads])
+        return float(torch.linalg.vector_norm(norms).item())
+
+
+class _ZeroCounter:
+    """Forward hooks on every ``nn.ReLU`` that count the exact zeros of each call's output.
+
+    They read the output and return None, so nothing the step computes changes (an in-place
+    ReLU's output is its input: it is only read).
+    """
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model = model
+        self.fractions: dict[str, list[float]] = {}
+        self.handles: list[Any] = []
+
+    def __enter__(self) -> _ZeroCounter:
+        for name, module in self.model.named_modules():
+            if isinstance(module, torch.nn.ReLU):
+                self.handles.append(module.register_forward_hook(self._counter(name)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def _counter(self, name: str) -> Any:
+        def count(module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
+            if output.numel():
+                nonzero = int(torch.count_nonzero(output).item())
+                zero = (output.numel() - nonzero) / output.numel()
+                self.fractions.setdefault(name, []).append(zero)
+
+        return count
 
 
 def make_optimizer(params: Any, options: StepOptions) -> torch.optim.Optimizer:
@@ -125,10 +181,14 @@ def optimizer_state_bytes(optimizer: torch.optim.Optimizer) -> int:
     )
 
 
-def _param_stat(name: str, param: torch.Tensor, before: torch.Tensor) -> ParamStat:
+def _param_stat(
+    name: str, param: torch.Tensor, before: torch.Tensor, first: torch.Tensor
+) -> ParamStat:
+    """The last step's gradient and update, and the change over all the steps."""
     grad = param.grad
     update_norm = float(torch.linalg.vector_norm(param - before).item())
     param_norm = float(torch.linalg.vector_norm(before).item())
+    total = update_norm if first is before else float(torch.linalg.vector_norm(param - first))
     return ParamStat(
         name=name,
         shape=tuple(param.shape),
@@ -138,7 +198,8 @@ def _param_stat(name: str, param: torch.Tensor, before: torch.Tensor) -> ParamSt
         update_norm=update_norm,
         param_norm=param_norm,
         relative_update=update_norm / param_norm if param_norm > 0 else None,
-        changed=not torch.equal(param, before),
+        changed=not torch.equal(param, first),
+        total_update_norm=total,
     )
 
 

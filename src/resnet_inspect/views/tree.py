@@ -7,6 +7,7 @@ columns and uses the space at 200.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,17 @@ from rich.text import Text
 
 from resnet_inspect.anatomy import Role
 from resnet_inspect.options import Depth
-from resnet_inspect.report import FreezeState, Level, ModelReport, Node, ParamStat, SettingValue
+from resnet_inspect.report import (
+    FlagKind,
+    FreezeState,
+    Level,
+    ModelReport,
+    Node,
+    ParamStat,
+    SettingValue,
+)
 from resnet_inspect.views import units
+from resnet_inspect.views.bars import decades_up_to, log_bar, sparkline
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.header import header
 from resnet_inspect.views.table import Cell, Column, TextTable
@@ -242,6 +252,42 @@ def _relative(row: Row, lang: Lang, width: int) -> Cell:
     return Cell(units.ratio(stats.relative_update) if stats else "")
 
 
+def _total(row: Row, lang: Lang, width: int) -> Cell:
+    stats = row.param or row.node.step
+    return Cell(units.norm(stats.total_update_norm) if stats else "")
+
+
+def _zeros(row: Row, lang: Lang, width: int) -> Cell:
+    fraction = None if row.param else row.node.zero_fraction
+    if fraction is None:
+        return Cell("")
+    return Cell(units.share(fraction), style="red" if fraction > DEAD_SHARE else "")
+
+
+DEAD_SHARE = 0.9  # above this share of zeros a ReLU call is flagged (assemble/flags.py)
+
+
+def _relative_bar(row: Row, lang: Lang, width: int) -> Cell:
+    stats = row.param or row.node.step
+    return Cell(log_bar(stats.relative_update if stats else None, 8), style="magenta")
+
+
+def _grad_bar(low: float, high: float) -> Callable[[Row, Lang, int], Cell]:
+    """Gradient norms on nine decades up to the report's largest: their size depends on the
+    loss and the model, so the scale follows them."""
+
+    def cell(row: Row, lang: Lang, width: int) -> Cell:
+        stats = row.param or row.node.step
+        value = stats.grad_norm if stats else None
+        return Cell(log_bar(value, 8, low=low, high=high), style="magenta")
+
+    return cell
+
+
+def _grad_scale(report: ModelReport) -> tuple[float, float]:
+    return decades_up_to([node.step.grad_norm for node in report.leaves() if node.step])
+
+
 NAME = ColumnSpec("name", _name)
 LAYER = ColumnSpec("layer", _layer, wrap=True, min_width=14)
 OUTPUT = ColumnSpec("output", _output)
@@ -271,6 +317,15 @@ _STATE_STYLES = {
 }
 
 
+def _step_extras(report: ModelReport, from_width: int) -> list[ColumnSpec]:
+    """Over several steps, ‖θN − θ0‖; and each ReLU call's share of zeros."""
+    extras = []
+    if report.step is not None and report.step.steps > 1:
+        extras.append(ColumnSpec("total_update", _total, right=True, from_width=from_width))
+    extras.append(ColumnSpec("zeros", _zeros, right=True, from_width=from_width + 10))
+    return extras
+
+
 def freeze_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
     return [
         NAME,
@@ -280,8 +335,12 @@ def freeze_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
         FROZEN,
         ColumnSpec("state", _state),
         GRAD,
+        ColumnSpec("bar", _grad_bar(*_grad_scale(report)), min_width=8, from_width=110),
         UPDATE,
-        ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=170),
+        ColumnSpec("relative", _relative, right=True, from_width=130),
+        ColumnSpec("bar", _relative_bar, min_width=8, from_width=130),
+        *_step_extras(report, 150),
+        ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=190),
     ]
 
 
@@ -300,8 +359,15 @@ def step_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
     columns.append(PARAMS)
     if report.totals.frozen_params:
         columns.append(FROZEN)
-    columns += [GRAD, UPDATE, RELATIVE]
-    columns.append(ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=170))
+    columns += [
+        GRAD,
+        ColumnSpec("bar", _grad_bar(*_grad_scale(report)), min_width=8, from_width=100),
+        UPDATE,
+        RELATIVE,
+        ColumnSpec("bar", _relative_bar, min_width=8, from_width=100),
+        *_step_extras(report, 130),
+    ]
+    columns.append(ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=180))
     return columns
 
 
@@ -386,6 +452,21 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
             f"({label('optimizer_state_note', lang)})",
         ),
     ]
+    if step.steps > 1:
+        facts.append(
+            (
+                label("steps", lang),
+                label("steps_value", lang).format(
+                    steps=step.steps,
+                    first=f"{step.losses[0]:.6g}",
+                    last=f"{step.losses[-1]:.6g}",
+                    losses=sparkline(step.losses),
+                    norms=sparkline(step.global_grad_norms),
+                    norm_first=units.norm(step.global_grad_norms[0]),
+                    norm_last=units.norm(step.global_grad_norms[-1]),
+                ),
+            )
+        )
     if step.forward_s is not None and step.backward_s is not None and step.step_s is not None:
         facts.append(
             (
@@ -396,6 +477,41 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
             )
         )
     return facts
+
+
+def flag_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+    """The Flags block: one line per flag that fired, or one that says none did."""
+    if report.step is None:
+        return []
+    if not report.flags:
+        return [(label("flags", lang), label("flags_none", lang))]
+    lines: list[tuple[str, str]] = []
+    for flag in report.flags:
+        text = label(f"flag_{flag.kind.value}", lang).format(
+            value=_flag_value(flag.kind, flag.value),
+            layers=_some(flag.layers),
+            count=int(flag.value or 0) if flag.kind in _COUNTS else len(flag.layers),
+        )
+        lines.append((label("flags", lang) if not lines else "", text))
+    return lines
+
+
+_COUNTS = frozenset({FlagKind.GRAD_NOT_FINITE})  # whose value is how many layers
+
+
+def _flag_value(kind: FlagKind, value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return str(value)
+    if kind is FlagKind.DEAD_RELU:
+        return units.share(value)
+    return units.count(int(value)) if value == int(value) and abs(value) >= 1 else units.norm(value)
+
+
+def _some(names: tuple[str, ...], shown: int = 4) -> str:
+    """The first few names, and how many in all where there are more."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])}, … ({len(names)})"
 
 
 def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
@@ -487,7 +603,8 @@ def model_view(
     top = header(report, lang)
     parts: list[Text] = []
     if stepped:
-        parts.append(facts_table(step_header_facts(report, lang), width, ascii_only))
+        top_facts = step_header_facts(report, lang) + flag_facts(report, lang)
+        parts.append(facts_table(top_facts, width, ascii_only))
     parts.append(
         node_table(report, columns, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
     )

@@ -1,0 +1,103 @@
+"""Health flags of a real step: what a person debugging it should look at first.
+
+Each flag is decided from facts already in the report (the step's norms, each ReLU call's
+zeros, the optimizer's settings, the BatchNorm calls' inputs) and names the layers it
+concerns, in model order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from resnet_inspect.records import StepCapture, StructureCapture
+from resnet_inspect.report import Flag, FlagKind, Node
+
+UPDATE_LARGE = 1e-2  # the usual relative update is about 1e-3
+UPDATE_SMALL = 1e-5
+DEAD_SHARE = 0.9
+BATCHNORM_MIN_VALUES = 8  # values per channel per batch below which the statistics are noise
+
+
+def step_flags(
+    leaves: Sequence[Node],
+    capture: StructureCapture,
+    step: StepCapture,
+    *,
+    frozen_batchnorms: tuple[str, ...] = (),
+    batchnorms_in_eval: tuple[str, ...] = (),
+) -> tuple[Flag, ...]:
+    """Every flag that fires, in a fixed order. ``frozen_batchnorms`` are, during a freeze,
+    the BatchNorm layers whose parameters are all frozen yet which run in train mode."""
+    flags: list[Flag] = []
+    updates = [(n, _relative(n)) for n in leaves if n.step and n.step.tensors_with_grad]
+    finite = [(n, r) for n, r in updates if math.isfinite(r)]
+    large = [(n, r) for n, r in finite if r > UPDATE_LARGE]
+    if large:
+        flags.append(_flag(FlagKind.UPDATE_LARGE, large, max(r for _, r in large)))
+    small = [(n, r) for n, r in finite if r < UPDATE_SMALL]
+    if small:
+        flags.append(_flag(FlagKind.UPDATE_SMALL, small, min(r for _, r in small)))
+    if not math.isfinite(step.loss):
+        flags.append(Flag(FlagKind.LOSS_NOT_FINITE, (), step.loss))
+    broken = [
+        n
+        for n in leaves
+        if n.step and n.step.grad_norm is not None and not math.isfinite(n.step.grad_norm)
+    ]
+    if broken:  # backward runs from the head: the last in model order is where it appears
+        flags.append(Flag(FlagKind.GRAD_NOT_FINITE, (broken[-1].name,), float(len(broken))))
+    zeros = [(n, n.zero_fraction) for n in leaves if n.zero_fraction is not None]
+    dead = [(n, share) for n, share in zeros if share > DEAD_SHARE]
+    if dead:
+        flags.append(_flag(FlagKind.DEAD_RELU, dead, max(share for _, share in dead)))
+    decay = _setting(step, "weight_decay")
+    if decay:
+        decayed = tuple(
+            name
+            for name, record in capture.modules.items()
+            if record.kind.startswith("BatchNorm") and record.trainable_params
+        )
+        if decayed:
+            flags.append(Flag(FlagKind.DECAY_ON_BATCHNORM, decayed, decay))
+    noisy = _small_batchnorm_batches(capture, batchnorms_in_eval)
+    if noisy:
+        flags.append(Flag(FlagKind.BATCHNORM_SMALL_BATCH, tuple(noisy), float(min(noisy.values()))))
+    if frozen_batchnorms:
+        flags.append(
+            Flag(FlagKind.FROZEN_BATCHNORM_TRAINING, frozen_batchnorms, len(frozen_batchnorms))
+        )
+    return tuple(flags)
+
+
+def _relative(node: Node) -> float:
+    """‖Δθ‖/‖θ‖ of a layer's last step; NaN where undefined (‖θ‖ was 0)."""
+    value = node.step.relative_update if node.step else None
+    return math.nan if value is None else value
+
+
+def _flag(kind: FlagKind, found: Sequence[tuple[Node, float]], value: float) -> Flag:
+    return Flag(kind, tuple(_call_name(n) for n, _ in found), value)
+
+
+def _call_name(node: Node) -> str:
+    return f"{node.name} ({node.call}/{node.calls})" if node.calls > 1 else node.name
+
+
+def _setting(step: StepCapture, name: str) -> float:
+    value = next((s.value for s in step.optimizer_settings if s.name == name), 0.0)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _small_batchnorm_batches(capture: StructureCapture, in_eval: tuple[str, ...]) -> dict[str, int]:
+    """Train-mode BatchNorm calls that see fewer than 8 values per channel: name -> count."""
+    found: dict[str, int] = {}
+    for call in capture.calls:
+        if not call.module_call or call.name in in_eval or len(call.input_shape) < 2:
+            continue
+        if not capture.modules[call.name].kind.startswith("BatchNorm"):
+            continue
+        per_channel = math.prod(call.input_shape) // call.input_shape[1]
+        if per_channel < BATCHNORM_MIN_VALUES:
+            found[call.name] = min(per_channel, found.get(call.name, per_channel))
+    return found
