@@ -44,8 +44,12 @@ def inspect_tree(
     weights: str | WeightsChoice = "none",
     *,
     model: torch.nn.Module | ModelSpec | str | None = None,
+    explain: bool = False,
 ) -> ModelReport:
     """Structure, shapes, parameters and FLOPs of one model for one input, from a meta pass.
+
+    With ``explain``, every layer call carries the arithmetic behind its numbers
+    (``Node.explain``), worked out from its hyperparameters and input shape.
 
     Builds the model on the meta device: no weights are initialised and no activation is
     allocated, so resnet152 at 64×3×512×512 costs about what resnet18 does.
@@ -56,7 +60,9 @@ def inspect_tree(
     source = _source(arch, weights, model)
     meta = _checked_meta(source, input_shape)
     capture = capture_structure(meta, input_shape)
-    return build_model_report(capture, command="tree", model=source.info, weights=source.weights)
+    return build_model_report(
+        capture, command="tree", model=source.info, weights=source.weights, explained=explain
+    )
 
 
 def _source(arch: str | None, weights: str | WeightsChoice, model: Any) -> ModelSource:
@@ -225,12 +231,14 @@ def graph(
     loss: LossKind = LossKind.SUM,
     weights: str | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
+    explain: bool = False,
 ) -> GraphReport:
     """The autograd graph of ``train-step``'s loss, built on the meta device and walked.
 
     With ``new_classes``, the freeze recipe is applied and the graph shows what the
     tutorial calls exclusion from the DAG: only the trainable part's leaves remain. The
-    same graph with every parameter trainable is summarised beside it.
+    same graph with every parameter trainable is summarised beside it. With ``explain``,
+    each backward node carries what it keeps for backward, with the bytes.
     """
     from resnet_inspect.assemble.graph import build_graph_report
     from resnet_inspect.capture import preflight
@@ -253,12 +261,14 @@ def graph(
     full = source.meta()
     if recipe:
         replace_head(full, recipe.new_classes)
-    unfrozen = capture_graph(full, input_shape, loss=loss, classes=classes)
+    unfrozen = capture_graph(
+        full, input_shape, loss=loss, classes=classes, explain=explain and not recipe
+    )
     frozen = None
     if recipe:
         trained = source.meta()
         freeze_backbone(trained, recipe)
-        frozen = capture_graph(trained, input_shape, loss=loss, classes=classes)
+        frozen = capture_graph(trained, input_shape, loss=loss, classes=classes, explain=explain)
     return build_graph_report(
         frozen or unfrozen,
         layout=structure.layout,
@@ -270,6 +280,7 @@ def graph(
         unfrozen=unfrozen if frozen else None,
         new_classes=new_classes,
         unfreeze=unfreeze,
+        explained=explain,
     )
 
 

@@ -287,6 +287,14 @@ NoCacheOption = Annotated[
         "changes an answer; RESNET_INSPECT_CACHE=0 turns it off for good.",
     ),
 ]
+ExplainOption = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        help="Under each layer, the arithmetic behind its numbers, with its own numbers "
+        "(output size, parameters, MACs; in graph, what each backward node keeps).",
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the report as JSON on stdout instead of a tree.")
 ]
@@ -301,6 +309,7 @@ def tree(
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
     depth: DepthOption = "layer",
+    explain: ExplainOption = False,
     lang: LangOption = "en",
     json: JsonOption = False,
     ascii_only: AsciiOption = False,
@@ -313,7 +322,8 @@ def tree(
     """Stem, stages, blocks and head: every layer call with shapes, parameters and MACs.
 
     Shapes and FLOPs come from one forward pass on the meta device: nothing is allocated,
-    so any input size on any architecture answers about as fast as the smallest.
+    so any input size on any architecture answers about as fast as the smallest. --explain
+    writes under each layer the arithmetic behind its numbers.
     """
     model = _model_options(arch, input, weights, model_spec)
     view = _view_options(ctx.params)
@@ -322,9 +332,11 @@ def tree(
         _load_torch()
         from resnet_inspect.api import inspect_tree
 
-        return inspect_tree(model.arch, model.input_shape, model.weights, model=model.spec)
+        return inspect_tree(
+            model.arch, model.input_shape, model.weights, model=model.spec, explain=explain
+        )
 
-    _show(_cached(_cache_key("tree", model, no_cache, {}), compute), view)
+    _show(_cached(_cache_key("tree", model, no_cache, {"explain": explain}), compute), view)
 
 
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weights, input and labels.")]
@@ -395,7 +407,10 @@ def train_step(
     Does what the autograd tutorial does, in train mode: a seeded random input and labels,
     prediction = model(data), loss, loss.backward(), SGD(lr, momentum).step(); then shows, per
     parameter and summed per layer, block and stage, the gradient norm, the update ‖Δθ‖ and
-    the relative update ‖Δθ‖/‖θ‖.
+    the relative update ‖Δθ‖/‖θ‖, with log-scale bars, each ReLU call's share of zeros, and
+    flags for what looks wrong (updates far from ~1e-3, non-finite values, dead ReLUs, weight
+    decay on BatchNorm, BatchNorm on too few values). --steps N repeats the step on the same
+    batch.
     """
     model = _model_options(arch, input, weights, model_spec)
     step = _step_options(ctx.params, ctx)
@@ -530,6 +545,7 @@ def graph(
     loss: LossOption = "sum",
     dot: DotOption = "",
     depth: DepthOption = "layer",
+    explain: ExplainOption = False,
     lang: LangOption = "en",
     json: JsonOption = False,
     ascii_only: AsciiOption = False,
@@ -543,7 +559,8 @@ def graph(
 
     Built on the meta device (no real compute at any input size) and walked from the loss's
     grad_fn through next_functions: node counts by type, the AccumulateGrad leaves and
-    their parameters, the longest path, and the memory autograd saves for backward.
+    their parameters, the longest path, and the memory autograd saves for backward;
+    --explain says under each node what it keeps, and why.
     """
     model = _model_options(arch, input, weights, model_spec)
     classes = parse_new_classes(new_classes) if new_classes else None
@@ -565,9 +582,15 @@ def graph(
             loss=loss_kind,
             weights=model.weights,
             model=model.spec,
+            explain=explain,
         )
 
-    facts = {"new_classes": classes, "unfreeze": list(names), "loss": loss_kind.value}
+    facts = {
+        "new_classes": classes,
+        "unfreeze": list(names),
+        "loss": loss_kind.value,
+        "explain": explain,
+    }
     _show(_cached(_cache_key("graph", model, no_cache, facts), compute), view)
 
 

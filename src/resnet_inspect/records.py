@@ -155,6 +155,17 @@ class GraphNodeRecord:
     param: str = ""
     param_shape: Shape = ()
     after: str = ""  # made by the model's own code: the top-level child that ran last
+    saved: tuple[SavedRecord, ...] = ()  # with explain: what the node keeps for backward
+
+
+@dataclass(frozen=True)
+class SavedRecord:
+    """One tensor an autograd node keeps for backward (its ``_saved_*`` attribute)."""
+
+    name: str  # input, weight, result, result1, self, mat1, ...
+    shape: Shape
+    bytes: int
+    kind: str  # activation, parameter, buffer, or shared (kept already by a node before it)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,18 @@ class FreezeSummary:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """One number of a layer and the arithmetic that gives it, with the layer's own numbers:
+    ``params`` = ``64·3·7·7`` = 9408. ``quantity`` names what it is (the views say it in
+    words); ``expression`` is language-neutral."""
+
+    quantity: str  # out_side, out_height, out_width, params, macs, bn_params, bn_buffers, ...
+    expression: str
+    value: int
+    detail: str = ""  # what the arithmetic is about, e.g. the two shapes a residual add adds
+
+
+@dataclass(frozen=True)
 class Node:
     """A section, a block, or one *call* of a leaf module (a reused ReLU has one node per call).
 
@@ -179,6 +191,7 @@ class Node:
     parameters: tuple[ParamStat, ...] = ()
     step: StepStats | None = None
     zero_fraction: float | None = None  # a ReLU call's exact zeros, in the real step's forward
+    explain: tuple[Formula, ...] = ()  # with --explain: the arithmetic behind this call's numbers
 
     @property
     def frozen_params(self) -> int:
@@ -407,10 +420,24 @@ class GraphSummary:
 
 
 @dataclass(frozen=True)
+class SavedTensor:
+    """A tensor a backward node keeps: ``input`` of a convolution, ``result1`` of BatchNorm
+    (the batch mean), the max-pool's indices; ``kind`` says whether it costs memory
+    (``activation``) or exists anyway (``parameter``, ``buffer``, or ``shared`` with a node
+    before it)."""
+
+    name: str
+    shape: Shape
+    bytes: int
+    kind: str
+
+
+@dataclass(frozen=True)
 class GraphOp:
     kind: str
     module: str
     inputs: tuple[str, ...] = ()  # modules whose nodes it passes gradients to (the add's two)
+    saved: tuple[SavedTensor, ...] = ()  # with --explain: what it keeps for backward
 
 
 @dataclass(frozen=True)
@@ -446,6 +473,7 @@ class GraphReport(Drawable):
     new_classes: int | None = None
     unfrozen: tuple[str, ...] = ()
     options: tuple[Setting, ...] = ()
+    explained: bool = False  # --explain: each op carries what it keeps for backward
 
     def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
         """Plain data, exactly what ``graph --json`` prints (see docs/json.md)."""

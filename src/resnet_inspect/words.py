@@ -358,6 +358,11 @@ _LABELS: dict[str, dict[Lang, str]] = {
     },
     "unfrozen": {Lang.EN: "kept trainable: {names}", Lang.ZH: "保持可训练：{names}"},
     "proof": {Lang.EN: "Proof (one step)", Lang.ZH: "验证（一步）"},
+    "proof_steps": {Lang.EN: "Proof ({steps} steps)", Lang.ZH: "验证（{steps} 步）"},
+    "time_steps_note": {
+        Lang.EN: "train mode, on the CPU; all {steps} steps",
+        Lang.ZH: "训练模式，CPU 上；全部 {steps} 步",
+    },
     "proof_value": {
         Lang.EN: "{mark} {frozen} frozen tensors: {no_grad} without gradient, {same} bit-identical "
         "after the step; {trainable} trainable: {changed} changed",
@@ -610,6 +615,118 @@ _LABELS.update(
             Lang.ZH: "{count} 个冻结的 BatchNorm 层处于训练模式，运行统计量仍在变化：加上 "
             "--bn-eval（{layers}）",
         },
+    }
+)
+
+
+_LABELS.update(
+    {
+        "explain_out_side": {Lang.EN: "output H and W", Lang.ZH: "输出的高和宽"},
+        "explain_out_height": {Lang.EN: "output H", Lang.ZH: "输出高"},
+        "explain_out_width": {Lang.EN: "output W", Lang.ZH: "输出宽"},
+        "explain_params": {Lang.EN: "parameters", Lang.ZH: "参数"},
+        "explain_macs": {Lang.EN: "MACs", Lang.ZH: "乘加"},
+        "explain_bn_params": {
+            Lang.EN: "parameters γ and β, 2·C:",
+            Lang.ZH: "参数 γ 和 β，2·C：",
+        },
+        "explain_bn_buffers": {
+            Lang.EN: "running mean and var, and the batch count, 2·C + 1:",
+            Lang.ZH: "运行均值和方差，以及批次计数，2·C + 1：",
+        },
+        "explain_bn_values": {
+            Lang.EN: "values per channel for the batch statistics, B·H·W:",
+            Lang.ZH: "每个通道用于批统计量的值，B·H·W：",
+        },
+        "explain_residual_add": {
+            Lang.EN: "{detail}: elementwise, so the shapes must match; one add per element:",
+            Lang.ZH: "{detail}：逐元素相加，所以形状必须一致；每个元素一次加法：",
+        },
+        "explain_features": {Lang.EN: "features C·H·W:", Lang.ZH: "特征数 C·H·W："},
+        "explain_elements": {
+            Lang.EN: "max(0, x) on every element:",
+            Lang.ZH: "对每个元素取 max(0, x)：",
+        },
+        "explain_averaged": {
+            Lang.EN: "each output averages H·W values:",
+            Lang.ZH: "每个输出是 H·W 个值的平均：",
+        },
+        "explain_note": {
+            Lang.EN: 'why other tools differ: torchvision\'s model docs list "GFLOPS" that are '
+            "MACs (resnet50: 4.089 = 4,089,184,256 MACs here); thop, ptflops and fvcore also "
+            "count BatchNorm, ReLU and pooling; the paper's 3.8 G is ResNet v1, before the "
+            "stride moved to the 3×3 conv. Here MACs are those of convolutions and Linear "
+            "layers, and FLOPs = 2 × MACs (torch.utils.flop_counter)",
+            Lang.ZH: '为何与其他工具不同：torchvision 模型文档里的 "GFLOPS" 其实是乘加数'
+            "（resnet50："
+            "4.089 = 这里的 4,089,184,256 次乘加）；thop、ptflops 和 fvcore 还计入 BatchNorm、"
+            "ReLU 和池化；论文中的 3.8 G 是 ResNet v1，在步长移到 3×3 卷积之前。这里的乘加只计"
+            "卷积和 Linear 层，FLOPs = 2 × 乘加（torch.utils.flop_counter）",
+        },
+    }
+)
+
+
+# Why a backward node keeps what it keeps, by the node's type.
+KEEPS: dict[str, dict[Lang, str]] = {
+    "ConvolutionBackward0": {
+        Lang.EN: "a convolution keeps its input (for the weight's gradient) and its weight "
+        "(for the input's)",
+        Lang.ZH: "卷积保留输入（用于求权重的梯度）和权重（用于求输入的梯度）",
+    },
+    "NativeBatchNormBackward0": {
+        Lang.EN: "BatchNorm keeps its input and the batch statistics (result1 = mean, "
+        "result2 = 1/std), with γ and the running statistics",
+        Lang.ZH: "BatchNorm 保留输入和批统计量（result1 = 均值，result2 = 1/标准差），"
+        "以及 γ 和运行统计量",
+    },
+    "ReluBackward0": {
+        Lang.EN: "ReLU keeps its output: where it is 0, the gradient stops",
+        Lang.ZH: "ReLU 保留输出：输出为 0 的位置梯度被截断",
+    },
+    "MaxPool2DWithIndicesBackward0": {
+        Lang.EN: "max-pool keeps its input and the indices of the maxima (result1, int64): "
+        "the gradient goes only to them",
+        Lang.ZH: "最大池化保留输入和最大值的位置（result1，int64）：梯度只传给它们",
+    },
+    "AddmmBackward0": {
+        Lang.EN: "Linear keeps its input (mat1, for the weight's gradient) and its weight "
+        "(mat2, transposed, for the input's)",
+        Lang.ZH: "Linear 保留输入（mat1，用于求权重的梯度）和权重（mat2，转置，用于求输入的梯度）",
+    },
+    "AddBackward0": {
+        Lang.EN: "the add keeps nothing: the gradient passes to both branches unchanged",
+        Lang.ZH: "加法什么也不保留：梯度原样传给两个分支",
+    },
+    "MeanBackward1": {
+        Lang.EN: "the average keeps only the input's shape: each element gets 1/(H·W) of the "
+        "gradient",
+        Lang.ZH: "平均只保留输入的形状：每个元素得到梯度的 1/(H·W)",
+    },
+    "ViewBackward0": {
+        Lang.EN: "a view keeps only the shape to undo",
+        Lang.ZH: "view 只保留要还原的形状",
+    },
+}
+KEEPS_OTHER = {
+    Lang.EN: "keeps what its formula needs",
+    Lang.ZH: "保留其求导公式需要的张量",
+}
+
+
+def keeps(kind: str, lang: Lang) -> str:
+    return KEEPS.get(kind, {}).get(lang) or KEEPS_OTHER[lang]
+
+
+_LABELS.update(
+    {
+        "keeps_parameter": {Lang.EN: "a parameter: no new memory", Lang.ZH: "参数：不占新内存"},
+        "keeps_buffer": {Lang.EN: "a buffer: no new memory", Lang.ZH: "缓冲区：不占新内存"},
+        "keeps_shared": {
+            Lang.EN: "shared with another node: counted once",
+            Lang.ZH: "与另一个节点共享：只计一次",
+        },
+        "keeps_nothing": {Lang.EN: "no tensor", Lang.ZH: "不保留张量"},
     }
 )
 

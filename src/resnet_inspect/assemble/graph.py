@@ -17,6 +17,7 @@ from resnet_inspect.report import (
     GraphSummary,
     Level,
     ModelInfo,
+    SavedTensor,
     Setting,
     WeightsInfo,
 )
@@ -138,7 +139,12 @@ def _group(
         level=level,
         role=role,
         ops=tuple(
-            GraphOp(r.kind, module_of(r), tuple(inputs.get(id(r), ())))
+            GraphOp(
+                r.kind,
+                module_of(r),
+                tuple(inputs.get(id(r), ())),
+                tuple(SavedTensor(s.name, s.shape, s.bytes, s.kind) for s in r.saved),
+            )
             for r in records
             if r.kind != LEAF
         ),
@@ -160,6 +166,7 @@ def build_graph_report(
     unfrozen: GraphCapture | None = None,
     new_classes: int | None = None,
     unfreeze: tuple[str, ...] = (),
+    explained: bool = False,
 ) -> GraphReport:
     options = (
         Setting("loss", loss_kind),
@@ -192,4 +199,5 @@ def build_graph_report(
         new_classes=new_classes,
         unfrozen=unfreeze,
         options=options,
+        explained=explained,
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from resnet_inspect import anatomy
 from resnet_inspect.anatomy import Role
+from resnet_inspect.assemble.explain import explain
 from resnet_inspect.assemble.flags import step_flags
 from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.options import FreezeOptions
@@ -44,11 +46,14 @@ def build_model_report(
     batchnorms_in_eval: tuple[str, ...] = (),
     frozen_batchnorms: tuple[str, ...] = (),
     options: tuple[Setting, ...] = (),
+    explained: bool = False,
 ) -> ModelReport:
     """``frozen_batchnorms``: during a freeze, the BatchNorm layers whose parameters are all
     frozen but which run in train mode (their statistics move): flagged."""
     roles, block_roles = _roles(capture)
     leaves = _leaf_nodes(capture, step, roles)
+    if explained:
+        leaves = [replace(node, explain=explain(node)) for node in leaves]
     flags = (
         step_flags(
             leaves,

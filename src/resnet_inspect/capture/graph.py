@@ -19,7 +19,7 @@ from resnet_inspect.anatomy import LOSS_SECTION
 from resnet_inspect.capture.step import loss_of
 from resnet_inspect.capture.structure import preserved_modes
 from resnet_inspect.options import LossKind
-from resnet_inspect.records import GraphCapture, GraphNodeRecord
+from resnet_inspect.records import GraphCapture, GraphNodeRecord, SavedRecord
 
 
 class _CreationTracker(TorchFunctionMode):
@@ -73,9 +73,15 @@ def _module_stack(model: torch.nn.Module, stack: list[str], last_top: list[str])
 
 
 def capture_graph(
-    model: torch.nn.Module, input_shape: tuple[int, ...], *, loss: LossKind, classes: int
+    model: torch.nn.Module,
+    input_shape: tuple[int, ...],
+    *,
+    loss: LossKind,
+    classes: int,
+    explain: bool = False,
 ) -> GraphCapture:
-    """Forward and loss on the meta device in train mode, then one walk of the graph."""
+    """Forward and loss on the meta device in train mode, then one walk of the graph; with
+    ``explain``, each node's saved tensors too."""
     params = {id(p): name for name, p in model.named_parameters()}
     param_storages = {_storage(p) for p in model.parameters()}
     data = torch.empty(input_shape, device="meta")
@@ -101,7 +107,36 @@ def capture_graph(
         model.train()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), tracker:
             root = loss_of(loss, model(data), labels).grad_fn
-    return _walk(root, tracker.created, params, list(saved.values()))
+    owners = {_storage(p): "parameter" for p in model.parameters()}
+    owners.update({_storage(b): "buffer" for b in model.buffers()})
+    keeps = _SavedReader(owners) if explain else None
+    return _walk(root, tracker.created, params, list(saved.values()), keeps)
+
+
+class _SavedReader:
+    """What a node keeps for backward, read from its ``_saved_*`` attributes; a storage kept
+    by an earlier node (in walk order) is marked shared, so no byte is counted twice."""
+
+    def __init__(self, owners: dict[int, str]) -> None:
+        self.owners = owners
+        self.seen: set[int] = set()
+
+    def __call__(self, node: Any) -> tuple[SavedRecord, ...]:
+        found = []
+        for attribute in dir(node):
+            if not attribute.startswith("_saved_"):
+                continue
+            value = getattr(node, attribute, None)
+            if not isinstance(value, torch.Tensor):
+                continue
+            storage = _storage(value)
+            kind = self.owners.get(storage, "shared" if storage in self.seen else "activation")
+            self.seen.add(storage)
+            name = attribute.removeprefix("_saved_")
+            found.append(
+                SavedRecord(name, tuple(value.shape), value.untyped_storage().nbytes(), kind)
+            )
+        return tuple(found)
 
 
 def _storage(tensor: torch.Tensor) -> int:
@@ -114,6 +149,7 @@ def _walk(
     created: dict[Any, tuple[int, str, str]],
     params: dict[int, str],
     saved: list[tuple[int, str, str]],
+    keeps: _SavedReader | None = None,
 ) -> GraphCapture:
     """Each node once, from the loss through ``next_functions``; leaves named by parameter."""
     index: dict[Any, int] = {}
@@ -141,7 +177,13 @@ def _walk(
             order, module, after = parent_order, parent_module, parent_after
         nodes.append(
             GraphNodeRecord(
-                kind=kind, module=module, order=order, param=param, param_shape=shape, after=after
+                kind=kind,
+                module=module,
+                order=order,
+                param=param,
+                param_shape=shape,
+                after=after,
+                saved=keeps(node) if keeps is not None and kind != "AccumulateGrad" else (),
             )
         )
         for child, _ in reversed(node.next_functions):

@@ -25,6 +25,13 @@ _ASCII = str.maketrans(
         "≤": "<=",
         "“": '"',
         "”": '"',
+        "−": "-",
+        "⌊": "floor(",
+        "⌋": ")",
+        "⌈": "ceil(",
+        "⌉": ")",
+        "γ": "gamma",
+        "β": "beta",
         # Bars and sparklines (views/bars.py): full blocks as #, partial ones left out.
         "█": "#",
         "▉": "",

@@ -7,13 +7,13 @@ from rich.text import Text
 
 from resnet_inspect.anatomy import Role
 from resnet_inspect.options import Depth
-from resnet_inspect.report import GraphGroup, GraphReport, GraphSummary, Level
+from resnet_inspect.report import GraphGroup, GraphOp, GraphReport, GraphSummary, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.header import header
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import section_title, stage_numbers
-from resnet_inspect.words import Lang, annotation, label
+from resnet_inspect.words import Lang, annotation, keeps, label
 
 
 def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool = False) -> Text:
@@ -96,6 +96,8 @@ def folded_tree(
                 role = ""
             cells = [Cell(name, prefix=guide + branch(last)), Cell(kind), Cell(""), Cell("")]
             table.add_row(*([*cells, Cell(role)] if show_role else cells))
+            if report.explained:
+                table.add_note(guide + below(last), kept(op, lang))
 
     for number, group in stage_numbers(report.sections):
         summary = f"{group.nodes} {label('graph_nodes_lc', lang)}"
@@ -123,6 +125,20 @@ def folded_tree(
             else:
                 ops_row("", group)
     return table.render(width)
+
+
+def kept(op: GraphOp, lang: Lang) -> str:
+    """What a backward node keeps, why, and what it costs."""
+    items = []
+    for tensor in op.saved:
+        cost = (
+            units.binary_bytes(tensor.bytes)
+            if tensor.kind == "activation"
+            else label(f"keeps_{tensor.kind}", lang)
+        )
+        items.append(f"{tensor.name} {units.shape(tensor.shape)} ({cost})")
+    listed = ", ".join(items) if items else label("keeps_nothing", lang)
+    return f"{keeps(op.kind, lang)}: {listed}"
 
 
 def _short(kind: str) -> str:

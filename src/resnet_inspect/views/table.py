@@ -40,12 +40,19 @@ class TextTable:
     rows: list[list[Cell]] = field(default_factory=list)
     show_header: bool = True
     ascii_only: bool = False  # symbols swapped for ASCII before widths are measured
+    notes: set[int] = field(default_factory=set)  # rows that span every column but the first
 
     def add_row(self, *cells: Cell | str) -> None:
         row = [cell if isinstance(cell, Cell) else Cell(cell) for cell in cells]
         if self.ascii_only:
             row = [Cell(to_ascii(c.text), c.style, to_ascii(c.prefix), c.prefix_style) for c in row]
         self.rows.append(row)
+
+    def add_note(self, guide: str, text: str, style: str = "dim") -> None:
+        """A line under the row above: ``guide`` in the first column (repeated on every
+        wrapped line), ``text`` across the others. It never widens a column."""
+        self.add_row(Cell("", prefix=guide), Cell(text, style=style))
+        self.notes.add(len(self.rows) - 1)
 
     def render(self, width: int) -> Text:
         widths = self._fit(width)
@@ -55,18 +62,30 @@ class TextTable:
             self._render_row(out, headers, widths)
             rule = "-" if self.ascii_only else "─"
             out.append(rule * (sum(widths) + len(GAP) * (len(widths) - 1)) + "\n", style="dim")
-        for row in self.rows:
-            self._render_row(out, row, widths)
+        for index, row in enumerate(self.rows):
+            if index in self.notes:
+                self._render_note(out, row, widths)
+            else:
+                self._render_row(out, row, widths)
         out.rstrip()
         return out
+
+    def _render_note(self, out: Text, row: list[Cell], widths: list[int]) -> None:
+        guide, note = row
+        room = sum(widths[1:]) + len(GAP) * (len(widths) - 2)
+        for line in _wrap(note.text, room):
+            out.append(guide.prefix, style=guide.prefix_style)
+            out.append(" " * (widths[0] - cell_len(guide.prefix)) + GAP)
+            out.append(line, style=note.style)
+            out.append("\n")
 
     def _header(self, column: Column) -> str:
         return to_ascii(column.header) if self.ascii_only else column.header
 
     def _natural_widths(self) -> list[int]:
         widths = [cell_len(self._header(c)) if self.show_header else 0 for c in self.columns]
-        for row in self.rows:
-            for index, cell in enumerate(row):
+        for number, row in enumerate(self.rows):
+            for index, cell in enumerate(row[:1] if number in self.notes else row):
                 widths[index] = max(widths[index], cell_len(cell.prefix + cell.text))
         return widths
 

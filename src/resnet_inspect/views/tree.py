@@ -19,16 +19,18 @@ from resnet_inspect.anatomy import Role
 from resnet_inspect.options import Depth
 from resnet_inspect.report import (
     FlagKind,
+    Formula,
     FreezeState,
     Level,
     ModelReport,
     Node,
     ParamStat,
     SettingValue,
+    StepSummary,
 )
 from resnet_inspect.views import units
 from resnet_inspect.views.bars import decades_up_to, log_bar, sparkline
-from resnet_inspect.views.glyphs import ascii_text, below, branch
+from resnet_inspect.views.glyphs import LAST, ascii_text, below, branch
 from resnet_inspect.views.header import header
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.words import SECTION_TITLES, Lang, label, node_annotation
@@ -391,7 +393,27 @@ def node_table(
     with_parameters = report.step is not None
     for row in visible_rows(report.sections, depth, with_parameters):
         table.add_row(*(spec.cell(row, lang, width) for spec in shown))
+        if row.param is None and row.node.explain:
+            _explain_rows(table, row, lang, ascii_only)
     return table.render(width)
+
+
+def _explain_rows(table: TextTable, row: Row, lang: Lang, ascii_only: bool) -> None:
+    """Under a layer: one line per formula, across the columns beside the name. In ASCII
+    the product dot is ``*`` (the separator dot elsewhere becomes ``-``, a minus here)."""
+    guide = row.guide
+    below_guide = guide[: -len(LAST)] + below(guide.endswith(LAST)) if guide else ""
+    for formula in row.node.explain:
+        text = explanation(formula, lang)
+        table.add_note(below_guide, text.replace("·", "*") if ascii_only else text)
+
+
+def explanation(formula: Formula, lang: Lang) -> str:
+    """``output ⌊(64 + 2·3 − 7) / 2⌋ + 1 = 32``: the quantity in words, then the sum."""
+    words = label("explain_" + formula.quantity, lang)
+    if formula.detail:
+        words = words.format(detail=formula.detail)
+    return f"{words} {formula.expression} = {formula.value:,}"
 
 
 def facts_table(rows: list[tuple[str, str]], width: int, ascii_only: bool = False) -> Text:
@@ -473,10 +495,21 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
                 label("time", lang),
                 f"{label('forward', lang)} {units.seconds(step.forward_s)} · "
                 f"{label('backward', lang)} {units.seconds(step.backward_s)} · "
-                f"{label('step', lang)} {units.seconds(step.step_s)} ({label('time_note', lang)})",
+                f"{label('step', lang)} {units.seconds(step.step_s)} ({_time_note(step, lang)})",
             )
         )
     return facts
+
+
+def _time_note(step: StepSummary, lang: Lang) -> str:
+    if step.steps == 1:
+        return label("time_note", lang)
+    return label("time_steps_note", lang).format(steps=step.steps)
+
+
+def _proof_title(report: ModelReport, lang: Lang) -> str:
+    steps = report.step.steps if report.step else 1
+    return label("proof", lang) if steps == 1 else label("proof_steps", lang).format(steps=steps)
 
 
 def flag_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
@@ -548,7 +581,7 @@ def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
             ),
         ),
         (label("share", lang), share),
-        (label("proof", lang), proof),
+        (_proof_title(report, lang), proof),
     ]
     if buffers:
         facts.append((label("bn_buffers", lang), buffers))
@@ -613,6 +646,8 @@ def model_view(
     )
     parts.append(facts_table(footer, width, ascii_only))
     legends = [label("legend", lang), label("units", lang)]
+    if any(node.explain for node in report.leaves()):
+        legends.append(label("explain_note", lang))
     if stepped:
         legends.insert(0, label("step_legend", lang))
     bottom = Text("\n".join(legends), style="dim")
