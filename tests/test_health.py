@@ -98,10 +98,14 @@ def test_steps_json_is_byte_identical_across_runs(run_cli: Run) -> None:
     assert document["step"]["steps"] == 3 and len(document["step"]["losses"]) == 3
 
 
-def plain_zero_shares(shape: tuple[int, ...] = SHAPE) -> list[tuple[str, float]]:
+def plain_zero_shares(
+    shape: tuple[int, ...] = SHAPE, weights: Path | None = None
+) -> list[tuple[str, float]]:
     """(ReLU module, share of exact zeros) for every call of the real forward: plain hooks."""
     torch.manual_seed(0)
     model = torchvision.models.resnet18()
+    if weights is not None:
+        model.load_state_dict(torch.load(weights, weights_only=True))
     data = torch.rand(shape)
     found: list[tuple[str, float]] = []
     for name, module in model.named_modules():
@@ -179,6 +183,10 @@ def test_a_nan_weight_flags_the_loss_and_the_first_gradient_in_backward_order(
     report = train_step("resnet18", SHAPE, weights=str(nan_checkpoint(tmp_path)))
     assert {FlagKind.LOSS_NOT_FINITE, FlagKind.GRAD_NOT_FINITE} <= kinds(report)
     assert flag(report, FlagKind.GRAD_NOT_FINITE) == ("fc",)  # backward starts at the head
+    # A NaN is not a zero: the shares still equal a plain count.
+    shares = [n.zero_fraction for n in report.leaves() if n.zero_fraction is not None]
+    plain = [share for _, share in plain_zero_shares(weights=nan_checkpoint(tmp_path))]
+    assert shares == pytest.approx(plain, abs=1e-9)
     quiet = train_step(input_shape=SHAPE)
     assert not {FlagKind.LOSS_NOT_FINITE, FlagKind.GRAD_NOT_FINITE} & kinds(quiet)
 
