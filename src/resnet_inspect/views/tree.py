@@ -331,18 +331,18 @@ def _step_extras(report: ModelReport, from_width: int) -> list[ColumnSpec]:
 def freeze_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
     return [
         NAME,
-        ColumnSpec("layer", _layer, wrap=True, min_width=14, from_width=120),
-        ColumnSpec("output", _output, from_width=100),
+        ColumnSpec("layer", _layer, wrap=True, min_width=14, from_width=160),
+        ColumnSpec("output", _output, from_width=140),
         ColumnSpec("trainable_col", _trainable, right=True),
         FROZEN,
         ColumnSpec("state", _state),
         GRAD,
-        ColumnSpec("bar", _grad_bar(*_grad_scale(report)), min_width=8, from_width=110),
+        ColumnSpec("bar", _grad_bar(*_grad_scale(report)), min_width=8, from_width=100),
         UPDATE,
-        ColumnSpec("relative", _relative, right=True, from_width=130),
-        ColumnSpec("bar", _relative_bar, min_width=8, from_width=130),
-        *_step_extras(report, 150),
-        ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=190),
+        ColumnSpec("relative", _relative, right=True, from_width=110),
+        ColumnSpec("bar", _relative_bar, min_width=8, from_width=120),
+        *_step_extras(report, 170),
+        ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=200),
     ]
 
 
