@@ -598,7 +598,7 @@ MemoryOption = Annotated[
     str,
     typer.Option(
         "--memory",
-        help="A memory budget (8GiB, 16GB, 512MiB, 500MB): adds the largest batch whose step "
+        help="A memory budget (8GiB, 16GB, 512MiB, 500MB, 1TiB): adds the largest batch whose step "
         "fits to every row.",
         metavar="SIZE",
         show_default=False,
@@ -609,6 +609,7 @@ PlanClassesOption = Annotated[
     typer.Option(
         "--new-classes",
         help="Classes of the new head every row trains (required).",
+        metavar="N",
         show_default=False,
     ),
 ]

@@ -575,7 +575,14 @@ def parse_diff_side(text: str, which: str) -> DiffSide:
     return DiffSide(text=value, kind=SideKind.FILE, path=value)
 
 
-_SIZE_UNITS = {"gib": 2**30, "gb": 10**9, "mib": 2**20, "mb": 10**6}
+_SIZE_UNITS = {
+    "tib": 2**40,
+    "tb": 10**12,
+    "gib": 2**30,
+    "gb": 10**9,
+    "mib": 2**20,
+    "mb": 10**6,
+}
 
 
 def check_memory_budget(value: object) -> int | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from resnet_inspect.report import SettingValue, Shape, WeightsInfo
 
 _DECIMAL = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
-_BINARY = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+_BINARY = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
 
 
 def count(value: int) -> str:
