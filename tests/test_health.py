@@ -265,10 +265,12 @@ def test_steps_show_a_sparkline_of_losses(run_cli: Run, tmp_path: Path) -> None:
     target = tmp_path / "steps.svg"
     shown = run_cli(["train-step", "--steps", "4", "--save-svg", str(target)], width=100)
     assert shown.exit_code == 0, shown.output
-    line = next(row for row in shown.stdout.splitlines() if row.startswith("Steps"))
-    assert "4 on the same seeded batch" in line
-    assert any(ch in line for ch in "▁▂▃▄▅▆▇█")
-    assert "Steps" in target.read_text(encoding="utf-8")
+    lines = shown.stdout.splitlines()
+    assert "4 on the same seeded batch" in next(row for row in lines if row.startswith("Steps"))
+    losses = next(row for row in lines if row.startswith("Losses"))
+    assert losses.count("→") == 3 and any(ch in losses for ch in "▁▂▃▄▅▆▇█")
+    assert any(row.startswith("Grad norms") for row in lines)
+    assert "Losses" in target.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "10001"])

@@ -272,12 +272,12 @@ _LABELS: dict[str, dict[Lang, str]] = {
     "zeros": {Lang.EN: "ReLU zeros", Lang.ZH: "ReLU 零值"},
     "steps": {Lang.EN: "Steps", Lang.ZH: "步数"},
     "steps_value": {
-        Lang.EN: "{steps} on the same seeded batch: loss {first} → {last} {losses}; global grad "
-        "norm {norm_first} → {norm_last} {norms}; the table shows the last step, and ‖θN−θ0‖ "
-        "all of them",
-        Lang.ZH: "同一个带种子的批次上 {steps} 步：损失 {first} → {last} {losses}；全局梯度范数 "
-        "{norm_first} → {norm_last} {norms}；表中是最后一步，‖θN−θ0‖ 是全部步数的累计",
+        Lang.EN: "{steps} on the same seeded batch; the table shows the last step, and "
+        "‖θN−θ0‖ all of them",
+        Lang.ZH: "同一个带种子的批次上 {steps} 步；表中是最后一步，‖θN−θ0‖ 是全部步数的累计",
     },
+    "losses": {Lang.EN: "Losses", Lang.ZH: "各步损失"},
+    "grad_norms": {Lang.EN: "Grad norms", Lang.ZH: "各步梯度范数"},
     "update": {Lang.EN: "‖Δθ‖", Lang.ZH: "‖Δθ‖"},
     "relative": {Lang.EN: "‖Δθ‖/‖θ‖", Lang.ZH: "‖Δθ‖/‖θ‖"},
     "state": {Lang.EN: "State", Lang.ZH: "状态"},

@@ -475,20 +475,11 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
         ),
     ]
     if step.steps > 1:
-        facts.append(
-            (
-                label("steps", lang),
-                label("steps_value", lang).format(
-                    steps=step.steps,
-                    first=f"{step.losses[0]:.6g}",
-                    last=f"{step.losses[-1]:.6g}",
-                    losses=sparkline(step.losses),
-                    norms=sparkline(step.global_grad_norms),
-                    norm_first=units.norm(step.global_grad_norms[0]),
-                    norm_last=units.norm(step.global_grad_norms[-1]),
-                ),
-            )
-        )
+        facts += [
+            (label("steps", lang), label("steps_value", lang).format(steps=step.steps)),
+            (label("losses", lang), _series(step.losses, lambda v: f"{v:.6g}")),
+            (label("grad_norms", lang), _series(step.global_grad_norms, units.norm)),
+        ]
     if step.forward_s is not None and step.backward_s is not None and step.step_s is not None:
         facts.append(
             (
@@ -499,6 +490,18 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
             )
         )
     return facts
+
+
+SERIES_SHOWN = 10  # more steps than this: the first and last values, and the chart
+
+
+def _series(values: Sequence[float], shown: Callable[[float], str]) -> str:
+    """Every step's value (the first and last of a long run) and a sparkline of all."""
+    if len(values) <= SERIES_SHOWN:
+        numbers = " → ".join(shown(v) for v in values)
+    else:
+        numbers = f"{shown(values[0])} → … → {shown(values[-1])}"
+    return f"{numbers}  {sparkline(values)}"
 
 
 def _time_note(step: StepSummary, lang: Lang) -> str:
