@@ -300,3 +300,30 @@ def test_plan_is_cached_and_a_hit_is_the_same_report(run_cli: Run) -> None:
     second = run_cli(["plan", "--new-classes", "3", "--json"])
     assert first.exit_code == second.exit_code == 0
     assert first.output == second.output
+
+
+def test_the_fallback_search_finds_the_largest_batch_of_any_growing_step() -> None:
+    from resnet_inspect.capture.plan import _walk_down
+
+    def quadratic(batch: int) -> tuple[int, ...]:
+        return (1_000, 1_000 + 3 * batch * batch)
+
+    for space in (999, 1_003, 1_011, 1_012, 50_000):
+        largest, _ = _walk_down(quadratic, {}, 5, space)
+        best = max((b for b in range(0, 200) if 1_000 + 3 * b * b <= space), default=0)
+        assert largest == (best if space >= 1_000 else 0), space
+
+
+def test_a_line_through_two_recordings_is_exact() -> None:
+    from resnet_inspect.budget import LiveBytes, largest_batch
+
+    fixed, per_sample = (10, 50, 20), (1, 7, 3)
+
+    def at(batch: int) -> tuple[int, ...]:
+        return tuple(f + s * batch for f, s in zip(fixed, per_sample, strict=True))
+
+    line = LiveBytes.through((4, at(4)), (9, at(9)))
+    assert line.fixed == fixed and line.per_sample == per_sample
+    assert line.peak(100) == max(at(100))
+    assert largest_batch(line, 50 + 7 * 12) == 12
+    assert largest_batch(line, 49) == 0

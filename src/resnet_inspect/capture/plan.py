@@ -27,8 +27,9 @@ from resnet_inspect.capture.structure import preserved_modes
 from resnet_inspect.options import FreezeOptions, LossKind, StepOptions
 from resnet_inspect.records import CutCapture
 
-# A batch solve that has not settled after this many confirming passes walks down instead.
+# A batch solve that has not settled after this many confirming passes searches instead.
 _CONFIRM_PASSES = 4
+_LARGEST_BATCH = 2**31 - 1  # what --input accepts
 
 
 class _LiveStorages(TorchDispatchMode):
@@ -286,14 +287,19 @@ def _solve(
 def _walk_down(
     at: Callable[[int], tuple[int, ...]], known: dict[int, tuple[int, ...]], start: int, space: int
 ) -> tuple[int, int]:
-    """The slow, sure way, for a model whose step does not grow in a line with the batch."""
+    """The slow, sure way, for a model whose step does not grow in a line with the batch: a
+    search over passes, assuming only that a larger batch never needs less."""
 
-    def peak(batch: int) -> int:
+    def fits(batch: int) -> bool:
         if batch not in known:
             known[batch] = at(batch)
-        return max(known[batch], default=0)
+        return max(known[batch], default=0) <= space
 
-    batch = max(start, 1)
-    while batch >= 1 and peak(batch) > space:
-        batch -= 1
-    return batch, peak(1)
+    low, high = 0, max(start, 1)  # low fits (0 trivially); high is the first candidate
+    while high <= _LARGEST_BATCH and fits(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    fits(1)
+    return low, max(known[1], default=0)
