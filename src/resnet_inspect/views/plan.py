@@ -22,7 +22,7 @@ def plan_view(report: PlanReport, *, lang: Lang, width: int, ascii_only: bool = 
         label("plan_memory", lang).format(shape=units.shape(report.input_shape)), style="bold"
     )
     compute = _compute(report, lang, ascii_only).render(width)
-    memory = _memory(report, lang, ascii_only).render(width)
+    memory = _memory(report, lang, ascii_only, width).render(width)
     parts: list[Text] = [top, Text(), compute_title, compute, Text(), memory_title, memory, Text()]
     parts.append(facts_table(_facts(report, lang), width, ascii_only))
     if ascii_only:
@@ -45,7 +45,7 @@ def depth_name(row: PlanRow, lang: Lang) -> str:
 def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
     table = TextTable(
         [
-            Column(label("plan_depth", lang), wrap=True, min_width=12),
+            Column(label("plan_depth", lang), wrap=True, min_width=8),
             Column(label("plan_trainable", lang), right=True),
             Column(label("plan_share", lang), right=True),
             Column(label("plan_backward", lang), right=True),
@@ -64,10 +64,15 @@ def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
     return table
 
 
-def _memory(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
+# Narrower than this, the gradients column goes (it is the trainable parameters' bytes).
+GRADIENTS_FROM = 72
+
+
+def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> TextTable:
+    gradients = width >= GRADIENTS_FROM
     columns = [
-        Column(label("plan_depth", lang), wrap=True, min_width=12),
-        Column(label("plan_gradients", lang), right=True),
+        Column(label("plan_depth", lang), wrap=True, min_width=8),
+        *([Column(label("plan_gradients", lang), right=True)] if gradients else []),
         Column(label("plan_optimizer", lang), right=True),
         Column(label("plan_saved", lang), right=True),
         Column(label("plan_peak", lang), right=True),
@@ -79,7 +84,7 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
     for row in report.rows:
         cells = [
             Cell(depth_name(row, lang), style="bold"),
-            Cell(units.binary_bytes(row.gradient_bytes)),
+            *([Cell(units.binary_bytes(row.gradient_bytes))] if gradients else []),
             Cell(units.binary_bytes(row.optimizer_state_bytes)),
             Cell(units.binary_bytes(row.saved_bytes)),
             Cell(units.binary_bytes(row.peak_bytes), style="bold"),
