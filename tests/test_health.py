@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
+from torch.overrides import TorchFunctionMode
 from typer.testing import Result
 
+import user_models
 from resnet_inspect import freeze, train_step
 from resnet_inspect.options import FreezeOptions, LossKind, StepOptions
 from resnet_inspect.report import FlagKind, ModelReport
@@ -278,3 +280,31 @@ def test_bad_steps_are_usage_errors(run_cli: Run, value: str) -> None:
     result = run_cli(["train-step", "--steps", value])
     assert result.exit_code == 2
     assert "--steps" in result.stderr
+
+
+class PlainReluCalls(TorchFunctionMode):
+    """Every relu function's output share of zeros, in call order: no owners, no names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shares: list[float] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        out = func(*args, **(kwargs or {}))
+        if getattr(func, "__name__", "") in ("relu", "relu_"):
+            self.shares.append((out == 0).sum().item() / out.numel())
+        return out
+
+
+def test_relu_functions_of_a_cifar_resnet_are_counted_too() -> None:
+    shape = (2, 3, 32, 32)
+    report = train_step(input_shape=shape, model=f"{user_models.__file__}:cifar_from_scratch")
+    got = [n.zero_fraction for n in report.leaves() if n.zero_fraction is not None]
+    assert len(got) == sum(1 for n in report.leaves() if n.kind in ("relu", "relu_")) == 17
+    torch.manual_seed(0)
+    model = user_models.cifar_from_scratch()
+    data = torch.rand(shape)
+    model.train()
+    with PlainReluCalls() as plain:
+        model(data)
+    assert got == pytest.approx(plain.shares, abs=1e-9)

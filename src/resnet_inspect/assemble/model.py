@@ -203,8 +203,9 @@ def aggregate_step(params: Sequence[ParamStat]) -> StepStats | None:
 
 
 def _zero_fraction(step: StepCapture | None, record: CallRecord) -> float | None:
-    """The share of exact zeros in this ReLU call's output, counted in the real forward."""
-    counted = (step.relu_zeros or {}).get(record.name, ()) if step and record.module_call else ()
+    """The share of exact zeros in this ReLU call's output (an ``nn.ReLU`` or a relu function
+    a module's forward runs), counted in the real forward."""
+    counted = (step.relu_zeros or {}).get(record.name, ()) if step else ()
     return counted[record.call - 1] if len(counted) >= record.call else None
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
 from resnet_inspect.options import LossKind, OptimizerKind, StepOptions
 from resnet_inspect.records import StepCapture
@@ -66,7 +67,9 @@ def run_step(
             optimizer.zero_grad()
             zeros.fractions.clear()  # the last forward's are reported
             start = time.perf_counter()
-            loss = loss_of(options.loss, model(data), labels)
+            with zeros.function_calls():
+                prediction = model(data)
+            loss = loss_of(options.loss, prediction, labels)
             forwarded = time.perf_counter()
             loss.backward()  # type: ignore[no-untyped-call]
             backwarded = time.perf_counter()
@@ -77,7 +80,7 @@ def run_step(
             forward_s += forwarded - start
             backward_s += backwarded - forwarded
             step_s += stepped - backwarded
-            del loss
+            del loss, prediction
 
     with torch.no_grad():
         params = {
@@ -124,34 +127,80 @@ def _global_norm(model: torch.nn.Module) -> float:
 
 
 class _ZeroCounter:
-    """Forward hooks on every ``nn.ReLU`` that count the exact zeros of each call's output.
+    """Counts the exact zeros of every ReLU call's output: forward hooks on each ``nn.ReLU``,
+    and for ``F.relu`` / ``torch.relu`` / ``x.relu()`` that a module's own forward calls (the
+    CIFAR ResNets' way), a torch function mode active during the forward only. Calls are
+    named as the structure capture names them: the module, or ``<owner>.relu``.
 
-    They read the output and return None, so nothing the step computes changes (an in-place
-    ReLU's output is its input: it is only read).
+    Everything here reads and returns None or the function's own result, so nothing the step
+    computes changes (an in-place ReLU's output is its input: it is only read).
     """
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.model = model
         self.fractions: dict[str, list[float]] = {}
         self.handles: list[Any] = []
+        self.stack: list[str] = []  # the modules whose forward is running
+        self.leaves = {
+            n for n, m in model.named_modules() if n and next(m.children(), None) is None
+        }
 
     def __enter__(self) -> _ZeroCounter:
         for name, module in self.model.named_modules():
-            if isinstance(module, torch.nn.ReLU):
-                self.handles.append(module.register_forward_hook(self._counter(name)))
+            self.handles.append(module.register_forward_pre_hook(self._enter(name)))
+            self.handles.append(module.register_forward_hook(self._leave(name)))
         return self
 
     def __exit__(self, *exc: object) -> None:
         for handle in self.handles:
             handle.remove()
 
-    def _counter(self, name: str) -> Any:
-        def count(module: torch.nn.Module, inputs: Any, output: torch.Tensor) -> None:
-            if output.numel():
-                zero = (output.numel() - _nonzero(output)) / output.numel()
-                self.fractions.setdefault(name, []).append(zero)
+    def function_calls(self) -> _ReluCalls:
+        return _ReluCalls(self)
 
-        return count
+    def count(self, name: str, output: torch.Tensor) -> None:
+        if output.numel():
+            zero = (output.numel() - _nonzero(output)) / output.numel()
+            self.fractions.setdefault(name, []).append(zero)
+
+    def _enter(self, name: str) -> Any:
+        def hook(module: torch.nn.Module, inputs: Any) -> None:
+            self.stack.append(name)
+
+        return hook
+
+    def _leave(self, name: str) -> Any:
+        relu = isinstance(self.model.get_submodule(name), torch.nn.ReLU) if name else False
+
+        def hook(module: torch.nn.Module, inputs: Any, output: Any) -> None:
+            self.stack.pop()
+            if relu and isinstance(output, torch.Tensor):
+                self.count(name, output)
+
+        return hook
+
+
+class _ReluCalls(TorchFunctionMode):
+    """ReLU functions a module's own forward runs (not those inside a leaf module: an
+    ``nn.ReLU`` is counted by its hook)."""
+
+    _NAMES = frozenset({"relu", "relu_"})
+
+    def __init__(self, counter: _ZeroCounter) -> None:
+        super().__init__()
+        self.counter = counter
+
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        out = func(*args, **(kwargs or {}))
+        name = getattr(func, "__name__", "")
+        stack = self.counter.stack
+        outside_leaves = bool(stack) and stack[-1] not in self.counter.leaves
+        if name in self._NAMES and outside_leaves and isinstance(out, torch.Tensor):
+            owner = stack[-1]
+            self.counter.count(f"{owner}.{name}" if owner else name, out)
+        return out
 
 
 # A float32 sum of ones is exact up to 2^24: chunks of 2^23 keep every partial sum exact.
