@@ -354,6 +354,7 @@ def plan(
 
     options = step or StepOptions()
     check_memory_budget(memory)
+    FreezeOptions(new_classes=new_classes, unfreeze=unfreeze)  # checked before any work
     head_only = FreezeOptions(new_classes=new_classes)
     source = _source(arch, weights, model)
     meta = _checked_meta(source, input_shape)
