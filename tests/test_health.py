@@ -227,6 +227,11 @@ def dead_checkpoint(folder: Path) -> Path:
 def test_an_input_that_kills_the_relus_is_flagged(tmp_path: Path) -> None:
     loud = train_step("resnet18", SHAPE, weights=str(dead_checkpoint(tmp_path)))
     assert flag(loud, FlagKind.DEAD_RELU)[0] == "relu"
+    dead = next(f for f in loud.flags if f.kind is FlagKind.DEAD_RELU)
+    by_call = {(n.name, n.call): n.zero_fraction for n in loud.leaves()}
+    calls = dead.calls or (1,) * len(dead.layers)
+    expected = [key for key, share in by_call.items() if share is not None and share > 0.9]
+    assert list(zip(dead.layers, calls, strict=True)) == expected
     stem_relu = next(n for n in loud.leaves() if n.name == "relu")
     assert stem_relu.zero_fraction == 1.0
     assert FlagKind.DEAD_RELU not in kinds(train_step(input_shape=SHAPE))

@@ -128,6 +128,7 @@ class Flag:
     kind: FlagKind
     layers: tuple[str, ...]
     value: float | None = None
+    calls: tuple[int, ...] = ()  # for a flag about calls (dead ReLUs): each layer's call, from 1
 
 
 @dataclass(frozen=True)

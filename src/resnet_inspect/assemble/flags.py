@@ -77,11 +77,10 @@ def _relative(node: Node) -> float:
 
 
 def _flag(kind: FlagKind, found: Sequence[tuple[Node, float]], value: float) -> Flag:
-    return Flag(kind, tuple(_call_name(n) for n, _ in found), value)
-
-
-def _call_name(node: Node) -> str:
-    return f"{node.name} ({node.call}/{node.calls})" if node.calls > 1 else node.name
+    """A flag about these layer calls; the calls are kept where a module runs more than once
+    (a block's ReLU), so that each row can be found again."""
+    calls = tuple(n.call for n, _ in found) if any(n.calls > 1 for n, _ in found) else ()
+    return Flag(kind, tuple(n.name for n, _ in found), value, calls)
 
 
 def _setting(step: StepCapture, name: str) -> float:

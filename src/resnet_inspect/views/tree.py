@@ -18,6 +18,7 @@ from rich.text import Text
 from resnet_inspect.anatomy import Role
 from resnet_inspect.options import Depth
 from resnet_inspect.report import (
+    Flag,
     FlagKind,
     Formula,
     FreezeState,
@@ -357,17 +358,17 @@ def tree_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
 
 
 def step_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
-    columns = [NAME, ColumnSpec("layer", _layer, wrap=True, min_width=14, from_width=120), OUTPUT]
+    columns = [NAME, ColumnSpec("layer", _layer, wrap=True, min_width=14, from_width=130), OUTPUT]
     columns.append(PARAMS)
     if report.totals.frozen_params:
         columns.append(FROZEN)
     columns += [
         GRAD,
-        ColumnSpec("bar", _grad_bar(*_grad_scale(report)), min_width=8, from_width=100),
+        ColumnSpec("bar", _grad_bar(*_grad_scale(report)), min_width=8, from_width=110),
         UPDATE,
         RELATIVE,
-        ColumnSpec("bar", _relative_bar, min_width=8, from_width=100),
-        *_step_extras(report, 130),
+        ColumnSpec("bar", _relative_bar, min_width=8, from_width=110),
+        *_step_extras(report, 150),
     ]
     columns.append(ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=180))
     return columns
@@ -525,7 +526,7 @@ def flag_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     for flag in report.flags:
         text = label(f"flag_{flag.kind.value}", lang).format(
             value=_flag_value(flag.kind, flag.value),
-            layers=_some(flag.layers),
+            layers=_some(_flagged(report, flag)),
             count=int(flag.value or 0) if flag.kind in _COUNTS else len(flag.layers),
         )
         lines.append((label("flags", lang) if not lines else "", text))
@@ -541,6 +542,17 @@ def _flag_value(kind: FlagKind, value: float | None) -> str:
     if kind is FlagKind.DEAD_RELU:
         return units.share(value)
     return units.count(int(value)) if value == int(value) and abs(value) >= 1 else units.norm(value)
+
+
+def _flagged(report: ModelReport, flag: Flag) -> tuple[str, ...]:
+    """The flagged layers as the tree names them: a reused module's call as ``relu (1/2)``."""
+    if not flag.calls:
+        return flag.layers
+    calls = {node.name: node.calls for node in report.leaves()}
+    return tuple(
+        f"{name} ({call}/{calls.get(name, call)})" if calls.get(name, 1) > 1 else name
+        for name, call in zip(flag.layers, flag.calls, strict=True)
+    )
 
 
 def _some(names: tuple[str, ...], shown: int = 4) -> str:
