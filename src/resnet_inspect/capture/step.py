@@ -1,10 +1,11 @@
 """Real training steps on the CPU, as the tutorial takes them, recorded as plain facts.
 
 Per step exactly one forward, one backward and one optimizer step: nothing runs twice for
-the sake of the report. The only hooks are forward hooks on the ReLU modules that count
-the zeros of each call's output and change nothing (module backward hooks would break on
-ResNet's in-place ReLU and ``+=``). Gradients are read from ``param.grad`` after
-``backward()``; updates are the parameter after a step minus a copy taken before it.
+the sake of the report. The only hooks are forward hooks (and, during the forward, a torch
+function mode) that count the zeros of each ReLU call's output and change nothing; no
+backward hook (module backward hooks would break on ResNet's in-place ReLU and ``+=``).
+Gradients are read from ``param.grad`` after ``backward()``; updates are the parameter
+after a step minus a copy taken before it.
 """
 
 from __future__ import annotations
