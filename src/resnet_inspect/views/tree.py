@@ -16,6 +16,7 @@ from rich.console import Group
 from rich.text import Text
 
 from resnet_inspect.anatomy import Role
+from resnet_inspect.assemble.flags import DEAD_SHARE  # the flag's rule, shown in red
 from resnet_inspect.options import Depth
 from resnet_inspect.report import (
     Flag,
@@ -265,9 +266,6 @@ def _zeros(row: Row, lang: Lang, width: int) -> Cell:
     if fraction is None:
         return Cell("")
     return Cell(units.share(fraction), style="red" if fraction > DEAD_SHARE else "")
-
-
-DEAD_SHARE = 0.9  # above this share of zeros a ReLU call is flagged (assemble/flags.py)
 
 
 def _relative_bar(row: Row, lang: Lang, width: int) -> Cell:
