@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,8 +167,7 @@ def _run(
         return tensor
 
     batch = input_shape[0]
-    forward = FlopCounterMode(display=False) if count else None
-    backward = FlopCounterMode(display=False) if count else None
+    forward, backward = FlopCounterMode(display=False), FlopCounterMode(display=False)
     tracker = _LiveStorages(existing, batch)
     with preserved_modes(model), tracker:
         model.train()
@@ -176,23 +176,17 @@ def _run(
             labels = torch.empty(batch, dtype=torch.long, device="meta")
         else:
             labels = torch.empty(batch, classes, device="meta")
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            if forward is not None:
-                with forward:
-                    value = loss_of(loss, model(data), labels)
-            else:
-                value = loss_of(loss, model(data), labels)
+        hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
+        with hooks, forward if count else nullcontext():
+            value = loss_of(loss, model(data), labels)
         if value.requires_grad:
-            if backward is not None:
-                with backward:
-                    value.backward()  # type: ignore[no-untyped-call]
-            else:
+            with backward if count else nullcontext():
                 value.backward()  # type: ignore[no-untyped-call]
         del data, labels, value
     grads = {_storage(p.grad) for p in model.parameters() if p.grad is not None}
     return _Pass(
-        forward_flops=forward.get_total_flops() if forward is not None else 0,
-        backward_flops=backward.get_total_flops() if backward is not None else 0,
+        forward_flops=forward.get_total_flops(),  # 0 where not counted
+        backward_flops=backward.get_total_flops(),
         saved_bytes=sum(saved.values()),
         live=tracker.live(grads),
         totals=tracker.totals(),
