@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import inspect
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -163,13 +165,27 @@ def _load_torch() -> None:
     # this tool never uses; pointed at the temporary folder itself, it creates nothing.
     preset = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = preset or tempfile.gettempdir()
+    # A KeyboardInterrupt raised while torch's C++ initialisation runs Python code cannot
+    # unwind through it: the process aborts, a half-imported extension fails to load again,
+    # or CPython is left marked to die by SIGINT. During the import, Ctrl-C ends the run
+    # at once instead, in one line.
+    main_thread = threading.current_thread() is threading.main_thread()  # signals go there
+    previous = signal.signal(signal.SIGINT, _interrupted_while_importing) if main_thread else None
     try:
         import torch  # noqa: F401
         import torchvision.models  # noqa: F401
     finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
         if preset is None:
             os.environ.pop("TORCHINDUCTOR_CACHE_DIR", None)
     gc.freeze()
+
+
+def _interrupted_while_importing(signum: int, frame: Any) -> None:
+    sys.stderr.write(f"{PROG}: error: interrupted\n")
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def _quiet_broken_pipe() -> NoReturn:
