@@ -210,7 +210,7 @@ def _loaded(pid: int, library: str) -> bool:
 # "While modules import": once torch's library is being mapped. Before the interpreter has
 # started at all, a signal's default action ends any program, before any of its code runs;
 # waiting for the library keeps the test about this program on a busy machine too.
-@pytest.mark.parametrize("after", [0.0, 1.0])
+@pytest.mark.parametrize("after", [0.0, 0.2, 0.5, 1.0, 1.5])
 def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(after: float) -> None:
     child = subprocess.Popen(
         [*TOOL, "tree", "--arch", "resnet152", "--input", "64,3,512,512"],
