@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from resnet_inspect.report import ParamStat, Setting, Shape
@@ -96,6 +97,18 @@ class StructureCapture:
     param_bytes: int
     buffer_bytes: int
     input_bytes: int
+
+    def batchnorm_values(self, in_eval: tuple[str, ...] = ()) -> list[tuple[CallRecord, int]]:
+        """Each train-mode BatchNorm call with the values per channel its batch statistics
+        see (B·H·W); those ``in_eval`` use their running statistics and are left out."""
+        return [
+            (call, math.prod(call.input_shape) // call.input_shape[1])
+            for call in self.calls
+            if call.module_call
+            and call.name not in in_eval
+            and len(call.input_shape) >= 2
+            and self.modules[call.name].kind.startswith("BatchNorm")
+        ]
 
     @property
     def activation_bytes(self) -> int:

@@ -91,12 +91,7 @@ def _setting(step: StepCapture, name: str) -> float:
 def _small_batchnorm_batches(capture: StructureCapture, in_eval: tuple[str, ...]) -> dict[str, int]:
     """Train-mode BatchNorm calls that see fewer than 8 values per channel: name -> count."""
     found: dict[str, int] = {}
-    for call in capture.calls:
-        if not call.module_call or call.name in in_eval or len(call.input_shape) < 2:
-            continue
-        if not capture.modules[call.name].kind.startswith("BatchNorm"):
-            continue
-        per_channel = math.prod(call.input_shape) // call.input_shape[1]
+    for call, per_channel in capture.batchnorm_values(in_eval):
         if per_channel < BATCHNORM_MIN_VALUES:
             found[call.name] = min(per_channel, found.get(call.name, per_channel))
     return found

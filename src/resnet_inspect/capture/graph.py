@@ -17,7 +17,7 @@ from torch.utils._pytree import tree_leaves
 
 from resnet_inspect.anatomy import LOSS_SECTION
 from resnet_inspect.capture.step import loss_of
-from resnet_inspect.capture.structure import preserved_modes
+from resnet_inspect.capture.structure import preserved_modes, storage_id
 from resnet_inspect.options import LossKind
 from resnet_inspect.records import GraphCapture, GraphNodeRecord, SavedRecord
 
@@ -83,7 +83,7 @@ def capture_graph(
     """Forward and loss on the meta device in train mode, then one walk of the graph; with
     ``explain``, each node's saved tensors too."""
     params = {id(p): name for name, p in model.named_parameters()}
-    param_storages = {_storage(p) for p in model.parameters()}
+    param_storages = {storage_id(p) for p in model.parameters()}
     data = torch.empty(input_shape, device="meta")
     if loss is LossKind.CROSS_ENTROPY:
         labels = torch.empty(input_shape[0], dtype=torch.long, device="meta")
@@ -96,7 +96,7 @@ def capture_graph(
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         # Count each storage once: views (fc's weight.t(), the flatten) share their base's,
         # and parameters exist anyway. What is left is what backward keeps alive.
-        storage = _storage(tensor)
+        storage = storage_id(tensor)
         if storage not in param_storages and storage not in saved:
             size = tensor.untyped_storage().nbytes()
             saved[storage] = (size, stack[-1], "" if stack[-1] else last_top[0])
@@ -107,8 +107,8 @@ def capture_graph(
         model.train()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), tracker:
             root = loss_of(loss, model(data), labels).grad_fn
-    owners = {_storage(p): "parameter" for p in model.parameters()}
-    owners.update({_storage(b): "buffer" for b in model.buffers()})
+    owners = {storage_id(p): "parameter" for p in model.parameters()}
+    owners.update({storage_id(b): "buffer" for b in model.buffers()})
     keeps = _SavedReader(owners) if explain else None
     return _walk(root, tracker.created, params, list(saved.values()), keeps)
 
@@ -129,7 +129,7 @@ class _SavedReader:
             value = getattr(node, attribute, None)
             if not isinstance(value, torch.Tensor):
                 continue
-            storage = _storage(value)
+            storage = storage_id(value)
             kind = self.owners.get(storage, "shared" if storage in self.seen else "activation")
             self.seen.add(storage)
             name = attribute.removeprefix("_saved_")
@@ -137,11 +137,6 @@ class _SavedReader:
                 SavedRecord(name, tuple(value.shape), value.untyped_storage().nbytes(), kind)
             )
         return tuple(found)
-
-
-def _storage(tensor: torch.Tensor) -> int:
-    """Identity of a tensor's storage; on the meta device too, where every data_ptr is 0."""
-    return int(tensor.untyped_storage()._cdata)
 
 
 def _walk(

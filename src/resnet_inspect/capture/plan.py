@@ -24,7 +24,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from resnet_inspect.budget import LiveBytes, largest_batch, optimizer_state_bytes
 from resnet_inspect.capture.freezing import freeze_backbone
 from resnet_inspect.capture.step import loss_of
-from resnet_inspect.capture.structure import preserved_modes
+from resnet_inspect.capture.structure import preserved_modes, storage_id
 from resnet_inspect.options import FreezeOptions, LossKind, StepOptions
 from resnet_inspect.records import CutCapture
 
@@ -157,11 +157,11 @@ def _run(
     """One train-mode forward, loss and backward on meta, watched."""
     for param in model.parameters():
         param.grad = None
-    existing = {_storage(t) for t in (*model.parameters(), *model.buffers())}
+    existing = {storage_id(t) for t in (*model.parameters(), *model.buffers())}
     saved: dict[int, int] = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
-        key = _storage(tensor)
+        key = storage_id(tensor)
         if key not in existing and key not in saved:  # each storage once, parameters never
             saved[key] = tensor.untyped_storage().nbytes()
         return tensor
@@ -183,7 +183,7 @@ def _run(
             with backward if count else nullcontext():
                 value.backward()  # type: ignore[no-untyped-call]
         del data, labels, value
-    grads = {_storage(p.grad) for p in model.parameters() if p.grad is not None}
+    grads = {storage_id(p.grad) for p in model.parameters() if p.grad is not None}
     return _Pass(
         forward_flops=forward.get_total_flops(),  # 0 where not counted
         backward_flops=backward.get_total_flops(),
@@ -191,10 +191,6 @@ def _run(
         live=tracker.live(grads),
         totals=tracker.totals(),
     )
-
-
-def _storage(tensor: torch.Tensor) -> int:
-    return int(tensor.untyped_storage()._cdata)
 
 
 def capture_cut(

@@ -5,7 +5,6 @@ Pure Python: they read the structure capture, never a tensor.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from resnet_inspect.errors import InspectError, OptionError
@@ -27,12 +26,7 @@ def check_batchnorm_batch(
 
     Those ``in_eval`` use their running statistics instead and take any input.
     """
-    for call in capture.calls:
-        if not call.module_call or call.name in in_eval:
-            continue
-        if not capture.modules[call.name].kind.startswith("BatchNorm"):
-            continue
-        per_channel = math.prod(call.input_shape) // call.input_shape[1]
+    for call, per_channel in capture.batchnorm_values(in_eval):
         if per_channel <= 1:
             raise OptionError(
                 f"--input {input_text}: in train mode {call.name} would see 1 value per channel "

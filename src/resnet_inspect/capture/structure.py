@@ -115,7 +115,7 @@ def _tensors(value: Any) -> list[torch.Tensor]:
     return [item for item in tree_leaves(value) if isinstance(item, torch.Tensor)]
 
 
-def _storage(tensor: torch.Tensor) -> int:
+def storage_id(tensor: torch.Tensor) -> int:
     """Identity of a tensor's storage; on the meta device too, where every data_ptr is 0."""
     return int(tensor.untyped_storage()._cdata)
 
@@ -199,7 +199,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 # An in-place ReLU overwrites its input, so the shape is read now, not later.
                 tensors = _tensors(inputs)
                 input_shapes[name] = tuple(tensors[0].shape) if tensors else ()
-                input_storages[name] = {_storage(t) for t in tensors}
+                input_storages[name] = {storage_id(t) for t in tensors}
                 flops_before[name] = counter.get_total_flops()
 
         return hook
@@ -222,7 +222,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                     input_shape=input_shapes[name],
                     output_shape=tuple(out.shape),
                     output_bytes=out.numel() * out.element_size(),
-                    allocates=_storage(out) not in input_storages[name],
+                    allocates=storage_id(out) not in input_storages[name],
                     flops=counter.get_total_flops() - flops_before[name],
                 )
             )
@@ -242,7 +242,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
         label = "add" if residual else kind
         name = f"{owner}.{label}" if owner else label
         call_counts[name] += 1
-        storages = {_storage(t) for t in inputs}
+        storages = {storage_id(t) for t in inputs}
         calls.append(
             CallRecord(
                 name=name,
@@ -250,7 +250,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 input_shape=tuple(inputs[0].shape),
                 output_shape=tuple(out.shape),
                 output_bytes=out.numel() * out.element_size(),
-                allocates=_storage(out) not in storages,
+                allocates=storage_id(out) not in storages,
                 flops=0,  # the functions a forward runs itself here add, pool and reshape
                 module_call=False,
                 owner=owner,
