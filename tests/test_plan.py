@@ -198,7 +198,10 @@ def test_largest_batch_fits_and_one_more_does_not(budget: int) -> None:
 
 
 def test_a_budget_too_small_for_batch_one_names_what_batch_one_needs() -> None:
-    with pytest.raises(OptionError, match=r"even when only the head trains: about \d"):
+    with pytest.raises(
+        OptionError,
+        match=r"is too small: one step at batch 1 needs about \d.*, even when only the head trains",
+    ):
         plan("resnet18", SMALL, new_classes=10, memory=2**20)
 
 

@@ -400,8 +400,8 @@ def plan(
         from resnet_inspect.views.units import binary_bytes
 
         raise OptionError(
-            f"--memory {binary_bytes(memory)} is less than one step of batch 1 needs even when "
-            f"only the head trains: about {binary_bytes(cheapest)}"
+            f"--memory {binary_bytes(memory)} is too small: one step at batch 1 needs about "
+            f"{binary_bytes(cheapest)}, even when only the head trains"
         )
     chosen = (
         Setting("new_classes", new_classes),
