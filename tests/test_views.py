@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import Result
 
@@ -82,6 +83,23 @@ def test_ascii_output_has_no_other_character(command: str, run_cli: Run) -> None
         assert result.exit_code == 0, result.stderr
         assert result.stdout.isascii(), {c for c in result.stdout if not c.isascii()}
         assert "Head" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args", [*COMMANDS.values(), ["plan", "--new-classes", "10"], ["tree", "--explain"]]
+)
+def test_wrapped_lines_end_where_their_text_does(
+    args: list[str], run_cli: Run, tmp_path: Path
+) -> None:
+    # rich keeps the blank it breaks a line at; a pipe, a diff or a save should not.
+    for width, lang in ((60, "en"), (80, "en"), (80, "zh")):
+        save = tmp_path / f"{width}{lang}.txt"
+        result = run_cli([*args, "--lang", lang, "--save-text", str(save)], width=width)
+        assert result.exit_code == 0, result.stderr
+        for text in (result.stdout, save.read_text(encoding="utf-8")):
+            lines = text.splitlines()
+            assert any(cell_len(line) >= width * 3 // 4 for line in lines)  # it did fill lines
+            assert [line for line in lines if line != line.rstrip()] == []
 
 
 def test_ascii_is_english_only(run_cli: Run) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rich.console import Group
 from rich.text import Text
 
 from resnet_inspect.options import Depth
@@ -12,6 +11,7 @@ from resnet_inspect.report import DiffNode, DiffReport, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.bars import log_bar
 from resnet_inspect.views.glyphs import ascii_text, below, branch
+from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import facts_table, section_title, stage_numbers
 from resnet_inspect.words import Lang, annotation, label
@@ -19,12 +19,12 @@ from resnet_inspect.words import Lang, annotation, label
 
 def diff_view(
     report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
-) -> Group:
+) -> Page:
     top = _header(report, lang)
     note = Text(label("diff_note", lang), style="dim")
     if ascii_only:
         top, note = ascii_text(top), ascii_text(note)
-    return Group(
+    return Page(
         top,
         _table(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only),
         facts_table(_verdict(report, lang), width, ascii_only),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.console import Group
 from rich.text import Text
 
 from resnet_inspect.anatomy import Role
@@ -11,6 +10,7 @@ from resnet_inspect.report import GraphGroup, GraphOp, GraphReport, GraphSummary
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.header import header
+from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import section_title, stage_numbers
 from resnet_inspect.words import Lang, annotation, keeps, label
@@ -153,11 +153,11 @@ def leaves_text(summary: GraphSummary, lang: Lang) -> Text:
 
 def graph_view(
     report: GraphReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
-) -> Group:
+) -> Page:
     top, bottom = header(report, lang), leaves_text(report.summary, lang)
     if ascii_only:
         top, bottom = ascii_text(top), ascii_text(bottom)
-    return Group(
+    return Page(
         top,
         summary_table(report, lang, width, ascii_only),
         Text(""),

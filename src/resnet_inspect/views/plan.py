@@ -3,19 +3,19 @@ step of it keeps in memory, and with a budget the largest batch that fits."""
 
 from __future__ import annotations
 
-from rich.console import Group
 from rich.text import Text
 
 from resnet_inspect.report import PlanReport, PlanRow
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
+from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import facts_table
 from resnet_inspect.words import Lang, label
 
 
-def plan_view(report: PlanReport, *, lang: Lang, width: int, ascii_only: bool = False) -> Group:
+def plan_view(report: PlanReport, *, lang: Lang, width: int, ascii_only: bool = False) -> Page:
     top = header(report, lang)
     compute_title = Text(label("plan_compute", lang), style="bold")
     memory_title = Text(
@@ -27,7 +27,7 @@ def plan_view(report: PlanReport, *, lang: Lang, width: int, ascii_only: bool = 
     parts.append(facts_table(_facts(report, lang), width, ascii_only))
     if ascii_only:
         parts = [ascii_text(part) for part in parts]
-    return Group(*parts)
+    return Page(*parts)
 
 
 def depth_name(row: PlanRow, lang: Lang) -> str:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Group
 from rich.text import Text
 
 from resnet_inspect.anatomy import Role
@@ -34,6 +33,7 @@ from resnet_inspect.views import units
 from resnet_inspect.views.bars import decades_up_to, log_bar, sparkline
 from resnet_inspect.views.glyphs import LAST, ascii_text, below, branch
 from resnet_inspect.views.header import header
+from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.words import SECTION_TITLES, Lang, label, node_annotation
 
@@ -637,7 +637,7 @@ def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
 
 def model_view(
     report: ModelReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
-) -> Group:
+) -> Page:
     """What a command prints: header, the tree with its columns, the facts, the legends."""
     stepped = report.step is not None
     if report.freeze:
@@ -666,4 +666,4 @@ def model_view(
     bottom = Text("\n".join(legends), style="dim")
     if ascii_only:  # the tables translated their own cells; the free text is done here
         top, bottom = ascii_text(top), ascii_text(bottom)
-    return Group(top, *parts, bottom)
+    return Page(top, *parts, bottom)
