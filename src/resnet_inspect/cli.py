@@ -356,9 +356,11 @@ def tree(
 
 
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the weights, input and labels.")]
-LrOption = Annotated[str, typer.Option("--lr", help="SGD learning rate (> 0).")]
+LrOption = Annotated[str, typer.Option("--lr", help="Learning rate (> 0).")]
 MomentumOption = Annotated[str, typer.Option("--momentum", help="SGD momentum, in [0, 1).")]
-WeightDecayOption = Annotated[str, typer.Option("--weight-decay", help="SGD weight decay (≥ 0).")]
+WeightDecayOption = Annotated[
+    str, typer.Option("--weight-decay", help="Weight decay (≥ 0); decoupled under adamw.")
+]
 NesterovOption = Annotated[bool, typer.Option("--nesterov", help="Nesterov momentum.")]
 OptimizerOption = Annotated[
     str,
@@ -366,6 +368,15 @@ OptimizerOption = Annotated[
         "--optimizer",
         help="sgd (the tutorial's, with --momentum and --nesterov), adam or adamw (their "
         "betas 0.9, 0.999 and eps 1e-8).",
+    ),
+]
+PlanOptimizerOption = Annotated[
+    str,
+    typer.Option(
+        "--optimizer",
+        help="Whose state each row counts: sgd (the tutorial's: a momentum buffer per "
+        "trainable parameter, none at --momentum 0), adam or adamw (two moments per "
+        "trainable parameter and a step count per tensor).",
     ),
 ]
 LossOption = Annotated[
@@ -642,7 +653,7 @@ def plan(
     model_spec: ModelOption = "",
     input: InputOption = DEFAULT_INPUT,
     weights: WeightsOption = "none",
-    optimizer: OptimizerOption = "sgd",
+    optimizer: PlanOptimizerOption = "sgd",
     momentum: MomentumOption = "0.9",
     loss: LossOption = "sum",
     lang: LangOption = "en",
