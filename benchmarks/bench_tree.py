@@ -21,7 +21,7 @@ def main() -> None:
 
     cases = [
         Case("import torch, torchvision (floor)", python("import torch, torchvision")),
-        # The CLI freezes the collector after importing torch (see cli._load_torch), which
+        # The CLI freezes the collector after importing torch (see cli.process.load_torch), which
         # also spares it the collection at exit; this floor does the same, for a fair ratio.
         Case(
             "import torch, torchvision; gc.freeze()",

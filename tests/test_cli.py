@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from golden_cases import GOLDEN_VIEWS
 from resnet_inspect import __version__, inspect_tree
 
 Run = Callable[..., Result]
-GOLDEN = Path(__file__).parent / "golden"
 
 
 def test_tree_json_carries_the_report(run_cli: Run) -> None:
@@ -93,12 +92,10 @@ def test_no_color_means_no_colour_codes(run_cli: Run) -> None:
     assert not foreground.search(plain.stdout)
 
 
-def test_golden_resnet18_at_80_columns(run_cli: Run) -> None:
-    output = run_cli(["tree", "--input", "1,3,64,64"], width=80).stdout
-    golden = GOLDEN / "tree_resnet18_1x3x64x64_w80.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(output, encoding="utf-8")
-    assert output == golden.read_text(encoding="utf-8")
+@pytest.mark.parametrize("golden", GOLDEN_VIEWS, ids=lambda path: path.name)
+def test_golden_views(run_cli: Run, golden: Path) -> None:
+    args, width = GOLDEN_VIEWS[golden]
+    assert run_cli(args, width=width).stdout == golden.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -144,7 +141,7 @@ def test_an_unexpected_failure_is_still_one_line(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("first line\nsecond line\nthird line")
 
-    monkeypatch.setattr(resnet_inspect.api, "inspect_tree", broken)
+    monkeypatch.setattr(resnet_inspect.api, "run", broken)
     result = run_cli(["tree"])
     assert result.exit_code == 1
     expected = "resnet-inspect: error: RuntimeError: first line (set RESNET_INSPECT_DEBUG=1"

@@ -15,7 +15,7 @@ from typer.testing import Result
 
 from resnet_inspect import freeze
 from resnet_inspect.anatomy import ARCHITECTURES, module_names
-from resnet_inspect.options import FreezeOptions
+from resnet_inspect.config import FreezeOptions
 from resnet_inspect.report import FreezeState, ModelReport
 
 Run = Callable[..., Result]

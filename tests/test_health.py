@@ -18,7 +18,7 @@ from typer.testing import Result
 
 import user_models
 from resnet_inspect import freeze, train_step
-from resnet_inspect.options import FreezeOptions, LossKind, StepOptions
+from resnet_inspect.config import FreezeOptions, LossKind, StepOptions
 from resnet_inspect.report import FlagKind, ModelReport
 
 Run = Callable[..., Result]

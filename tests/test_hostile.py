@@ -23,8 +23,8 @@ from typer.testing import Result
 import user_models
 from conftest import TORCH_PROBE, probed_run
 from resnet_inspect import graph, inspect_tree, train_step
+from resnet_inspect.config import FreezeOptions, StepOptions
 from resnet_inspect.errors import InspectError, OptionError
-from resnet_inspect.options import FreezeOptions, StepOptions
 from resnet_inspect.views.files import Output, write_all
 
 Run = Callable[..., Result]

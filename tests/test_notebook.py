@@ -13,7 +13,7 @@ import pytest
 from nbclient import NotebookClient
 
 from resnet_inspect import inspect_tree
-from resnet_inspect.options import ViewOptions
+from resnet_inspect.views.options import ViewOptions
 from resnet_inspect.views.output import recording
 
 CELLS = {

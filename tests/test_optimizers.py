@@ -10,8 +10,8 @@ import torchvision
 from typer.testing import Result
 
 from resnet_inspect import freeze, train_step
+from resnet_inspect.config import FreezeOptions, OptimizerKind, StepOptions
 from resnet_inspect.errors import OptionError
-from resnet_inspect.options import FreezeOptions, OptimizerKind, StepOptions
 
 Run = Callable[..., Result]
 SHAPE = (2, 3, 64, 64)

@@ -6,7 +6,8 @@ import pytest
 
 from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.errors import OptionError
-from resnet_inspect.options import Depth, parse_arch, parse_depth, parse_input_shape, parse_lang
+from resnet_inspect.parsing import parse_arch, parse_input_shape
+from resnet_inspect.views.options import Depth, parse_depth, parse_lang
 from resnet_inspect.words import Lang
 
 

@@ -19,9 +19,10 @@ from typer.testing import Result
 import user_models
 from conftest import probed_run
 from resnet_inspect import plan
+from resnet_inspect.config import OptimizerKind, StepOptions
 from resnet_inspect.errors import OptionError
-from resnet_inspect.options import OptimizerKind, StepOptions
-from resnet_inspect.report import PlanReport, report_from_dict
+from resnet_inspect.report import PlanReport
+from resnet_inspect.views.codec import report_from_dict
 from resnet_inspect.views.output import json_schema
 
 Run = Callable[..., Result]
@@ -318,7 +319,7 @@ def test_the_fallback_search_finds_the_largest_batch_of_any_growing_step() -> No
 
 
 def test_a_line_through_two_recordings_is_exact() -> None:
-    from resnet_inspect.budget import LiveBytes, largest_batch
+    from resnet_inspect.capture.budget import LiveBytes, largest_batch
 
     fixed, per_sample = (10, 50, 20), (1, 7, 3)
 

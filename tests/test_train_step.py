@@ -14,7 +14,7 @@ from typer.testing import Result
 
 from resnet_inspect import train_step
 from resnet_inspect.assemble.model import aggregate_step
-from resnet_inspect.options import LossKind, StepOptions
+from resnet_inspect.config import LossKind, StepOptions
 from resnet_inspect.report import Level, ModelReport, ParamStat
 
 Run = Callable[..., Result]

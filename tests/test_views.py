@@ -14,7 +14,7 @@ from rich.console import Console
 from typer.testing import Result
 
 import resnet_inspect
-from resnet_inspect.options import FreezeOptions
+from resnet_inspect.config import FreezeOptions
 
 Run = Callable[..., Result]
 COMMANDS = {

@@ -245,7 +245,7 @@ def test_a_file_at_the_cache_path_is_used_without_downloading(
 def test_freeze_loads_a_checkpoint_before_replacing_its_head(tmp_path: Path) -> None:
     """A 10-class fine-tuned file, frozen again with a new 3-class head, as a user would."""
     from resnet_inspect import freeze
-    from resnet_inspect.options import FreezeOptions
+    from resnet_inspect.config import FreezeOptions
 
     path = tmp_path / "ten.pth"
     state = seeded_state(classes=10)

@@ -34,15 +34,10 @@ __all__ = [
 
 if TYPE_CHECKING:
     from resnet_inspect.api import diff, freeze, graph, inspect_tree, plan, train_step
+    from resnet_inspect.config import FreezeOptions, LossKind, OptimizerKind, StepOptions
     from resnet_inspect.errors import InspectError, OptionError
-    from resnet_inspect.options import FreezeOptions, LossKind, OptimizerKind, StepOptions
-    from resnet_inspect.report import (
-        DiffReport,
-        GraphReport,
-        ModelReport,
-        PlanReport,
-        report_from_dict,
-    )
+    from resnet_inspect.report import DiffReport, GraphReport, ModelReport, PlanReport
+    from resnet_inspect.views.codec import report_from_dict
     from resnet_inspect.views.output import json_schema
 
 # Where each public name lives; loaded on first use, so `import resnet_inspect` stays light.
@@ -55,15 +50,15 @@ _HOMES = {
     "train_step": "api",
     "InspectError": "errors",
     "OptionError": "errors",
-    "FreezeOptions": "options",
-    "LossKind": "options",
-    "OptimizerKind": "options",
-    "StepOptions": "options",
+    "FreezeOptions": "config",
+    "LossKind": "config",
+    "OptimizerKind": "config",
+    "StepOptions": "config",
     "DiffReport": "report",
     "GraphReport": "report",
     "ModelReport": "report",
     "PlanReport": "report",
-    "report_from_dict": "report",
+    "report_from_dict": "views.codec",
     "json_schema": "views.output",
 }
 

@@ -26,17 +26,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from resnet_inspect import __version__
+from resnet_inspect import __version__, commands
+from resnet_inspect.config import ModelChoice, WeightsKind
 from resnet_inspect.errors import debugging
-from resnet_inspect.report import (
-    SCHEMA_VERSION,
-    GraphReport,
-    ModelReport,
-    PlanReport,
-    report_from_dict,
-)
-
-Cached = ModelReport | GraphReport | PlanReport  # the meta-device commands' reports
+from resnet_inspect.report import SCHEMA_VERSION, Report
+from resnet_inspect.views.codec import report_from_dict
 
 DIR_ENV = "RESNET_INSPECT_CACHE_DIR"
 SWITCH_ENV = "RESNET_INSPECT_CACHE"  # 0 turns it off
@@ -93,6 +87,22 @@ def _code_fingerprint() -> str:
     return hashlib.sha256("\n".join(stats).encode()).hexdigest()[:16]
 
 
+def request_key(request: Any) -> dict[str, Any] | None:
+    """The key of a request's report, or None where it must not be cached: a command that
+    does real work, or the user's own code (whose dependencies cannot be known). Every fact
+    comes from the request, so an option that changes the report cannot be left out."""
+    entry = commands.for_request(request)
+    model: ModelChoice = request.model
+    if not entry.cached or model.runs_user_code or not enabled():
+        return None
+    weights = model.weights
+    described: dict[str, Any] = {"kind": weights.kind.value, "name": weights.name}
+    if weights.kind is WeightsKind.FILE:
+        described.update(file_facts(weights.path), typed=weights.path)
+    chosen = {"arch": model.arch, "input": list(model.input_shape), "weights": described}
+    return key(entry.name, {**chosen, **commands.facts(request)})
+
+
 def file_facts(path: str) -> dict[str, Any]:
     """A checkpoint as a key: where it really is, how big, when last changed."""
     stat = os.stat(path)
@@ -104,7 +114,7 @@ def _entry_path(entry_key: dict[str, Any]) -> Path:
     return folder() / f"{digest}{SUFFIX}"
 
 
-def load(entry_key: dict[str, Any]) -> Cached | None:
+def load(entry_key: dict[str, Any]) -> Report | None:
     """The stored report, or None: absent, unreadable, truncated, or not this key's."""
     path = _entry_path(entry_key)
     try:
@@ -112,7 +122,7 @@ def load(entry_key: dict[str, Any]) -> Cached | None:
         if stored.get("key") != entry_key:
             return None
         report = report_from_dict(stored["report"])
-        if not isinstance(report, Cached):
+        if not commands.for_report(report).cached:
             return None
         os.utime(path)  # recently used: the last to be dropped
     except Exception as error:
@@ -122,7 +132,7 @@ def load(entry_key: dict[str, Any]) -> Cached | None:
     return report
 
 
-def store(entry_key: dict[str, Any], report: Cached) -> None:
+def store(entry_key: dict[str, Any], report: Report) -> None:
     """Write the entry atomically (a temporary file, then a rename); never fail the run."""
     path = _entry_path(entry_key)
     content = zlib.compress(

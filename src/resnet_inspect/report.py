@@ -7,15 +7,12 @@ never format strings.
 
 from __future__ import annotations
 
-import functools
-import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from types import UnionType
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any
 
 from resnet_inspect.anatomy import Role
-from resnet_inspect.words import Lang, annotation, node_annotation
+from resnet_inspect.words import Lang
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -24,6 +21,11 @@ SCHEMA_VERSION = 1
 
 SettingValue = int | float | bool | str | tuple[int, ...] | None
 Shape = tuple[int, ...]
+
+
+# A ReLU call whose outputs are zero more often than this is flagged as dead, and its share
+# is drawn in red: one rule for the flag and the view.
+DEAD_SHARE = 0.9
 
 
 class FreezeState(StrEnum):
@@ -265,7 +267,7 @@ class Drawable:
     ``--save-text`` writes), rich draws it at the console's width and character set, Jupyter
     gets HTML and that text, once. ``format(report, "short")`` is one line for logs, and
     ``report.view(depth=..., lang=..., width=...)`` chooses the view. Drawing is the views'
-    job; these only hand the report over to them."""
+    job: these only hand the report over to them, through ``_views``."""
 
     def view(
         self,
@@ -276,21 +278,10 @@ class Drawable:
         ascii_only: bool = False,
     ) -> Any:
         """The report drawn another way: ``r.view(depth="block", lang="zh", width=100)``."""
-        from resnet_inspect.options import ViewOptions, parse_depth, parse_lang, parse_width
-        from resnet_inspect.views.output import ReportView
-
-        options = ViewOptions(
-            depth=parse_depth(depth),
-            lang=parse_lang(lang),
-            width=parse_width(width),
-            ascii_only=ascii_only,
-        )
-        return ReportView(self, options)  # type: ignore[arg-type]
+        return _views().view_of(self, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
 
     def _default(self) -> Any:
-        from resnet_inspect.views.output import default_view
-
-        return default_view(self)  # type: ignore[arg-type]
+        return _views().default_view(self)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self._default().__rich_console__(console, options)
@@ -312,12 +303,26 @@ class Drawable:
 
     def __format__(self, spec: str) -> str:
         if spec == "short":
-            from resnet_inspect.views.output import short
-
-            return short(self)  # type: ignore[arg-type]
+            short: str = _views().short(self)
+            return short
         if spec:
             raise ValueError(f"unknown format {spec!r} for a report: '' or 'short'")
         return str(self)
+
+    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
+        """Plain data, exactly what ``--json`` prints (see docs/json.md and the schema):
+        every node carries its role's annotation in ``lang``."""
+        document: dict[str, Any] = _views().report_document(self, Lang(lang))
+        return document
+
+
+def _views() -> Any:
+    """The one deliberate lazy hook from the contract to the views (tests/test_layout.py):
+    a report draws itself and writes its JSON by handing itself to ``views.output``, which
+    is imported only when that happens, so that the contract stays below the views."""
+    from resnet_inspect.views import output
+
+    return output
 
 
 @dataclass(frozen=True, repr=False)
@@ -345,13 +350,6 @@ class ModelReport(Drawable):
     def leaves(self) -> list[Node]:
         return [node for node in self.nodes() if node.level is Level.LAYER]
 
-    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
-        """Plain data, exactly what ``--json`` prints (see docs/json.md and the schema).
-
-        Every node carries its role's annotation in ``lang``.
-        """
-        return _document(self, Lang(lang))
-
     def without_timings(self) -> ModelReport:
         """The same report with its wall-clock times set to None, so that the same seed gives
         the same bytes: the one timings policy of ``--json`` and of every save."""
@@ -359,44 +357,6 @@ class ModelReport(Drawable):
             return self
         step = replace(self.step, forward_s=None, backward_s=None, step_s=None)
         return replace(self, step=step)
-
-
-_MAPPINGS = (
-    "settings",
-    "optimizer_settings",
-    "options",
-    "inferred",
-    "assumed",
-)  # Setting tuples read as mappings
-
-
-def _plain(value: Any, lang: Lang) -> Any:
-    """Dataclasses, enums and tuples to JSON-ready dicts, strings and lists."""
-    if isinstance(value, StrEnum):
-        return value.value
-    if hasattr(value, "__dataclass_fields__"):
-        out: dict[str, Any] = {}
-        for f in fields(value):
-            item = getattr(value, f.name)
-            if f.name in _MAPPINGS:
-                out[f.name] = {s.name: _plain(s.value, lang) for s in item}
-            else:
-                out[f.name] = _plain(item, lang)
-        if isinstance(value, Node):
-            out["frozen_params"] = value.frozen_params
-            out["freeze_state"] = value.freeze_state.value
-        if isinstance(value, Node):
-            out["annotation"] = node_annotation(value, lang)
-        elif isinstance(value, GraphGroup | DiffNode):
-            out["annotation"] = annotation(value.role, lang)
-        if isinstance(value, DiffVerdict):
-            out["backbone_unchanged"] = value.backbone_unchanged
-        return out
-    if isinstance(value, tuple | list):
-        return [_plain(item, lang) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _plain(item, lang) for key, item in value.items()}
-    return value
 
 
 @dataclass(frozen=True)
@@ -475,10 +435,6 @@ class GraphReport(Drawable):
     unfrozen: tuple[str, ...] = ()
     options: tuple[Setting, ...] = ()
     explained: bool = False  # --explain: each op carries what it keeps for backward
-
-    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
-        """Plain data, exactly what ``graph --json`` prints (see docs/json.md)."""
-        return _document(self, Lang(lang))
 
     def without_timings(self) -> GraphReport:
         """A graph is built on the meta device and holds no time: the report as it is."""
@@ -574,10 +530,6 @@ class DiffReport(Drawable):
     verdict: DiffVerdict
     options: tuple[Setting, ...] = ()
 
-    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
-        """Plain data, exactly what ``diff --json`` prints (see docs/json.md)."""
-        return _document(self, Lang(lang))
-
     def without_timings(self) -> DiffReport:
         return self
 
@@ -622,118 +574,8 @@ class PlanReport(Drawable):
     rows: tuple[PlanRow, ...]
     options: tuple[Setting, ...] = ()
 
-    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
-        """Plain data, exactly what ``plan --json`` prints (see docs/json.md)."""
-        return _document(self, Lang(lang))
-
     def without_timings(self) -> PlanReport:
         return self
 
 
 Report = ModelReport | GraphReport | DiffReport | PlanReport
-
-
-def _document(report: Report, lang: Lang) -> dict[str, Any]:
-    """The one top-level shape of every command's JSON: version and command first.
-
-    Strict JSON has no NaN or Infinity: a non-finite number (a loss that overflowed) is
-    null, and ``non_finite`` lists where each one was, as a path of keys and indexes.
-    """
-    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "lang": lang.value}
-    data.update(_plain(report, lang))
-    found: list[str] = []
-    data = _strict(data, "", found)
-    data["non_finite"] = found
-    return data
-
-
-def _strict(value: Any, path: str, found: list[str]) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        found.append(path)
-        return None
-    if isinstance(value, str):
-        # A path read from the command line may hold undecodable bytes (surrogate escapes).
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if isinstance(value, dict):
-        return {k: _strict(v, f"{path}.{k}" if path else k, found) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strict(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
-    return value
-
-
-def report_from_dict(data: dict[str, Any]) -> Report:
-    """The report a ``to_dict()`` (or ``--json``) document describes, for drawing it again.
-
-    Keys the document adds for readers (``annotation``, ``freeze_state``, ``non_finite``, …)
-    are derived and left out; numbers that were not finite come back as None.
-    """
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(
-            f"a report of schema_version {data.get('schema_version')!r}; this version reads "
-            f"{SCHEMA_VERSION}"
-        )
-    kinds = {"graph": GraphReport, "diff": DiffReport, "plan": PlanReport}
-    report: Report = _rebuilt(kinds.get(data.get("command", ""), ModelReport), data)
-    return report
-
-
-def _rebuilt(kind: Any, value: Any) -> Any:
-    """``value`` (plain JSON data) as an instance of the annotated type ``kind``."""
-    return _builder(kind)(value)
-
-
-@functools.cache
-def _builder(kind: Any) -> Any:
-    """A function that turns JSON data into ``kind``, worked out once per type: a saved
-    resnet152 report holds some 15,000 values, and a cache hit must cost next to nothing."""
-    origin, args = get_origin(kind), get_args(kind)
-    if kind is Any:
-        return _same
-    if origin in (UnionType, Union):
-        options = [arg for arg in args if arg is not type(None)]
-        inner = _builder(options[0]) if len(options) == 1 else _setting_value
-        return lambda value: None if value is None else inner(value)
-    if hasattr(kind, "__dataclass_fields__"):
-        return _dataclass_builder(kind)
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            item = _builder(args[0])
-            return lambda value: tuple(item(v) for v in value)
-        items = [_builder(arg) for arg in args]
-        return lambda value: tuple(b(v) for b, v in zip(items, value, strict=True))
-    if origin is dict:
-        item = _builder(args[1])
-        return lambda value: {key: item(v) for key, v in value.items()}
-    if isinstance(kind, type) and issubclass(kind, StrEnum):
-        return kind
-    if kind is float:
-        return lambda value: float(value) if isinstance(value, int) else value
-    return _same
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _dataclass_builder(kind: type) -> Any:
-    # Worked out on the first call, not here: a Node's children are Nodes (a recursive type).
-    builders: dict[str, Any] = {}
-
-    def build(value: Any) -> Any:
-        if value is None:
-            return None
-        if not builders:
-            hints = get_type_hints(kind)
-            for f in fields(kind):
-                builders[f.name] = _settings if f.name in _MAPPINGS else _builder(hints[f.name])
-        return kind(**{k: builders[k](v) for k, v in value.items() if k in builders})
-
-    return build
-
-
-def _settings(value: dict[str, Any]) -> tuple[Setting, ...]:
-    return tuple(Setting(k, _setting_value(v)) for k, v in value.items())
-
-
-def _setting_value(value: Any) -> SettingValue:
-    return tuple(value) if isinstance(value, list) else value

@@ -13,8 +13,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from resnet_inspect.cli import app
-from resnet_inspect.options import Depth, parse_input_shape, parse_model_spec
-from resnet_inspect.report import GraphReport, ModelReport, PlanReport, report_from_dict
+from resnet_inspect.parsing import parse_input_shape, parse_model_spec
+from resnet_inspect.report import GraphReport, ModelReport, PlanReport
+from resnet_inspect.views.codec import report_from_dict
+from resnet_inspect.views.options import Depth
 from resnet_inspect.views.output import renderable, report_json
 from resnet_inspect.words import Lang
 

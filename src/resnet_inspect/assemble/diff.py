@@ -33,6 +33,7 @@ def build_diff_report(
     model: ModelInfo,
     a: str,
     b: str,
+    options: tuple[Setting, ...] = (),
 ) -> DiffReport:
     tree = build_model_report(
         capture, command="diff", model=model, weights=WeightsInfo(kind="none", name="none")
@@ -52,7 +53,7 @@ def build_diff_report(
         sections=sections,
         tensors=tuple(tensors),
         verdict=_verdict(capture, tensors, sections),
-        options=(Setting("a", a), Setting("b", b)),
+        options=options,
     )
 
 

@@ -11,11 +11,10 @@ import math
 from collections.abc import Sequence
 
 from resnet_inspect.records import StepCapture, StructureCapture
-from resnet_inspect.report import Flag, FlagKind, Node
+from resnet_inspect.report import DEAD_SHARE, Flag, FlagKind, Node
 
 UPDATE_LARGE = 1e-2  # the usual relative update is about 1e-3
 UPDATE_SMALL = 1e-5
-DEAD_SHARE = 0.9
 BATCHNORM_MIN_VALUES = 8  # values per channel per batch below which the statistics are noise
 
 

@@ -167,12 +167,8 @@ def build_graph_report(
     new_classes: int | None = None,
     unfreeze: tuple[str, ...] = (),
     explained: bool = False,
+    options: tuple[Setting, ...] = (),
 ) -> GraphReport:
-    options = (
-        Setting("loss", loss_kind),
-        Setting("new_classes", new_classes),
-        Setting("unfreeze", ",".join(unfreeze)),
-    )
     return GraphReport(
         command="graph",
         arch=model.name,

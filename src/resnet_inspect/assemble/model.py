@@ -16,7 +16,7 @@ from resnet_inspect.anatomy import Role
 from resnet_inspect.assemble.explain import explain
 from resnet_inspect.assemble.flags import step_flags
 from resnet_inspect.assemble.grouping import fold_sections
-from resnet_inspect.options import FreezeOptions
+from resnet_inspect.config import FreezeOptions
 from resnet_inspect.records import CallRecord, Layout, StepCapture, StructureCapture
 from resnet_inspect.report import (
     FreezeSummary,

@@ -13,8 +13,9 @@ import torch
 
 from resnet_inspect.capture.source import ModelSource
 from resnet_inspect.capture.weights import StateDict, load_weights, read_state_dict
+from resnet_inspect.config import DiffSide, SideKind
 from resnet_inspect.errors import InspectError
-from resnet_inspect.options import DiffSide, SideKind, parse_weights
+from resnet_inspect.parsing import parse_weights
 from resnet_inspect.report import DiffState, TensorDiff
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from resnet_inspect.config import FreezeOptions
 from resnet_inspect.errors import InspectError, OptionError
-from resnet_inspect.options import FreezeOptions
 
 
 def head_linear(model: torch.nn.Module) -> str:

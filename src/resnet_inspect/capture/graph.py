@@ -7,8 +7,6 @@ module whose forward created it, so the graph can be folded by the model's struc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -16,9 +14,9 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
 from resnet_inspect.anatomy import LOSS_SECTION
-from resnet_inspect.capture.step import loss_of
-from resnet_inspect.capture.structure import preserved_modes, storage_id
-from resnet_inspect.options import LossKind
+from resnet_inspect.capture.instrument import ModuleStack, preserved_modes, storage_id
+from resnet_inspect.capture.step import loss_of, meta_labels
+from resnet_inspect.config import LossKind
 from resnet_inspect.records import GraphCapture, GraphNodeRecord, SavedRecord
 
 
@@ -26,10 +24,9 @@ class _CreationTracker(TorchFunctionMode):
     """Remembers, for each new ``grad_fn``, the module running when it was made (and, for the
     model's own code, which top-level child ran last: that places it in stem or head)."""
 
-    def __init__(self, stack: list[str], last_top: list[str]) -> None:
+    def __init__(self, modules: ModuleStack) -> None:
         super().__init__()
-        self.stack = stack
-        self.last_top = last_top
+        self.modules = modules
         self.created: dict[Any, tuple[int, str, str]] = {}
 
     def __torch_function__(
@@ -39,37 +36,10 @@ class _CreationTracker(TorchFunctionMode):
         for item in tree_leaves(out):
             node = getattr(item, "grad_fn", None) if isinstance(item, torch.Tensor) else None
             if node is not None and node not in self.created:
-                module = self.stack[-1]
-                after = self.last_top[0] if not module else ""
+                module = self.modules.current
+                after = self.modules.last_top if not module else ""
                 self.created[node] = (len(self.created), module, after)
         return out
-
-
-@contextmanager
-def _module_stack(model: torch.nn.Module, stack: list[str], last_top: list[str]) -> Iterator[None]:
-    def enter(name: str) -> Any:
-        def hook(module: torch.nn.Module, inputs: Any) -> None:
-            stack.append(name)
-
-        return hook
-
-    def leave(name: str) -> Any:
-        def hook(module: torch.nn.Module, inputs: Any, output: Any) -> None:
-            stack.pop()  # a forward hook's return value would replace the output: return None
-            if name and "." not in name:
-                last_top[0] = name
-
-        return hook
-
-    handles = []
-    for name, module in model.named_modules():
-        handles.append(module.register_forward_pre_hook(enter(name)))
-        handles.append(module.register_forward_hook(leave(name)))
-    try:
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 def capture_graph(
@@ -85,12 +55,8 @@ def capture_graph(
     params = {id(p): name for name, p in model.named_parameters()}
     param_storages = {storage_id(p) for p in model.parameters()}
     data = torch.empty(input_shape, device="meta")
-    if loss is LossKind.CROSS_ENTROPY:
-        labels = torch.empty(input_shape[0], dtype=torch.long, device="meta")
-    else:
-        labels = torch.empty(input_shape[0], classes, device="meta")
-    stack = [LOSS_SECTION]  # what runs after the model's forward: the loss
-    last_top = [""]
+    labels = meta_labels(loss, input_shape[0], classes)
+    running = ModuleStack(model, outside=LOSS_SECTION)  # after the forward: the loss
     saved: dict[int, tuple[int, str, str]] = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
@@ -99,11 +65,12 @@ def capture_graph(
         storage = storage_id(tensor)
         if storage not in param_storages and storage not in saved:
             size = tensor.untyped_storage().nbytes()
-            saved[storage] = (size, stack[-1], "" if stack[-1] else last_top[0])
+            module = running.current
+            saved[storage] = (size, module, "" if module else running.last_top)
         return tensor
 
-    tracker = _CreationTracker(stack, last_top)
-    with preserved_modes(model), _module_stack(model, stack, last_top):
+    tracker = _CreationTracker(running)
+    with preserved_modes(model), running:
         model.train()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), tracker:
             root = loss_of(loss, model(data), labels).grad_fn

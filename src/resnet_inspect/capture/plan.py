@@ -21,11 +21,13 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import FlopCounterMode
 
-from resnet_inspect.budget import LiveBytes, largest_batch, optimizer_state_bytes
+from resnet_inspect.capture.budget import LiveBytes, largest_batch, optimizer_state_bytes
 from resnet_inspect.capture.freezing import freeze_backbone
-from resnet_inspect.capture.step import loss_of
-from resnet_inspect.capture.structure import preserved_modes, storage_id
-from resnet_inspect.options import FreezeOptions, LossKind, StepOptions
+from resnet_inspect.capture.instrument import preserved_modes, storage_id
+from resnet_inspect.capture.step import loss_of, meta_labels
+from resnet_inspect.config import FreezeOptions, LossKind, StepOptions
+from resnet_inspect.errors import OptionError
+from resnet_inspect.quantities import binary_bytes
 from resnet_inspect.records import CutCapture
 
 # A batch solve that has not settled after this many confirming passes searches instead.
@@ -172,10 +174,7 @@ def _run(
     with preserved_modes(model), tracker:
         model.train()
         data = torch.empty(input_shape, device="meta")
-        if loss is LossKind.CROSS_ENTROPY:
-            labels = torch.empty(batch, dtype=torch.long, device="meta")
-        else:
-            labels = torch.empty(batch, classes, device="meta")
+        labels = meta_labels(loss, batch, classes)
         hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
         with hooks, forward if count else nullcontext():
             value = loss_of(loss, model(data), labels)
@@ -293,3 +292,17 @@ def _walk_down(
         low, high = (middle, high) if fits(middle) else (low, middle)
     fits(1)
     return low, max(known[1], default=0)
+
+
+def too_small_budget(cuts: list[CutCapture], memory: int, kept: int) -> None:
+    """Refuse a budget in which not even batch 1 of the cheapest cut fits: there is no plan
+    to show, only what batch 1 needs. ``kept``: the parameters' and buffers' bytes."""
+    if any(cut.largest_batch != 0 for cut in cuts):
+        return
+    cheapest = min(
+        kept + cut.optimizer_state_bytes + (cut.batch_one_live_bytes or 0) for cut in cuts
+    )
+    raise OptionError(
+        f"--memory {binary_bytes(memory)} is too small: one step at batch 1 needs about "
+        f"{binary_bytes(cheapest)}, even when only the head trains"
+    )

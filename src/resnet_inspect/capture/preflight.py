@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from resnet_inspect.capture.budget import optimizer_state_copies
+from resnet_inspect.config import StepOptions
 from resnet_inspect.errors import InspectError, OptionError
-from resnet_inspect.options import OptimizerKind, StepOptions
+from resnet_inspect.quantities import binary_bytes, shape
 from resnet_inspect.records import StructureCapture
-from resnet_inspect.views import units
 
 # Backward holds gradients beside the saved activations. Measured for resnet50 at 8×3×224×224
 # (benchmarks/bench_train_step.py): forward outputs 685 MiB, the step's own peak about 940 MiB
@@ -30,7 +31,7 @@ def check_batchnorm_batch(
         if per_channel <= 1:
             raise OptionError(
                 f"--input {input_text}: in train mode {call.name} would see 1 value per channel "
-                f"(input {units.shape(call.input_shape)}) and BatchNorm needs more than one; "
+                f"(input {shape(call.input_shape)}) and BatchNorm needs more than one; "
                 "use a batch of 2 or more, or larger images"
             )
 
@@ -50,18 +51,11 @@ def check_input_channels(
         )
 
 
-def optimizer_copies(options: StepOptions) -> int:
-    """Parameter-sized tensors the optimizer keeps: SGD's momentum buffer, Adam's two moments."""
-    if options.optimizer is not OptimizerKind.SGD:
-        return 2
-    return 1 if options.momentum > 0 else 0
-
-
 def step_memory_bytes(capture: StructureCapture, options: StepOptions) -> int:
     """Parameters, their gradients, momentum buffers and the copy taken for Δθ, plus the
     forward's activations and what backward adds beside them, plus the input."""
     # The parameters, their gradients, the copy before the first step (and before the last).
-    copies = 3 + (options.steps > 1) + optimizer_copies(options)
+    copies = 3 + (options.steps > 1) + optimizer_state_copies(options.optimizer, options.momentum)
     activations = BACKWARD_FACTOR * capture.activation_bytes
     return copies * capture.param_bytes + activations + 2 * capture.input_bytes
 
@@ -95,9 +89,9 @@ def check_memory(capture: StructureCapture, options: StepOptions) -> None:
     else:
         hint = "use a smaller batch or image (--input)"
     raise InspectError(
-        f"not enough memory for this step: it needs about {units.binary_bytes(needed)} "
+        f"not enough memory for this step: it needs about {binary_bytes(needed)} "
         f"(parameters with their gradients, optimizer state and a copy: "
-        f"{units.binary_bytes(parameters)}; activations ×{BACKWARD_FACTOR} for backward and "
-        f"the input: {units.binary_bytes(activations)}), and {units.binary_bytes(free)} is "
+        f"{binary_bytes(parameters)}; activations ×{BACKWARD_FACTOR} for backward and "
+        f"the input: {binary_bytes(activations)}), and {binary_bytes(free)} is "
         f"available; {hint}"
     )

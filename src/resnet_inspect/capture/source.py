@@ -34,8 +34,8 @@ from resnet_inspect.capture.weights import (
     load_weights,
     read_state_dict,
 )
+from resnet_inspect.config import ModelSpec, WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError, OptionError
-from resnet_inspect.options import ModelSpec, WeightsChoice, WeightsKind
 from resnet_inspect.report import ModelInfo, WeightsInfo
 
 

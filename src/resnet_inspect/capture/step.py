@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from resnet_inspect.options import LossKind, OptimizerKind, StepOptions
+from resnet_inspect.capture.instrument import ModuleStack, function_row
+from resnet_inspect.config import LossKind, OptimizerKind, StepOptions
 from resnet_inspect.records import StepCapture
 from resnet_inspect.report import ParamStat, Setting, SettingValue
 
@@ -34,6 +35,13 @@ def make_labels(kind: LossKind, batch: int, classes: int) -> tuple[torch.Tensor,
     if kind is LossKind.CROSS_ENTROPY:
         return torch.randint(0, classes, (batch,)), f"torch.randint(0, {classes}, ({batch},))"
     return torch.rand(batch, classes), f"torch.rand({batch}, {classes})"
+
+
+def meta_labels(kind: LossKind, batch: int, classes: int) -> torch.Tensor:
+    """The target ``make_labels`` draws, as shapes only, for the passes on the meta device."""
+    if kind is LossKind.CROSS_ENTROPY:
+        return torch.empty(batch, dtype=torch.long, device="meta")
+    return torch.empty(batch, classes, device="meta")
 
 
 def loss_of(kind: LossKind, prediction: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -128,33 +136,31 @@ def _global_norm(model: torch.nn.Module) -> float:
 
 
 class _ZeroCounter:
-    """Counts the exact zeros of every ReLU call's output: forward hooks on each ``nn.ReLU``,
-    and for ``F.relu`` / ``torch.relu`` / ``x.relu()`` that a module's own forward calls (the
-    CIFAR ResNets' way), a torch function mode active during the forward only. Calls are
-    named as the structure capture names them: the module, or ``<owner>.relu``.
+    """Counts the exact zeros of every ReLU call's output: each ``nn.ReLU`` as its forward
+    ends, and for ``F.relu`` / ``torch.relu`` / ``x.relu()`` that a module's own forward calls
+    (the CIFAR ResNets' way), a torch function mode active during the forward only. Calls are
+    named as the structure capture names them (``instrument.function_row``).
 
     Everything here reads and returns None or the function's own result, so nothing the step
     computes changes (an in-place ReLU's output is its input: it is only read).
     """
 
     def __init__(self, model: torch.nn.Module) -> None:
-        self.model = model
         self.fractions: dict[str, list[float]] = {}
-        self.handles: list[Any] = []
-        self.stack: list[str] = []  # the modules whose forward is running
-        self.leaves = {
-            n for n, m in model.named_modules() if n and next(m.children(), None) is None
-        }
+        relus = {name for name, m in model.named_modules() if isinstance(m, torch.nn.ReLU)}
+
+        def left(name: str, module: torch.nn.Module, inputs: Any, output: Any) -> None:
+            if name in relus and isinstance(output, torch.Tensor):
+                self.count(name, output)
+
+        self.modules = ModuleStack(model, on_leave=left)
 
     def __enter__(self) -> _ZeroCounter:
-        for name, module in self.model.named_modules():
-            self.handles.append(module.register_forward_pre_hook(self._enter(name)))
-            self.handles.append(module.register_forward_hook(self._leave(name)))
+        self.modules.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for handle in self.handles:
-            handle.remove()
+        self.modules.__exit__(*exc)
 
     def function_calls(self) -> _ReluCalls:
         return _ReluCalls(self)
@@ -164,26 +170,10 @@ class _ZeroCounter:
             zero = (output.numel() - _nonzero(output)) / output.numel()
             self.fractions.setdefault(name, []).append(zero)
 
-    def _enter(self, name: str) -> Any:
-        def hook(module: torch.nn.Module, inputs: Any) -> None:
-            self.stack.append(name)
-
-        return hook
-
-    def _leave(self, name: str) -> Any:
-        relu = isinstance(self.model.get_submodule(name), torch.nn.ReLU) if name else False
-
-        def hook(module: torch.nn.Module, inputs: Any, output: Any) -> None:
-            self.stack.pop()
-            if relu and isinstance(output, torch.Tensor):
-                self.count(name, output)
-
-        return hook
-
 
 class _ReluCalls(TorchFunctionMode):
     """ReLU functions a module's own forward runs (not those inside a leaf module: an
-    ``nn.ReLU`` is counted by its hook)."""
+    ``nn.ReLU`` is counted as its forward ends)."""
 
     _NAMES = frozenset({"relu", "relu_"})
 
@@ -196,11 +186,9 @@ class _ReluCalls(TorchFunctionMode):
     ) -> Any:
         out = func(*args, **(kwargs or {}))
         name = getattr(func, "__name__", "")
-        stack = self.counter.stack
-        outside_leaves = bool(stack) and stack[-1] not in self.counter.leaves
-        if name in self._NAMES and outside_leaves and isinstance(out, torch.Tensor):
-            owner = stack[-1]
-            self.counter.count(f"{owner}.{name}" if owner else name, out)
+        modules = self.counter.modules
+        if name in self._NAMES and modules.in_own_code() and isinstance(out, torch.Tensor):
+            self.counter.count(function_row(modules.current, name), out)
         return out
 
 

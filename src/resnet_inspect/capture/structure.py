@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -16,6 +16,12 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import FlopCounterMode
 
+from resnet_inspect.capture.instrument import (
+    ModuleStack,
+    function_row,
+    preserved_modes,
+    storage_id,
+)
 from resnet_inspect.errors import InspectError
 from resnet_inspect.records import CallRecord, Layout, ModuleRecord, StructureCapture
 from resnet_inspect.report import Setting, SettingValue
@@ -42,17 +48,6 @@ _SETTINGS: dict[type[torch.nn.Module], tuple[str, ...]] = {
     torch.nn.Dropout: ("p", "inplace"),
     torch.nn.Flatten: ("start_dim", "end_dim"),
 }
-
-
-@contextmanager
-def preserved_modes(model: torch.nn.Module) -> Iterator[None]:
-    """Restore each submodule's own train/eval flag afterwards, not just the root's."""
-    modes = [(module, module.training) for module in model.modules()]
-    try:
-        yield
-    finally:
-        for module, training in modes:
-            module.training = training
 
 
 def module_settings(module: torch.nn.Module) -> tuple[Setting, ...]:
@@ -107,17 +102,8 @@ def module_records(model: torch.nn.Module) -> dict[str, ModuleRecord]:
     return records
 
 
-def _leaf_names(model: torch.nn.Module) -> set[str]:
-    return {n for n, m in model.named_modules() if n and next(m.children(), None) is None}
-
-
 def _tensors(value: Any) -> list[torch.Tensor]:
     return [item for item in tree_leaves(value) if isinstance(item, torch.Tensor)]
-
-
-def storage_id(tensor: torch.Tensor) -> int:
-    """Identity of a tensor's storage; on the meta device too, where every data_ptr is 0."""
-    return int(tensor.untyped_storage()._cdata)
 
 
 # Functions named by what they do in a row: ``out += identity`` is the residual add.
@@ -144,10 +130,9 @@ class _FunctionRecorder(TorchFunctionMode):
     unchanged (``x.contiguous()``). Torch function modes are thread-local.
     """
 
-    def __init__(self, stack: list[str], leaves: set[str], record: Callable[..., None]) -> None:
+    def __init__(self, modules: ModuleStack, record: Callable[..., None]) -> None:
         super().__init__()
-        self.stack = stack
-        self.leaves = leaves
+        self.modules = modules
         self.record = record
 
     def __torch_function__(
@@ -155,7 +140,7 @@ class _FunctionRecorder(TorchFunctionMode):
     ) -> Any:
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        if not self.stack or self.stack[-1] in self.leaves or not isinstance(out, torch.Tensor):
+        if not self.modules.in_own_code() or not isinstance(out, torch.Tensor):
             return out
         name = getattr(func, "__name__", "")
         inputs = _tensors((args, kwargs))
@@ -179,55 +164,39 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
     parameter = next(model.parameters())
     example = torch.empty(input_shape, dtype=parameter.dtype, device=parameter.device)
     counter = FlopCounterMode(display=False)
-    leaves = _leaf_names(model)
     calls: list[CallRecord] = []
     call_counts: Counter[str] = Counter()
     flops_before: dict[str, int] = {}
     input_shapes: dict[str, tuple[int, ...]] = {}
     input_storages: dict[str, set[int]] = {}
-    stack: list[str] = []
-    top_order: list[str] = []
-    last_top = [""]  # the top-level child that finished last, for the model's own functions
     output_shape: list[tuple[int, ...]] = []
 
-    def before(name: str) -> Any:
-        def hook(module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
-            stack.append(name)
-            if name and "." not in name and name not in top_order:
-                top_order.append(name)
-            if name in leaves:
-                # An in-place ReLU overwrites its input, so the shape is read now, not later.
-                tensors = _tensors(inputs)
-                input_shapes[name] = tuple(tensors[0].shape) if tensors else ()
-                input_storages[name] = {storage_id(t) for t in tensors}
-                flops_before[name] = counter.get_total_flops()
+    def entered(name: str, module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
+        if name in running.leaves:
+            # An in-place ReLU overwrites its input, so the shape is read now, not later.
+            tensors = _tensors(inputs)
+            input_shapes[name] = tuple(tensors[0].shape) if tensors else ()
+            input_storages[name] = {storage_id(t) for t in tensors}
+            flops_before[name] = counter.get_total_flops()
 
-        return hook
-
-    def after(name: str) -> Any:
-        def hook(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-            stack.pop()  # a forward hook's return value would replace the output: return None
-            if name and "." not in name:
-                last_top[0] = name
-            if not name:
-                output_shape.extend(tuple(t.shape) for t in _tensors(output)[:1])
-            if name not in leaves:
-                return
-            out = _tensors(output)[0]
-            call_counts[name] += 1
-            calls.append(
-                CallRecord(
-                    name=name,
-                    call=call_counts[name],
-                    input_shape=input_shapes[name],
-                    output_shape=tuple(out.shape),
-                    output_bytes=out.numel() * out.element_size(),
-                    allocates=storage_id(out) not in input_storages[name],
-                    flops=counter.get_total_flops() - flops_before[name],
-                )
+    def left(name: str, module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+        if not name:
+            output_shape.extend(tuple(t.shape) for t in _tensors(output)[:1])
+        if name not in running.leaves:
+            return
+        out = _tensors(output)[0]
+        call_counts[name] += 1
+        calls.append(
+            CallRecord(
+                name=name,
+                call=call_counts[name],
+                input_shape=input_shapes[name],
+                output_shape=tuple(out.shape),
+                output_bytes=out.numel() * out.element_size(),
+                allocates=storage_id(out) not in input_storages[name],
+                flops=counter.get_total_flops() - flops_before[name],
             )
-
-        return hook
+        )
 
     def record_function(
         function: str,
@@ -236,11 +205,10 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
         inputs: list[torch.Tensor],
         out: torch.Tensor,
     ) -> None:
-        owner = stack[-1]
+        owner = running.current
         residual = function in _ADDS and len(inputs) == 2 and inputs[0].shape == inputs[1].shape
         kind = _ADDS.get(function, function)
-        label = "add" if residual else kind
-        name = f"{owner}.{label}" if owner else label
+        name = function_row(owner, "add" if residual else kind)
         call_counts[name] += 1
         storages = {storage_id(t) for t in inputs}
         calls.append(
@@ -254,30 +222,28 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 flops=0,  # the functions a forward runs itself here add, pool and reshape
                 module_call=False,
                 owner=owner,
-                after="" if owner else last_top[0],
+                after="" if owner else running.last_top,
                 kind=kind,
                 settings=_function_settings(function, args, kwargs),
                 residual=residual,
             )
         )
 
-    with ExitStack() as hooks, preserved_modes(model), batchnorm_as_shape_only(model):
-        for name, module in model.named_modules():
-            hooks.callback(module.register_forward_pre_hook(before(name)).remove)
-            hooks.callback(module.register_forward_hook(after(name)).remove)
+    running = ModuleStack(model, on_enter=entered, on_leave=left)
+    with running, preserved_modes(model), batchnorm_as_shape_only(model):
         model.eval()
         try:
-            with counter, torch.no_grad(), _FunctionRecorder(stack, leaves, record_function):
+            with counter, torch.no_grad(), _FunctionRecorder(running, record_function):
                 model(example)
         except Exception as error:
-            where = stack[-1] if stack and stack[-1] else "the model's own forward"
+            where = running.current or "the model's own forward"
             first = (str(error).strip().splitlines() or [""])[0]
             raise InspectError(
                 f"the forward pass failed in {where} ({type(error).__name__}: {first})"
             ) from error
 
     modules = module_records(model)
-    layout = discover_layout(calls, modules, top_order)
+    layout = discover_layout(calls, modules, running.top_order)
     return StructureCapture(
         calls=tuple(calls),
         modules=modules,

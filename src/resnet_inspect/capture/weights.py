@@ -22,8 +22,8 @@ import torch
 import torchvision.models
 
 from resnet_inspect.anatomy import ARCHITECTURES
+from resnet_inspect.config import WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError
-from resnet_inspect.options import WeightsChoice, WeightsKind
 from resnet_inspect.report import WeightsInfo
 
 DOWNLOAD_TIMEOUT_S = 15

@@ -6,22 +6,22 @@ from collections.abc import Iterator
 
 from rich.text import Text
 
-from resnet_inspect.options import Depth
 from resnet_inspect.report import DiffNode, DiffReport, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.bars import log_bar
 from resnet_inspect.views.glyphs import ascii_text, below, branch
+from resnet_inspect.views.options import Depth
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import facts_table, section_title, stage_numbers
-from resnet_inspect.words import Lang, annotation, label
+from resnet_inspect.words import Lang, annotation, say
 
 
 def diff_view(
     report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
 ) -> Page:
     top = _header(report, lang)
-    note = Text(label("diff_note", lang), style="dim")
+    note = Text(say("diff_note", lang), style="dim")
     if ascii_only:
         top, note = ascii_text(top), ascii_text(note)
     return Page(
@@ -60,16 +60,16 @@ def _rows(report: DiffReport, depth: Depth) -> Iterator[Row]:
 
 def _table(report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool) -> Text:
     columns = [
-        Column(label("name", lang)),
-        Column(label("diff_same", lang), right=True),
-        Column(label("diff_relative", lang), right=True),
-        Column(label("diff_bar", lang), min_width=10),
-        Column(label("diff_max", lang), right=True),
-        Column(label("diff_buffers", lang), right=True),
+        Column(say("name", lang)),
+        Column(say("diff_same", lang), right=True),
+        Column(say("diff_relative", lang), right=True),
+        Column(say("diff_bar", lang), min_width=10),
+        Column(say("diff_max", lang), right=True),
+        Column(say("diff_buffers", lang), right=True),
     ]
     with_role = width >= 140
     if with_role:
-        columns.append(Column(label("role", lang), wrap=True, min_width=20, style="dim"))
+        columns.append(Column(say("role", lang), wrap=True, min_width=20, style="dim"))
     table = TextTable(columns, ascii_only=ascii_only)
     for guide, node, number in _rows(report, depth):
         if not node.tensors and node.level is Level.LAYER:
@@ -93,38 +93,47 @@ def _table(report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_on
 def _verdict(report: DiffReport, lang: Lang) -> list[tuple[str, str]]:
     v = report.verdict
     if v.backbone_unchanged:
-        backbone = label("diff_backbone_same", lang).format(total=v.backbone_tensors)
+        backbone = say("diff_backbone_same", lang).format(total=v.backbone_tensors)
     else:
-        backbone = label("diff_backbone_moved", lang).format(
+        backbone = say("diff_backbone_moved", lang).format(
             same=v.backbone_identical, total=v.backbone_tensors, stages=", ".join(v.stages_moved)
         )
     if v.batchnorm_drifted:
         largest = units.ratio(v.batchnorm_max_relative)
-        bn = label("diff_bn_drift", lang).format(
+        bn = say("diff_bn_drift", lang).format(
             drifted=len(v.batchnorm_drifted), layers=v.batchnorm_layers, largest=largest
         )
     else:
-        bn = label("diff_bn_still", lang).format(layers=v.batchnorm_layers)
+        bn = say("diff_bn_still", lang).format(layers=v.batchnorm_layers)
     if v.batches_tracked_delta:
-        bn += label("diff_bn_batches", lang).format(delta=v.batches_tracked_delta)
-    head = label(f"diff_head_{v.head_state}", lang).format(
+        bn += say("diff_bn_batches", lang).format(delta=v.batches_tracked_delta)
+    head = say(f"diff_head_{v.head_state}", lang).format(
         head=v.head, a=units.shape(v.head_shape_a), b=units.shape(v.head_shape_b)
     )
     if v.dtypes_a == v.dtypes_b:
-        dtype = label("diff_dtype_same", lang).format(a=", ".join(v.dtypes_a))
+        dtype = say("diff_dtype_same", lang).format(a=", ".join(v.dtypes_a))
     else:
-        dtype = label("diff_dtype_changed", lang).format(
+        dtype = say("diff_dtype_changed", lang).format(
             a=", ".join(v.dtypes_a), b=", ".join(v.dtypes_b)
         )
-    keys = label("diff_keys_value", lang).format(
+    keys = say("diff_keys_value", lang).format(
         common=v.common_tensors, only_a=v.only_a, only_b=v.only_b, reshaped=v.reshaped
     )
     if v.only_a or v.only_b:
-        keys += label("diff_misfit", lang)
+        keys += say("diff_misfit", lang)
     return [
-        (label("diff_backbone", lang), backbone),
-        (label("diff_bn", lang), bn),
-        (label("diff_head", lang), head),
-        (label("diff_dtype", lang), dtype),
-        (label("diff_keys", lang), keys),
+        (say("diff_backbone", lang), backbone),
+        (say("diff_bn", lang), bn),
+        (say("diff_head", lang), head),
+        (say("diff_dtype", lang), dtype),
+        (say("diff_keys", lang), keys),
     ]
+
+
+def diff_short(report: DiffReport) -> str:
+    """``DiffReport(diff resnet18: 60/60 backbone tensors identical, head replaced)``."""
+    v = report.verdict
+    return (
+        f"DiffReport(diff {report.arch}: {v.backbone_identical}/{v.backbone_tensors} "
+        f"backbone tensors identical, head {v.head_state})"
+    )

@@ -5,15 +5,15 @@ from __future__ import annotations
 from rich.text import Text
 
 from resnet_inspect.anatomy import Role
-from resnet_inspect.options import Depth
 from resnet_inspect.report import GraphGroup, GraphOp, GraphReport, GraphSummary, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.header import header
+from resnet_inspect.views.options import Depth
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import section_title, stage_numbers
-from resnet_inspect.words import Lang, annotation, keeps, label
+from resnet_inspect.words import Lang, annotation, keeps, say
 
 
 def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool = False) -> Text:
@@ -21,12 +21,12 @@ def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool 
     numbers for the model with every parameter trainable."""
     shown = report.summary
     other = report.unfrozen_summary
-    columns = [Column(label("graph_what", lang)), Column(label("graph_count", lang), right=True)]
+    columns = [Column(say("graph_what", lang)), Column(say("graph_count", lang), right=True)]
     if other:
         columns = [
-            Column(label("graph_what", lang)),
-            Column(label("graph_all_trainable", lang), right=True),
-            Column(label("graph_frozen", lang).format(classes=report.new_classes), right=True),
+            Column(say("graph_what", lang)),
+            Column(say("graph_all_trainable", lang), right=True),
+            Column(say("graph_frozen", lang).format(classes=report.new_classes), right=True),
         ]
     table = TextTable(columns, ascii_only=ascii_only)
 
@@ -40,11 +40,11 @@ def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool 
     for kind in kinds:
         row(kind, str(shown.counts.get(kind, 0)), str(other.counts.get(kind, 0)) if other else "")
     facts: list[tuple[str, int | str, int | str]] = [
-        (label("graph_nodes", lang), shown.nodes, other.nodes if other else ""),
-        (label("graph_edges", lang), shown.edges, other.edges if other else ""),
-        (label("graph_leaves", lang), len(shown.leaves), len(other.leaves) if other else ""),
+        (say("graph_nodes", lang), shown.nodes, other.nodes if other else ""),
+        (say("graph_edges", lang), shown.edges, other.edges if other else ""),
+        (say("graph_leaves", lang), len(shown.leaves), len(other.leaves) if other else ""),
         (
-            label("graph_longest", lang),
+            say("graph_longest", lang),
             shown.longest_path,
             other.longest_path if other else "",
         ),
@@ -52,7 +52,7 @@ def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool 
     for name, value, earlier in facts:
         row(name, str(value), str(earlier))
     row(
-        label("graph_saved", lang),
+        say("graph_saved", lang),
         units.binary_bytes(shown.saved_bytes),
         units.binary_bytes(other.saved_bytes) if other else "",
     )
@@ -71,11 +71,11 @@ def folded_tree(
     """Sections and blocks with the backward nodes their forward created, in forward order."""
     table = TextTable(
         [
-            Column(label("name", lang)),
-            Column(label("graph_node", lang), wrap=True, min_width=16),
-            Column(label("graph_leaves_col", lang), right=True),
-            Column(label("graph_saved_col", lang), right=True),
-            Column(label("role", lang), wrap=True, min_width=20, style="dim"),
+            Column(say("name", lang)),
+            Column(say("graph_node", lang), wrap=True, min_width=16),
+            Column(say("graph_leaves_col", lang), right=True),
+            Column(say("graph_saved_col", lang), right=True),
+            Column(say("role", lang), wrap=True, min_width=20, style="dim"),
         ][: 5 if width >= 120 else 4],
         ascii_only=ascii_only,
     )
@@ -100,7 +100,7 @@ def folded_tree(
                 table.add_note(guide + below(last), kept(op, lang))
 
     for number, group in stage_numbers(report.sections):
-        summary = f"{group.nodes} {label('graph_nodes_lc', lang)}"
+        summary = f"{group.nodes} {say('graph_nodes_lc', lang)}"
         cells = [
             Cell(section_title(group.role, group.name, lang, number), style="bold"),
             Cell(summary, style="dim"),
@@ -134,10 +134,10 @@ def kept(op: GraphOp, lang: Lang) -> str:
         cost = (
             units.binary_bytes(tensor.bytes)
             if tensor.kind == "activation"
-            else label(f"keeps_{tensor.kind}", lang)
+            else say(f"keeps_{tensor.kind}", lang)
         )
         items.append(f"{tensor.name} {units.shape(tensor.shape)} ({cost})")
-    listed = ", ".join(items) if items else label("keeps_nothing", lang)
+    listed = ", ".join(items) if items else say("keeps_nothing", lang)
     return f"{keeps(op.kind, lang)}: {listed}"
 
 
@@ -148,13 +148,26 @@ def _short(kind: str) -> str:
 
 def leaves_text(summary: GraphSummary, lang: Lang) -> Text:
     names = ", ".join(summary.leaves)
-    return Text(f"{label('graph_leaf_names', lang)} ({len(summary.leaves)}): {names}", style="dim")
+    return Text(f"{say('graph_leaf_names', lang)} ({len(summary.leaves)}): {names}", style="dim")
+
+
+def _recipe_lines(report: GraphReport, lang: Lang) -> tuple[str, ...]:
+    """With --new-classes: the recipe the graph was built under."""
+    if report.new_classes is None:
+        return ()
+    line = say("graph_freeze_note", lang).format(classes=report.new_classes)
+    if report.unfrozen:
+        line += f" ({say('unfrozen', lang).format(names=', '.join(report.unfrozen))})"
+    return (line,)
 
 
 def graph_view(
     report: GraphReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
 ) -> Page:
-    top, bottom = header(report, lang), leaves_text(report.summary, lang)
+    top = header(
+        report, lang, facts=f" · loss: {report.loss_kind}", lines=_recipe_lines(report, lang)
+    )
+    bottom = leaves_text(report.summary, lang)
     if ascii_only:
         top, bottom = ascii_text(top), ascii_text(bottom)
     return Page(
@@ -164,3 +177,13 @@ def graph_view(
         folded_tree(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only),
         bottom,
     )
+
+
+def graph_short(report: GraphReport) -> str:
+    """``GraphReport(graph resnet18 1×3×64×64: 181 nodes, 62 leaves, saved 1.80 MiB)``."""
+    summary = report.summary
+    facts = (
+        f"{summary.nodes:,} nodes, {len(summary.leaves)} leaves, saved "
+        f"{units.binary_bytes(summary.saved_bytes)}"
+    )
+    return f"GraphReport(graph {report.arch} {units.shape(report.input_shape)}: {facts})"

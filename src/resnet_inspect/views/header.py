@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 
+from resnet_inspect import commands
 from resnet_inspect.report import GraphReport, ModelInfo, ModelReport, PlanReport, Setting
 from resnet_inspect.views import units
-from resnet_inspect.words import Lang, label
+from resnet_inspect.words import Lang, say
 
 
-def header(report: ModelReport | GraphReport | PlanReport, lang: Lang) -> Text:
-    """Model, input and classes; the weights; lines of the command's own; the pass's note."""
+def header(
+    report: ModelReport | GraphReport | PlanReport,
+    lang: Lang,
+    *,
+    facts: str = "",
+    lines: Sequence[str] = (),
+) -> Text:
+    """Model, input and classes (and the command's own ``facts`` on that line); the weights;
+    what is known of the model; the command's own ``lines``; how the report was computed."""
     text = Text()
     text.append(report.arch, style="bold")
-    text.append(f" · input {units.shape(report.input_shape)} · {report.num_classes} ")
-    text.append(label("classes", lang))
-    if isinstance(report, GraphReport):
-        text.append(f" · loss: {report.loss_kind}")
-    text.append(f"\nweights: {units.weights(report.weights, label('random', lang))}\n")
-    for line in _model_lines(report.model, lang):
+    shape = units.shape(report.input_shape)
+    text.append(f" · {say('input_lc', lang)} {shape} · {report.num_classes} ")
+    text.append(say("classes", lang))
+    text.append(facts)
+    weights = units.weights(report.weights, lang)
+    text.append("\n" + say("weights_line", lang).format(weights=weights) + "\n")
+    for line in [*_model_lines(report.model, lang), *lines]:
         text.append(line + "\n")
-    if isinstance(report, GraphReport) and report.new_classes is not None:
-        text.append(label("graph_freeze_note", lang).format(classes=report.new_classes))
-        if report.unfrozen:
-            names = ", ".join(report.unfrozen)
-            text.append(f" ({label('unfrozen', lang).format(names=names)})")
-        text.append("\n")
-    if isinstance(report, PlanReport):
-        text.append(label("plan_recipe", lang).format(classes=report.num_classes) + "\n")
-    notes = {GraphReport: "graph_meta_note", PlanReport: "plan_meta_note"}
-    note = notes.get(type(report), "meta_note")
-    text.append(label(note, lang), style="dim")
+    text.append(say(commands.by_name(report.command).note, lang), style="dim")
     return text
 
 
@@ -38,15 +39,15 @@ def _model_lines(model: ModelInfo, lang: Lang) -> list[str]:
     """What the header says of a model that is not a stock torchvision one."""
     lines = []
     if model.kind == "user":
-        lines.append(label("model_code", lang))
+        lines.append(say("model_code", lang))
     if model.built_on == "cpu":
-        lines.append(label("model_on_cpu", lang).format(note=model.note))
+        lines.append(say("model_on_cpu", lang).format(note=model.note))
     if model.inferred:
-        lines.append(label("model_inferred", lang).format(facts=_facts(model.inferred)))
+        lines.append(say("model_inferred", lang).format(facts=_facts(model.inferred, lang)))
     if model.assumed:
-        lines.append(label("model_assumed", lang).format(facts=_facts(model.assumed)))
+        lines.append(say("model_assumed", lang).format(facts=_facts(model.assumed, lang)))
     return lines
 
 
-def _facts(settings: tuple[Setting, ...]) -> str:
-    return ", ".join(f"{s.name} {units.setting(s.value)}" for s in settings)
+def _facts(settings: tuple[Setting, ...], lang: Lang) -> str:
+    return ", ".join(f"{s.name} {units.setting(s.value, lang)}" for s in settings)

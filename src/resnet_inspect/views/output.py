@@ -16,16 +16,13 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
+from resnet_inspect import commands
 from resnet_inspect.errors import InspectError
-from resnet_inspect.options import Depth, ViewOptions
-from resnet_inspect.report import DiffReport, GraphReport, PlanReport, Report
-from resnet_inspect.views import units
-from resnet_inspect.views.diff import diff_view
+from resnet_inspect.report import GraphReport, Report
+from resnet_inspect.views.codec import report_document as report_document  # for reports
 from resnet_inspect.views.dot import graph_dot
 from resnet_inspect.views.files import Output, write_all
-from resnet_inspect.views.graph import graph_view
-from resnet_inspect.views.plan import depth_name, plan_view
-from resnet_inspect.views.tree import model_view
+from resnet_inspect.views.options import Depth, ViewOptions, parse_depth, parse_lang, parse_width
 from resnet_inspect.words import Lang
 
 _HTML_FRAGMENT = (
@@ -51,13 +48,10 @@ def renderable(
     width: int = 120,
     ascii_only: bool = False,
 ) -> RenderableType:
-    if isinstance(report, GraphReport):
-        return graph_view(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
-    if isinstance(report, PlanReport):
-        return plan_view(report, lang=lang, width=width, ascii_only=ascii_only)
-    if isinstance(report, DiffReport):
-        return diff_view(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
-    return model_view(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
+    """The report drawn by its command's view (see ``commands``)."""
+    draw = commands.for_report(report).drawer()
+    drawn: RenderableType = draw(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
+    return drawn
 
 
 def as_shown(report: Report, view: ViewOptions) -> Report:
@@ -69,7 +63,8 @@ def as_shown(report: Report, view: ViewOptions) -> Report:
 
 def report_json(report: Report, lang: Lang, *, ascii_safe: bool = False) -> str:
     """Strict JSON: non-finite numbers are null (listed in ``non_finite``), never NaN."""
-    return json.dumps(report.to_dict(lang), indent=2, ensure_ascii=ascii_safe, allow_nan=False)
+    document = report_document(report, lang)
+    return json.dumps(document, indent=2, ensure_ascii=ascii_safe, allow_nan=False)
 
 
 def recording(report: Report, view: ViewOptions) -> Console:
@@ -129,6 +124,17 @@ class ReportView:
     __str__ = __repr__
 
 
+def view_of(report: Report, *, depth: str, lang: str, width: int, ascii_only: bool) -> ReportView:
+    """``report.view(...)``: the options as the command line spells them, checked alike."""
+    options = ViewOptions(
+        depth=parse_depth(depth),
+        lang=parse_lang(lang),
+        width=parse_width(width),
+        ascii_only=ascii_only,
+    )
+    return ReportView(report, options)
+
+
 def default_view(report: Report) -> ReportView:
     """120 columns, or the terminal's width where there is one (a notebook has none)."""
     width = shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 120
@@ -136,32 +142,9 @@ def default_view(report: Report) -> ReportView:
 
 
 def short(report: Report) -> str:
-    """One line for logs: ``ModelReport(tree resnet18 1×3×64×64: 11,689,512 params, 149M
-    MACs)``."""
-    shape = units.shape(report.input_shape)
-    if isinstance(report, DiffReport):
-        v = report.verdict
-        return (
-            f"DiffReport(diff {report.arch}: {v.backbone_identical}/{v.backbone_tensors} "
-            f"backbone tensors identical, head {v.head_state})"
-        )
-    if isinstance(report, PlanReport):
-        peaks = (
-            f"{depth_name(row, Lang.EN)} {units.binary_bytes(row.peak_bytes)}"
-            for row in report.rows
-        )
-        rows = ", ".join(peaks)
-        return f"PlanReport(plan {report.arch} {shape}: peak {rows})"
-    if isinstance(report, GraphReport):
-        facts = (
-            f"{report.summary.nodes:,} nodes, {len(report.summary.leaves)} leaves, saved "
-            f"{units.binary_bytes(report.summary.saved_bytes)}"
-        )
-    else:
-        facts = f"{report.totals.params:,} params, {units.decimal(report.totals.macs)} MACs"
-        if report.step is not None:
-            facts += f", loss {report.step.loss:.6g}"
-    return f"{type(report).__name__}({report.command} {report.arch} {shape}: {facts})"
+    """One line for logs, by the command's own short form: ``ModelReport(tree resnet18
+    1×3×64×64: 11,689,512 params, 149M MACs)``."""
+    return commands.for_report(report).shortener()(report)
 
 
 def save(report: Report, view: ViewOptions) -> None:

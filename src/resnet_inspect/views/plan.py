@@ -9,17 +9,26 @@ from resnet_inspect.report import PlanReport, PlanRow
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
+from resnet_inspect.views.options import Depth
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import facts_table
-from resnet_inspect.words import Lang, label
+from resnet_inspect.words import Lang, say
 
 
-def plan_view(report: PlanReport, *, lang: Lang, width: int, ascii_only: bool = False) -> Page:
-    top = header(report, lang)
-    compute_title = Text(label("plan_compute", lang), style="bold")
+def plan_view(
+    report: PlanReport,
+    *,
+    depth: Depth = Depth.LAYER,  # a plan has no tree to unfold
+    lang: Lang,
+    width: int,
+    ascii_only: bool = False,
+) -> Page:
+    recipe = say("plan_recipe", lang).format(classes=report.num_classes)
+    top = header(report, lang, lines=(recipe,))
+    compute_title = Text(say("plan_compute", lang), style="bold")
     memory_title = Text(
-        label("plan_memory", lang).format(shape=units.shape(report.input_shape)), style="bold"
+        say("plan_memory", lang).format(shape=units.shape(report.input_shape)), style="bold"
     )
     compute = _compute(report, lang, ascii_only).render(width)
     memory = _memory(report, lang, ascii_only, width).render(width)
@@ -34,9 +43,9 @@ def depth_name(row: PlanRow, lang: Lang) -> str:
     """``head only``, ``+ layer4`` (it and every later stage), ``everything``, or the
     ``--unfreeze`` row's own names."""
     if row.name == "head":
-        return label("plan_head", lang)
+        return say("plan_head", lang)
     if row.name == "everything":
-        return label("plan_everything", lang)
+        return say("plan_everything", lang)
     if row.name == "unfreeze":
         return f"--unfreeze {','.join(row.trains)}"
     return f"+ {row.name}"
@@ -45,11 +54,11 @@ def depth_name(row: PlanRow, lang: Lang) -> str:
 def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
     table = TextTable(
         [
-            Column(label("plan_depth", lang), wrap=True, min_width=8),
-            Column(label("plan_trainable", lang), right=True),
-            Column(label("plan_share", lang), right=True),
-            Column(label("plan_backward", lang), right=True),
-            Column(label("plan_backward_share", lang), right=True),
+            Column(say("plan_depth", lang), wrap=True, min_width=8),
+            Column(say("plan_trainable", lang), right=True),
+            Column(say("plan_share", lang), right=True),
+            Column(say("plan_backward", lang), right=True),
+            Column(say("plan_backward_share", lang), right=True),
         ],
         ascii_only=ascii_only,
     )
@@ -71,15 +80,15 @@ GRADIENTS_FROM = 72
 def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> TextTable:
     gradients = width >= GRADIENTS_FROM
     columns = [
-        Column(label("plan_depth", lang), wrap=True, min_width=8),
-        *([Column(label("plan_gradients", lang), right=True)] if gradients else []),
-        Column(label("plan_optimizer", lang), right=True),
-        Column(label("plan_saved", lang), right=True),
-        Column(label("plan_peak", lang), right=True),
+        Column(say("plan_depth", lang), wrap=True, min_width=8),
+        *([Column(say("plan_gradients", lang), right=True)] if gradients else []),
+        Column(say("plan_optimizer", lang), right=True),
+        Column(say("plan_saved", lang), right=True),
+        Column(say("plan_peak", lang), right=True),
     ]
     budget = report.memory_bytes is not None
     if budget:
-        columns.append(Column(label("plan_batch", lang), right=True))
+        columns.append(Column(say("plan_batch", lang), right=True))
     table = TextTable(columns, ascii_only=ascii_only)
     for row in report.rows:
         cells = [
@@ -92,7 +101,7 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> Tex
         if budget:
             fits = row.largest_batch or 0
             cells.append(
-                Cell(units.count(fits) if fits else label("plan_none_fits", lang), style="green")
+                Cell(units.count(fits) if fits else say("plan_none_fits", lang), style="green")
             )
         table.add_row(*cells)
     return table
@@ -102,17 +111,17 @@ def _facts(report: PlanReport, lang: Lang) -> list[tuple[str, str]]:
     forward = report.rows[0].forward_flops if report.rows else 0
     facts = [
         (
-            label("plan_forward", lang),
-            label("plan_forward_value", lang).format(flops=units.decimal(forward)),
+            say("plan_forward", lang),
+            say("plan_forward_value", lang).format(flops=units.decimal(forward)),
         ),
-        (label("plan_saved", lang), label("plan_saved_value", lang)),
+        (say("plan_saved", lang), say("plan_saved_value", lang)),
         (
-            label("optimizer", lang),
-            label(f"plan_state_{report.optimizer}", lang),
+            say("optimizer", lang),
+            say(f"plan_state_{report.optimizer}", lang),
         ),
         (
-            label("plan_peak", lang),
-            label("plan_peak_value", lang).format(
+            say("plan_peak", lang),
+            say("plan_peak_value", lang).format(
                 params=units.binary_bytes(report.param_bytes),
                 buffers=units.binary_bytes(report.buffer_bytes),
             ),
@@ -121,10 +130,18 @@ def _facts(report: PlanReport, lang: Lang) -> list[tuple[str, str]]:
     if report.memory_bytes is not None:
         facts.append(
             (
-                label("plan_batch", lang),
-                label("plan_batch_value", lang).format(
+                say("plan_batch", lang),
+                say("plan_batch_value", lang).format(
                     budget=units.binary_bytes(report.memory_bytes)
                 ),
             )
         )
     return facts
+
+
+def plan_short(report: PlanReport) -> str:
+    """``PlanReport(plan resnet18 1×3×64×64: peak head 52.2 MiB, …)``, for logs."""
+    rows = ", ".join(
+        f"{depth_name(row, Lang.EN)} {units.binary_bytes(row.peak_bytes)}" for row in report.rows
+    )
+    return f"PlanReport(plan {report.arch} {units.shape(report.input_shape)}: peak {rows})"

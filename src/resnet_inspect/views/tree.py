@@ -15,9 +15,8 @@ from typing import Any
 from rich.text import Text
 
 from resnet_inspect.anatomy import Role
-from resnet_inspect.assemble.flags import DEAD_SHARE  # the flag's rule, shown in red
-from resnet_inspect.options import Depth
 from resnet_inspect.report import (
+    DEAD_SHARE,
     Flag,
     FlagKind,
     Formula,
@@ -33,9 +32,10 @@ from resnet_inspect.views import units
 from resnet_inspect.views.bars import decades_up_to, log_bar, sparkline
 from resnet_inspect.views.glyphs import LAST, ascii_text, below, branch
 from resnet_inspect.views.header import header
+from resnet_inspect.views.options import Depth
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
-from resnet_inspect.words import SECTION_TITLES, Lang, label, node_annotation
+from resnet_inspect.words import Lang, node_annotation, say, section_name
 
 QUALIFIED_FROM = 100  # below: names relative to their block, the guides show the rest
 
@@ -91,7 +91,7 @@ def stage_numbers(sections: Sequence[Any]) -> list[tuple[int, Any]]:
 
 def section_title(role: Role, name: str, lang: Lang, number: int = 0) -> str:
     """``Stem``, ``Stage 2 (layer2)``, ``Head``: what a section is called, in ``lang``."""
-    title = SECTION_TITLES[role][lang]
+    title = section_name(role, lang)
     if role is Role.STAGE:
         return f"{title} {number} ({name})"
     return title
@@ -127,7 +127,7 @@ def describe(node: Node, lang: Lang = Lang.EN) -> str:
                 text += f" {name}={s[name]}"
         if not s["affine"]:
             text += " affine=False"
-        return text + ("" if s["track_running_stats"] else " no running stats")
+        return text + ("" if s["track_running_stats"] else f" {say('no_running_stats', lang)}")
     if kind == "ReLU":
         return "ReLU inplace" if s["inplace"] else "ReLU"
     if kind == "MaxPool2d":
@@ -154,16 +154,17 @@ def describe(node: Node, lang: Lang = Lang.EN) -> str:
     if kind == "Dropout":
         return f"Dropout p={s['p']}"
     if kind == "Identity":
-        return "Identity (passes x through)"
+        return say("layer_identity", lang)
     if kind == "Sequential":  # a leaf, so empty: the usual identity shortcut
-        return "Sequential() (empty: passes x through)"
+        return say("layer_empty_sequential", lang)
     if node.level is Level.BLOCK:
         text = f"{kind} s{s['stride']} {s['in_channels']}→{s['out_channels']}"
         if "width" in s:
-            text += f" width {s['width']}" + (f" g{s['groups']}" if s["groups"] != 1 else "")
+            text += f" {say('width', lang)} {s['width']}"
+            text += f" g{s['groups']}" if s["groups"] != 1 else ""
         return text + f" {s['shortcut']}"
     if node.role is Role.STAGE:
-        noun = label("block" if s["blocks"] == 1 else "blocks", lang)
+        noun = say("block" if s["blocks"] == 1 else "blocks", lang)
         return f"{s['blocks']} {noun}, s{s['stride']}"
     return kind if node.level is Level.LAYER else ""
 
@@ -204,7 +205,7 @@ def _name(row: Row, lang: Lang, width: int) -> Cell:
 
 def _layer(row: Row, lang: Lang, width: int) -> Cell:
     if row.param:
-        return Cell(f"{label('parameter', lang)} {units.shape(row.param.shape)}", style="dim")
+        return Cell(f"{say('parameter', lang)} {units.shape(row.param.shape)}", style="dim")
     return Cell(describe(row.node, lang))
 
 
@@ -384,7 +385,7 @@ def node_table(
     shown = [spec for spec in columns if width >= spec.from_width]
     table = TextTable(
         [
-            Column(label(spec.key, lang), spec.right, spec.wrap, spec.min_width, spec.style)
+            Column(say(spec.key, lang), spec.right, spec.wrap, spec.min_width, spec.style)
             for spec in shown
         ],
         ascii_only=ascii_only,
@@ -409,7 +410,7 @@ def _explain_rows(table: TextTable, row: Row, lang: Lang, ascii_only: bool) -> N
 
 def explanation(formula: Formula, lang: Lang) -> str:
     """``output ⌊(64 + 2·3 − 7) / 2⌋ + 1 = 32``: the quantity in words, then the sum."""
-    words = label("explain_" + formula.quantity, lang)
+    words = say("explain_" + formula.quantity, lang)
     if formula.detail:
         words = words.format(detail=formula.detail)
     return f"{words} {formula.expression} = {formula.value:,}"
@@ -426,29 +427,29 @@ def facts_table(rows: list[tuple[str, str]], width: int, ascii_only: bool = Fals
 
 def model_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     t = report.totals
-    total, trainable, frozen = (label(key, lang) for key in ("total", "trainable", "frozen_lc"))
+    total, trainable, frozen = (say(key, lang) for key in ("total", "trainable", "frozen_lc"))
     return [
         (
-            label("parameters", lang),
+            say("parameters", lang),
             f"{units.count(t.params)} {total} · {units.count(t.trainable_params)} {trainable} · "
             f"{units.count(t.frozen_params)} {frozen}",
         ),
         (
-            label("param_memory", lang),
+            say("param_memory", lang),
             f"{units.binary_bytes(t.param_bytes)} ({report.dtype}) + "
-            f"{units.binary_bytes(t.buffer_bytes)} {label('buffers', lang)}",
+            f"{units.binary_bytes(t.buffer_bytes)} {say('buffers', lang)}",
         ),
         (
-            label("compute", lang),
+            say("compute", lang),
             f"{units.decimal(t.macs)} MACs · {units.decimal(t.flops)} FLOPs "
-            f"({label('flops_note', lang)})",
+            f"({say('flops_note', lang)})",
         ),
         (
-            label("activations", lang),
-            f"{units.binary_bytes(t.activation_bytes)} ({label('activations_note', lang)})",
+            say("activations", lang),
+            f"{units.binary_bytes(t.activation_bytes)} ({say('activations_note', lang)})",
         ),
         (
-            label("input", lang),
+            say("input", lang),
             f"{units.shape(report.input_shape)} {report.dtype} = "
             f"{units.binary_bytes(t.input_bytes)}",
         ),
@@ -462,30 +463,30 @@ def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     settings = ", ".join(f"{s.name}={s.value}" for s in step.optimizer_settings)
     facts = [
         (
-            label("loss", lang),
+            say("loss", lang),
             f"{step.loss:.6g} = {step.loss_expression}, labels = {step.target} "
-            f"({label('seed', lang)} {step.seed})",
+            f"({say('seed', lang)} {step.seed})",
         ),
-        (label("optimizer", lang), f"{step.optimizer}({settings})"),
+        (say("optimizer", lang), f"{step.optimizer}({settings})"),
         (
-            label("optimizer_state", lang),
+            say("optimizer_state", lang),
             f"{units.binary_bytes(step.optimizer_state_bytes)} "
-            f"({label('optimizer_state_note', lang)})",
+            f"({say('optimizer_state_note', lang)})",
         ),
     ]
     if step.steps > 1:
         facts += [
-            (label("steps", lang), label("steps_value", lang).format(steps=step.steps)),
-            (label("losses", lang), _series(step.losses, lambda v: f"{v:.6g}")),
-            (label("grad_norms", lang), _series(step.global_grad_norms, units.norm)),
+            (say("steps", lang), say("steps_value", lang).format(steps=step.steps)),
+            (say("losses", lang), _series(step.losses, lambda v: f"{v:.6g}")),
+            (say("grad_norms", lang), _series(step.global_grad_norms, units.norm)),
         ]
     if step.forward_s is not None and step.backward_s is not None and step.step_s is not None:
         facts.append(
             (
-                label("time", lang),
-                f"{label('forward', lang)} {units.seconds(step.forward_s)} · "
-                f"{label('backward', lang)} {units.seconds(step.backward_s)} · "
-                f"{label('step', lang)} {units.seconds(step.step_s)} ({_time_note(step, lang)})",
+                say("time", lang),
+                f"{say('forward', lang)} {units.seconds(step.forward_s)} · "
+                f"{say('backward', lang)} {units.seconds(step.backward_s)} · "
+                f"{say('step', lang)} {units.seconds(step.step_s)} ({_time_note(step, lang)})",
             )
         )
     return facts
@@ -505,13 +506,13 @@ def _series(values: Sequence[float], shown: Callable[[float], str]) -> str:
 
 def _time_note(step: StepSummary, lang: Lang) -> str:
     if step.steps == 1:
-        return label("time_note", lang)
-    return label("time_steps_note", lang).format(steps=step.steps)
+        return say("time_note", lang)
+    return say("time_steps_note", lang).format(steps=step.steps)
 
 
 def _proof_title(report: ModelReport, lang: Lang) -> str:
     steps = report.step.steps if report.step else 1
-    return label("proof", lang) if steps == 1 else label("proof_steps", lang).format(steps=steps)
+    return say("proof", lang) if steps == 1 else say("proof_steps", lang).format(steps=steps)
 
 
 def flag_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
@@ -519,15 +520,15 @@ def flag_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     if report.step is None:
         return []
     if not report.flags:
-        return [(label("flags", lang), label("flags_none", lang))]
+        return [(say("flags", lang), say("flags_none", lang))]
     lines: list[tuple[str, str]] = []
     for flag in report.flags:
-        text = label(f"flag_{flag.kind.value}", lang).format(
+        text = say(f"flag_{flag.kind.value}", lang).format(
             value=_flag_value(flag.kind, flag.value),
             layers=_some(_flagged(report, flag)),
             count=int(flag.value or 0) if flag.kind in _COUNTS else len(flag.layers),
         )
-        lines.append((label("flags", lang) if not lines else "", text))
+        lines.append((say("flags", lang) if not lines else "", text))
     return lines
 
 
@@ -565,14 +566,14 @@ def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     if freeze is None:
         return []
     totals = report.totals
-    share = label("share_value", lang).format(
+    share = say("share_value", lang).format(
         trainable=units.count(totals.trainable_params),
         total=units.count(totals.params),
         percent=units.share(freeze.trainable_share),
     )
     if freeze.unfrozen:
-        share += "; " + label("unfrozen", lang).format(names=", ".join(freeze.unfrozen))
-    proof = label("proof_value", lang).format(
+        share += "; " + say("unfrozen", lang).format(names=", ".join(freeze.unfrozen))
+    proof = say("proof_value", lang).format(
         mark="✓" if freeze.holds else "✗",
         frozen=freeze.frozen_tensors,
         no_grad=freeze.frozen_without_grad,
@@ -581,25 +582,25 @@ def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
         changed=freeze.trainable_changed,
     )
     if freeze.frozen_buffers_changed:
-        buffers = label("bn_drift", lang).format(count=len(freeze.frozen_buffers_changed))
+        buffers = say("bn_drift", lang).format(count=len(freeze.frozen_buffers_changed))
     elif freeze.bn_eval:
-        buffers = label("bn_still", lang).format(count=len(freeze.batchnorms_in_eval))
+        buffers = say("bn_still", lang).format(count=len(freeze.batchnorms_in_eval))
     else:
         buffers = ""
     facts = [
         (
-            label("head", lang),
-            label("head_value", lang).format(
+            say("head", lang),
+            say("head_value", lang).format(
                 head=freeze.head, inputs=freeze.head_in_features, classes=freeze.new_classes
             ),
         ),
-        (label("share", lang), share),
+        (say("share", lang), share),
         (_proof_title(report, lang), proof),
     ]
     if buffers:
-        facts.append((label("bn_buffers", lang), buffers))
-    backward = label("backward_value", lang).format(tensors=freeze.trainable_tensors)
-    facts.append((label("backward_note", lang), backward))
+        facts.append((say("bn_buffers", lang), buffers))
+    backward = say("backward_value", lang).format(tensors=freeze.trainable_tensors)
+    facts.append((say("backward_note", lang), backward))
     return facts
 
 
@@ -609,26 +610,26 @@ def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
         return []
     counts = ", ".join(f"{kind} ×{n}" for kind, n in step.buffers_changed_by_kind.items())
     if step.buffers_changed:
-        buffers = label("bn_buffers_value", lang).format(
+        buffers = say("bn_buffers_value", lang).format(
             changed=len(step.buffers_changed), total=step.buffers_total, kinds=counts
         )
     else:
-        buffers = label("bn_buffers_none", lang).format(total=step.buffers_total)
+        buffers = say("bn_buffers_none", lang).format(total=step.buffers_total)
     facts = [
         (
-            label("global_norm", lang),
-            f"{units.norm(step.global_grad_norm)} ({label('global_norm_note', lang)})",
+            say("global_norm", lang),
+            f"{units.norm(step.global_grad_norm)} ({say('global_norm_note', lang)})",
         ),
         (
-            label("updated", lang),
-            label("updated_value", lang).format(
+            say("updated", lang),
+            say("updated_value", lang).format(
                 changed=step.tensors_changed,
                 total=step.tensors_total,
                 elements=units.count(step.elements_changed),
                 with_grad=step.tensors_with_grad,
             ),
         ),
-        (label("bn_buffers", lang), buffers),
+        (say("bn_buffers", lang), buffers),
     ]
     if report.freeze:  # the freeze facts tell the buffers' story for the frozen part
         facts.pop()
@@ -658,12 +659,21 @@ def model_view(
         freeze_facts(report, lang) + step_footer_facts(report, lang) + model_facts(report, lang)
     )
     parts.append(facts_table(footer, width, ascii_only))
-    legends = [label("legend", lang), label("units", lang)]
+    legends = [say("legend", lang), say("units", lang)]
     if any(node.explain for node in report.leaves()):
-        legends.append(label("explain_note", lang))
+        legends.append(say("explain_note", lang))
     if stepped:
-        legends.insert(0, label("step_legend", lang))
+        legends.insert(0, say("step_legend", lang))
     bottom = Text("\n".join(legends), style="dim")
     if ascii_only:  # the tables translated their own cells; the free text is done here
         top, bottom = ascii_text(top), ascii_text(bottom)
     return Page(top, *parts, bottom)
+
+
+def model_short(report: ModelReport) -> str:
+    """``ModelReport(tree resnet18 1×3×64×64: 11,689,512 params, 149M MACs)``, for logs."""
+    facts = f"{report.totals.params:,} params, {units.decimal(report.totals.macs)} MACs"
+    if report.step is not None:
+        facts += f", loss {report.step.loss:.6g}"
+    shape = units.shape(report.input_shape)
+    return f"{type(report).__name__}({report.command} {report.arch} {shape}: {facts})"

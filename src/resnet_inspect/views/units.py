@@ -6,10 +6,13 @@ binary ones (KiB, MiB, GiB = 2^10, 2^20, 2^30 bytes) are for memory. Never mixed
 
 from __future__ import annotations
 
-from resnet_inspect.report import SettingValue, Shape, WeightsInfo
+# read the same in every message of every layer
+from resnet_inspect.quantities import binary_bytes as binary_bytes
+from resnet_inspect.quantities import shape as shape
+from resnet_inspect.report import SettingValue, WeightsInfo
+from resnet_inspect.words import Lang, say
 
 _DECIMAL = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
-_BINARY = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
 
 
 def count(value: int) -> str:
@@ -26,17 +29,6 @@ def decimal(value: float) -> str:
     return f"{value:g}"
 
 
-def binary_bytes(value: int) -> str:
-    for scale, unit in _BINARY:
-        if value >= scale:
-            return f"{value / scale:.2f} {unit}"
-    return f"{value} B"
-
-
-def shape(dims: Shape) -> str:
-    return "×".join(str(d) for d in dims) if dims else "-"
-
-
 def pair(value: SettingValue) -> str:
     """A kernel/stride/padding value: ``(3, 3)`` as ``3×3``, ``(2, 2)`` as ``2``."""
     if isinstance(value, tuple):
@@ -46,10 +38,10 @@ def pair(value: SettingValue) -> str:
     return str(value)
 
 
-def setting(value: SettingValue) -> str:
+def setting(value: SettingValue, lang: Lang) -> str:
     """A fact as a reader writes it: ``(2, 2, 2, 2)`` as ``2-2-2-2``, True as ``yes``."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return say("yes" if value else "no", lang)
     if isinstance(value, tuple):
         return "-".join(str(v) for v in value)
     return str(value)
@@ -82,15 +74,14 @@ def share(fraction: float) -> str:
     return f"{fraction * 100:.{digits}g}%"
 
 
-def weights(info: WeightsInfo, random_init: str) -> str:
+def weights(info: WeightsInfo, lang: Lang) -> str:
     """``none (random init)``, a file name, or a pretrained name with its ImageNet accuracy."""
     if info.kind == "none":
-        return f"none ({random_init})"
+        return say("weights_none", lang).format(random=say("random", lang))
     if info.kind == "file":
-        return f"{info.path} ({info.num_classes} classes)"
+        return say("weights_file", lang).format(path=info.path, classes=info.num_classes)
     if info.top1 is None:
         return info.name
-    return (
-        f"{info.name} (ImageNet-1K top-1 {info.top1:g}%, top-5 {info.top5:g}%, "
-        f"{info.num_classes} categories)"
+    return say("weights_pretrained", lang).format(
+        name=info.name, top1=f"{info.top1:g}", top5=f"{info.top5:g}", classes=info.num_classes
     )

@@ -1,6 +1,7 @@
 """What a training step keeps in memory, and the largest batch that fits a budget.
 
-Pure arithmetic over facts a simulated step recorded; no torch here. The one modelling fact:
+Pure arithmetic over facts a simulated step recorded (no torch here), beside the plan's pass
+that calls it and the preflight that shares its optimizer rule. The one modelling fact:
 every tensor of a ResNet step either scales with the batch (activations, what autograd
 saves, their gradients) or does not (parameter gradients, BatchNorm's per-channel
 statistics). So at each moment of the step the live bytes are ``fixed + per_sample × B``,
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resnet_inspect.options import OptimizerKind
+from resnet_inspect.config import OptimizerKind
 
 # Adam and AdamW keep their step count as a float32 scalar tensor per parameter tensor.
 ADAM_STEP_BYTES = 4
@@ -61,6 +62,13 @@ def optimizer_state_bytes(
 ) -> int:
     """What the optimizer keeps between steps for the trainable parameters: SGD one momentum
     buffer each (none without momentum), Adam and AdamW two moments each and a step count."""
-    if kind is OptimizerKind.SGD:
-        return trainable_bytes if momentum > 0 else 0
-    return 2 * trainable_bytes + ADAM_STEP_BYTES * trainable_tensors
+    steps = ADAM_STEP_BYTES * trainable_tensors if kind is not OptimizerKind.SGD else 0
+    return optimizer_state_copies(kind, momentum) * trainable_bytes + steps
+
+
+def optimizer_state_copies(kind: OptimizerKind, momentum: float) -> int:
+    """Parameter-sized tensors the optimizer keeps: SGD's momentum buffer (none without
+    momentum), Adam's and AdamW's two moments."""
+    if kind is not OptimizerKind.SGD:
+        return 2
+    return 1 if momentum > 0 else 0

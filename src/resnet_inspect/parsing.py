@@ -1,4 +1,4 @@
-"""Command-line values turned into checked, typed options, in pure Python.
+"""Command-line strings turned into checked, typed configuration, in pure Python.
 
 Everything here runs before torch is imported, so a typo costs milliseconds, not the
 seconds of a torch import. Parsers accept what is unambiguous and refuse the rest with a
@@ -11,8 +11,6 @@ import difflib
 import math
 import os
 import re
-from dataclasses import dataclass
-from enum import StrEnum
 
 from resnet_inspect.anatomy import (
     ARCHITECTURES,
@@ -22,25 +20,29 @@ from resnet_inspect.anatomy import (
     module_names,
     parameter_names,
 )
+from resnet_inspect.config import (
+    MAX_DIM,
+    MAX_ELEMENTS,
+    MAX_STEPS,
+    DiffSide,
+    InputShape,
+    LossKind,
+    ModelSpec,
+    OptimizerKind,
+    SideKind,
+    WeightsChoice,
+    WeightsKind,
+    check_lr,
+    check_momentum,
+    check_new_classes,
+    check_seed,
+    check_steps,
+    check_unfreeze_names,
+    check_weight_decay,
+)
 from resnet_inspect.errors import InspectError, OptionError
-from resnet_inspect.words import Lang
 
 DEFAULT_INPUT = "1,3,64,64"
-
-
-class Depth(StrEnum):
-    STAGE = "stage"
-    BLOCK = "block"
-    LAYER = "layer"
-
-    @property
-    def levels_below_sections(self) -> int:
-        """How many levels a view unfolds under each section: 0, 1 (blocks) or 2 (layers)."""
-        return (Depth.STAGE, Depth.BLOCK, Depth.LAYER).index(self)
-
-
-InputShape = tuple[int, int, int, int]
-
 # Separators people type between dimensions: commas, x/× and spaces, in any mix.
 _SEPARATORS = re.compile(r"\s*[,x×]\s*|\s+")
 
@@ -98,40 +100,18 @@ def parse_arch(text: str) -> str:
     raise OptionError(f"unknown --arch {text!r}: {hint}choose from {', '.join(ARCHITECTURES)}")
 
 
-def parse_depth(text: str) -> Depth:
-    return Depth(_parse_choice("--depth", text, [d.value for d in Depth]))
-
-
-def parse_lang(text: str) -> Lang:
-    return Lang(_parse_choice("--lang", text, [lang.value for lang in Lang]))
-
-
-def _parse_choice(option: str, text: str, choices: list[str]) -> str:
+def parse_choice(option: str, text: str, choices: list[str]) -> str:
     value = text.strip().lower()
     if value not in choices:
         raise OptionError(f"unknown {option} {text!r}: choose from {', '.join(choices)}")
     return value
 
 
-class LossKind(StrEnum):
-    SUM = "sum"  # the tutorial's (prediction - labels).sum() against torch.rand labels
-    CROSS_ENTROPY = "cross-entropy"
-    MSE = "mse"
-
-
 def parse_loss(text: str) -> LossKind:
     value = text.strip().lower().replace("_", "-")
     if value in ("crossentropy", "ce"):
         value = LossKind.CROSS_ENTROPY.value
-    return LossKind(_parse_choice("--loss", value, [kind.value for kind in LossKind]))
-
-
-# What torch can hold: float32 for the optimizer's numbers, int64 for shapes and seeds.
-FLOAT32_MAX = 3.4028234663852886e38
-SEED_RANGE = (-(2**63), 2**64 - 1)  # torch.manual_seed's documented range
-MAX_DIM = 2**31 - 1
-MAX_ELEMENTS = 2**60  # elements of one tensor, so that its bytes still fit an int64
-MAX_CLASSES = 2**31 - 1
+    return LossKind(parse_choice("--loss", value, [kind.value for kind in LossKind]))
 
 
 def parse_number(option: str, text: str) -> float:
@@ -140,41 +120,6 @@ def parse_number(option: str, text: str) -> float:
     except ValueError:
         raise OptionError(f"{option} {text!r} is not a number") from None
     return value
-
-
-def _check_float(option: str, value: object, low: float, high: float, expected: str) -> float:
-    """A finite number in [low, high] (float32's range at most), or a usage error."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{option.lstrip('-').replace('-', '_')} must be a number, not "
-                        f"{type(value).__name__}")  # fmt: skip
-    number = float(value)
-    if not math.isfinite(number) or not low <= number <= high:
-        raise OptionError(f"{option} {value!r}: {expected}")
-    return number
-
-
-def check_lr(value: object) -> float:
-    number = _check_float(
-        "--lr", value, 0.0, FLOAT32_MAX, "the learning rate must be greater than 0 and at most "
-        "3.4e38 (float32), e.g. 0.01"
-    )  # fmt: skip
-    if number == 0:
-        raise OptionError(f"--lr {value!r}: the learning rate must be greater than 0, e.g. 0.01")
-    return number
-
-
-def check_momentum(value: object) -> float:
-    number = _check_float("--momentum", value, 0.0, 1.0, "expected a value in [0, 1), e.g. 0.9")
-    if number == 1:
-        raise OptionError(f"--momentum {value!r}: expected a value in [0, 1), e.g. 0.9")
-    return number
-
-
-def check_weight_decay(value: object) -> float:
-    return _check_float(
-        "--weight-decay", value, 0.0, FLOAT32_MAX, "expected 0 or more, at most 3.4e38 "
-        "(float32), e.g. 1e-4"
-    )  # fmt: skip
 
 
 def parse_lr(text: str) -> float:
@@ -189,70 +134,8 @@ def parse_weight_decay(text: str) -> float:
     return check_weight_decay(parse_number("--weight-decay", text))
 
 
-def check_seed(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"seed must be an int, not {type(value).__name__}")
-    low, high = SEED_RANGE
-    if not low <= value <= high:
-        raise OptionError(f"--seed {value}: expected a whole number from -2^63 to 2^64 - 1")
-    return value
-
-
-class OptimizerKind(StrEnum):
-    SGD = "sgd"  # the tutorial's: SGD(lr, momentum)
-    ADAM = "adam"
-    ADAMW = "adamw"
-
-
 def parse_optimizer(text: str) -> OptimizerKind:
-    return OptimizerKind(_parse_choice("--optimizer", text, [k.value for k in OptimizerKind]))
-
-
-@dataclass(frozen=True)
-class StepOptions:
-    """One optimizer step, by default as the tutorial takes it: ``SGD(params, lr=0.01,
-    momentum=0.9)``; Adam and AdamW with their own defaults (betas 0.9, 0.999; eps 1e-8).
-
-    Checked on construction with the command line's own messages, so that the library
-    refuses what the CLI refuses.
-    """
-
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    nesterov: bool = False
-    loss: LossKind = LossKind.SUM
-    optimizer: OptimizerKind = OptimizerKind.SGD
-    steps: int = 1  # real steps on the same seeded batch
-
-    def __post_init__(self) -> None:
-        check_steps(self.steps)
-        if not isinstance(self.optimizer, OptimizerKind):
-            raise TypeError(
-                f"optimizer must be an OptimizerKind, not {type(self.optimizer).__name__}"
-            )
-        if self.optimizer is not OptimizerKind.SGD and self.nesterov:
-            raise OptionError(f"--nesterov is SGD's; --optimizer {self.optimizer.value} has none")
-        check_lr(self.lr)
-        check_momentum(self.momentum)
-        check_weight_decay(self.weight_decay)
-        if not isinstance(self.nesterov, bool):
-            raise TypeError(f"nesterov must be a bool, not {type(self.nesterov).__name__}")
-        if not isinstance(self.loss, LossKind):
-            raise TypeError(f"loss must be a LossKind, not {type(self.loss).__name__}")
-        if self.nesterov and self.momentum == 0:
-            raise OptionError("--nesterov needs a momentum above 0 (e.g. --momentum 0.9)")
-
-
-MAX_STEPS = 10_000
-
-
-def check_steps(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"steps must be an int, not {type(value).__name__}")
-    if not 1 <= value <= MAX_STEPS:
-        raise OptionError(f"--steps {value}: expected a whole number from 1 to {MAX_STEPS:,}")
-    return value
+    return OptimizerKind(parse_choice("--optimizer", text, [k.value for k in OptimizerKind]))
 
 
 def parse_steps(text: str) -> int:
@@ -260,17 +143,6 @@ def parse_steps(text: str) -> int:
     if not re.fullmatch(r"[+-]?\d+", stripped):
         raise OptionError(f"--steps {text!r} is not a whole number: expected 1 to {MAX_STEPS:,}")
     return check_steps(int(stripped))
-
-
-def check_new_classes(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"new_classes must be an int, not {type(value).__name__}")
-    if not 1 <= value <= MAX_CLASSES:
-        raise OptionError(
-            f"--new-classes {value}: expected the number of classes of the new head, a whole "
-            "number ≥ 1 and ≤ 2,147,483,647, e.g. 10"
-        )
-    return value
 
 
 def parse_new_classes(text: str) -> int:
@@ -289,10 +161,7 @@ def parse_unfreeze(text: str, arch: str | None) -> tuple[str, ...]:
     For a torchvision ``arch`` the names are checked here, before torch; for any other
     model they are checked against the built model (``capture.freezing.check_unfreeze``).
     """
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            raise OptionError(f"--unfreeze names {name!r} twice")
+    names = check_unfreeze_names(tuple(name.strip() for name in text.split(",") if name.strip()))
     if arch is None:
         return names
     modules, parameters = set(module_names(arch)), parameter_names(arch)
@@ -308,19 +177,6 @@ def parse_unfreeze(text: str, arch: str | None) -> tuple[str, ...]:
         if not any(p.startswith(f"{name}.") for p in parameters):
             raise OptionError(f"--unfreeze {name!r} holds no parameters: nothing to keep trainable")
     return names
-
-
-class WeightsKind(StrEnum):
-    NONE = "none"  # random init, seeded
-    PRETRAINED = "pretrained"  # a torchvision weights name
-    FILE = "file"  # a local checkpoint
-
-
-@dataclass(frozen=True)
-class WeightsChoice:
-    kind: WeightsKind = WeightsKind.NONE
-    name: str = ""  # the torchvision weights name, DEFAULT resolved (IMAGENET1K_V2)
-    path: str = ""
 
 
 _CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".tar")
@@ -378,42 +234,6 @@ def _looks_like_weights_name(value: str) -> bool:
     return name == "DEFAULT" or name.startswith("IMAGENET") or "_Weights." in value
 
 
-@dataclass(frozen=True)
-class FreezeOptions:
-    """The tutorial's fine-tuning recipe: freeze everything, put a new head on."""
-
-    new_classes: int = 10
-    unfreeze: tuple[str, ...] = ()
-    bn_eval: bool = False
-
-    def __post_init__(self) -> None:
-        check_new_classes(self.new_classes)
-        if not isinstance(self.unfreeze, tuple) or not all(
-            isinstance(name, str) for name in self.unfreeze
-        ):
-            raise TypeError(
-                f"unfreeze must be a tuple of names, e.g. ('layer4',), not {self.unfreeze!r}"
-            )
-        for index, name in enumerate(self.unfreeze):
-            if name in self.unfreeze[:index]:
-                raise OptionError(f"--unfreeze names {name!r} twice")
-        if not isinstance(self.bn_eval, bool):
-            raise TypeError(f"bn_eval must be a bool, not {type(self.bn_eval).__name__}")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """``--model``: the user's own code, ``path/to/file.py:NAME`` or ``package.module:NAME``.
-
-    NAME is an ``nn.Module`` or a callable that takes no arguments and returns one.
-    """
-
-    text: str
-    path: str = ""  # the .py file, or "" for a module to import
-    module: str = ""  # the dotted module name, or "" for a file
-    name: str = ""
-
-
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -464,43 +284,6 @@ def choose_model(
     return name, choice, spec
 
 
-@dataclass(frozen=True)
-class ModelOptions:
-    """What every command needs to build and inspect one model: a torchvision architecture,
-    the user's own model (``spec``), or neither, with a checkpoint file that says what it is."""
-
-    arch: str | None = "resnet18"
-    input_shape: InputShape = (1, 3, 64, 64)
-    weights: WeightsChoice = WeightsChoice()
-    spec: ModelSpec | None = None
-
-
-def parse_width(value: int) -> int:
-    if not 40 <= value <= 1000:
-        raise OptionError(f"--width {value}: expected a number of columns from 40 to 1000")
-    return value
-
-
-@dataclass(frozen=True)
-class ViewOptions:
-    """How a report is shown: in the terminal, as JSON, and which recordings to save."""
-
-    depth: Depth = Depth.LAYER
-    lang: Lang = Lang.EN
-    as_json: bool = False
-    ascii_only: bool = False
-    width: int = 120  # of the saved recordings; the terminal keeps its own
-    save_svg: str = ""
-    save_html: str = ""
-    save_text: str = ""
-    save_dot: str = ""  # graph: Graphviz DOT
-    timings: bool = True  # JSON: wall-clock times of the step
-
-    def __post_init__(self) -> None:
-        if self.ascii_only and self.lang is not Lang.EN:
-            raise OptionError("--ascii shows English only; drop --lang or --ascii")
-
-
 def check_output_paths(targets: list[tuple[str, str]], weights_path: str = "") -> None:
     """Every file a command was asked to write, checked before any work starts: its folder
     exists and takes new files, it is no folder itself, and it is neither the checkpoint
@@ -530,22 +313,6 @@ def check_output_paths(targets: list[tuple[str, str]], weights_path: str = "") -
             raise InspectError(f"{option} {path}: cannot write it ({folder} is not writable)")
         if os.path.exists(path) and not os.access(path, os.W_OK):
             raise InspectError(f"{option} {path}: cannot write it (permission denied)")
-
-
-class SideKind(StrEnum):
-    FILE = "file"  # a checkpoint
-    PRETRAINED = "pretrained"  # a torchvision weights name of the architecture
-    INIT = "init"  # the architecture's random initialisation under a seed
-
-
-@dataclass(frozen=True)
-class DiffSide:
-    """One side of ``diff``: what the text says it is, checked before torch."""
-
-    text: str
-    kind: SideKind
-    path: str = ""
-    seed: int = 0
 
 
 def parse_diff_side(text: str, which: str) -> DiffSide:
@@ -583,17 +350,6 @@ _SIZE_UNITS = {
     "mib": 2**20,
     "mb": 10**6,
 }
-
-
-def check_memory_budget(value: object) -> int | None:
-    """A budget given to the library: None, or a whole number of bytes above 0."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"memory must be a number of bytes (an int), not {type(value).__name__}")
-    if value <= 0:
-        raise OptionError(f"--memory {value}: must be more than 0 bytes")
-    return value
 
 
 def parse_memory(text: str) -> int:

@@ -1,0 +1,341 @@
+"""English: every annotation, title, heading and sentence the tool shows, by key.
+
+Every catalog has the same keys and the same {placeholders} (tests/test_words.py);
+``words`` looks them up. A new language is a new catalog beside this one.
+"""
+
+TEXT: dict[str, str] = {
+    "role.stem": "brings the image to 1/4 resolution before the residual stages",
+    "role.stage": "residual blocks at one resolution; the first block may downsample",
+    "role.head": "pools the features and maps them to class scores",
+    "role.basic_block": "two 3×3 convs plus a shortcut, added, then ReLU",
+    "role.bottleneck_block": "1×1 reduce, 3×3, 1×1 expand, plus a shortcut",
+    "role.stem_conv": "stem conv: looks at RGB pixels, halves the resolution",
+    "role.stem_bn": "normalises the stem conv's output",
+    "role.stem_relu": "non-linearity of the stem",
+    "role.stem_pool": "max pool: halves the resolution again",
+    "role.basic_conv1": "block's first 3×3 conv; carries the block's stride",
+    "role.basic_conv2": "block's second 3×3 conv",
+    "role.bottleneck_reduce": "1×1 conv: reduces channels to the block's width",
+    "role.bottleneck_spatial": "3×3 conv at the block's width; carries the stride",
+    "role.bottleneck_expand": "1×1 conv: expands channels to the block's output (×4)",
+    "role.branch_bn": "normalises the conv before it",
+    "role.branch_bn_last": "last BN of the residual branch, just before the add",
+    "role.branch_relu": "ReLU inside the residual branch (same module, another call)",
+    "role.block_relu_out": "ReLU after the residual add: the block's output",
+    "role.shortcut_conv": "projection shortcut: 1×1 conv matches channels and stride",
+    "role.shortcut_bn": "normalises the projection shortcut",
+    "role.shortcut_identity": "identity shortcut: x goes to the add unchanged",
+    "role.residual_add": "residual add: branch + shortcut, in place",
+    "role.head_pool": "global average pool: one value per channel",
+    "role.head_flatten": "torch.flatten(x, 1) in forward(): a view, not a module",
+    "role.head_fc": "classifier: one score per class",
+    "role.loss": "the loss computed from the prediction: where backward starts",
+    "role.head_dropout": "dropout: zeroes a random share of features in training, nothing in eval",
+    "role.identity": "nn.Identity: a layer taken out, its place kept",
+    "role.other": "",
+    "section.stem": "Stem",
+    "section.stage": "Stage",
+    "section.head": "Head",
+    "section.loss": "Loss",
+    "variant.stem_scale": "brings the image to 1/{factor} resolution before the residual stages",
+    "variant.stem_full": (
+        "keeps the image at full resolution for the residual stages (a CIFAR-style stem)"
+    ),
+    "variant.stem_conv": "stem conv: looks at {pixels}, {effect}",
+    "variant.rgb": "RGB pixels",
+    "variant.channels": "{channels}-channel pixels",
+    "variant.halves": "halves the resolution",
+    "variant.keeps": "keeps the resolution",
+    "variant.divides": "divides the resolution by {stride}",
+    "variant.branch_relu_function": "ReLU inside the residual branch, called as a function",
+    "variant.view": "x.{kind}(…) in forward(): a view to one vector per image, not a module",
+    "variant.flatten_module": "nn.Flatten: one vector per image",
+    "name": "Name",
+    "layer": "Layer",
+    "shapes": "Input → Output",
+    "output": "Output",
+    "params": "Params",
+    "frozen": "Frozen",
+    "macs": "MACs",
+    "role": "Role",
+    "parameters": "Parameters",
+    "trainable": "trainable",
+    "frozen_lc": "frozen",
+    "total": "total",
+    "param_memory": "Parameter memory",
+    "buffers": "buffers",
+    "compute": "Compute",
+    "flops_note": "FLOPs = 2 × MACs, counted by torch.utils.flop_counter (conv, linear)",
+    "activations": "Activations",
+    "activations_note": "outputs of one forward pass; in-place ops and views add none",
+    "input": "Input",
+    "legend": (
+        "k kernel · s stride · p padding · d dilation · g groups; shown only when not the default: "
+        "d1, g1, no bias; BatchNorm eps=1e-05 momentum=0.1 affine, running stats; ceil_mode off"
+    ),
+    "units": "units: k/M/G = 10^3/10^6/10^9; KiB/MiB/GiB = 2^10/2^20/2^30 bytes",
+    "random": "random init",
+    "classes": "classes",
+    "meta_note": "shapes and FLOPs from one forward pass on the meta device (nothing allocated)",
+    "blocks": "blocks",
+    "block": "block",
+    "grad": "‖grad‖",
+    "bar": "(log scale)",
+    "total_update": "‖θN−θ0‖",
+    "zeros": "ReLU zeros",
+    "steps": "Steps",
+    "steps_value": (
+        "{steps} on the same seeded batch; the table shows the last step, and ‖θN−θ0‖ all of them"
+    ),
+    "losses": "Losses",
+    "grad_norms": "Grad norms",
+    "update": "‖Δθ‖",
+    "relative": "‖Δθ‖/‖θ‖",
+    "state": "State",
+    "parameter": "parameter",
+    "loss": "Loss",
+    "optimizer": "Optimizer",
+    "time": "Time",
+    "optimizer_state": "Optimizer state",
+    "optimizer_state_note": "read from optimizer.state after the step",
+    "time_note": "train mode, on the CPU",
+    "forward": "forward",
+    "backward": "backward",
+    "step": "step",
+    "seed": "seed",
+    "global_norm": "Global grad norm",
+    "global_norm_note": "what clip_grad_norm_(model.parameters(), inf) returns",
+    "updated": "Updated",
+    "updated_value": (
+        "{changed} of {total} parameter tensors ({elements} values); {with_grad} got a gradient"
+    ),
+    "bn_buffers": "BatchNorm buffers",
+    "bn_buffers_value": (
+        "{changed} of {total} changed by the step ({kinds}): train mode updates the running "
+        "statistics although they are buffers, not parameters, and get no gradient"
+    ),
+    "bn_buffers_none": "none of {total} changed by the step",
+    "step_legend": (
+        "— no gradient reached it (not in the autograd graph); 0 is a gradient of zero; n/a: ‖θ‖ "
+        "was 0 before the step. Norms are L2 over all elements; a group's norm combines its "
+        "parameters'."
+    ),
+    "trainable_col": "Trainable",
+    "head": "New head",
+    "head_value": "{head} = Linear({inputs}→{classes}), created after the freeze, so trainable",
+    "model_inferred": "inferred from the checkpoint: {facts}",
+    "model_assumed": (
+        "assumed, as a state_dict cannot hold it: {facts} (pass --model for the exact model)"
+    ),
+    "model_on_cpu": (
+        "built on the CPU, then copied to the meta device: on meta the factory failed ({note})"
+    ),
+    "model_code": "your code: imported and run to build the model",
+    "share": "Trainable",
+    "share_value": "{trainable} of {total} parameters ({percent})",
+    "unfrozen": "kept trainable: {names}",
+    "proof": "Proof (one step)",
+    "proof_steps": "Proof ({steps} steps)",
+    "time_steps_note": "train mode, on the CPU; all {steps} steps",
+    "proof_value": (
+        "{mark} {frozen} frozen tensors: {no_grad} without gradient, {same} bit-identical after "
+        "the step; {trainable} trainable: {changed} changed"
+    ),
+    "bn_drift": (
+        "{count} buffers of the frozen part changed anyway: in train mode BatchNorm updates its "
+        'running statistics whatever requires_grad says, so a "frozen" pretrained backbone '
+        "drifts; pass --bn-eval to stop it"
+    ),
+    "bn_still": (
+        "--bn-eval: {count} BatchNorm layers of the frozen part in eval mode; nothing of the "
+        "frozen part changed (parameters and buffers bit-identical)"
+    ),
+    "backward_note": "Backward",
+    "backward_value": (
+        "autograd records no graph for frozen layers before the first trainable one, so backward "
+        "skips them: gradients for {tensors} tensors only"
+    ),
+    "graph_what": "Autograd graph",
+    "graph_count": "Count",
+    "graph_all_trainable": "All trainable",
+    "graph_frozen": "Frozen, new head ({classes})",
+    "graph_nodes": "Nodes",
+    "graph_nodes_lc": "nodes",
+    "graph_edges": "Edges",
+    "graph_leaves": "Leaves (AccumulateGrad)",
+    "graph_longest": "Longest path, loss to leaf (edges)",
+    "graph_saved": "Saved for backward",
+    "graph_node": "Backward node",
+    "graph_leaves_col": "Leaves",
+    "graph_saved_col": "Saved",
+    "graph_freeze_note": (
+        "frozen backbone, new {classes}-class head: the tutorial's exclusion from the DAG"
+    ),
+    "graph_meta_note": (
+        "graph of one forward and loss on the meta device (nothing computed); saved = tensors "
+        "autograd keeps for backward, each storage once, parameters not counted"
+    ),
+    "graph_leaf_names": "Leaves",
+    "diff_same": "Same",
+    "diff_relative": "‖B−A‖/‖A‖",
+    "diff_bar": "(log scale)",
+    "diff_max": "max |B−A|",
+    "diff_buffers": "Buffers moved",
+    "diff_note": (
+        "compared in float64; a part's change is over its parameters as one vector; buffers "
+        "(BatchNorm statistics) are counted apart"
+    ),
+    "diff_backbone": "Backbone",
+    "diff_backbone_same": "bit-identical: all {total} parameter tensors outside the head",
+    "diff_backbone_moved": (
+        "changed: {same} of {total} parameter tensors outside the head identical; moved: {stages}"
+    ),
+    "diff_bn": "BatchNorm",
+    "diff_bn_drift": (
+        "running statistics of {drifted} of {layers} layers changed (largest ‖B−A‖/‖A‖ {largest})"
+    ),
+    "diff_bn_still": "running statistics of all {layers} layers unchanged",
+    "diff_bn_batches": (
+        "; num_batches_tracked {delta:+d}: B saw {delta} more train-mode forward passes"
+    ),
+    "diff_head": "Head",
+    "diff_head_replaced": "{head} replaced: {a} → {b}",
+    "diff_head_trained": "{head} trained (same shape)",
+    "diff_head_unchanged": "{head} unchanged",
+    "diff_head_missing": "{head} missing on one side",
+    "diff_dtype": "Dtype",
+    "diff_dtype_same": "{a} on both sides",
+    "diff_dtype_changed": "{a} → {b}",
+    "diff_keys": "Keys",
+    "diff_keys_value": (
+        "{common} compared; {only_a} only in A, {only_b} only in B, {reshaped} of another shape"
+    ),
+    "diff_misfit": "; B does not fit A's architecture: only the common keys were compared",
+    "plan_recipe": "each row: all frozen, a new head of {classes} classes, that depth trainable",
+    "plan_meta_note": (
+        "one training step per depth, simulated on the meta device: nothing allocated, no real step"
+    ),
+    "plan_compute": "What each depth trains and computes",
+    "plan_memory": "What one step keeps in memory at {shape}",
+    "plan_depth": "Depth",
+    "plan_head": "head only",
+    "plan_everything": "everything",
+    "plan_trainable": "Trainable",
+    "plan_share": "Share",
+    "plan_backward": "Backward FLOPs",
+    "plan_backward_share": "of full",
+    "plan_gradients": "Gradients",
+    "plan_optimizer": "Optimizer",
+    "plan_saved": "Saved",
+    "plan_peak": "Peak",
+    "plan_batch": "Largest batch",
+    "plan_none_fits": "none",
+    "plan_forward": "Forward",
+    "plan_forward_value": "{flops} FLOPs at every depth: freezing saves backward work only",
+    "plan_saved_value": (
+        "what autograd keeps for backward, each storage once (parameters and buffers exist "
+        "anyway): nothing for the frozen layers before the first trainable one"
+    ),
+    "plan_state_sgd": "SGD: one momentum buffer per trainable parameter (none with --momentum 0)",
+    "plan_state_adam": "Adam: two moments per trainable parameter and a step count per tensor",
+    "plan_state_adamw": "AdamW: two moments per trainable parameter and a step count per tensor",
+    "plan_peak_value": (
+        "parameters {params} + buffers {buffers} + optimizer state (kept from the step before) + "
+        "the most bytes alive at once in forward and backward (input, activations, what autograd "
+        "saves, gradients), followed operation by operation. That is what the tensors need (a "
+        "resnet50 step measured 2-10% more); glibc's allocator keeps freed memory and a process "
+        "grew 1.3-2x this: leave headroom (benchmarks/bench_plan.py)"
+    ),
+    "plan_batch_value": (
+        "the largest batch whose step peaks within {budget}, solved from the recorded step and "
+        "confirmed by a pass at the answer"
+    ),
+    "flags": "Flags",
+    "flags_none": "none: updates, gradients, ReLU zeros and BatchNorm all look usual",
+    "flag_update_large": (
+        "‖Δθ‖/‖θ‖ up to {value} (usual: about 1e-3; above 1e-2 the step rewrites the weights: "
+        "lower --lr, or a mean loss instead of a sum) in {layers}"
+    ),
+    "flag_update_small": (
+        "‖Δθ‖/‖θ‖ down to {value} (below 1e-5 the layer barely learns) in {layers}"
+    ),
+    "flag_loss_not_finite": "the loss is {value}: every gradient after it is meaningless",
+    "flag_grad_not_finite": (
+        "a gradient is not finite in {count} layers; the first in backward order is {layers}"
+    ),
+    "flag_dead_relu": (
+        "ReLU outputs more than 90% exact zeros (up to {value}): little gradient gets through in "
+        "{layers}"
+    ),
+    "flag_decay_on_batchnorm": (
+        "weight decay {value} also pulls BatchNorm's weight and bias towards 0 (usually left out "
+        "of decay) in {layers}"
+    ),
+    "flag_batchnorm_small_batch": (
+        "train-mode BatchNorm sees as few as {value} values per channel (fewer than 8: noisy batch "
+        "statistics; use a larger batch or image) in {layers}"
+    ),
+    "flag_frozen_batchnorm_training": (
+        "{count} frozen BatchNorm layers run in train mode, so their running statistics still "
+        "move: add --bn-eval ({layers})"
+    ),
+    "explain_out_side": "output H and W",
+    "explain_out_height": "output H",
+    "explain_out_width": "output W",
+    "explain_params": "parameters",
+    "explain_macs": "MACs",
+    "explain_bn_params": "parameters γ and β, 2·C:",
+    "explain_bn_buffers": "running mean and var, and the batch count, 2·C + 1:",
+    "explain_bn_values": "values per channel for the batch statistics, B·H·W:",
+    "explain_residual_add": "{detail}: elementwise, so the shapes must match; one add per element:",
+    "explain_features": "features C·H·W:",
+    "explain_elements": "max(0, x) on every element:",
+    "explain_averaged": "each output averages H·W values:",
+    "explain_note": (
+        'why other tools differ: torchvision\'s model docs list "GFLOPS" that are MACs (resnet50: '
+        "4.089 = 4,089,184,256 MACs here); thop, ptflops and fvcore also count BatchNorm, ReLU and "
+        "pooling; the paper's 3.8 G is ResNet v1, before the stride moved to the 3×3 conv. Here "
+        "MACs are those of convolutions and Linear layers, and FLOPs = 2 × MACs "
+        "(torch.utils.flop_counter)"
+    ),
+    "keeps_parameter": "a parameter: no new memory",
+    "keeps_buffer": "a buffer: no new memory",
+    "keeps_shared": "shared with another node: counted once",
+    "keeps_nothing": "no tensor",
+    "keeps.ConvolutionBackward0": (
+        "a convolution keeps its input (for the weight's gradient) and its weight (for the input's)"
+    ),
+    "keeps.NativeBatchNormBackward0": (
+        "BatchNorm keeps its input and the batch statistics (result1 = mean, result2 = 1/std), "
+        "with γ and the running statistics"
+    ),
+    "keeps.ReluBackward0": "ReLU keeps its output: where it is 0, the gradient stops",
+    "keeps.MaxPool2DWithIndicesBackward0": (
+        "max-pool keeps its input and the indices of the maxima (result1, int64): the gradient "
+        "goes only to them"
+    ),
+    "keeps.AddmmBackward0": (
+        "Linear keeps its input (mat1, for the weight's gradient) and its weight (mat2, "
+        "transposed, for the input's)"
+    ),
+    "keeps.AddBackward0": "the add keeps nothing: the gradient passes to both branches unchanged",
+    "keeps.MeanBackward1": (
+        "the average keeps only the input's shape: each element gets 1/(H·W) of the gradient"
+    ),
+    "keeps.ViewBackward0": "a view keeps only the shape to undo",
+    "keeps.other": "keeps what its formula needs",
+    # the header, the weights and the layer descriptions
+    "input_lc": "input",
+    "weights_line": "weights: {weights}",
+    "loss_line": "loss: {loss}",
+    "yes": "yes",
+    "no": "no",
+    "weights_none": "none ({random})",
+    "weights_file": "{path} ({classes} classes)",
+    "weights_pretrained": "{name} (ImageNet-1K top-1 {top1}%, top-5 {top5}%, {classes} categories)",
+    "no_running_stats": "no running stats",
+    "layer_identity": "Identity (passes x through)",
+    "layer_empty_sequential": "Sequential() (empty: passes x through)",
+    "width": "width",
+}

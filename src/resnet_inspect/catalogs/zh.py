@@ -1,0 +1,304 @@
+"""Chinese (简体中文): every annotation, title, heading and sentence the tool shows, by key.
+
+Every catalog has the same keys and the same {placeholders} (tests/test_words.py);
+``words`` looks them up. A new language is a new catalog beside this one.
+"""
+
+TEXT: dict[str, str] = {
+    "role.stem": "在进入残差阶段之前把图像分辨率降到 1/4",
+    "role.stage": "同一分辨率下的一组残差块；第一个块可能下采样",
+    "role.head": "汇聚特征并映射为各类别的得分",
+    "role.basic_block": "两个 3×3 卷积加一条捷径，相加后再 ReLU",
+    "role.bottleneck_block": "1×1 降维、3×3、1×1 升维，再加一条捷径",
+    "role.stem_conv": "主干卷积：直接看 RGB 像素，分辨率减半",
+    "role.stem_bn": "对主干卷积的输出做归一化",
+    "role.stem_relu": "主干的非线性激活",
+    "role.stem_pool": "最大池化：分辨率再减半",
+    "role.basic_conv1": "块内第一个 3×3 卷积；块下采样时由它承担步长",
+    "role.basic_conv2": "块内第二个 3×3 卷积",
+    "role.bottleneck_reduce": "1×1 卷积：把通道数降到块的宽度",
+    "role.bottleneck_spatial": "在块的宽度上做 3×3 卷积；承担步长",
+    "role.bottleneck_expand": "1×1 卷积：把通道数扩展到块的输出（×4）",
+    "role.branch_bn": "对前一个卷积的输出做归一化",
+    "role.branch_bn_last": "残差分支的最后一个 BN，紧接在相加之前",
+    "role.branch_relu": "残差分支内的 ReLU（同一模块的另一次调用）",
+    "role.block_relu_out": "残差相加之后的 ReLU：块的输出",
+    "role.shortcut_conv": "投影捷径：1×1 卷积使通道数和步长与主分支一致以便相加",
+    "role.shortcut_bn": "对投影捷径做归一化",
+    "role.shortcut_identity": "恒等捷径：x 原样送到相加处",
+    "role.residual_add": "残差相加：分支 + 捷径，原地完成",
+    "role.head_pool": "全局平均池化：每个通道一个值",
+    "role.head_flatten": "forward() 中的 torch.flatten(x, 1)：只是视图，不是模块",
+    "role.head_fc": "分类器：每个类别一个得分",
+    "role.loss": "由预测计算的损失：反向传播从这里开始",
+    "role.head_dropout": "dropout：训练时随机置零一部分特征，评估时不起作用",
+    "role.identity": "nn.Identity：被移除的层，保留位置",
+    "role.other": "",
+    "section.stem": "主干入口",
+    "section.stage": "阶段",
+    "section.head": "输出头",
+    "section.loss": "损失",
+    "variant.stem_scale": "在进入残差阶段之前把图像分辨率降到 1/{factor}",
+    "variant.stem_full": "以完整分辨率进入残差阶段（CIFAR 式主干入口）",
+    "variant.stem_conv": "主干卷积：直接看{pixels}，{effect}",
+    "variant.rgb": " RGB 像素",
+    "variant.channels": " {channels} 通道像素",
+    "variant.halves": "分辨率减半",
+    "variant.keeps": "分辨率不变",
+    "variant.divides": "分辨率缩小为 1/{stride}",
+    "variant.branch_relu_function": "残差分支内的 ReLU，以函数调用",
+    "variant.view": "forward() 中的 x.{kind}(…)：展成每张图一个向量的视图，不是模块",
+    "variant.flatten_module": "nn.Flatten：每张图一个向量",
+    "name": "名称",
+    "layer": "层",
+    "shapes": "输入 → 输出",
+    "output": "输出",
+    "params": "参数",
+    "frozen": "冻结",
+    "macs": "乘加",
+    "role": "作用",
+    "parameters": "参数量",
+    "trainable": "可训练",
+    "frozen_lc": "冻结",
+    "total": "总计",
+    "param_memory": "参数内存",
+    "buffers": "缓冲区",
+    "compute": "计算量",
+    "flops_note": "FLOPs = 2 × MACs，由 torch.utils.flop_counter 统计（卷积、全连接）",
+    "activations": "激活内存",
+    "activations_note": "一次前向传播的输出；原地操作和视图不占新内存",
+    "input": "输入",
+    "legend": (
+        "k 卷积核 · s 步长 · p 填充 · d 膨胀 · g 分组；仅在非默认时显示：d1、g1、无偏置；BatchNorm "
+        "eps=1e-05 momentum=0.1、affine、跟踪统计量；ceil_mode 关闭"
+    ),
+    "units": "单位：k/M/G = 10^3/10^6/10^9；KiB/MiB/GiB = 2^10/2^20/2^30 字节",
+    "random": "随机初始化",
+    "classes": "类",
+    "meta_note": "形状与 FLOPs 来自在 meta 设备上的一次前向传播（不分配内存）",
+    "blocks": "个块",
+    "block": "个块",
+    "grad": "‖梯度‖",
+    "bar": "（对数刻度）",
+    "total_update": "‖θN−θ0‖",
+    "zeros": "ReLU 零值",
+    "steps": "步数",
+    "steps_value": "同一个带种子的批次上 {steps} 步；表中是最后一步，‖θN−θ0‖ 是全部步数的累计",
+    "losses": "各步损失",
+    "grad_norms": "各步梯度范数",
+    "update": "‖Δθ‖",
+    "relative": "‖Δθ‖/‖θ‖",
+    "state": "状态",
+    "parameter": "参数",
+    "loss": "损失",
+    "optimizer": "优化器",
+    "time": "耗时",
+    "optimizer_state": "优化器状态",
+    "optimizer_state_note": "更新后从 optimizer.state 读取",
+    "time_note": "训练模式，CPU 上",
+    "forward": "前向",
+    "backward": "反向",
+    "step": "更新",
+    "seed": "随机种子",
+    "global_norm": "全局梯度范数",
+    "global_norm_note": "即 clip_grad_norm_(model.parameters(), inf) 的返回值",
+    "updated": "已更新",
+    "updated_value": (
+        "{total} 个参数张量中的 {changed} 个（{elements} 个数值）；{with_grad} 个得到梯度"
+    ),
+    "bn_buffers": "BatchNorm 缓冲区",
+    "bn_buffers_value": (
+        "{total} 个中有 {changed} 个被这一步改变（{kinds}）：训练模式会更新运行统计量，尽管它们是缓"
+        "冲区而非参数，也没有梯度"
+    ),
+    "bn_buffers_none": "{total} 个都没有被这一步改变",
+    "step_legend": (
+        "— 表示没有梯度（不在自动求导图中）；0 表示梯度为零；n/a：更新前 ‖θ‖ 为 0。范数为全部元素的"
+        " L2 范数；分组的范数合并其所有参数。"
+    ),
+    "trainable_col": "可训练",
+    "head": "新输出头",
+    "head_value": "{head} = Linear({inputs}→{classes})，在冻结之后创建，因此可训练",
+    "model_inferred": "由检查点推断：{facts}",
+    "model_assumed": "假定（state_dict 无法记录）：{facts}（用 --model 给出确切的模型）",
+    "model_on_cpu": "在 CPU 上构建后复制到 meta 设备：在 meta 上构建失败（{note}）",
+    "model_code": "你的代码：为构建模型而被导入并运行",
+    "share": "可训练",
+    "share_value": "{total} 个参数中的 {trainable} 个（{percent}）",
+    "unfrozen": "保持可训练：{names}",
+    "proof": "验证（一步）",
+    "proof_steps": "验证（{steps} 步）",
+    "time_steps_note": "训练模式，CPU 上；全部 {steps} 步",
+    "proof_value": (
+        "{mark} {frozen} 个冻结张量：{no_grad} 个没有梯度，{same} 个在更新后逐位不变；{trainable} "
+        "个可训练张量：{changed} 个已改变"
+    ),
+    "bn_drift": (
+        "冻结部分仍有 {count} 个缓冲区被改变：训练模式下 BatchNorm 无论 requires_grad 如何都会更新"
+        "运行统计量，“冻结”的预训练主干因此漂移；使用 --bn-eval 可以阻止"
+    ),
+    "bn_still": (
+        "--bn-eval：冻结部分的 {count} 个 BatchNorm 处于评估模式；冻结部分完全未变（参数与缓冲区逐"
+        "位相同）"
+    ),
+    "backward_note": "反向传播",
+    "backward_value": (
+        "在第一个可训练层之前，自动求导不为冻结层记录计算图，反向传播因此跳过它们：只为 {tensors} "
+        "个张量计算梯度"
+    ),
+    "graph_what": "自动求导图",
+    "graph_count": "数量",
+    "graph_all_trainable": "全部可训练",
+    "graph_frozen": "冻结，新输出头（{classes}）",
+    "graph_nodes": "节点",
+    "graph_nodes_lc": "个节点",
+    "graph_edges": "边",
+    "graph_leaves": "叶子（AccumulateGrad）",
+    "graph_longest": "从损失到叶子的最长路径（边数）",
+    "graph_saved": "为反向传播保存",
+    "graph_node": "反向节点",
+    "graph_leaves_col": "叶子",
+    "graph_saved_col": "保存",
+    "graph_freeze_note": "冻结主干，新的 {classes} 类输出头：即教程中的“从计算图中排除”",
+    "graph_meta_note": (
+        "在 meta 设备上做一次前向和损失得到的计算图（不做真实计算）；保存 = 自动求导为反向传播保留"
+        "的张量，每个存储只计一次，不计参数"
+    ),
+    "graph_leaf_names": "叶子",
+    "diff_same": "相同",
+    "diff_relative": "‖B−A‖/‖A‖",
+    "diff_bar": "（对数刻度）",
+    "diff_max": "max |B−A|",
+    "diff_buffers": "缓冲区变化",
+    "diff_note": (
+        "以 float64 比较；各部分的变化按其全部参数视为一个向量计算；缓冲区（BatchNorm 统计量）单独"
+        "计数"
+    ),
+    "diff_backbone": "主干",
+    "diff_backbone_same": "逐位相同：输出头之外的全部 {total} 个参数张量",
+    "diff_backbone_moved": (
+        "已改变：输出头之外 {total} 个参数张量中 {same} 个相同；变化的部分：{stages}"
+    ),
+    "diff_bn": "BatchNorm",
+    "diff_bn_drift": "{layers} 个层中有 {drifted} 个的运行统计量改变（最大 ‖B−A‖/‖A‖ {largest}）",
+    "diff_bn_still": "全部 {layers} 个层的运行统计量未变",
+    "diff_bn_batches": "；num_batches_tracked {delta:+d}：B 多经历了 {delta} 次训练模式前向传播",
+    "diff_head": "输出头",
+    "diff_head_replaced": "{head} 已替换：{a} → {b}",
+    "diff_head_trained": "{head} 已训练（形状相同）",
+    "diff_head_unchanged": "{head} 未变",
+    "diff_head_missing": "{head} 在一侧缺失",
+    "diff_dtype": "数据类型",
+    "diff_dtype_same": "两侧均为 {a}",
+    "diff_dtype_changed": "{a} → {b}",
+    "diff_keys": "键",
+    "diff_keys_value": (
+        "比较了 {common} 个；仅 A 有 {only_a} 个，仅 B 有 {only_b} 个，形状不同 {reshaped} 个"
+    ),
+    "diff_misfit": "；B 与 A 的结构不符：只比较了共同的键",
+    "plan_recipe": "每一行：全部冻结，换上 {classes} 类的新输出头，再让该深度可训练",
+    "plan_meta_note": "每种深度在 meta 设备上模拟一个训练步：不分配内存，不做真实计算",
+    "plan_compute": "每种深度训练什么、计算多少",
+    "plan_memory": "输入 {shape} 时一个训练步占用的内存",
+    "plan_depth": "深度",
+    "plan_head": "仅输出头",
+    "plan_everything": "全部",
+    "plan_trainable": "可训练参数",
+    "plan_share": "占比",
+    "plan_backward": "反向 FLOPs",
+    "plan_backward_share": "占全量",
+    "plan_gradients": "梯度",
+    "plan_optimizer": "优化器状态",
+    "plan_saved": "保存的张量",
+    "plan_peak": "峰值",
+    "plan_batch": "最大批量",
+    "plan_none_fits": "放不下",
+    "plan_forward": "前向",
+    "plan_forward_value": "每种深度都是 {flops} FLOPs：冻结只省反向的计算",
+    "plan_saved_value": (
+        "自动求导为反向传播保留的张量，每个存储只计一次（参数和缓冲区本来就在）：第一个可训练层之前"
+        "的冻结层什么也不保留"
+    ),
+    "plan_state_sgd": "SGD：每个可训练参数一个动量缓冲（--momentum 0 时没有）",
+    "plan_state_adam": "Adam：每个可训练参数两个矩估计，每个张量一个步数",
+    "plan_state_adamw": "AdamW：每个可训练参数两个矩估计，每个张量一个步数",
+    "plan_peak_value": (
+        "参数 {params} + 缓冲区 {buffers} + 优化器状态（上一步留下的）+ 前向和反向中同时存活的最多"
+        "字节（输入、激活、自动求导保存的张量、梯度），逐个算子跟踪。这是张量本身所需（实测 "
+        "resnet50 一步多 2-10%）；glibc 的分配器会保留释放的内存，真实进程增长为此值的 1.3-2 倍：请"
+        "留出余量（benchmarks/bench_plan.py）"
+    ),
+    "plan_batch_value": (
+        "峰值不超过 {budget} 的最大批量：由记录的训练步求解，并在该批量下再模拟一次确认"
+    ),
+    "flags": "提示",
+    "flags_none": "无：更新量、梯度、ReLU 零值和 BatchNorm 都正常",
+    "flag_update_large": (
+        "‖Δθ‖/‖θ‖ 最高 {value}（通常约 1e-3；超过 1e-2 说明这一步在重写权重：调小 --lr，或用平均损"
+        "失代替求和）：{layers}"
+    ),
+    "flag_update_small": "‖Δθ‖/‖θ‖ 最低 {value}（低于 1e-5 说明该层几乎没有在学习）：{layers}",
+    "flag_loss_not_finite": "损失为 {value}：其后的所有梯度都没有意义",
+    "flag_grad_not_finite": "{count} 个层的梯度不是有限值；反向传播中最先出现的是 {layers}",
+    "flag_dead_relu": "ReLU 输出中超过 90% 是零（最高 {value}）：几乎没有梯度能通过：{layers}",
+    "flag_decay_on_batchnorm": (
+        "权重衰减 {value} 也把 BatchNorm 的 weight 和 bias 拉向 0（通常不对它们衰减）：{layers}"
+    ),
+    "flag_batchnorm_small_batch": (
+        "训练模式的 BatchNorm 每个通道只看到 {value} 个值（少于 8 个：批统计量噪声大；请用更大的批"
+        "量或图像）：{layers}"
+    ),
+    "flag_frozen_batchnorm_training": (
+        "{count} 个冻结的 BatchNorm 层处于训练模式，运行统计量仍在变化：加上 --bn-eval（{layers}）"
+    ),
+    "explain_out_side": "输出的高和宽",
+    "explain_out_height": "输出高",
+    "explain_out_width": "输出宽",
+    "explain_params": "参数",
+    "explain_macs": "乘加",
+    "explain_bn_params": "参数 γ 和 β，2·C：",
+    "explain_bn_buffers": "运行均值和方差，以及批次计数，2·C + 1：",
+    "explain_bn_values": "每个通道用于批统计量的值，B·H·W：",
+    "explain_residual_add": "{detail}：逐元素相加，所以形状必须一致；每个元素一次加法：",
+    "explain_features": "特征数 C·H·W：",
+    "explain_elements": "对每个元素取 max(0, x)：",
+    "explain_averaged": "每个输出是 H·W 个值的平均：",
+    "explain_note": (
+        '为何与其他工具不同：torchvision 模型文档里的 "GFLOPS" 其实是乘加数（resnet50：4.089 = 这'
+        "里的 4,089,184,256 次乘加）；thop、ptflops 和 fvcore 还计入 BatchNorm、ReLU 和池化；论文中"
+        "的 3.8 G 是 ResNet v1，在步长移到 3×3 卷积之前。这里的乘加只计卷积和 Linear 层，FLOPs = 2 "
+        "× 乘加（torch.utils.flop_counter）"
+    ),
+    "keeps_parameter": "参数：不占新内存",
+    "keeps_buffer": "缓冲区：不占新内存",
+    "keeps_shared": "与另一个节点共享：只计一次",
+    "keeps_nothing": "不保留张量",
+    "keeps.ConvolutionBackward0": "卷积保留输入（用于求权重的梯度）和权重（用于求输入的梯度）",
+    "keeps.NativeBatchNormBackward0": (
+        "BatchNorm 保留输入和批统计量（result1 = 均值，result2 = 1/标准差），以及 γ 和运行统计量"
+    ),
+    "keeps.ReluBackward0": "ReLU 保留输出：输出为 0 的位置梯度被截断",
+    "keeps.MaxPool2DWithIndicesBackward0": (
+        "最大池化保留输入和最大值的位置（result1，int64）：梯度只传给它们"
+    ),
+    "keeps.AddmmBackward0": (
+        "Linear 保留输入（mat1，用于求权重的梯度）和权重（mat2，转置，用于求输入的梯度）"
+    ),
+    "keeps.AddBackward0": "加法什么也不保留：梯度原样传给两个分支",
+    "keeps.MeanBackward1": "平均只保留输入的形状：每个元素得到梯度的 1/(H·W)",
+    "keeps.ViewBackward0": "view 只保留要还原的形状",
+    "keeps.other": "保留其求导公式需要的张量",
+    # the header, the weights and the layer descriptions
+    "input_lc": "输入",
+    "weights_line": "权重：{weights}",
+    "loss_line": "损失：{loss}",
+    "yes": "是",
+    "no": "否",
+    "weights_none": "无（{random}）",
+    "weights_file": "{path}（{classes} 类）",
+    "weights_pretrained": "{name}（ImageNet-1K top-1 {top1}%，top-5 {top5}%，{classes} 个类别）",
+    "no_running_stats": "无运行统计量",
+    "layer_identity": "Identity（x 原样通过）",
+    "layer_empty_sequential": "Sequential()（空：x 原样通过）",
+    "width": "宽度",
+}

@@ -1,0 +1,355 @@
+"""The commands: each parses its options into its request (in pure Python, so a typo never
+waits for torch), then hands the request to the library and the report to the views."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from resnet_inspect import __version__
+from resnet_inspect.cli.parameters import (
+    DEPTH,
+    LOSS,
+    MODEL,
+    MOMENTUM,
+    NAMED_MODEL,
+    NO_CACHE,
+    OUTPUT,
+    OWN,
+    PLAN_OPTIMIZER,
+    STEP,
+    TIMINGS,
+    model_choice,
+    optimizer,
+    options,
+    step_options,
+    view_options,
+)
+from resnet_inspect.cli.process import PROG, OneLineErrors, load_torch
+
+if TYPE_CHECKING:
+    from resnet_inspect.views.options import ViewOptions
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    name=PROG,
+    help="See what a ResNet is (torchvision's or your own) and what training steps do to it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """See what a ResNet is (torchvision's or your own) and what training steps do to it."""
+
+
+def deliver(request: Any, *, no_cache: bool = False) -> None:
+    """The report the request asks for, shown as its view options say: from the cache when
+    it holds it (torch is then never imported), else computed (and stored, when the
+    command's reports are pure functions of their request)."""
+    from resnet_inspect import cache
+
+    key = None if no_cache else cache.request_key(request)
+    report = cache.load(key) if key is not None else None
+    if report is None:
+        load_torch()
+        from resnet_inspect.api import run
+
+        report = run(request)
+        if key is not None:
+            cache.store(key, report)
+    _show(report, request.view)
+
+
+def _show(report: Any, view: ViewOptions) -> None:
+    from resnet_inspect.views.output import show
+
+    show(report, view)
+
+
+ExplainOption = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        help="Under each layer, the arithmetic behind its numbers, with its own numbers "
+        "(output size, parameters, MACs; in graph, what each backward node keeps).",
+    ),
+]
+
+
+@app.command()
+@options(MODEL, OWN, DEPTH, OUTPUT, NO_CACHE)
+def tree(ctx: typer.Context, explain: ExplainOption = False) -> None:
+    """Stem, stages, blocks and head: every layer call with shapes, parameters and MACs.
+
+    Shapes and FLOPs come from one forward pass on the meta device: nothing is allocated,
+    so any input size on any architecture answers about as fast as the smallest. --explain
+    writes under each layer the arithmetic behind its numbers.
+    """
+    from resnet_inspect.commands.tree import TreeRequest
+
+    model, view = model_choice(ctx.params), view_options(ctx.params)
+    deliver(TreeRequest(model=model, explain=explain, view=view), no_cache=ctx.params["no_cache"])
+
+
+@app.command("train-step")
+@options(MODEL, STEP, DEPTH, OUTPUT, TIMINGS)
+def train_step(ctx: typer.Context) -> None:
+    """One real CPU step: forward, backward, SGD; gradient norms and update sizes everywhere.
+
+    Does what the autograd tutorial does, in train mode: a seeded random input and labels,
+    prediction = model(data), loss, loss.backward(), SGD(lr, momentum).step(); then shows, per
+    parameter and summed per layer, block and stage, the gradient norm, the update ‖Δθ‖ and
+    the relative update ‖Δθ‖/‖θ‖, with log-scale bars, each ReLU call's share of zeros, and
+    flags for what looks wrong (updates far from ~1e-3, non-finite values, dead ReLUs, weight
+    decay on BatchNorm, BatchNorm on too few values). --steps N repeats the step on the same
+    batch.
+    """
+    from resnet_inspect.commands.train_step import TrainStepRequest
+
+    model, step, view = model_choice(ctx.params), step_options(ctx), view_options(ctx.params)
+    deliver(TrainStepRequest(model=model, seed=ctx.params["seed"], step=step, view=view))
+
+
+NewClassesOption = Annotated[
+    str,
+    typer.Option(
+        "--new-classes",
+        help="Classes of the new head that replaces fc (the tutorial uses 10).",
+        show_default=False,
+    ),
+]
+UnfreezeOption = Annotated[
+    str,
+    typer.Option(
+        "--unfreeze",
+        help="Comma-separated stages, blocks or layers to keep trainable, e.g. layer4 or "
+        "layer4,layer3.1,layer2.0.bn1.",
+    ),
+]
+BnEvalOption = Annotated[
+    bool,
+    typer.Option(
+        "--bn-eval",
+        help="Put the frozen part's BatchNorm layers in eval mode so their running "
+        "statistics stop moving.",
+    ),
+]
+
+
+@app.command()
+@options(OWN, MODEL, STEP, DEPTH, OUTPUT, TIMINGS)
+def freeze(
+    ctx: typer.Context,
+    new_classes: NewClassesOption,
+    unfreeze: UnfreezeOption = "",
+    bn_eval: BnEvalOption = False,
+) -> None:
+    """Freeze the backbone, put a new head on it, and prove with one step that only it moves.
+
+    The tutorial's recipe: every parameter requires_grad=False, fc replaced by a new
+    Linear(in_features, N), SGD over all parameters. Shows what is trainable, frozen or
+    partly frozen, then takes one real step: frozen parameters get no gradient and keep
+    every bit, trainable ones change, and the BatchNorm buffers that moved anyway are listed.
+    """
+    from resnet_inspect.commands.freeze import FreezeRequest
+    from resnet_inspect.config import FreezeOptions
+    from resnet_inspect.parsing import parse_new_classes, parse_unfreeze
+
+    model = model_choice(ctx.params)
+    recipe = FreezeOptions(
+        new_classes=parse_new_classes(new_classes),
+        unfreeze=parse_unfreeze(unfreeze, model.arch),
+        bn_eval=bn_eval,
+    )
+    step, view = step_options(ctx), view_options(ctx.params)
+    seed = ctx.params["seed"]
+    deliver(FreezeRequest(model=model, seed=seed, step=step, recipe=recipe, view=view))
+
+
+DotOption = Annotated[
+    str,
+    typer.Option(
+        "--dot", help="Also write the graph as Graphviz DOT to this file.", metavar="FILE"
+    ),
+]
+OptionalClassesOption = Annotated[
+    str,
+    typer.Option(
+        "--new-classes",
+        help="Apply the freeze recipe with a new head of N classes and compare.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@options(MODEL, OWN, LOSS, DEPTH, OUTPUT, NO_CACHE)
+def graph(
+    ctx: typer.Context,
+    new_classes: OptionalClassesOption = "",
+    unfreeze: UnfreezeOption = "",
+    dot: DotOption = "",
+    explain: ExplainOption = False,
+) -> None:
+    """The autograd graph of one step's loss, folded by the model, and what freezing removes.
+
+    Built on the meta device (no real compute at any input size) and walked from the loss's
+    grad_fn through next_functions: node counts by type, the AccumulateGrad leaves and
+    their parameters, the longest path, and the memory autograd saves for backward;
+    --explain says under each node what it keeps, and why.
+    """
+    from resnet_inspect.commands.graph import GraphRequest
+    from resnet_inspect.parsing import parse_loss, parse_new_classes, parse_unfreeze
+
+    model = model_choice(ctx.params)
+    request = GraphRequest(
+        model=model,
+        loss=parse_loss(ctx.params["loss"]),
+        new_classes=parse_new_classes(new_classes) if new_classes else None,
+        unfreeze=parse_unfreeze(unfreeze, model.arch),
+        explain=explain,
+        view=view_options(ctx.params),
+    )
+    deliver(request, no_cache=ctx.params["no_cache"])
+
+
+MemoryOption = Annotated[
+    str,
+    typer.Option(
+        "--memory",
+        help="A memory budget (8GiB, 16GB, 512MiB, 500MB, 1TiB): adds the largest batch whose step "
+        "fits to every row.",
+        metavar="SIZE",
+        show_default=False,
+    ),
+]
+PlanClassesOption = Annotated[
+    str,
+    typer.Option(
+        "--new-classes",
+        help="Classes of the new head every row trains (required).",
+        metavar="N",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@options(OWN, MODEL, PLAN_OPTIMIZER, MOMENTUM, LOSS, OUTPUT, NO_CACHE)
+def plan(
+    ctx: typer.Context,
+    new_classes: PlanClassesOption = "",
+    unfreeze: UnfreezeOption = "",
+    memory: MemoryOption = "",
+) -> None:
+    """How deep to fine-tune: what each depth trains, computes and keeps, and what batch fits.
+
+    One row per depth: the new head only, then each stage down to the stem (+ layer4 trains
+    layer4 and the head, + layer3 also layer3, ...), then everything; and a row for
+    --unfreeze when given. Per row: trainable parameters, gradient and optimizer-state
+    memory, what autograd saves for backward, backward FLOPs, and the peak memory of one
+    training step at --input; with --memory, the largest batch whose step fits. Each step is
+    simulated on the meta device: nothing is allocated and no real step runs.
+    """
+    from resnet_inspect.commands.plan import PlanRequest
+    from resnet_inspect.parsing import (
+        parse_loss,
+        parse_memory,
+        parse_momentum,
+        parse_new_classes,
+        parse_unfreeze,
+    )
+
+    if not new_classes:
+        PlanRequest(new_classes=None)  # says what is missing, before any option is read
+    model = model_choice(ctx.params)
+    request = PlanRequest(
+        model=model,
+        new_classes=parse_new_classes(new_classes),
+        unfreeze=parse_unfreeze(unfreeze, model.arch),
+        optimizer=optimizer(ctx),
+        momentum=parse_momentum(ctx.params["momentum"]),
+        loss=parse_loss(ctx.params["loss"]),
+        memory=parse_memory(memory) if memory else None,
+        view=view_options(ctx.params),
+    )
+    deliver(request, no_cache=ctx.params["no_cache"])
+
+
+SideArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A checkpoint file, a torchvision weights name of --arch (DEFAULT, "
+        "IMAGENET1K_V1, …), or init:SEED (the random initialisation under that seed).",
+        show_default=False,
+    ),
+]
+
+
+@app.command("diff")
+@options(OWN, NAMED_MODEL, DEPTH, OUTPUT)
+def diff_command(ctx: typer.Context, a: SideArgument, b: SideArgument) -> None:
+    """What changed between two checkpoints, layer by layer, with a verdict.
+
+    Every tensor of A and B is compared in float64: same shape and dtype, bit-identical or
+    not, ‖B − A‖, ‖B − A‖/‖A‖, max |B − A|; each layer, block and stage takes its tensors
+    together, with a bar on a log scale. The verdict answers the questions after a
+    fine-tune: did the backbone stay bit-identical (which stages moved), did BatchNorm's
+    running statistics drift (and how many train-mode passes they saw), was the head
+    replaced or trained, did the dtype change. The model is --arch or --model, or what A
+    says it is. Files are read with weights_only=True: nothing in them runs.
+    """
+    from resnet_inspect.commands.diff import DiffRequest
+
+    model = model_choice(ctx.params, named_only=True)
+    deliver(DiffRequest(a=a, b=b, model=model, view=view_options(ctx.params)))
+
+
+cache_app = typer.Typer(
+    name="cache",
+    help="The report cache of tree, graph and plan: info | clear.",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app)
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the cache is, how many reports it holds and their size."""
+    from resnet_inspect import cache
+    from resnet_inspect.quantities import binary_bytes
+
+    found = cache.info()
+    state = "on" if cache.enabled() else f"off ({cache.SWITCH_ENV}=0)"
+    typer.echo(f"folder   {found.folder}")
+    typer.echo(f"entries  {found.entries}")
+    typer.echo(f"size     {binary_bytes(found.bytes)} (at most {binary_bytes(cache.LIMIT_BYTES)})")
+    typer.echo(f"cache    {state}")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Remove every cached report."""
+    from resnet_inspect import cache
+
+    removed = cache.clear()
+    typer.echo(
+        f"removed {removed} cached report{'s' if removed != 1 else ''} from {cache.folder()}"
+    )

@@ -1,0 +1,305 @@
+"""Every command-line option, declared once, and the values the commands build from them.
+
+Options shared by several commands come in groups (the model, the step, the view, …). A
+command declares only its own parameters; ``options(...)`` adds the groups it takes to the
+signature typer reads, and the builders below read them back from the parsed command line.
+Pure Python: parsing is imported when a command runs, never for ``--help``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
+
+import typer
+
+if TYPE_CHECKING:
+    from resnet_inspect.config import ModelChoice, StepOptions
+    from resnet_inspect.views.options import ViewOptions
+
+DEFAULT_INPUT = "1,3,64,64"
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One option of a group: the parameter's name, its typer declaration and default."""
+
+    name: str
+    declared: Any
+    default: Any
+
+    def parameter(self) -> inspect.Parameter:
+        return inspect.Parameter(
+            self.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=self.default,
+            annotation=self.declared,
+        )
+
+
+def _option(name: str, default: Any, kind: type, *declaration: str, **settings: Any) -> Shared:
+    return Shared(name, Annotated[kind, typer.Option(*declaration, **settings)], default)
+
+
+ARCH = _option(
+    "arch",
+    "",
+    str,
+    "--arch",
+    help="A torchvision ResNet: resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, "
+    "resnext101_64x4d, wide_resnet50_2, wide_resnet101_2. Default: resnet18, unless "
+    "--model is given or --weights FILE says what it is.",
+    show_default=False,
+)
+MODEL_SPEC = _option(
+    "model_spec",
+    "",
+    str,
+    "--model",
+    help="Your own model: FILE.py:NAME or package.module:NAME, where NAME is an nn.Module "
+    "or a function (or class) that takes no arguments and returns one. This IMPORTS AND "
+    "RUNS that code (unlike --weights, which never runs code). Not with --arch.",
+    metavar="SPEC",
+    show_default=False,
+)
+INPUT = _option(
+    "input",
+    DEFAULT_INPUT,
+    str,
+    "--input",
+    help="Input shape B,C,H,W. C is 3 for --arch; another model's C must match its first conv.",
+    metavar="B,C,H,W",
+)
+WEIGHTS = _option(
+    "weights",
+    "none",
+    str,
+    "--weights",
+    help="none (random init), a torchvision weights name (DEFAULT, IMAGENET1K_V1, "
+    "IMAGENET1K_V2), or a checkpoint file (.pth/.pt/.bin).",
+)
+SEED = _option("seed", 0, int, "--seed", help="Seed of the weights, input and labels.")
+LR = _option("lr", "0.01", str, "--lr", help="Learning rate (> 0).")
+MOMENTUM = _option("momentum", "0.9", str, "--momentum", help="SGD momentum, in [0, 1).")
+WEIGHT_DECAY = _option(
+    "weight_decay",
+    "0",
+    str,
+    "--weight-decay",
+    help="Weight decay (≥ 0); decoupled under adamw.",
+)
+NESTEROV = _option("nesterov", False, bool, "--nesterov", help="Nesterov momentum.")
+OPTIMIZER = _option(
+    "optimizer",
+    "sgd",
+    str,
+    "--optimizer",
+    help="sgd (the tutorial's, with --momentum and --nesterov), adam or adamw (their betas "
+    "0.9, 0.999 and eps 1e-8).",
+)
+PLAN_OPTIMIZER = _option(
+    "optimizer",
+    "sgd",
+    str,
+    "--optimizer",
+    help="Whose state each row counts: sgd (the tutorial's: a momentum buffer per trainable "
+    "parameter, none at --momentum 0), adam or adamw (two moments per trainable parameter "
+    "and a step count per tensor).",
+)
+LOSS = _option(
+    "loss",
+    "sum",
+    str,
+    "--loss",
+    help="sum: the tutorial's (prediction - labels).sum(); cross-entropy; mse.",
+)
+STEPS = _option(
+    "steps",
+    "1",
+    str,
+    "--steps",
+    help="Real steps on the same seeded batch (momentum shows from the second); the table "
+    "shows the last step's norms and ‖θN − θ0‖ over all of them.",
+)
+DEPTH = _option("depth", "layer", str, "--depth", help="How far to unfold: stage, block or layer.")
+LANG = _option("lang", "en", str, "--lang", help="Annotation language: en or zh.")
+JSON = _option(
+    "json", False, bool, "--json", help="Print the report as JSON on stdout instead of a tree."
+)
+ASCII = _option(
+    "ascii_only",
+    False,
+    bool,
+    "--ascii",
+    help="Plain ASCII: no box drawing, arrows or Greek letters.",
+)
+WIDTH = _option("width", 120, int, "--width", help="Columns of the saved SVG/HTML/text recordings.")
+SAVE_SVG = _option(
+    "save_svg", "", str, "--save-svg", help="Also save the view as SVG.", metavar="FILE"
+)
+SAVE_HTML = _option(
+    "save_html", "", str, "--save-html", help="Also save the view as HTML.", metavar="FILE"
+)
+SAVE_TEXT = _option(
+    "save_text", "", str, "--save-text", help="Also save the view as plain text.", metavar="FILE"
+)
+NO_CACHE = _option(
+    "no_cache",
+    False,
+    bool,
+    "--no-cache",
+    help="Compute the report even if it is cached (and do not store it). The cache never "
+    "changes an answer; RESNET_INSPECT_CACHE=0 turns it off for good.",
+)
+TIMINGS = _option(
+    "timings",
+    False,
+    bool,
+    "--timings",
+    help="With --json, include wall-clock times (then two runs no longer give the same bytes).",
+)
+
+# The groups, in the order --help lists them.
+MODEL = (ARCH, MODEL_SPEC, INPUT, WEIGHTS)
+NAMED_MODEL = (ARCH, MODEL_SPEC)  # diff: the model alone, its weights are A and B
+STEP = (SEED, LR, MOMENTUM, WEIGHT_DECAY, NESTEROV, OPTIMIZER, LOSS, STEPS)
+OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
+OWN = ...  # where the command's own parameters go among its groups
+
+# Options that give the path of a file the command writes (checked before any work).
+FILE_OPTIONS = ("save_svg", "save_html", "save_text", "dot")
+
+
+def options(*layout: tuple[Shared, ...] | Shared | Any) -> Callable[[Callable[..., None]], Any]:
+    """Give a command the option groups it takes, around its own parameters (at ``OWN``).
+
+    typer reads a function's signature: the returned function has the command's own
+    parameters and the groups' options in one signature, and calls the command with its own
+    (the groups' values are read from ``ctx.params`` by the builders below).
+    """
+
+    def decorate(command: Callable[..., None]) -> Any:
+        hints = get_type_hints(command, include_extras=True)
+        # Keyword-only, so that they can stand anywhere among the groups' options.
+        own = [
+            parameter.replace(annotation=hints[name], kind=inspect.Parameter.KEYWORD_ONLY)
+            for name, parameter in inspect.signature(command).parameters.items()
+            if name != "ctx"
+        ]
+        names = [parameter.name for parameter in own]
+        context = inspect.Parameter(
+            "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+        )
+        listed: list[inspect.Parameter] = []
+        for item in layout:
+            if item is OWN:
+                listed += own
+            else:
+                group = (item,) if isinstance(item, Shared) else item
+                listed += [shared.parameter() for shared in group]
+
+        def run(ctx: typer.Context, **given: Any) -> None:
+            command(ctx, **{name: given[name] for name in names})
+
+        run.__name__ = command.__name__
+        run.__doc__ = _reflowed(command.__doc__ or "")
+        run.__signature__ = inspect.Signature([context, *listed])  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in [context, *listed]}
+        return run
+
+    return decorate
+
+
+def _reflowed(docstring: str) -> str:
+    """Each paragraph of a command's docstring in one line, so that ``--help`` wraps it at
+    the terminal's width (typer keeps the single line breaks of a wrapped docstring)."""
+    text = inspect.cleandoc(docstring)
+    return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
+
+
+def model_choice(params: dict[str, Any], *, named_only: bool = False) -> ModelChoice:
+    """The model the options name, checked in pure Python: ``--model``, or ``--arch``, or
+    what a ``--weights`` file says it is, or resnet18. Only a torchvision architecture's
+    input channels are known before torch loads. ``named_only`` (diff): the model is
+    ``--arch`` or ``--model`` when given, and otherwise what A says it is."""
+    from resnet_inspect.config import ModelChoice
+    from resnet_inspect.parsing import choose_model, parse_input_shape
+
+    arch, spec = params["arch"], params["model_spec"]
+    if named_only:
+        if not (arch or spec):
+            return ModelChoice(arch=None, input_shape=(1, 3, 64, 64))
+        name, _, model = choose_model(arch, "none", spec)
+        return ModelChoice(arch=name, input_shape=(1, 3, 64, 64), spec=model)
+    name, weights, model = choose_model(arch, params["weights"], spec)
+    shape = parse_input_shape(params["input"], stock=name is not None)
+    return ModelChoice(arch=name, input_shape=shape, weights=weights, spec=model)
+
+
+def step_options(ctx: typer.Context) -> StepOptions:
+    """The optimizer, loss and steps of the commands that take a real step."""
+    from resnet_inspect.config import StepOptions, check_seed
+    from resnet_inspect.parsing import (
+        parse_loss,
+        parse_lr,
+        parse_momentum,
+        parse_steps,
+        parse_weight_decay,
+    )
+
+    params = ctx.params
+    check_seed(params["seed"])
+    return StepOptions(
+        optimizer=optimizer(ctx),
+        lr=parse_lr(params["lr"]),
+        momentum=parse_momentum(params["momentum"]),
+        weight_decay=parse_weight_decay(params["weight_decay"]),
+        nesterov=params["nesterov"],
+        loss=parse_loss(params["loss"]),
+        steps=parse_steps(params["steps"]),
+    )
+
+
+def optimizer(ctx: typer.Context) -> Any:
+    """``--optimizer``, refusing a ``--momentum`` typed for an optimizer that has none (the
+    default momentum is SGD's, and no error when it was not typed)."""
+    from resnet_inspect.config import OptimizerKind
+    from resnet_inspect.errors import OptionError
+    from resnet_inspect.parsing import parse_optimizer
+
+    kind = parse_optimizer(ctx.params["optimizer"])
+    source = ctx.get_parameter_source("momentum")  # typed, or the default?
+    typed = source is not None and source.name != "DEFAULT"
+    if kind is not OptimizerKind.SGD and typed:
+        raise OptionError(f"--momentum is SGD's; --optimizer {kind.value} has none")
+    return kind
+
+
+def view_options(params: dict[str, Any]) -> ViewOptions:
+    """The view options (read by name from the parsed command line), checked in pure
+    Python, with every file the command will write and its standard output: a run that
+    could not deliver its output fails before any work."""
+    import sys
+
+    from resnet_inspect.errors import InspectError
+    from resnet_inspect.parsing import check_output_paths
+    from resnet_inspect.views.options import ViewOptions, parse_depth, parse_lang, parse_width
+
+    if sys.stdout is None:  # fd 1 was closed before the program started
+        raise InspectError("standard output is closed: nothing to show the report on")
+    targets = [(f"--{key.replace('_', '-')}", params.get(key, "")) for key in FILE_OPTIONS]
+    check_output_paths(targets, params.get("weights", ""))
+    return ViewOptions(
+        depth=parse_depth(params.get("depth", "layer")),
+        lang=parse_lang(params["lang"]),
+        as_json=params["json"],
+        ascii_only=params["ascii_only"],
+        width=parse_width(params["width"]),
+        save_svg=params["save_svg"],
+        save_html=params["save_html"],
+        save_text=params["save_text"],
+        save_dot=params.get("dot", ""),
+        timings=params.get("timings", False),
+    )

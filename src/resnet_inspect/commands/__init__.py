@@ -1,0 +1,139 @@
+"""The command registry: the one switchboard between a request and what answers it.
+
+Each module of this package is one command: its request (a frozen dataclass of everything
+the run depends on), the runner that turns the request into a report (torch imported only
+when it runs) and its ``COMMAND`` entry, which names the request, the report class, the view
+and the short form. The CLI, the library, the cache, the header, the saves and the JSON
+codec read these entries instead of keeping lists of their own: a new command is a new
+module here, found by listing the package.
+
+Views are named by ``module:function`` and imported when first drawn, so that the registry
+(read by the CLI before torch, and by the report codec) costs only its dataclasses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from resnet_inspect.report import Setting, SettingValue
+from resnet_inspect.views.options import ViewOptions
+
+# A field's role in its request: recorded in the report's ``options`` and in the cache key
+# (the default), in the cache key alone (what the report says in a field of its own, e.g.
+# ``explained``), or in neither (how the report is shown).
+RECORDED = "recorded"
+KEYED = "keyed"
+SHOWN = "shown"
+
+
+def keyed(default: Any) -> Any:
+    """A request field that changes the report, which says it in a field of its own."""
+    return field(default=default, metadata={"role": KEYED})
+
+
+def shown() -> Any:
+    """The request's view options: how the report is shown, never what it holds."""
+    return field(default_factory=ViewOptions, metadata={"role": SHOWN})
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command, as every part of the program sees it."""
+
+    name: str  # as typed: "train-step"
+    request: type[Any]
+    report: type[Any]
+    run: Callable[[Any], Any]  # request -> report; imports torch when it runs
+    view: str  # "module:function" drawing the report: (report, *, depth, lang, width, ascii_only)
+    short: str  # "module:function": one line for logs
+    cached: bool = False  # a pure function of the request: kept in the report cache
+    note: str = "meta_note"  # the catalog key of the header's last line: how it was computed
+
+    def drawer(self) -> Callable[..., Any]:
+        draw: Callable[..., Any] = _resolved(self.view)
+        return draw
+
+    def shortener(self) -> Callable[[Any], str]:
+        shorten: Callable[[Any], str] = _resolved(self.short)
+        return shorten
+
+
+@cache
+def _resolved(reference: str) -> Any:
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@cache
+def commands() -> tuple[Command, ...]:
+    """Every command, in the order of the package's modules."""
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        entry = getattr(importlib.import_module(f"{__name__}.{module.name}"), "COMMAND", None)
+        if isinstance(entry, Command):
+            found.append(entry)
+    return tuple(found)
+
+
+def by_name(name: str) -> Command:
+    return next(entry for entry in commands() if entry.name == name)
+
+
+def for_request(request: Any) -> Command:
+    """The entry of the request's own class (freeze's request extends train-step's)."""
+    return next(entry for entry in commands() if type(request) is entry.request)
+
+
+def for_report(report: Any) -> Command:
+    """The entry of the command that made ``report`` (tree, train-step and freeze share a
+    report class: the report's ``command`` field tells them apart)."""
+    return by_name(report.command)
+
+
+def report_class(command: str) -> type[Any] | None:
+    """The report class of a command's JSON document (``report_from_dict``)."""
+    return next((entry.report for entry in commands() if entry.name == command), None)
+
+
+def run(request: Any) -> Any:
+    """The report the request asks for."""
+    return for_request(request).run(request)
+
+
+def recorded(request: Any) -> tuple[Setting, ...]:
+    """The request's own options, as the report records them: every field but the model and
+    the view, nested option groups (``StepOptions``) flattened in field order."""
+    return tuple(Setting(name, _plain(value)) for name, value in _flat(request, RECORDED))
+
+
+def facts(request: Any) -> dict[str, Any]:
+    """Everything the report depends on besides the model, for the cache key."""
+    return {name: _plain(value) for name, value in _flat(request, RECORDED) + _flat(request, KEYED)}
+
+
+def _flat(options: Any, role: str) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for item in fields(options):
+        if item.name == "model" or item.metadata.get("role", RECORDED) != role:
+            continue
+        value = getattr(options, item.name)
+        if is_dataclass(value) and not isinstance(value, type):
+            found += _flat(value, RECORDED)
+        else:
+            found.append((item.name, value))
+    return found
+
+
+def _plain(value: Any) -> SettingValue:
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return ",".join(value)  # names: "layer4,layer3"
+    plain: SettingValue = value
+    return plain

@@ -1,0 +1,85 @@
+"""``diff A B``: what changed between two checkpoints, layer by layer, with a verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from resnet_inspect.commands import Command, recorded, shown
+from resnet_inspect.commands.model import first_conv, source
+from resnet_inspect.config import ModelChoice, SideKind, WeightsChoice, WeightsKind
+from resnet_inspect.errors import InspectError
+from resnet_inspect.parsing import parse_diff_side
+from resnet_inspect.report import DiffReport
+from resnet_inspect.views.options import ViewOptions
+
+# A diff has no input of its own: the structure pass that folds tensors into the tree runs
+# at this size, with the model's own input channels.
+_SHAPE_PASS = (1, 3, 64, 64)
+
+
+@dataclass(frozen=True)
+class DiffRequest:
+    command: ClassVar[str] = "diff"
+
+    a: str = ""  # a checkpoint file, a torchvision weights name, or init:SEED
+    b: str = ""
+    # arch None and no spec: the model is what A (or B) says it is, as --weights FILE infers
+    model: ModelChoice = field(
+        default_factory=lambda: ModelChoice(arch=None, input_shape=_SHAPE_PASS)
+    )
+    view: ViewOptions = shown()
+
+    def __post_init__(self) -> None:
+        for side, which in ((self.a, "A"), (self.b, "B")):
+            if not isinstance(side, str):
+                raise TypeError(f"{which} must be a str (a path or a name), not {side!r}")
+        # Checked before any work, and kept as the report records them (stripped).
+        object.__setattr__(self, "a", parse_diff_side(self.a, "A").text)
+        object.__setattr__(self, "b", parse_diff_side(self.b, "B").text)
+
+
+def run_diff(request: DiffRequest) -> DiffReport:
+    """Every tensor of A and B compared, folded into the model's tree, with a verdict:
+    backbone, BatchNorm statistics, head, dtype."""
+    from resnet_inspect.anatomy import ARCHITECTURES
+    from resnet_inspect.assemble.diff import build_diff_report
+    from resnet_inspect.capture.diff import compare, side_state
+    from resnet_inspect.capture.structure import capture_structure
+
+    side_a, side_b = parse_diff_side(request.a, "A"), parse_diff_side(request.b, "B")
+    model = request.model
+    if model.arch is None and not model.runs_user_code:
+        described = next((s for s in (side_a, side_b) if s.kind is SideKind.FILE), None)
+        if described is not None:
+            model = replace(model, weights=WeightsChoice(WeightsKind.FILE, path=described.path))
+        else:
+            model = replace(model, arch="resnet18")
+    found = source(model)
+    meta = found.meta()
+    first = first_conv(meta)
+    structure = capture_structure(meta, (1, first[1] if first else 3, 64, 64))
+    stock = found.info.name if found.info.name in ARCHITECTURES else None
+    state_a = side_state(side_a, "A", found, stock)
+    state_b = side_state(side_b, "B", found, stock)
+    if not set(state_a) & set(state_b):
+        raise InspectError(
+            f"A and B have no key in common (A: {', '.join(list(state_a)[:2])}, …; B: "
+            f"{', '.join(list(state_b)[:2])}, …): not two checkpoints of one model"
+        )
+    kinds = {name: "parameter" for name, _ in meta.named_parameters()}
+    kinds.update({name: "buffer" for name, _ in meta.named_buffers()})
+    tensors = compare(state_a, state_b, kinds, list(meta.state_dict()))
+    return build_diff_report(
+        structure, tensors, model=found.info, a=request.a, b=request.b, options=recorded(request)
+    )
+
+
+COMMAND = Command(
+    name="diff",
+    request=DiffRequest,
+    report=DiffReport,
+    run=run_diff,
+    view="resnet_inspect.views.diff:diff_view",
+    short="resnet_inspect.views.diff:diff_short",
+)

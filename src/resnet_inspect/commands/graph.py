@@ -1,0 +1,102 @@
+"""``graph``: the autograd graph of one step's loss, and what freezing removes from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from resnet_inspect.commands import Command, keyed, recorded, shown
+from resnet_inspect.commands.model import checked_meta, shape_text, source
+from resnet_inspect.config import (
+    FreezeOptions,
+    LossKind,
+    ModelChoice,
+    check_new_classes,
+    check_unfreeze_names,
+)
+from resnet_inspect.errors import OptionError
+from resnet_inspect.report import GraphReport
+from resnet_inspect.views.options import ViewOptions
+
+
+@dataclass(frozen=True)
+class GraphRequest:
+    command: ClassVar[str] = "graph"
+
+    model: ModelChoice = field(default_factory=ModelChoice)
+    loss: LossKind = LossKind.SUM
+    new_classes: int | None = None  # with it, the freeze recipe's graph beside the full one
+    unfreeze: tuple[str, ...] = ()
+    explain: bool = keyed(False)  # the report says it (``explained``)
+    view: ViewOptions = shown()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.loss, LossKind):
+            raise TypeError(f"loss must be a LossKind, not {type(self.loss).__name__}")
+        if self.new_classes is not None:
+            check_new_classes(self.new_classes)
+        check_unfreeze_names(self.unfreeze)
+        if self.unfreeze and self.new_classes is None:
+            raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
+
+    @property
+    def recipe(self) -> FreezeOptions | None:
+        if self.new_classes is None:
+            return None
+        return FreezeOptions(new_classes=self.new_classes, unfreeze=self.unfreeze)
+
+
+def run_graph(request: GraphRequest) -> GraphReport:
+    """Built on the meta device and walked from the loss's grad_fn. With a recipe, the graph
+    shows what the tutorial calls exclusion from the DAG: only the trainable part's leaves
+    remain, and the same graph with every parameter trainable is summarised beside it."""
+    from resnet_inspect.assemble.graph import build_graph_report
+    from resnet_inspect.capture import preflight
+    from resnet_inspect.capture.freezing import freeze_backbone, replace_head
+    from resnet_inspect.capture.graph import capture_graph
+    from resnet_inspect.capture.structure import capture_structure
+
+    recipe, loss, input_shape = request.recipe, request.loss, request.model.input_shape
+    found = source(request.model)
+    structure = capture_structure(checked_meta(found, input_shape), input_shape)
+    # The graph is of a train-mode forward, which BatchNorm must be able to take.
+    preflight.check_batchnorm_batch(structure, shape_text(input_shape))
+    classes = request.new_classes or structure.num_classes
+    full = found.meta()
+    if recipe:
+        replace_head(full, recipe.new_classes)
+    explain = request.explain
+    unfrozen = capture_graph(
+        full, input_shape, loss=loss, classes=classes, explain=explain and not recipe
+    )
+    frozen = None
+    if recipe:
+        trained = found.meta()
+        freeze_backbone(trained, recipe)
+        frozen = capture_graph(trained, input_shape, loss=loss, classes=classes, explain=explain)
+    return build_graph_report(
+        frozen or unfrozen,
+        layout=structure.layout,
+        model=found.info,
+        input_shape=input_shape,
+        loss_kind=loss.value,
+        num_classes=classes,
+        weights=found.weights,
+        unfrozen=unfrozen if frozen else None,
+        new_classes=request.new_classes,
+        unfreeze=request.unfreeze,
+        explained=explain,
+        options=recorded(request),
+    )
+
+
+COMMAND = Command(
+    name="graph",
+    request=GraphRequest,
+    report=GraphReport,
+    run=run_graph,
+    view="resnet_inspect.views.graph:graph_view",
+    short="resnet_inspect.views.graph:graph_short",
+    cached=True,
+    note="graph_meta_note",
+)

@@ -1,0 +1,43 @@
+"""The model a request names, found and checked the same way for every command."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from resnet_inspect.config import InputShape, ModelChoice
+
+if TYPE_CHECKING:
+    import torch
+
+    from resnet_inspect.capture.source import ModelSource
+
+
+def source(model: ModelChoice) -> ModelSource:
+    """How to build the chosen model, with its weights (imports torch)."""
+    from resnet_inspect.capture.source import resolve
+
+    if model.module is not None:  # the library's own case: "show me my model"
+        return resolve(arch=None, weights=model.weights, spec=None, module=model.module)
+    return resolve(arch=model.arch, weights=model.weights, spec=model.spec)
+
+
+def checked_meta(source: ModelSource, input_shape: InputShape) -> torch.nn.Module:
+    """The model on the meta device, once its first conv is known to take the input."""
+    from resnet_inspect.capture import preflight
+
+    meta = source.meta()
+    preflight.check_input_channels(first_conv(meta), input_shape, shape_text(input_shape))
+    return meta
+
+
+def first_conv(model: torch.nn.Module) -> tuple[str, int] | None:
+    """The first convolution's name and input channels: the input's C must match them."""
+    import torch
+
+    convs = ((n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d))
+    return next(((name, int(conv.in_channels)) for name, conv in convs), None)
+
+
+def shape_text(input_shape: InputShape) -> str:
+    """The input as the command line spells it, for messages: ``2,3,64,64``."""
+    return ",".join(map(str, input_shape))

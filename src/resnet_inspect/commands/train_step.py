@@ -1,0 +1,102 @@
+"""``train-step``: one (or N) real CPU steps, and what they did to every parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+from resnet_inspect.commands import Command, recorded, shown
+from resnet_inspect.commands.model import checked_meta, shape_text, source
+from resnet_inspect.config import FreezeOptions, ModelChoice, StepOptions, check_seed
+from resnet_inspect.report import ModelReport
+from resnet_inspect.views.options import ViewOptions
+
+
+class SteppedRequest(Protocol):
+    """A request that takes real steps: train-step's and freeze's."""
+
+    command: ClassVar[str]
+
+    @property
+    def model(self) -> ModelChoice: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def step(self) -> StepOptions: ...
+
+
+@dataclass(frozen=True)
+class TrainStepRequest:
+    command: ClassVar[str] = "train-step"
+
+    model: ModelChoice = field(default_factory=ModelChoice)
+    seed: int = 0
+    step: StepOptions = field(default_factory=StepOptions)
+    view: ViewOptions = shown()
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed)
+
+
+def run_train_step(request: TrainStepRequest) -> ModelReport:
+    return stepped_report(request, recipe=None)
+
+
+def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> ModelReport:
+    """Meta pass, the checks it allows, then the seeded real model and its steps.
+
+    Order, so that a plain script with the same seed computes the same numbers:
+    ``torch.manual_seed(seed)``, build the model, ``torch.rand(input)``, the labels, forward,
+    loss, ``backward()``, the optimizer's step. The fine-tuning ``recipe``, when given, is
+    applied to both models alike, so the meta pass counts what the step trains. Weights are
+    loaded as torchvision loads its own: into a model built (and randomly initialised) under
+    the seed, so the RNG stream that then draws the input and labels is the tutorial's.
+    """
+    import torch
+
+    from resnet_inspect.assemble.model import build_model_report
+    from resnet_inspect.capture import preflight
+    from resnet_inspect.capture.freezing import freeze_backbone, frozen_batchnorms, put_in_eval
+    from resnet_inspect.capture.step import run_step
+    from resnet_inspect.capture.structure import capture_structure
+
+    found = source(request.model)
+    input_shape = request.model.input_shape
+    meta = checked_meta(found, input_shape)
+    if recipe:
+        freeze_backbone(meta, recipe)
+    frozen_norms = frozen_batchnorms(meta) if recipe else ()
+    in_eval = frozen_norms if recipe and recipe.bn_eval else ()
+    structure = capture_structure(meta, input_shape)
+    preflight.check_batchnorm_batch(structure, shape_text(input_shape), in_eval)
+    preflight.check_memory(structure, request.step)
+
+    torch.manual_seed(request.seed)
+    model = found.real()
+    if recipe:
+        freeze_backbone(model, recipe)
+    model.train()
+    put_in_eval(model, in_eval)
+    result = run_step(model, input_shape, request.step, structure.num_classes)
+    return build_model_report(
+        structure,
+        command=request.command,
+        model=found.info,
+        weights=found.weights,
+        step=result,
+        seed=request.seed,
+        freeze=recipe,
+        batchnorms_in_eval=in_eval,
+        frozen_batchnorms=() if in_eval else frozen_norms,
+        options=recorded(request),
+    )
+
+
+COMMAND = Command(
+    name="train-step",
+    request=TrainStepRequest,
+    report=ModelReport,
+    run=run_train_step,
+    view="resnet_inspect.views.tree:model_view",
+    short="resnet_inspect.views.tree:model_short",
+)

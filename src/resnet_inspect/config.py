@@ -1,0 +1,257 @@
+"""What a run is asked to do, as typed and checked values: the domain's configuration.
+
+Used by every layer (the library, capture, assemble, the report), so it holds no parsing of
+command-line strings (``parsing``) and nothing about how a report is shown
+(``views.options``). Each value checks itself on construction with the command line's own
+messages, so that the library refuses what the CLI refuses. Pure Python.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from resnet_inspect.errors import OptionError
+
+InputShape = tuple[int, int, int, int]
+
+
+class LossKind(StrEnum):
+    SUM = "sum"  # the tutorial's (prediction - labels).sum() against torch.rand labels
+    CROSS_ENTROPY = "cross-entropy"
+    MSE = "mse"
+
+
+# What torch can hold: float32 for the optimizer's numbers, int64 for shapes and seeds.
+FLOAT32_MAX = 3.4028234663852886e38
+SEED_RANGE = (-(2**63), 2**64 - 1)  # torch.manual_seed's documented range
+MAX_DIM = 2**31 - 1
+MAX_ELEMENTS = 2**60  # elements of one tensor, so that its bytes still fit an int64
+MAX_CLASSES = 2**31 - 1
+
+
+def _check_float(option: str, value: object, low: float, high: float, expected: str) -> float:
+    """A finite number in [low, high] (float32's range at most), or a usage error."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{option.lstrip('-').replace('-', '_')} must be a number, not "
+                        f"{type(value).__name__}")  # fmt: skip
+    number = float(value)
+    if not math.isfinite(number) or not low <= number <= high:
+        raise OptionError(f"{option} {value!r}: {expected}")
+    return number
+
+
+def check_lr(value: object) -> float:
+    number = _check_float(
+        "--lr", value, 0.0, FLOAT32_MAX, "the learning rate must be greater than 0 and at most "
+        "3.4e38 (float32), e.g. 0.01"
+    )  # fmt: skip
+    if number == 0:
+        raise OptionError(f"--lr {value!r}: the learning rate must be greater than 0, e.g. 0.01")
+    return number
+
+
+def check_momentum(value: object) -> float:
+    number = _check_float("--momentum", value, 0.0, 1.0, "expected a value in [0, 1), e.g. 0.9")
+    if number == 1:
+        raise OptionError(f"--momentum {value!r}: expected a value in [0, 1), e.g. 0.9")
+    return number
+
+
+def check_weight_decay(value: object) -> float:
+    return _check_float(
+        "--weight-decay", value, 0.0, FLOAT32_MAX, "expected 0 or more, at most 3.4e38 "
+        "(float32), e.g. 1e-4"
+    )  # fmt: skip
+
+
+def check_seed(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"seed must be an int, not {type(value).__name__}")
+    low, high = SEED_RANGE
+    if not low <= value <= high:
+        raise OptionError(f"--seed {value}: expected a whole number from -2^63 to 2^64 - 1")
+    return value
+
+
+class OptimizerKind(StrEnum):
+    SGD = "sgd"  # the tutorial's: SGD(lr, momentum)
+    ADAM = "adam"
+    ADAMW = "adamw"
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """One optimizer step, by default as the tutorial takes it: ``SGD(params, lr=0.01,
+    momentum=0.9)``; Adam and AdamW with their own defaults (betas 0.9, 0.999; eps 1e-8).
+
+    Checked on construction with the command line's own messages, so that the library
+    refuses what the CLI refuses.
+    """
+
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    nesterov: bool = False
+    loss: LossKind = LossKind.SUM
+    optimizer: OptimizerKind = OptimizerKind.SGD
+    steps: int = 1  # real steps on the same seeded batch
+
+    def __post_init__(self) -> None:
+        check_steps(self.steps)
+        if not isinstance(self.optimizer, OptimizerKind):
+            raise TypeError(
+                f"optimizer must be an OptimizerKind, not {type(self.optimizer).__name__}"
+            )
+        if self.optimizer is not OptimizerKind.SGD and self.nesterov:
+            raise OptionError(f"--nesterov is SGD's; --optimizer {self.optimizer.value} has none")
+        check_lr(self.lr)
+        check_momentum(self.momentum)
+        check_weight_decay(self.weight_decay)
+        if not isinstance(self.nesterov, bool):
+            raise TypeError(f"nesterov must be a bool, not {type(self.nesterov).__name__}")
+        if not isinstance(self.loss, LossKind):
+            raise TypeError(f"loss must be a LossKind, not {type(self.loss).__name__}")
+        if self.nesterov and self.momentum == 0:
+            raise OptionError("--nesterov needs a momentum above 0 (e.g. --momentum 0.9)")
+
+
+MAX_STEPS = 10_000
+
+
+def check_steps(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"steps must be an int, not {type(value).__name__}")
+    if not 1 <= value <= MAX_STEPS:
+        raise OptionError(f"--steps {value}: expected a whole number from 1 to {MAX_STEPS:,}")
+    return value
+
+
+def check_new_classes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"new_classes must be an int, not {type(value).__name__}")
+    if not 1 <= value <= MAX_CLASSES:
+        raise OptionError(
+            f"--new-classes {value}: expected the number of classes of the new head, a whole "
+            "number ≥ 1 and ≤ 2,147,483,647, e.g. 10"
+        )
+    return value
+
+
+class WeightsKind(StrEnum):
+    NONE = "none"  # random init, seeded
+    PRETRAINED = "pretrained"  # a torchvision weights name
+    FILE = "file"  # a local checkpoint
+
+
+@dataclass(frozen=True)
+class WeightsChoice:
+    kind: WeightsKind = WeightsKind.NONE
+    name: str = ""  # the torchvision weights name, DEFAULT resolved (IMAGENET1K_V2)
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class FreezeOptions:
+    """The tutorial's fine-tuning recipe: freeze everything, put a new head on."""
+
+    new_classes: int = 10
+    unfreeze: tuple[str, ...] = ()
+    bn_eval: bool = False
+
+    def __post_init__(self) -> None:
+        check_new_classes(self.new_classes)
+        check_unfreeze_names(self.unfreeze)
+        if not isinstance(self.bn_eval, bool):
+            raise TypeError(f"bn_eval must be a bool, not {type(self.bn_eval).__name__}")
+
+
+def check_unfreeze_names(names: object) -> tuple[str, ...]:
+    """``--unfreeze``'s names as the library takes them: a tuple of names, none twice. Whether
+    the model has them is known once it is built (or, for torchvision's, from ``anatomy``)."""
+    if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"unfreeze must be a tuple of names, e.g. ('layer4',), not {names!r}")
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise OptionError(f"--unfreeze names {name!r} twice")
+    return names
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """``--model``: the user's own code, ``path/to/file.py:NAME`` or ``package.module:NAME``.
+
+    NAME is an ``nn.Module`` or a callable that takes no arguments and returns one.
+    """
+
+    text: str
+    path: str = ""  # the .py file, or "" for a module to import
+    module: str = ""  # the dotted module name, or "" for a file
+    name: str = ""
+
+
+def check_input_shape(shape: object) -> InputShape:
+    """An input shape as the library takes it: four whole numbers B, C, H, W, each at least 1
+    (what the command line's ``--input`` accepts)."""
+    if not (
+        isinstance(shape, tuple)
+        and all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
+    ):
+        raise TypeError(f"input_shape must be a tuple of ints, not {shape!r}")
+    if len(shape) != 4 or not all(1 <= d <= MAX_DIM for d in shape):
+        raise OptionError(
+            f"input_shape {shape!r}: expected B, C, H, W as 4 whole numbers from 1 to "
+            "2,147,483,647, e.g. (1, 3, 64, 64)"
+        )
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise OptionError(f"input_shape {shape!r}: B×C×H×W is more than 2^60 elements")
+    return (shape[0], shape[1], shape[2], shape[3])
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model a command inspects, and at which input: a torchvision architecture
+    (``arch``), the user's own code (``spec``), a module handed to the library (``module``),
+    or none of these, with a checkpoint file that says what it is (``arch`` None)."""
+
+    arch: str | None = "resnet18"
+    input_shape: InputShape = (1, 3, 64, 64)
+    weights: WeightsChoice = WeightsChoice()
+    spec: ModelSpec | None = None
+    module: object = None  # an nn.Module given to the library; never changed
+
+    def __post_init__(self) -> None:
+        check_input_shape(self.input_shape)
+
+    @property
+    def runs_user_code(self) -> bool:
+        """The user's code or module: what it depends on cannot be known (never cached)."""
+        return self.spec is not None or self.module is not None
+
+
+class SideKind(StrEnum):
+    FILE = "file"  # a checkpoint
+    PRETRAINED = "pretrained"  # a torchvision weights name of the architecture
+    INIT = "init"  # the architecture's random initialisation under a seed
+
+
+@dataclass(frozen=True)
+class DiffSide:
+    """One side of ``diff``: what the text says it is, checked before torch."""
+
+    text: str
+    kind: SideKind
+    path: str = ""
+    seed: int = 0
+
+
+def check_memory_budget(value: object) -> int | None:
+    """A budget given to the library: None, or a whole number of bytes above 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"memory must be a number of bytes (an int), not {type(value).__name__}")
+    if value <= 0:
+        raise OptionError(f"--memory {value}: must be more than 0 bytes")
+    return value
