@@ -6,7 +6,10 @@ plain forward hooks, FlopCounterMode, so that a bug in the tool cannot hide in b
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,6 +18,11 @@ from typer.testing import CliRunner, Result
 
 from resnet_inspect.cli import app
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One thread each: the workers already share the cores, and torch's own threads on top
+    # of theirs only wait on each other. (Numbers compared within a test run alike.)
+    torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def own_report_cache(
@@ -22,6 +30,30 @@ def own_report_cache(
 ) -> None:
     """Each test caches reports in a folder of its own, never in the user's."""
     monkeypatch.setenv("RESNET_INSPECT_CACHE_DIR", str(tmp_path_factory.mktemp("report-cache")))
+
+
+# The reports the output-stream tests print: computed once, in process, for a warm cache.
+WARM_REPORTS = (["tree"], ["tree", "--json"], ["tree", "--arch", "resnet152"])
+
+
+@pytest.fixture(scope="session")
+def _warm_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("warm-cache")
+    runner = CliRunner()
+    for args in WARM_REPORTS:
+        result = runner.invoke(app, args, env={"RESNET_INSPECT_CACHE_DIR": str(folder)})
+        assert result.exit_code == 0, result.stderr
+    return folder
+
+
+@pytest.fixture
+def warm_cache(_warm_reports: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a child process whose tree is already in the report cache (a
+    copy of its own), for tests about how the output leaves the process, not how the
+    report is made: the child then answers without importing torch."""
+    folder = tmp_path / "warm-cache"
+    shutil.copytree(_warm_reports, folder)
+    return {"RESNET_INSPECT_CACHE_DIR": str(folder)}
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from typer.testing import Result
 import user_models
 from resnet_inspect import graph, inspect_tree
 from resnet_inspect.anatomy import ARCHITECTURES
-from resnet_inspect.report import ModelReport, Node
+from resnet_inspect.report import LayerReport, Node
 
 Run = Callable[..., Result]
 
 
-def buffer_counts(report: ModelReport, model: torch.nn.Module) -> dict[str, int]:
+def buffer_counts(report: LayerReport, model: torch.nn.Module) -> dict[str, int]:
     return {
         name: sum(b.numel() for b in module.buffers(recurse=False))
         for name, module in model.named_modules()
@@ -39,7 +39,7 @@ def check(node: Node, buffers: dict[str, int]) -> set[str]:
         "elements": math.prod(node.output_shape),
         "residual_add": math.prod(node.output_shape),
     }
-    for formula in node.explain:
+    for formula in node.formulas:
         if formula.quantity == "out_side":
             assert node.output_shape[2] == node.output_shape[3] == formula.value, node.name
         elif formula.quantity == "bn_values":
@@ -52,7 +52,7 @@ def check(node: Node, buffers: dict[str, int]) -> set[str]:
             assert formula.value == measured[formula.quantity], (node.name, formula)
         # The expression is the arithmetic: evaluating it gives the value.
         assert _evaluate(formula.expression) == formula.value, (node.name, formula)
-    return {formula.quantity for formula in node.explain}
+    return {formula.quantity for formula in node.formulas}
 
 
 def _evaluate(expression: str) -> int:
@@ -89,7 +89,7 @@ def test_every_formula_equals_the_measured_number(arch: str, shape: tuple[int, .
 
 def test_the_issues_stem_example() -> None:
     conv1 = inspect_tree("resnet18", (1, 3, 64, 64), explain=True).leaves()[0]
-    shown = {f.quantity: (f.expression, f.value) for f in conv1.explain}
+    shown = {f.quantity: (f.expression, f.value) for f in conv1.formulas}
     assert shown["out_side"] == ("⌊(64 + 2·3 − 7) / 2⌋ + 1", 32)
     assert shown["params"] == ("64·3·7·7", 9_408)
     assert shown["macs"] == ("9,408 · 32 · 32", 9_633_792)
@@ -98,7 +98,7 @@ def test_the_issues_stem_example() -> None:
 def test_grouped_convolutions_divide_by_groups() -> None:
     report = inspect_tree("resnext50_32x4d", (1, 3, 64, 64), explain=True)
     conv2 = next(n for n in report.leaves() if n.name == "layer1.0.conv2")
-    params = next(f for f in conv2.explain if f.quantity == "params")
+    params = next(f for f in conv2.formulas if f.quantity == "params")
     assert params.expression == "128·(128/32)·3·3" and params.value == conv2.params
 
 
@@ -118,12 +118,12 @@ def test_user_models_formulas_equal_the_measured_numbers(name: str, shape: tuple
     kinds = set()
     for node in report.leaves():
         check(node, buffers)
-        kinds |= {f.quantity for f in node.explain}
+        kinds |= {f.quantity for f in node.formulas}
     assert {"params", "macs"} <= kinds
 
 
 def test_without_explain_nothing_is_added() -> None:
-    assert all(not n.explain for n in inspect_tree("resnet18").leaves())
+    assert all(not n.formulas for n in inspect_tree("resnet18").leaves())
 
 
 @pytest.mark.parametrize("arch", ["resnet18", "resnet50"])

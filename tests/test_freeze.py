@@ -16,7 +16,7 @@ from typer.testing import Result
 from resnet_inspect import freeze
 from resnet_inspect.anatomy import ARCHITECTURES, module_names
 from resnet_inspect.config import FreezeOptions
-from resnet_inspect.report import FreezeState, ModelReport
+from resnet_inspect.report import FreezeState, LayerReport
 
 Run = Callable[..., Result]
 SHAPE = (2, 3, 64, 64)
@@ -66,13 +66,13 @@ def tutorial_freeze(
     )
 
 
-def _run(arch: str, classes: int, **recipe: object) -> tuple[ModelReport, Plain]:
+def _run(arch: str, classes: int, **recipe: object) -> tuple[LayerReport, Plain]:
     options = FreezeOptions(new_classes=classes, **recipe)  # type: ignore[arg-type]
     report = freeze(arch, SHAPE, options=options, seed=0)
     return report, tutorial_freeze(arch, classes, options.unfreeze, options.bn_eval)
 
 
-def _params(report: ModelReport) -> dict[str, object]:
+def _params(report: LayerReport) -> dict[str, object]:
     return {p.name: p for node in report.leaves() for p in node.parameters}
 
 

@@ -24,7 +24,7 @@ import user_models
 from conftest import TORCH_PROBE, probed_run
 from resnet_inspect import graph, inspect_tree, train_step
 from resnet_inspect.config import FreezeOptions, StepOptions
-from resnet_inspect.errors import InspectError, OptionError
+from resnet_inspect.errors import InspectError, OptionError, debugging
 from resnet_inspect.views.files import Output, write_all
 
 Run = Callable[..., Result]
@@ -126,9 +126,18 @@ def test_every_train_mode_command_refuses_a_batchnorm_it_cannot_feed(
 
 
 @pytest.mark.parametrize(
-    ("value", "traceback"), [("0", False), ("", False), ("no", False), ("1", True), ("true", True)]
+    ("value", "on"),
+    [("0", False), ("", False), ("no", False), ("off", False), ("1", True), ("true", True)],
 )
-def test_only_a_true_debug_switch_shows_tracebacks(value: str, traceback: bool) -> None:
+def test_only_a_true_debug_switch_counts(
+    value: str, on: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESNET_INSPECT_DEBUG", value)
+    assert debugging() is on
+
+
+@pytest.mark.parametrize(("value", "traceback"), [("0", False), ("1", True)])
+def test_the_debug_switch_shows_a_real_traceback(value: str, traceback: bool) -> None:
     result = run(["tree", "--model", f"{MODELS}:raises"], env={"RESNET_INSPECT_DEBUG": value})
     assert result.returncode == 1
     assert ("Traceback" in result.stderr) == traceback
@@ -140,10 +149,17 @@ def test_only_a_true_debug_switch_shows_tracebacks(value: str, traceback: bool) 
 
 
 @pytest.mark.parametrize("view", [[], ["--json"]])
-def test_a_full_disk_on_stdout_is_one_line_and_exit_1(view: list[str]) -> None:
+def test_a_full_disk_on_stdout_is_one_line_and_exit_1(
+    view: list[str], warm_cache: dict[str, str]
+) -> None:
     with open("/dev/full", "w") as full:
         result = subprocess.run(
-            [*TOOL, "tree", *view], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60
+            [*TOOL, "tree", *view],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env={**os.environ, **warm_cache},
         )
     assert result.returncode == 1
     assert "No space left on device" in one_line(result.stderr)
@@ -159,25 +175,26 @@ def test_a_closed_stdout_is_one_line_and_exit_1(view: list[str]) -> None:
     assert "standard output is closed" in one_line(result.stderr)
 
 
-@pytest.mark.parametrize("view", [[], ["--json"]])
-def test_a_reader_that_goes_away_is_a_quiet_exit_0(view: list[str]) -> None:
-    command = " ".join(
-        [sys.executable, "-m", "resnet_inspect", "tree", "--arch", "resnet152", *view]
-    )
+@pytest.mark.parametrize("view", [["--arch", "resnet152"], ["--json"]])
+def test_a_reader_that_goes_away_is_a_quiet_exit_0(
+    view: list[str], warm_cache: dict[str, str]
+) -> None:
+    command = " ".join([sys.executable, "-m", "resnet_inspect", "tree", *view])
     result = subprocess.run(
         ["bash", "-c", f"{command} | head -c 20 > /dev/null; echo ${{PIPESTATUS[0]}}"],
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **warm_cache},
     )
     assert result.stdout.strip() == "0"
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("columns", ["0", "5"])
-def test_a_tiny_or_zero_width_draws_at_40_columns(columns: str) -> None:
-    result = run(["tree", "--depth", "stage"], env={"COLUMNS": columns})
-    assert result.returncode == 0
+@pytest.mark.parametrize("columns", [0, 5])
+def test_a_tiny_or_zero_width_draws_at_40_columns(columns: int, run_cli: Run) -> None:
+    result = run_cli(["tree", "--depth", "stage"], width=columns)
+    assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert len(lines) > 8 and max(len(line) for line in lines) <= 40
 
@@ -189,7 +206,10 @@ ASCII_STREAMS = [
 
 
 @pytest.mark.parametrize("encoding", ASCII_STREAMS)
-def test_a_stream_that_cannot_encode_the_glyphs_gets_ascii(encoding: dict[str, str]) -> None:
+def test_a_stream_that_cannot_encode_the_glyphs_gets_ascii(
+    encoding: dict[str, str], warm_cache: dict[str, str]
+) -> None:
+    encoding = {**encoding, **warm_cache}
     result = run(["tree"], env=encoding)
     assert result.returncode == 0, result.stderr
     assert result.stdout.isascii() and "1x64x16x16" in result.stdout
@@ -429,6 +449,9 @@ def test_torch_warnings_do_not_reach_stderr() -> None:
         (lambda: graph(new_classes=0), OptionError, "--new-classes 0"),
         (lambda: inspect_tree(18), TypeError, "arch must be a name"),  # type: ignore[arg-type]
         (lambda: inspect_tree(input_shape=[1, 3, 64, 64]), TypeError, "input_shape"),  # type: ignore[arg-type]
+        (lambda: inspect_tree(input_shape=(0, 3, 64, 64)), OptionError, "from 1 to"),
+        (lambda: inspect_tree(input_shape=(1, 3, 64)), OptionError, "4 whole numbers"),  # type: ignore[arg-type]
+        (lambda: inspect_tree(input_shape=(True, 3, 64, 64)), TypeError, "input_shape"),
         (lambda: train_step(seed=2**70), OptionError, "--seed"),
     ],
 )
@@ -443,10 +466,27 @@ def test_the_library_refuses_what_the_cli_refuses(
 # 10. Nothing written unless asked --------------------------------------------------------
 
 
+# Three commands in one interpreter, as three runs would make them (torch's import, which
+# creates $TMPDIR/torchinductor_$USER unless told otherwise, happens in the first).
+_THREE_RUNS = """
+import sys
+from resnet_inspect.__main__ import main
+for args in (["tree"], ["graph"], ["train-step", "--input", "2,3,64,64"]):
+    sys.argv = ["resnet-inspect", *args]
+    try:
+        main()
+    except SystemExit as done:
+        assert done.code in (0, None), (args, done.code)
+"""
+
+
 def test_a_run_leaves_nothing_in_the_temporary_folder(tmp_path: Path) -> None:
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    for args in (["tree"], ["graph"], ["train-step", "--input", "2,3,64,64"]):
-        result = run(args, env={"TMPDIR": str(temporary)})
-        assert result.returncode == 0, result.stderr
+    env = {**os.environ, "TMPDIR": str(temporary), "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", _THREE_RUNS], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "train-step" not in result.stderr and result.stdout.count("resnet18 ·") == 3
     assert list(temporary.iterdir()) == []

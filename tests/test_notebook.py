@@ -53,7 +53,7 @@ def test_every_way_of_showing_gives_one_readable_output(
         assert "layer1.0" in data["text/html"] and "resnet18" in data["text/html"]
         plain = data["text/plain"]
     assert "\x1b" not in plain
-    assert "ModelReport(" not in plain
+    assert "LayerReport(" not in plain
     assert plain.splitlines()[:3] == saved_text_start()
 
 
@@ -63,12 +63,12 @@ def test_repr_at_the_python_prompt_is_the_tree() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     ).stdout
     assert shown == recording(inspect_tree(), ViewOptions()).export_text() + "\n"
-    assert "ModelReport(command=" not in shown and "\x1b" not in shown
+    assert "LayerReport(command=" not in shown and "\x1b" not in shown
 
 
 def test_a_short_form_for_logs() -> None:
     assert format(inspect_tree(), "short") == (
-        "ModelReport(tree resnet18 1×3×64×64: 11,689,512 params, 149M MACs)"
+        "LayerReport(tree resnet18 1×3×64×64: 11,689,512 params, 149M MACs)"
     )
     with pytest.raises(ValueError, match="'' or 'short'"):
         format(inspect_tree(), "long")

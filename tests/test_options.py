@@ -7,7 +7,8 @@ import pytest
 from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import parse_arch, parse_input_shape
-from resnet_inspect.views.options import Depth, parse_depth, parse_lang
+from resnet_inspect.report import Level
+from resnet_inspect.views.options import parse_depth, parse_lang
 from resnet_inspect.words import Lang
 
 
@@ -74,7 +75,7 @@ def test_unknown_architecture_lists_the_valid_ones_and_suggests() -> None:
 
 
 def test_depth_and_lang() -> None:
-    assert parse_depth("Block") is Depth.BLOCK
+    assert parse_depth("Block") is Level.BLOCK and parse_depth("stage") is Level.SECTION
     assert parse_lang("zh") is Lang.ZH
     with pytest.raises(OptionError, match="choose from stage, block, layer"):
         parse_depth("leaf")

@@ -15,7 +15,7 @@ from typer.testing import Result
 from resnet_inspect import train_step
 from resnet_inspect.assemble.model import aggregate_step
 from resnet_inspect.config import LossKind, StepOptions
-from resnet_inspect.report import Level, ModelReport, ParamStat
+from resnet_inspect.report import LayerReport, Level, ParamStat
 
 Run = Callable[..., Result]
 
@@ -58,18 +58,18 @@ def tutorial_step(arch: str, shape: tuple[int, int, int, int], seed: int = 0) ->
     )
 
 
-def _params(report: ModelReport) -> dict[str, ParamStat]:
+def _params(report: LayerReport) -> dict[str, ParamStat]:
     return {p.name: p for node in report.leaves() for p in node.parameters}
 
 
 @pytest.fixture(scope="module", params=["resnet18", "resnet50"])
-def both(request: pytest.FixtureRequest) -> tuple[ModelReport, Plain]:
+def both(request: pytest.FixtureRequest) -> tuple[LayerReport, Plain]:
     shape = (2, 3, 64, 64)
     return train_step(request.param, shape, seed=0), tutorial_step(request.param, shape, seed=0)
 
 
 def test_loss_and_every_gradient_norm_equal_the_plain_script(
-    both: tuple[ModelReport, Plain],
+    both: tuple[LayerReport, Plain],
 ) -> None:
     report, plain = both
     assert report.step is not None
@@ -80,7 +80,7 @@ def test_loss_and_every_gradient_norm_equal_the_plain_script(
         assert stat.grad_norm == pytest.approx(plain.grad_norms[name], rel=1e-6), name
 
 
-def test_update_sizes_equal_the_parameter_change(both: tuple[ModelReport, Plain]) -> None:
+def test_update_sizes_equal_the_parameter_change(both: tuple[LayerReport, Plain]) -> None:
     report, plain = both
     for name, stat in _params(report).items():
         assert stat.update_norm == pytest.approx(plain.update_norms[name], rel=1e-6, abs=1e-9)
@@ -89,14 +89,14 @@ def test_update_sizes_equal_the_parameter_change(both: tuple[ModelReport, Plain]
             assert stat.relative_update == pytest.approx(stat.update_norm / stat.param_norm)
 
 
-def test_global_norm_is_what_clip_grad_norm_returns(both: tuple[ModelReport, Plain]) -> None:
+def test_global_norm_is_what_clip_grad_norm_returns(both: tuple[LayerReport, Plain]) -> None:
     report, plain = both
     assert report.step is not None
     assert report.step.global_grad_norm == pytest.approx(plain.global_norm, rel=1e-6)
 
 
 def test_changed_batchnorm_buffers_match_a_state_dict_comparison(
-    both: tuple[ModelReport, Plain],
+    both: tuple[LayerReport, Plain],
 ) -> None:
     report, plain = both
     assert report.step is not None
@@ -105,7 +105,7 @@ def test_changed_batchnorm_buffers_match_a_state_dict_comparison(
     assert report.step.buffers_total == 3 * len(norms)  # mean, var, num_batches_tracked
 
 
-def test_groups_combine_their_parameters_norms(both: tuple[ModelReport, Plain]) -> None:
+def test_groups_combine_their_parameters_norms(both: tuple[LayerReport, Plain]) -> None:
     report, _ = both
     for node in report.nodes():
         if node.level is Level.LAYER or node.step is None:
@@ -157,12 +157,14 @@ def test_optimizer_settings_are_those_of_the_param_group() -> None:
 
 
 def test_same_seed_gives_byte_identical_json(run_cli: Run) -> None:
-    args = ["train-step", "--json", "--input", "2,3,64,64"]
+    # Over several steps (the per-step losses too), as one test: once is enough to prove it.
+    args = ["train-step", "--json", "--input", "2,3,32,32", "--steps", "3"]
     first, second = run_cli(args), run_cli(args)
     assert first.exit_code == 0, first.stderr
     assert first.stdout == second.stdout
     data = json.loads(first.stdout)
     assert data["command"] == "train-step"
+    assert data["step"]["steps"] == 3 and len(data["step"]["losses"]) == 3
     assert data["step"]["forward_s"] is None  # times only with --timings
     other_seed = run_cli([*args, "--seed", "1"])
     assert json.loads(other_seed.stdout)["step"]["loss"] != data["step"]["loss"]

@@ -13,10 +13,10 @@ from resnet_inspect import inspect_tree
 from resnet_inspect.anatomy import ARCHITECTURES, Role
 from resnet_inspect.capture.structure import capture_structure
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import Level, ModelReport
+from resnet_inspect.report import LayerReport, Level
 
 SHAPE = (2, 3, 64, 64)
-Case = tuple[str, ModelReport, torch.nn.Module]
+Case = tuple[str, LayerReport, torch.nn.Module]
 
 
 @pytest.fixture(scope="module", params=ARCHITECTURES)

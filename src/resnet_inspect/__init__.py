@@ -15,6 +15,7 @@ __all__ = [
     "FreezeOptions",
     "GraphReport",
     "InspectError",
+    "LayerReport",
     "LossKind",
     "ModelReport",
     "OptimizerKind",
@@ -29,14 +30,15 @@ __all__ = [
     "json_schema",
     "plan",
     "report_from_dict",
+    "run",
     "train_step",
 ]
 
 if TYPE_CHECKING:
-    from resnet_inspect.api import diff, freeze, graph, inspect_tree, plan, train_step
+    from resnet_inspect.api import diff, freeze, graph, inspect_tree, plan, run, train_step
     from resnet_inspect.config import FreezeOptions, LossKind, OptimizerKind, StepOptions
     from resnet_inspect.errors import InspectError, OptionError
-    from resnet_inspect.report import DiffReport, GraphReport, ModelReport, PlanReport
+    from resnet_inspect.report import DiffReport, GraphReport, LayerReport, ModelReport, PlanReport
     from resnet_inspect.views.codec import report_from_dict
     from resnet_inspect.views.output import json_schema
 
@@ -47,6 +49,7 @@ _HOMES = {
     "graph": "api",
     "inspect_tree": "api",
     "plan": "api",
+    "run": "api",
     "train_step": "api",
     "InspectError": "errors",
     "OptionError": "errors",
@@ -56,6 +59,7 @@ _HOMES = {
     "StepOptions": "config",
     "DiffReport": "report",
     "GraphReport": "report",
+    "LayerReport": "report",
     "ModelReport": "report",
     "PlanReport": "report",
     "report_from_dict": "views.codec",

@@ -29,7 +29,7 @@ from resnet_inspect.config import (
     WeightsChoice,
 )
 from resnet_inspect.parsing import choose_model
-from resnet_inspect.report import DiffReport, GraphReport, ModelReport, PlanReport, Report
+from resnet_inspect.report import DiffReport, GraphReport, LayerReport, PlanReport, Report
 
 if TYPE_CHECKING:
     import torch
@@ -64,11 +64,11 @@ def inspect_tree(
     *,
     model: torch.nn.Module | ModelSpec | str | None = None,
     explain: bool = False,
-) -> ModelReport:
+) -> LayerReport:
     """Structure, shapes, parameters and FLOPs of one model for one input, from a meta pass.
 
     With ``explain``, every layer call carries the arithmetic behind its numbers
-    (``Node.explain``), worked out from its hyperparameters and input shape.
+    (``Node.formulas``), worked out from its hyperparameters and input shape.
     """
     chosen = model_choice(arch, input_shape, weights, model)
     return commands.run(TreeRequest(model=chosen, explain=explain))  # type: ignore[no-any-return]
@@ -82,7 +82,7 @@ def train_step(
     step: StepOptions | None = None,
     weights: str | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
-) -> ModelReport:
+) -> LayerReport:
     """One real CPU training step (``step.steps`` of them), as the tutorial takes it, with
     what it did to every parameter. A plain script with the same seed computes the same
     numbers; the meta pass first refuses an input that train-mode BatchNorm cannot take and
@@ -104,7 +104,7 @@ def freeze(
     step: StepOptions | None = None,
     weights: str | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
-) -> ModelReport:
+) -> LayerReport:
     """The tutorial's fine-tuning set-up, shown and proven by one real step.
 
     Every parameter frozen, the head's last Linear replaced by a new

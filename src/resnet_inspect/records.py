@@ -141,7 +141,7 @@ class StepCapture:
 
 @dataclass(frozen=True)
 class CutCapture:
-    """One fine-tuning depth, simulated on the meta device at the input's batch size."""
+    """One fine-tuning cut, simulated on the meta device at the input's batch size."""
 
     name: str  # "head", a stage's name, "everything", or "unfreeze" for --unfreeze's row
     unfreeze: tuple[str, ...]  # what trains beside the new head

@@ -17,7 +17,7 @@ from resnet_inspect.words import Lang
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: Node.explain is Node.formulas
 
 SettingValue = int | float | bool | str | tuple[int, ...] | None
 Shape = tuple[int, ...]
@@ -36,9 +36,17 @@ class FreezeState(StrEnum):
 
 
 class Level(StrEnum):
+    """Where a node sits in the tree: a section (stem, a stage, head), a block, a layer call.
+    Also how far a view unfolds (``--depth stage|block|layer``)."""
+
     SECTION = "section"
     BLOCK = "block"
     LAYER = "layer"
+
+    @property
+    def levels_below_sections(self) -> int:
+        """How many levels a view unfolding to this one shows under each section."""
+        return (Level.SECTION, Level.BLOCK, Level.LAYER).index(self)
 
 
 @dataclass(frozen=True)
@@ -194,7 +202,7 @@ class Node:
     parameters: tuple[ParamStat, ...] = ()
     step: StepStats | None = None
     zero_fraction: float | None = None  # a ReLU call's exact zeros, in the real step's forward
-    explain: tuple[Formula, ...] = ()  # with --explain: the arithmetic behind this call's numbers
+    formulas: tuple[Formula, ...] = ()  # with --explain: the arithmetic behind this call's numbers
 
     @property
     def frozen_params(self) -> int:
@@ -326,8 +334,10 @@ def _views() -> Any:
 
 
 @dataclass(frozen=True, repr=False)
-class ModelReport(Drawable):
-    """What ``tree`` found: the model's structure, per call, with totals."""
+class LayerReport(Drawable):
+    """Every layer call of the model in its tree (stem, stages, blocks, head), with totals:
+    what ``tree`` shows, and with a real step's effect on each layer what ``train-step`` and
+    ``freeze`` show. (Named ModelReport before 0.2; that name still works.)"""
 
     command: str
     arch: str
@@ -350,7 +360,7 @@ class ModelReport(Drawable):
     def leaves(self) -> list[Node]:
         return [node for node in self.nodes() if node.level is Level.LAYER]
 
-    def without_timings(self) -> ModelReport:
+    def without_timings(self) -> LayerReport:
         """The same report with its wall-clock times set to None, so that the same seed gives
         the same bytes: the one timings policy of ``--json`` and of every save."""
         if self.step is None:
@@ -536,7 +546,7 @@ class DiffReport(Drawable):
 
 @dataclass(frozen=True)
 class PlanRow:
-    """One fine-tuning depth: what it trains, computes and keeps, for one step at the input's
+    """One fine-tuning cut: what it trains, computes and keeps, for one step at the input's
     batch size; with a budget, the largest batch whose step fits."""
 
     name: str  # "head", a stage ("layer4": it and every stage after it), "everything", "unfreeze"
@@ -558,7 +568,7 @@ class PlanRow:
 
 @dataclass(frozen=True, repr=False)
 class PlanReport(Drawable):
-    """What ``plan`` found: each fine-tuning depth's cost, from meta passes."""
+    """What ``plan`` found: each fine-tuning cut's cost, from meta passes."""
 
     command: str
     arch: str
@@ -578,4 +588,5 @@ class PlanReport(Drawable):
         return self
 
 
-Report = ModelReport | GraphReport | DiffReport | PlanReport
+Report = LayerReport | GraphReport | DiffReport | PlanReport
+ModelReport = LayerReport  # the name before 0.2

@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
+from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import CliRunner
 
 from resnet_inspect.cli import app
 from resnet_inspect.parsing import parse_input_shape, parse_model_spec
-from resnet_inspect.report import GraphReport, ModelReport, PlanReport
+from resnet_inspect.report import GraphReport, LayerReport, Level, PlanReport
+from resnet_inspect.views import units
 from resnet_inspect.views.codec import report_from_dict
-from resnet_inspect.views.options import Depth
 from resnet_inspect.views.output import renderable, report_json
 from resnet_inspect.words import Lang
 
@@ -51,10 +53,28 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], fragment: str) ->
     assert len(result.stderr.splitlines()) == 1 and fragment in result.stderr
 
 
-@pytest.mark.parametrize("command", ["tree", "train-step", "freeze", "graph"])
-def test_help_answers_for_every_command(command: str) -> None:
+COMMANDS = ["tree", "train-step", "freeze", "graph", "plan", "diff", "cache"]
+
+
+def test_every_command_is_listed_in_the_programs_help() -> None:
+    result = invoke(["--help"])
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines()[1:]]
+    assert listed == COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_lists_every_option_of_every_command(command: str) -> None:
     result = invoke([command, "--help"])
-    assert result.exit_code == 0 and "--model" in result.stdout and "--input" in result.stdout
+    assert result.exit_code == 0 and result.stdout.startswith(f"Usage: resnet-inspect {command}")
+    declared = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    if command == "cache":  # a group: its own commands instead of options
+        assert all(name in result.stdout for name in ("info", "clear"))
+        return
+    options = [name for param in declared.params for name in param.opts if name.startswith("--")]
+    assert options and all(option in result.stdout for option in options), command
+    if command not in ("diff", "cache"):  # diff's model comes from A; cache has none
+        assert "--model" in result.stdout and "--input" in result.stdout
 
 
 def test_options_parse() -> None:
@@ -72,7 +92,7 @@ KINDS = {"graph.json": GraphReport, "plan.json": PlanReport}
 def test_a_saved_report_comes_back_whole(saved: Load, name: str) -> None:
     data = saved(name)
     report = report_from_dict(data)
-    assert isinstance(report, KINDS.get(name, ModelReport))
+    assert isinstance(report, KINDS.get(name, LayerReport))
     assert json.loads(report_json(report, Lang(data["lang"]))) == data
 
 
@@ -87,8 +107,25 @@ def test_a_saved_tree_draws_the_golden_text(saved: Load) -> None:
 @pytest.mark.parametrize("width", [60, 120, 200])
 def test_every_saved_report_draws_at_every_width(saved: Load, name: str, width: int) -> None:
     report = report_from_dict(saved(name))
-    for depth in Depth:
+    drawn = {}
+    for depth in Level:
         console = Console(width=width, color_system=None, file=io.StringIO(), record=True)
         console.print(renderable(report, depth=depth, lang=Lang.ZH, width=width))
-        text = console.export_text()
-        assert "resnet18" in text.splitlines()[0]
+        lines = console.export_text().splitlines()
+        assert max(cell_len(line) for line in lines) <= width
+        assert all(line == line.rstrip() for line in lines)
+        assert lines[0].startswith(f"resnet18 · 输入 {units.shape(report.input_shape)}")
+        drawn[depth] = lines
+    if isinstance(report, PlanReport):  # no tree to unfold: every depth draws the same
+        assert drawn[Level.SECTION] == drawn[Level.BLOCK] == drawn[Level.LAYER]
+        return
+    if isinstance(report, GraphReport):  # frozen backbone: only the head's and loss's nodes
+        assert len(drawn[Level.SECTION]) < len(drawn[Level.BLOCK]) <= len(drawn[Level.LAYER])
+        for lines in drawn.values():
+            assert sum(line.startswith(("输出头", "损失")) for line in lines) == 2
+        return
+    # Each depth shows more rows than the one above it, and the sections at every depth.
+    assert len(drawn[Level.SECTION]) < len(drawn[Level.BLOCK]) < len(drawn[Level.LAYER])
+    for lines in drawn.values():
+        assert sum(line.startswith(("主干入口", "输出头")) for line in lines) == 2
+        assert sum(line.startswith("阶段 ") for line in lines) == 4

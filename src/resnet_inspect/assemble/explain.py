@@ -12,7 +12,7 @@ import math
 from resnet_inspect.report import Formula, Node, SettingValue, Shape
 
 
-def explain(node: Node) -> tuple[Formula, ...]:
+def formulas(node: Node) -> tuple[Formula, ...]:
     """The formulas of one layer call (none for a section or block: they are sums)."""
     s = {item.name: item.value for item in node.settings}
     kind = node.kind

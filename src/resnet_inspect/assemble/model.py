@@ -13,16 +13,16 @@ from dataclasses import replace
 
 from resnet_inspect import anatomy
 from resnet_inspect.anatomy import Role
-from resnet_inspect.assemble.explain import explain
+from resnet_inspect.assemble.explain import formulas
 from resnet_inspect.assemble.flags import step_flags
 from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.config import FreezeOptions
 from resnet_inspect.records import CallRecord, Layout, StepCapture, StructureCapture
 from resnet_inspect.report import (
     FreezeSummary,
+    LayerReport,
     Level,
     ModelInfo,
-    ModelReport,
     Node,
     ParamStat,
     Setting,
@@ -47,13 +47,13 @@ def build_model_report(
     frozen_batchnorms: tuple[str, ...] = (),
     options: tuple[Setting, ...] = (),
     explained: bool = False,
-) -> ModelReport:
+) -> LayerReport:
     """``frozen_batchnorms``: during a freeze, the BatchNorm layers whose parameters are all
     frozen but which run in train mode (their statistics move): flagged."""
     roles, block_roles = _roles(capture)
     leaves = _leaf_nodes(capture, step, roles)
     if explained:
-        leaves = [replace(node, explain=explain(node)) for node in leaves]
+        leaves = [replace(node, formulas=formulas(node)) for node in leaves]
     flags = (
         step_flags(
             leaves,
@@ -80,7 +80,7 @@ def build_model_report(
         activation_bytes=sum(node.activation_bytes for node in every_leaf),
         input_bytes=capture.input_bytes,
     )
-    return ModelReport(
+    return LayerReport(
         command=command,
         arch=model.name,
         input_shape=capture.calls[0].input_shape if capture.calls else (),

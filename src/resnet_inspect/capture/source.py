@@ -93,7 +93,7 @@ def _torchvision(arch: str, weights: WeightsChoice) -> ModelSource:
 def _inferred(path: str) -> ModelSource:
     state = read_state_dict(path)
     config = infer_config(state, f"--weights {path}")
-    _check_fits(state, build_inferred(config, "meta"), f"--weights {path}", config.name)
+    _check_fits_model(state, build_inferred(config, "meta"), f"--weights {path}", config.name)
     return ModelSource(
         info=ModelInfo(
             kind="inferred",
@@ -107,7 +107,7 @@ def _inferred(path: str) -> ModelSource:
     )
 
 
-def _check_fits(state: StateDict, model: torch.nn.Module, shown: str, target: str) -> None:
+def _check_fits_model(state: StateDict, model: torch.nn.Module, shown: str, target: str) -> None:
     expected = {key: tuple(value.shape) for key, value in model.state_dict().items()}
     problems = differences(state, expected)
     if problems:
@@ -126,7 +126,7 @@ def _file_weights(
             "with --model give a checkpoint file"
         )
     state = read_state_dict(weights.path)
-    _check_fits(state, meta, f"--weights {weights.path}", target)
+    _check_fits_model(state, meta, f"--weights {weights.path}", target)
     return file_info(weights.path, classes), state
 
 

@@ -57,12 +57,12 @@ def load_weights(choice: WeightsChoice, arch: str) -> Weights:
         info = _pretrained_info(arch, choice.name)
         shown = f"--weights {info.name}"
         state = _unwrap(_read(_cached_or_downloaded(arch, choice.name), shown), shown)
-        check_fits(state, arch, info.name)
+        check_fits_arch(state, arch, info.name)
         return Weights(info, state)
     shown = f"--weights {choice.path}"
     state = read_state_dict(choice.path)
     classes = _head_classes(state, shown)
-    check_fits(state, arch, shown)
+    check_fits_arch(state, arch, shown)
     return Weights(file_info(choice.path, classes), state)
 
 
@@ -259,7 +259,7 @@ def differences(state: StateDict, expected: dict[str, tuple[int, ...]]) -> list[
     return out
 
 
-def check_fits(state: StateDict, arch: str, shown: str) -> None:
+def check_fits_arch(state: StateDict, arch: str, shown: str) -> None:
     """Refuse a checkpoint whose keys or shapes are not those of ``arch``."""
     classes = _head_classes(state, shown)
     problems = differences(state, _expected_shapes(arch, classes))

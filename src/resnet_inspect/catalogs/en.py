@@ -218,7 +218,7 @@ TEXT: dict[str, str] = {
     ),
     "plan_compute": "What each depth trains and computes",
     "plan_memory": "What one step keeps in memory at {shape}",
-    "plan_depth": "Depth",
+    "plan_cut": "Depth",
     "plan_head": "head only",
     "plan_everything": "everything",
     "plan_trainable": "Trainable",

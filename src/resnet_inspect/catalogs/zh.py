@@ -200,7 +200,7 @@ TEXT: dict[str, str] = {
     "plan_meta_note": "每种深度在 meta 设备上模拟一个训练步：不分配内存，不做真实计算",
     "plan_compute": "每种深度训练什么、计算多少",
     "plan_memory": "输入 {shape} 时一个训练步占用的内存",
-    "plan_depth": "深度",
+    "plan_cut": "深度",
     "plan_head": "仅输出头",
     "plan_everything": "全部",
     "plan_trainable": "可训练参数",

@@ -40,6 +40,8 @@ class Shared:
 
 
 def _option(name: str, default: Any, kind: type, *declaration: str, **settings: Any) -> Shared:
+    if kind is not bool:  # what the value is, in --help: --lr LR, not --lr <str>
+        settings.setdefault("metavar", name.upper())
     return Shared(name, Annotated[kind, typer.Option(*declaration, **settings)], default)
 
 
@@ -77,6 +79,7 @@ WEIGHTS = _option(
     "none",
     str,
     "--weights",
+    metavar="W",
     help="none (random init), a torchvision weights name (DEFAULT, IMAGENET1K_V1, "
     "IMAGENET1K_V2), or a checkpoint file (.pth/.pt/.bin).",
 )
@@ -88,6 +91,7 @@ WEIGHT_DECAY = _option(
     "0",
     str,
     "--weight-decay",
+    metavar="WD",
     help="Weight decay (≥ 0); decoupled under adamw.",
 )
 NESTEROV = _option("nesterov", False, bool, "--nesterov", help="Nesterov momentum.")
@@ -113,6 +117,7 @@ LOSS = _option(
     "sum",
     str,
     "--loss",
+    metavar="KIND",
     help="sum: the tutorial's (prediction - labels).sum(); cross-entropy; mse.",
 )
 STEPS = _option(
@@ -123,7 +128,9 @@ STEPS = _option(
     help="Real steps on the same seeded batch (momentum shows from the second); the table "
     "shows the last step's norms and ‖θN − θ0‖ over all of them.",
 )
-DEPTH = _option("depth", "layer", str, "--depth", help="How far to unfold: stage, block or layer.")
+DEPTH = _option(
+    "depth", "layer", str, "--depth", help="How far to unfold: stage, block or layer.", metavar="D"
+)
 LANG = _option("lang", "en", str, "--lang", help="Annotation language: en or zh.")
 JSON = _option(
     "json", False, bool, "--json", help="Print the report as JSON on stdout instead of a tree."
@@ -135,7 +142,9 @@ ASCII = _option(
     "--ascii",
     help="Plain ASCII: no box drawing, arrows or Greek letters.",
 )
-WIDTH = _option("width", 120, int, "--width", help="Columns of the saved SVG/HTML/text recordings.")
+WIDTH = _option(
+    "width", 120, int, "--width", help="Columns of the saved SVG/HTML/text recordings.", metavar="N"
+)
 SAVE_SVG = _option(
     "save_svg", "", str, "--save-svg", help="Also save the view as SVG.", metavar="FILE"
 )
@@ -160,6 +169,12 @@ TIMINGS = _option(
     "--timings",
     help="With --json, include wall-clock times (then two runs no longer give the same bytes).",
 )
+
+
+def classes_option(help: str) -> Any:
+    """``--new-classes N``: freeze and plan require it, graph takes it; each says why."""
+    return typer.Option("--new-classes", help=help, metavar="N", show_default=False)
+
 
 # The groups, in the order --help lists them.
 MODEL = (ARCH, MODEL_SPEC, INPUT, WEIGHTS)

@@ -74,7 +74,10 @@ class OneLineErrors(TyperGroup):
                 sys.stdout.flush()  # here, so that a failed write is caught, not lost at exit
         except _CLI_ERROR as error:
             # Usage errors (exit 2) and other CLI errors, as typer raises them.
-            if not error.format_message():  # no arguments: the help was just printed
+            if type(error).__name__ == "NoArgsIsHelpError":  # no arguments: help, not an error
+                sys.stdout.write(error.format_message() + "\n")
+                sys.exit(error.exit_code)
+            if not error.format_message():  # the help was just printed
                 sys.exit(error.exit_code)
             context = getattr(error, "ctx", None)
             hint = f" (see '{context.command_path} --help')" if context is not None else ""

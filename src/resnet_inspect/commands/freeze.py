@@ -8,7 +8,7 @@ from typing import ClassVar
 from resnet_inspect.commands import Command
 from resnet_inspect.commands.train_step import TrainStepRequest, stepped_report
 from resnet_inspect.config import FreezeOptions
-from resnet_inspect.report import ModelReport
+from resnet_inspect.report import LayerReport
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class FreezeRequest(TrainStepRequest):
     recipe: FreezeOptions = field(default_factory=FreezeOptions)
 
 
-def run_freeze(request: FreezeRequest) -> ModelReport:
+def run_freeze(request: FreezeRequest) -> LayerReport:
     """Every parameter frozen, the head's classifier replaced by a new one of
     ``new_classes`` outputs, the ``unfreeze`` names trainable again, the optimizer over all
     parameters as the tutorial does; then the same step as ``train-step``."""
@@ -30,7 +30,7 @@ def run_freeze(request: FreezeRequest) -> ModelReport:
 COMMAND = Command(
     name="freeze",
     request=FreezeRequest,
-    report=ModelReport,
+    report=LayerReport,
     run=run_freeze,
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",

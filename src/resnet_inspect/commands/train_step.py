@@ -8,7 +8,7 @@ from typing import ClassVar, Protocol
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.model import checked_meta, shape_text, source
 from resnet_inspect.config import FreezeOptions, ModelChoice, StepOptions, check_seed
-from resnet_inspect.report import ModelReport
+from resnet_inspect.report import LayerReport
 from resnet_inspect.views.options import ViewOptions
 
 
@@ -38,11 +38,11 @@ class TrainStepRequest:
         check_seed(self.seed)
 
 
-def run_train_step(request: TrainStepRequest) -> ModelReport:
+def run_train_step(request: TrainStepRequest) -> LayerReport:
     return stepped_report(request, recipe=None)
 
 
-def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> ModelReport:
+def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> LayerReport:
     """Meta pass, the checks it allows, then the seeded real model and its steps.
 
     Order, so that a plain script with the same seed computes the same numbers:
@@ -95,7 +95,7 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
 COMMAND = Command(
     name="train-step",
     request=TrainStepRequest,
-    report=ModelReport,
+    report=LayerReport,
     run=run_train_step,
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from resnet_inspect.commands import Command, keyed, shown
 from resnet_inspect.config import ModelChoice
-from resnet_inspect.report import ModelReport
+from resnet_inspect.report import LayerReport
 from resnet_inspect.views.options import ViewOptions
 
 
@@ -20,7 +20,7 @@ class TreeRequest:
     view: ViewOptions = shown()
 
 
-def run_tree(request: TreeRequest) -> ModelReport:
+def run_tree(request: TreeRequest) -> LayerReport:
     """Builds the model on the meta device: no weights are initialised and no activation is
     allocated, so resnet152 at 64×3×512×512 costs about what resnet18 does."""
     from resnet_inspect.assemble.model import build_model_report
@@ -42,7 +42,7 @@ def run_tree(request: TreeRequest) -> ModelReport:
 COMMAND = Command(
     name="tree",
     request=TreeRequest,
-    report=ModelReport,
+    report=LayerReport,
     run=run_tree,
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",

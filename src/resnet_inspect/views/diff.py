@@ -10,7 +10,6 @@ from resnet_inspect.report import DiffNode, DiffReport, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.bars import log_bar
 from resnet_inspect.views.glyphs import ascii_text, below, branch
-from resnet_inspect.views.options import Depth
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import facts_table, section_title, stage_numbers
@@ -18,7 +17,7 @@ from resnet_inspect.words import Lang, annotation, say
 
 
 def diff_view(
-    report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+    report: DiffReport, *, depth: Level, lang: Lang, width: int, ascii_only: bool = False
 ) -> Page:
     top = _header(report, lang)
     note = Text(say("diff_note", lang), style="dim")
@@ -43,7 +42,7 @@ def _header(report: DiffReport, lang: Lang) -> Text:
 Row = tuple[str, DiffNode, int]  # tree guide, node, stage number of a stage's own row
 
 
-def _rows(report: DiffReport, depth: Depth) -> Iterator[Row]:
+def _rows(report: DiffReport, depth: Level) -> Iterator[Row]:
     deepest = depth.levels_below_sections
 
     def walk(node: DiffNode, prefix: str, last: bool, level: int) -> Iterator[Row]:
@@ -58,7 +57,7 @@ def _rows(report: DiffReport, depth: Depth) -> Iterator[Row]:
             yield guide, node, number if node is section else 0
 
 
-def _table(report: DiffReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool) -> Text:
+def _table(report: DiffReport, *, depth: Level, lang: Lang, width: int, ascii_only: bool) -> Text:
     columns = [
         Column(say("name", lang)),
         Column(say("diff_same", lang), right=True),

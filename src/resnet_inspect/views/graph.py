@@ -9,7 +9,6 @@ from resnet_inspect.report import GraphGroup, GraphOp, GraphReport, GraphSummary
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.header import header
-from resnet_inspect.views.options import Depth
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import section_title, stage_numbers
@@ -66,7 +65,7 @@ def summary_table(report: GraphReport, lang: Lang, width: int, ascii_only: bool 
 
 
 def folded_tree(
-    report: GraphReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+    report: GraphReport, *, depth: Level, lang: Lang, width: int, ascii_only: bool = False
 ) -> Text:
     """Sections and blocks with the backward nodes their forward created, in forward order."""
     table = TextTable(
@@ -162,10 +161,13 @@ def _recipe_lines(report: GraphReport, lang: Lang) -> tuple[str, ...]:
 
 
 def graph_view(
-    report: GraphReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+    report: GraphReport, *, depth: Level, lang: Lang, width: int, ascii_only: bool = False
 ) -> Page:
     top = header(
-        report, lang, facts=f" · loss: {report.loss_kind}", lines=_recipe_lines(report, lang)
+        report,
+        lang,
+        facts=" · " + say("loss_line", lang).format(loss=report.loss_kind),
+        lines=_recipe_lines(report, lang),
     )
     bottom = leaves_text(report.summary, lang)
     if ascii_only:

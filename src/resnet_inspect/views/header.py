@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from resnet_inspect import commands
-from resnet_inspect.report import GraphReport, ModelInfo, ModelReport, PlanReport, Setting
+from resnet_inspect.report import GraphReport, LayerReport, ModelInfo, PlanReport, Setting
 from resnet_inspect.views import units
 from resnet_inspect.words import Lang, say
 
 
 def header(
-    report: ModelReport | GraphReport | PlanReport,
+    report: LayerReport | GraphReport | PlanReport,
     lang: Lang,
     *,
     facts: str = "",

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import parse_choice
+from resnet_inspect.report import Level
 from resnet_inspect.words import Lang
 
-
-class Depth(StrEnum):
-    STAGE = "stage"
-    BLOCK = "block"
-    LAYER = "layer"
-
-    @property
-    def levels_below_sections(self) -> int:
-        """How many levels a view unfolds under each section: 0, 1 (blocks) or 2 (layers)."""
-        return (Depth.STAGE, Depth.BLOCK, Depth.LAYER).index(self)
+# --depth names the deepest level of the tree a view unfolds to: its sections (stem, each
+# stage, head), their blocks, or every layer call.
+_DEPTHS = {"stage": Level.SECTION, "block": Level.BLOCK, "layer": Level.LAYER}
 
 
-def parse_depth(text: str) -> Depth:
-    return Depth(parse_choice("--depth", text, [d.value for d in Depth]))
+def parse_depth(text: str) -> Level:
+    return _DEPTHS[parse_choice("--depth", text, list(_DEPTHS))]
 
 
 def parse_lang(text: str) -> Lang:
@@ -39,7 +32,7 @@ def parse_width(value: int) -> int:
 class ViewOptions:
     """How a report is shown: in the terminal, as JSON, and which recordings to save."""
 
-    depth: Depth = Depth.LAYER
+    depth: Level = Level.LAYER  # the deepest level shown
     lang: Lang = Lang.EN
     as_json: bool = False
     ascii_only: bool = False

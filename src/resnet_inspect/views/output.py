@@ -18,11 +18,11 @@ from rich.text import Text
 
 from resnet_inspect import commands
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import GraphReport, Report
+from resnet_inspect.report import GraphReport, Level, Report
 from resnet_inspect.views.codec import report_document as report_document  # for reports
 from resnet_inspect.views.dot import graph_dot
 from resnet_inspect.views.files import Output, write_all
-from resnet_inspect.views.options import Depth, ViewOptions, parse_depth, parse_lang, parse_width
+from resnet_inspect.views.options import ViewOptions, parse_depth, parse_lang, parse_width
 from resnet_inspect.words import Lang
 
 _HTML_FRAGMENT = (
@@ -43,7 +43,7 @@ def json_schema() -> dict[str, object]:
 def renderable(
     report: Report,
     *,
-    depth: Depth = Depth.LAYER,
+    depth: Level = Level.LAYER,
     lang: Lang = Lang.EN,
     width: int = 120,
     ascii_only: bool = False,
@@ -54,7 +54,7 @@ def renderable(
     return drawn
 
 
-def as_shown(report: Report, view: ViewOptions) -> Report:
+def reproducible(report: Report, view: ViewOptions) -> Report:
     """The one timings policy of everything written for later (JSON and every save):
     wall-clock times only when asked for, so that the same input and seed give the same
     bytes. The terminal view always shows them."""
@@ -142,14 +142,14 @@ def default_view(report: Report) -> ReportView:
 
 
 def short(report: Report) -> str:
-    """One line for logs, by the command's own short form: ``ModelReport(tree resnet18
+    """One line for logs, by the command's own short form: ``LayerReport(tree resnet18
     1×3×64×64: 11,689,512 params, 149M MACs)``."""
     return commands.for_report(report).shortener()(report)
 
 
 def save(report: Report, view: ViewOptions) -> None:
     """Write every file the view asks for, all or none (see ``views.files``), of the report
-    as it is shown (see ``as_shown``)."""
+    as files get it (see ``reproducible``)."""
     outputs: list[Output] = []
     if view.save_svg or view.save_html or view.save_text:
         console = recording(report, view)
@@ -174,15 +174,15 @@ MIN_WIDTH = 40  # narrower than this, no table reads: COLUMNS=0 or 5 is taken as
 def show(report: Report, view: ViewOptions, console: Console | None = None) -> None:
     """What a command does with its report: any saves first (a path that cannot be written
     fails before anything is printed), then JSON or the terminal view."""
-    reproducible = as_shown(report, view)  # the terminal shows times; files and JSON ask first
-    save(reproducible, view)
+    written = reproducible(report, view)  # the terminal shows times; files and JSON ask first
+    save(written, view)
     stream = sys.stdout
     if stream is None:  # fd 1 was closed before the program started
         raise InspectError("standard output is closed: nothing to show the report on")
     utf = (getattr(stream, "encoding", None) or "").lower().replace("-", "").startswith("utf")
     if view.as_json:
         # A stream that cannot take UTF-8 gets \\u escapes: the same JSON, in ASCII.
-        stream.write(report_json(reproducible, view.lang, ascii_safe=not utf) + "\n")
+        stream.write(report_json(written, view.lang, ascii_safe=not utf) + "\n")
         return
     out = console or Console()
     if out.width < MIN_WIDTH:

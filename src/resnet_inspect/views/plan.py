@@ -1,15 +1,14 @@
-"""The terminal view of ``plan``: what each fine-tuning depth trains and computes, what one
+"""The terminal view of ``plan``: what each fine-tuning cut trains and computes, what one
 step of it keeps in memory, and with a budget the largest batch that fits."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from resnet_inspect.report import PlanReport, PlanRow
+from resnet_inspect.report import Level, PlanReport, PlanRow
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
-from resnet_inspect.views.options import Depth
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.views.tree import facts_table
@@ -19,7 +18,7 @@ from resnet_inspect.words import Lang, say
 def plan_view(
     report: PlanReport,
     *,
-    depth: Depth = Depth.LAYER,  # a plan has no tree to unfold
+    depth: Level = Level.LAYER,  # a plan has no tree to unfold
     lang: Lang,
     width: int,
     ascii_only: bool = False,
@@ -39,7 +38,7 @@ def plan_view(
     return Page(*parts)
 
 
-def depth_name(row: PlanRow, lang: Lang) -> str:
+def cut_name(row: PlanRow, lang: Lang) -> str:
     """``head only``, ``+ layer4`` (it and every later stage), ``everything``, or the
     ``--unfreeze`` row's own names."""
     if row.name == "head":
@@ -54,7 +53,7 @@ def depth_name(row: PlanRow, lang: Lang) -> str:
 def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
     table = TextTable(
         [
-            Column(say("plan_depth", lang), wrap=True, min_width=8),
+            Column(say("plan_cut", lang), wrap=True, min_width=8),
             Column(say("plan_trainable", lang), right=True),
             Column(say("plan_share", lang), right=True),
             Column(say("plan_backward", lang), right=True),
@@ -64,7 +63,7 @@ def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
     )
     for row in report.rows:
         table.add_row(
-            Cell(depth_name(row, lang), style="bold"),
+            Cell(cut_name(row, lang), style="bold"),
             units.count(row.trainable_params),
             units.share(row.trainable_share),
             units.decimal(row.backward_flops),
@@ -80,7 +79,7 @@ GRADIENTS_FROM = 72
 def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> TextTable:
     gradients = width >= GRADIENTS_FROM
     columns = [
-        Column(say("plan_depth", lang), wrap=True, min_width=8),
+        Column(say("plan_cut", lang), wrap=True, min_width=8),
         *([Column(say("plan_gradients", lang), right=True)] if gradients else []),
         Column(say("plan_optimizer", lang), right=True),
         Column(say("plan_saved", lang), right=True),
@@ -92,7 +91,7 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> Tex
     table = TextTable(columns, ascii_only=ascii_only)
     for row in report.rows:
         cells = [
-            Cell(depth_name(row, lang), style="bold"),
+            Cell(cut_name(row, lang), style="bold"),
             *([Cell(units.binary_bytes(row.gradient_bytes))] if gradients else []),
             Cell(units.binary_bytes(row.optimizer_state_bytes)),
             Cell(units.binary_bytes(row.saved_bytes)),
@@ -142,6 +141,6 @@ def _facts(report: PlanReport, lang: Lang) -> list[tuple[str, str]]:
 def plan_short(report: PlanReport) -> str:
     """``PlanReport(plan resnet18 1×3×64×64: peak head 52.2 MiB, …)``, for logs."""
     rows = ", ".join(
-        f"{depth_name(row, Lang.EN)} {units.binary_bytes(row.peak_bytes)}" for row in report.rows
+        f"{cut_name(row, Lang.EN)} {units.binary_bytes(row.peak_bytes)}" for row in report.rows
     )
     return f"PlanReport(plan {report.arch} {units.shape(report.input_shape)}: peak {rows})"

@@ -21,8 +21,8 @@ from resnet_inspect.report import (
     FlagKind,
     Formula,
     FreezeState,
+    LayerReport,
     Level,
-    ModelReport,
     Node,
     ParamStat,
     SettingValue,
@@ -32,7 +32,6 @@ from resnet_inspect.views import units
 from resnet_inspect.views.bars import decades_up_to, log_bar, sparkline
 from resnet_inspect.views.glyphs import LAST, ascii_text, below, branch
 from resnet_inspect.views.header import header
-from resnet_inspect.views.options import Depth
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.words import Lang, node_annotation, say, section_name
@@ -52,7 +51,7 @@ class Row:
 
 
 def visible_rows(
-    sections: tuple[Node, ...], depth: Depth, with_parameters: bool = False
+    sections: tuple[Node, ...], depth: Level, with_parameters: bool = False
 ) -> Iterator[Row]:
     """Nodes in model order with their tree guides, down to the requested depth.
 
@@ -286,7 +285,7 @@ def _grad_bar(low: float, high: float) -> Callable[[Row, Lang, int], Cell]:
     return cell
 
 
-def _grad_scale(report: ModelReport) -> tuple[float, float]:
+def _grad_scale(report: LayerReport) -> tuple[float, float]:
     return decades_up_to([node.step.grad_norm for node in report.leaves() if node.step])
 
 
@@ -319,7 +318,7 @@ _STATE_STYLES = {
 }
 
 
-def _step_extras(report: ModelReport, from_width: int) -> list[ColumnSpec]:
+def _step_extras(report: LayerReport, from_width: int) -> list[ColumnSpec]:
     """Over several steps, ‖θN − θ0‖; and each ReLU call's share of zeros."""
     extras = []
     if report.step is not None and report.step.steps > 1:
@@ -328,7 +327,7 @@ def _step_extras(report: ModelReport, from_width: int) -> list[ColumnSpec]:
     return extras
 
 
-def freeze_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
+def freeze_columns(report: LayerReport, width: int) -> list[ColumnSpec]:
     return [
         NAME,
         ColumnSpec("layer", _layer, wrap=True, min_width=14, from_width=160),
@@ -346,7 +345,7 @@ def freeze_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
     ]
 
 
-def tree_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
+def tree_columns(report: LayerReport, width: int) -> list[ColumnSpec]:
     shapes = ColumnSpec("shapes", _shapes) if width >= 150 else OUTPUT
     columns = [NAME, LAYER, shapes, PARAMS]
     if report.totals.frozen_params:
@@ -356,7 +355,7 @@ def tree_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
     return columns
 
 
-def step_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
+def step_columns(report: LayerReport, width: int) -> list[ColumnSpec]:
     columns = [NAME, ColumnSpec("layer", _layer, wrap=True, min_width=14, from_width=130), OUTPUT]
     columns.append(PARAMS)
     if report.totals.frozen_params:
@@ -374,10 +373,10 @@ def step_columns(report: ModelReport, width: int) -> list[ColumnSpec]:
 
 
 def node_table(
-    report: ModelReport,
+    report: LayerReport,
     columns: list[ColumnSpec],
     *,
-    depth: Depth,
+    depth: Level,
     lang: Lang,
     width: int,
     ascii_only: bool = False,
@@ -393,7 +392,7 @@ def node_table(
     with_parameters = report.step is not None
     for row in visible_rows(report.sections, depth, with_parameters):
         table.add_row(*(spec.cell(row, lang, width) for spec in shown))
-        if row.param is None and row.node.explain:
+        if row.param is None and row.node.formulas:
             _explain_rows(table, row, lang, ascii_only)
     return table.render(width)
 
@@ -403,7 +402,7 @@ def _explain_rows(table: TextTable, row: Row, lang: Lang, ascii_only: bool) -> N
     the product dot is ``*`` (the separator dot elsewhere becomes ``-``, a minus here)."""
     guide = row.guide
     below_guide = guide[: -len(LAST)] + below(guide.endswith(LAST)) if guide else ""
-    for formula in row.node.explain:
+    for formula in row.node.formulas:
         text = explanation(formula, lang)
         table.add_note(below_guide, text.replace("·", "*") if ascii_only else text)
 
@@ -425,7 +424,7 @@ def facts_table(rows: list[tuple[str, str]], width: int, ascii_only: bool = Fals
     return table.render(width)
 
 
-def model_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+def model_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     t = report.totals
     total, trainable, frozen = (say(key, lang) for key in ("total", "trainable", "frozen_lc"))
     return [
@@ -456,7 +455,7 @@ def model_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     ]
 
 
-def step_header_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     step = report.step
     if step is None:
         return []
@@ -510,12 +509,12 @@ def _time_note(step: StepSummary, lang: Lang) -> str:
     return say("time_steps_note", lang).format(steps=step.steps)
 
 
-def _proof_title(report: ModelReport, lang: Lang) -> str:
+def _proof_title(report: LayerReport, lang: Lang) -> str:
     steps = report.step.steps if report.step else 1
     return say("proof", lang) if steps == 1 else say("proof_steps", lang).format(steps=steps)
 
 
-def flag_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+def flag_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     """The Flags block: one line per flag that fired, or one that says none did."""
     if report.step is None:
         return []
@@ -543,7 +542,7 @@ def _flag_value(kind: FlagKind, value: float | None) -> str:
     return units.count(int(value)) if value == int(value) and abs(value) >= 1 else units.norm(value)
 
 
-def _flagged(report: ModelReport, flag: Flag) -> tuple[str, ...]:
+def _flagged(report: LayerReport, flag: Flag) -> tuple[str, ...]:
     """The flagged layers as the tree names them: a reused module's call as ``relu (1/2)``."""
     if not flag.calls:
         return flag.layers
@@ -561,7 +560,7 @@ def _some(names: tuple[str, ...], shown: int = 4) -> str:
     return f"{', '.join(names[:shown])}, … ({len(names)})"
 
 
-def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+def freeze_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     freeze = report.freeze
     if freeze is None:
         return []
@@ -604,7 +603,7 @@ def freeze_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
     return facts
 
 
-def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
+def step_footer_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     step = report.step
     if step is None:
         return []
@@ -637,7 +636,7 @@ def step_footer_facts(report: ModelReport, lang: Lang) -> list[tuple[str, str]]:
 
 
 def model_view(
-    report: ModelReport, *, depth: Depth, lang: Lang, width: int, ascii_only: bool = False
+    report: LayerReport, *, depth: Level, lang: Lang, width: int, ascii_only: bool = False
 ) -> Page:
     """What a command prints: header, the tree with its columns, the facts, the legends."""
     stepped = report.step is not None
@@ -660,7 +659,7 @@ def model_view(
     )
     parts.append(facts_table(footer, width, ascii_only))
     legends = [say("legend", lang), say("units", lang)]
-    if any(node.explain for node in report.leaves()):
+    if any(node.formulas for node in report.leaves()):
         legends.append(say("explain_note", lang))
     if stepped:
         legends.insert(0, say("step_legend", lang))
@@ -670,8 +669,8 @@ def model_view(
     return Page(top, *parts, bottom)
 
 
-def model_short(report: ModelReport) -> str:
-    """``ModelReport(tree resnet18 1×3×64×64: 11,689,512 params, 149M MACs)``, for logs."""
+def model_short(report: LayerReport) -> str:
+    """``LayerReport(tree resnet18 1×3×64×64: 11,689,512 params, 149M MACs)``, for logs."""
     facts = f"{report.totals.params:,} params, {units.decimal(report.totals.macs)} MACs"
     if report.step is not None:
         facts += f", loss {report.step.loss:.6g}"
