@@ -208,7 +208,7 @@ def test_package_module_specs_import_from_the_working_directory(
         (["--model", spec("needs_arguments")], 2, "needs arguments (depth)"),
         (["--model", spec("returns_a_tuple")], 1, "returned a tuple, not an nn.Module"),
         (["--model", spec("raises")], 1, "raises() raised RuntimeError: the weights server"),
-        (["--model", spec("not_a_resnet")], 2, "no residual stages found"),
+        (["--model", spec("not_a_resnet")], 2, "no stage of residual blocks found"),
         (["--model", spec("tiny_resnet"), "--arch", "resnet18"], 2, "cannot go together"),
         (["--model", spec("tiny_resnet"), "--weights", "DEFAULT"], 2, "belongs to an --arch"),
         (

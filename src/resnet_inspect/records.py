@@ -36,40 +36,53 @@ class CallRecord:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a model's residual stages are, found from the model itself, never from names.
+    """Where a model's residual stages are, found from what ran, never from names.
 
-    Stages are the consecutive top-level children whose children add a shortcut to their
-    output (residual blocks); the stem is what runs before the first stage, the head what
-    runs after the last.
+    A residual block is a module whose own forward adds a shortcut to a branch that holds a
+    convolution; a stage is a container (at any depth: ``layer3``, ``stages.2.blocks``,
+    ``model.layer1``) whose children that ran are all blocks. The stem is what ran before the
+    first stage, the head what ran after the last.
     """
 
     stages: tuple[str, ...]
     blocks: dict[str, tuple[str, ...]]  # stage -> its residual blocks, in order
     shortcuts: dict[str, str]  # block -> its shortcut child (downsample, shortcut), if any
-    stem: tuple[str, ...]  # top-level children that run before the first stage
-    head: tuple[str, ...]  # top-level children that run after the last stage
-    head_linear: str  # the head's last Linear: what a new head replaces
+    stem: tuple[str, ...]  # row modules that ran before the first stage
+    head: tuple[str, ...]  # row modules that ran after the last stage
+    head_linear: str  # the head's classifier: what a new head replaces
 
     def section_of(self, module: str, after: str = "") -> str:
-        """The section of a module, or of the model's own code run after ``after``."""
-        top = module.split(".", 1)[0]
-        if top in self.stages:
-            return top
-        if top:
-            return "head" if top in self.head else "stem"
-        if not after or after in self.stem:
+        """The section of a module, or of code a module that spans the stages runs itself
+        (the model's own forward, a wrapper's) after the module ``after`` finished."""
+        stage = self.stage_of(module)
+        if stage:
+            return stage
+        rows = [row for row in (*self.stem, *self.head) if _within(row, module)]
+        if module and rows:
+            return "head" if all(row in self.head for row in rows) else "stem"
+        if module and not any(_within(stage, module) for stage in self.stages):
+            return "stem"  # ran between stages, or not at all
+        if not after:
             return "stem"
-        if after in self.head or after == self.stages[-1]:
+        if any(_within(stage, after) for stage in self.stages):  # a wrapper finished: all ran
             return "head"
-        return after if after in self.stages else "stem"
+        placed = self.section_of(after)
+        return "head" if placed == self.stages[-1] else placed
+
+    def stage_of(self, module: str) -> str:
+        return next((stage for stage in self.stages if _within(module, stage)), "")
 
     def block_of(self, module: str) -> str | None:
         """``layer2.1`` for ``layer2.1.conv1``; None outside the residual blocks."""
-        parts = module.split(".")
-        if len(parts) < 2 or parts[0] not in self.stages:
+        stage = self.stage_of(module)
+        if not stage:
             return None
-        block = f"{parts[0]}.{parts[1]}"
-        return block if block in self.blocks[parts[0]] else None
+        return next((block for block in self.blocks[stage] if _within(module, block)), None)
+
+
+def _within(module: str, ancestor: str) -> bool:
+    """``module`` is ``ancestor`` or one of its submodules (every module is within the root)."""
+    return not ancestor or module == ancestor or module.startswith(f"{ancestor}.")
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ class _CreationTracker(TorchFunctionMode):
             node = getattr(item, "grad_fn", None) if isinstance(item, torch.Tensor) else None
             if node is not None and node not in self.created:
                 module = self.modules.current
-                after = self.modules.last_top if not module else ""
+                after = self.modules.last_done if not module else ""
                 self.created[node] = (len(self.created), module, after)
         return out
 
@@ -66,7 +66,7 @@ def capture_graph(
         if storage not in param_storages and storage not in saved:
             size = tensor.untyped_storage().nbytes()
             module = running.current
-            saved[storage] = (size, module, "" if module else running.last_top)
+            saved[storage] = (size, module, "" if module else running.last_done)
         return tensor
 
     tracker = _CreationTracker(running)

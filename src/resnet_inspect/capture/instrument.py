@@ -1,9 +1,9 @@
 """The instrumentation every pass that runs a model shares, so that the structure, the step,
 the graph and the plan name the same call the same way.
 
-- ``ModuleStack``: which module is running (hooks on every module), which top-level child
-  finished last (it places the model's own code in the stem or the head), and the order the
-  top-level children first ran in. Hooks are removed on the way out, whatever happened.
+- ``ModuleStack``: which module is running (hooks on every module), which row modules are
+  (``row_modules``) and which module finished last (it places the model's own code in the
+  stem or the head). Hooks are removed on the way out, whatever happened.
 - ``function_row``: the row name of a function a module's own forward runs (``F.relu``, the
   residual add): ``<owner>.<label>``.
 - ``preserved_modes``: every submodule's train/eval flag restored, not just the root's.
@@ -42,9 +42,8 @@ class ModuleStack:
     ) -> None:
         self.model = model
         self.names: list[str] = [outside] if outside else []
-        self.leaves = leaf_names(model)
-        self.top_order: list[str] = []  # top-level children, in the order they first ran
-        self.last_top = ""  # the top-level child that finished last
+        self.rows = row_modules(model)
+        self.last_done = ""  # the module that finished last, at any depth
         self._on_enter = on_enter
         self._on_leave = on_leave
         self._handles: list[Any] = []
@@ -59,8 +58,9 @@ class ModuleStack:
         return bool(self.names)
 
     def in_own_code(self) -> bool:
-        """A module's own forward is running (not a leaf's internals, not the caller)."""
-        return bool(self.names) and self.names[-1] not in self.leaves
+        """A module's own forward is running, outside every row module (whose internals are
+        its own business: a conv's conv2d, a BatchNormAct2d's batch_norm), not the caller."""
+        return bool(self.names) and not any(name in self.rows for name in self.names)
 
     def __enter__(self) -> ModuleStack:
         try:
@@ -83,8 +83,6 @@ class ModuleStack:
     def _entered(self, name: str) -> Callable[..., None]:
         def hook(module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
             self.names.append(name)
-            if name and "." not in name and name not in self.top_order:
-                self.top_order.append(name)
             if self._on_enter is not None:
                 self._on_enter(name, module, inputs)
 
@@ -95,15 +93,26 @@ class ModuleStack:
             if self._on_leave is not None:
                 self._on_leave(name, module, inputs, output)
             self.names.pop()
-            if name and "." not in name:
-                self.last_top = name
+            if name:
+                self.last_done = name
 
         return hook
 
 
-def leaf_names(model: torch.nn.Module) -> set[str]:
-    """Modules without children: their calls are rows, and what runs inside them is theirs."""
-    return {n for n, m in model.named_modules() if n and next(m.children(), None) is None}
+def row_modules(model: torch.nn.Module) -> set[str]:
+    """The modules whose calls are rows: those without children, and those with parameters
+    of their own (timm's BatchNormAct2d is a BatchNorm with an activation inside), so that
+    every parameter belongs to exactly one row. What runs inside a row module is its own
+    business; a row module inside another is a row of its own too."""
+    return {
+        name
+        for name, module in model.named_modules()
+        if name
+        and (
+            next(module.children(), None) is None
+            or next(module.parameters(False), None) is not None
+        )
+    }
 
 
 def function_row(owner: str, label: str) -> str:

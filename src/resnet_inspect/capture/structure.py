@@ -7,8 +7,7 @@ when the forward pass fails.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -66,25 +65,6 @@ def _setting_value(module: torch.nn.Module, name: str) -> SettingValue:
     return str(value)
 
 
-@contextmanager
-def batchnorm_as_shape_only(model: torch.nn.Module) -> Iterator[None]:
-    """Let every BatchNorm return an empty tensor of its input's shape, for a shape pass.
-
-    On the meta device BatchNorm runs a Python reference kernel that costs about 2 ms a
-    call: 90% of a resnet152 pass. Its output has its input's shape and FlopCounterMode
-    counts it as 0 FLOPs, so nothing the pass records changes (the tests compare shapes
-    and FLOPs with a real CPU forward). Hooks still fire: only ``forward`` is stood in for.
-    """
-    patched = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    try:
-        for module in patched:
-            module.forward = torch.empty_like  # type: ignore[method-assign]
-        yield
-    finally:
-        for module in patched:
-            del module.forward
-
-
 def module_records(model: torch.nn.Module) -> dict[str, ModuleRecord]:
     records = {}
     for name, module in model.named_modules():
@@ -139,6 +119,12 @@ class _FunctionRecorder(TorchFunctionMode):
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
     ) -> Any:
         kwargs = kwargs or {}
+        if func is torch.nn.functional.batch_norm:
+            # On the meta device batch_norm runs a Python reference kernel (about 2 ms a
+            # call, 90% of a resnet152 pass). Its output has its input's shape and no FLOPs
+            # to count, so a tensor of that shape stands in. Only the function is replaced:
+            # a BatchNorm subclass still does the rest of its own work (an activation).
+            return torch.empty_like(args[0] if args else kwargs["input"])
         out = func(*args, **kwargs)
         if not self.modules.in_own_code() or not isinstance(out, torch.Tensor):
             return out
@@ -171,20 +157,28 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
     input_storages: dict[str, set[int]] = {}
     output_shape: list[tuple[int, ...]] = []
 
+    open_rows: list[tuple[str, int]] = []  # row modules running: name, nested rows' FLOPs
+
     def entered(name: str, module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
-        if name in running.leaves:
+        if name in running.rows:
             # An in-place ReLU overwrites its input, so the shape is read now, not later.
             tensors = _tensors(inputs)
             input_shapes[name] = tuple(tensors[0].shape) if tensors else ()
             input_storages[name] = {storage_id(t) for t in tensors}
             flops_before[name] = counter.get_total_flops()
+            open_rows.append((name, 0))
 
     def left(name: str, module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         if not name:
             output_shape.extend(tuple(t.shape) for t in _tensors(output)[:1])
-        if name not in running.leaves:
+        if name not in running.rows:
             return
         out = _tensors(output)[0]
+        _, nested = open_rows.pop()
+        spent = counter.get_total_flops() - flops_before[name]
+        if open_rows:  # a row inside another row: its FLOPs are its own, not the outer's
+            outer, counted = open_rows[-1]
+            open_rows[-1] = (outer, counted + spent)
         call_counts[name] += 1
         calls.append(
             CallRecord(
@@ -194,7 +188,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 output_shape=tuple(out.shape),
                 output_bytes=out.numel() * out.element_size(),
                 allocates=storage_id(out) not in input_storages[name],
-                flops=counter.get_total_flops() - flops_before[name],
+                flops=spent - nested,
             )
         )
 
@@ -222,7 +216,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 flops=0,  # the functions a forward runs itself here add, pool and reshape
                 module_call=False,
                 owner=owner,
-                after="" if owner else running.last_top,
+                after="" if owner else running.last_done,
                 kind=kind,
                 settings=_function_settings(function, args, kwargs),
                 residual=residual,
@@ -230,7 +224,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
         )
 
     running = ModuleStack(model, on_enter=entered, on_leave=left)
-    with running, preserved_modes(model), batchnorm_as_shape_only(model):
+    with running, preserved_modes(model):
         model.eval()
         try:
             with counter, torch.no_grad(), _FunctionRecorder(running, record_function):
@@ -243,7 +237,8 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
             ) from error
 
     modules = module_records(model)
-    layout = discover_layout(calls, modules, running.top_order)
+    convs = {n for n, m in model.named_modules() if isinstance(m, torch.nn.modules.conv._ConvNd)}
+    layout = discover_layout(calls, modules, convs)
     return StructureCapture(
         calls=tuple(calls),
         modules=modules,
@@ -263,47 +258,76 @@ class NotResNetError(InspectError):
     exit_code = 2
 
 
-SHORTCUT_NAMES = ("downsample", "shortcut")
+SHORTCUT_NAMES = ("downsample", "shortcut", "skip")
 
 
 def discover_layout(
-    calls: list[CallRecord], modules: dict[str, ModuleRecord], top_order: list[str]
+    calls: list[CallRecord], modules: dict[str, ModuleRecord], convs: set[str]
 ) -> Layout:
-    """Stages, blocks, stem and head, from what ran: a block is a module whose own forward
-    adds two tensors of one shape; a stage is a top-level child whose children are blocks."""
-    adders = {call.owner for call in calls if call.residual and call.owner}
-    block_parents: dict[str, list[str]] = {}
-    for call in calls:  # blocks in the order they ran
-        block = call.module.split(".")[:2]
-        name = ".".join(block)
-        if len(block) == 2 and name in adders and name not in block_parents.get(block[0], []):
-            block_parents.setdefault(block[0], []).append(name)
-    stages = tuple(top for top in top_order if top in block_parents)
+    """Stages, blocks, stem and head, from what ran (see ``records.Layout``).
+
+    ``convs``: the modules that are convolutions. A block must hold one: a residual add in a
+    transformer's block or a gate is no ResNet's. Blocks nested in blocks are part of them.
+    """
+    adders = {
+        call.owner
+        for call in calls
+        if call.residual and call.owner and any(_within(conv, call.owner) for conv in convs)
+    }
+    blocks = {b for b in adders if not any(b != a and _within(b, a) for a in adders)}
+    first_ran: dict[str, int] = {}  # each module's first call, every ancestor included
+    for index, call in enumerate(calls):
+        parts = call.module.split(".")
+        for depth in range(1, len(parts) + 1):
+            first_ran.setdefault(".".join(parts[:depth]), index)
+    candidates = {block.rpartition(".")[0] for block in blocks if "." in block}
+    stages = tuple(
+        sorted(
+            (stage for stage in candidates if _children_that_ran(stage, first_ran) <= blocks),
+            key=first_ran.__getitem__,
+        )
+    )
     if not stages:
         raise NotResNetError(
-            "no residual stages found: looked for top-level children (such as layer1…layer4) "
-            "whose children add a shortcut to their output (out += identity); is it a ResNet?"
+            "no stage of residual blocks found: looked for a module whose children each add a "
+            "shortcut to a branch with a convolution (out += identity); MobileNet, "
+            "EfficientNet and vision transformers have none. Is it a ResNet?"
         )
-    first, last = top_order.index(stages[0]), top_order.index(stages[-1])
-    blocks = {stage: tuple(block_parents[stage]) for stage in stages}
-    shortcuts = {
-        block: next((f"{block}.{s}" for s in SHORTCUT_NAMES if f"{block}.{s}" in modules), "")
-        for stage_blocks in blocks.values()
-        for block in stage_blocks
-    }
-    head = tuple(top_order[last + 1 :])
-    head_linears = [
-        call.name
-        for call in calls
-        if call.module_call
-        and modules[call.name].kind == "Linear"
-        and call.name.split(".", 1)[0] in head
+    staged = {b: s for s in stages for b in _children_that_ran(s, first_ran)}
+    ordered = sorted(staged, key=first_ran.__getitem__)
+    in_stages = [i for i, call in enumerate(calls) if any(_within(call.module, s) for s in stages)]
+    first, last = in_stages[0], in_stages[-1]
+    rows = [call for call in calls if call.module_call]
+    stem = tuple(dict.fromkeys(c.name for i, c in enumerate(calls) if c.module_call and i < first))
+    head = tuple(dict.fromkeys(c.name for i, c in enumerate(calls) if c.module_call and i > last))
+    classifiers = [
+        call.name for call in rows if call.name in head and _is_classifier(modules[call.name])
     ]
     return Layout(
         stages=stages,
-        blocks=blocks,
-        shortcuts=shortcuts,
-        stem=tuple(top_order[:first]),
+        blocks={stage: tuple(b for b in ordered if staged[b] == stage) for stage in stages},
+        shortcuts={
+            block: next((f"{block}.{n}" for n in SHORTCUT_NAMES if f"{block}.{n}" in modules), "")
+            for block in ordered
+        },
+        stem=stem,
         head=head,
-        head_linear=head_linears[-1] if head_linears else "",
+        head_linear=classifiers[-1] if classifiers else "",
     )
+
+
+def _children_that_ran(stage: str, first_ran: dict[str, int]) -> set[str]:
+    depth = stage.count(".") + 1
+    return {name for name in first_ran if name.startswith(f"{stage}.") and name.count(".") == depth}
+
+
+def _is_classifier(module: ModuleRecord) -> bool:
+    """A Linear, or a 1×1 convolution used as one (BiT's head)."""
+    if module.kind == "Linear":
+        return True
+    kernel = next((s.value for s in module.settings if s.name == "kernel_size"), None)
+    return "Conv" in module.kind and kernel in ((1, 1), 1)
+
+
+def _within(module: str, ancestor: str) -> bool:
+    return not ancestor or module == ancestor or module.startswith(f"{ancestor}.")
