@@ -9,6 +9,7 @@ Pure Python: importing this module must never import torch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 ARCHITECTURES: tuple[str, ...] = (
@@ -85,6 +86,7 @@ class Role(StrEnum):
     BASIC_BLOCK = "basic_block"
     BOTTLENECK_BLOCK = "bottleneck_block"
     STEM_CONV = "stem_conv"
+    STEM_CONV_MORE = "stem_conv_more"  # a later conv of a deep stem (ResNet-C/D: three 3×3)
     STEM_BN = "stem_bn"
     STEM_RELU = "stem_relu"
     STEM_POOL = "stem_pool"
@@ -101,6 +103,11 @@ class Role(StrEnum):
     SHORTCUT_BN = "shortcut_bn"
     SHORTCUT_IDENTITY = "shortcut_identity"
     RESIDUAL_ADD = "residual_add"
+    PREACT_BLOCK = "preact_block"
+    PREACT_NORM = "preact_norm"
+    RESIDUAL_BLOCK = "residual_block"
+    ATTENTION = "attention"
+    SHORTCUT_POOL = "shortcut_pool"
     HEAD_POOL = "head_pool"
     HEAD_FLATTEN = "head_flatten"
     HEAD_FC = "head_fc"
@@ -126,10 +133,11 @@ _FLATTEN = frozenset({"Flatten", "flatten", "view", "reshape"})
 _DROPOUT = frozenset({"Dropout", "dropout"})
 
 
-def stem_role(kind: str) -> Role:
-    if kind in _CONV:
-        return Role.STEM_CONV
-    if kind in _NORM:
+def stem_role(kind: str, first_conv: bool = True) -> Role:
+    """``first_conv``: no conv ran before this one in the stem (it is the one on pixels)."""
+    if is_conv(kind):
+        return Role.STEM_CONV if first_conv else Role.STEM_CONV_MORE
+    if is_norm(kind):
         return Role.STEM_BN
     if kind in _RELU:
         return Role.STEM_RELU
@@ -151,39 +159,108 @@ def head_role(kind: str, classifier: bool) -> Role:
     return Role.IDENTITY if kind == "Identity" else Role.OTHER
 
 
-def block_roles(calls: list[tuple[str, bool, bool]]) -> tuple[Role, list[Role]]:
-    """The block's role and each call's, from ``(kind, in_shortcut, residual_add)`` in order.
+@dataclass(frozen=True)
+class BlockCall:
+    """What ``block_roles`` reads of one call inside a residual block: its facts only."""
 
-    The branch is what runs outside the shortcut before the add: three convolutions make a
-    bottleneck (reduce, 3×3, expand), two a basic block; the branch's last normalisation
-    comes just before the add; an activation after the add is the block's output.
+    kind: str
+    in_shortcut: bool = False
+    residual: bool = False
+    kernel: int = 0  # a convolution's (height), else 0
+    in_channels: int = 0
+    out_channels: int = 0
+    pooled: bool = False  # works on globally pooled features (1×1): an attention side branch
+    in_place: bool = False  # the add writes into its first operand (out += identity)
+
+
+def is_conv(kind: str) -> bool:
+    """nn.Conv2d and its subclasses (timm's StdConv2d, Conv2dSame), or F.conv2d."""
+    return kind in _CONV or kind.endswith("Conv2d") or kind.endswith("Conv2dSame")
+
+
+def is_norm(kind: str) -> bool:
+    """BatchNorm, GroupNorm, LayerNorm, and timm's fused norm + activation (BatchNormAct2d)."""
+    return kind in _NORM or "Norm" in kind
+
+
+def block_roles(calls: list[BlockCall]) -> tuple[Role, list[Role]]:
+    """The block's role and each call's, in order, from the calls' facts.
+
+    The branch is what runs outside the shortcut before the add, less its attention side
+    branch (convolutions on pooled features, and what runs between them). Its convolutions
+    make the block's kind: 1×1, k×k…, 1×1 a bottleneck; two k×k a basic block; a norm before
+    the first conv a pre-activation block; anything else a residual block.
     """
-    add = next((i for i, (_, _, residual) in enumerate(calls) if residual), len(calls))
-    branch = [i for i, (kind, shortcut, _) in enumerate(calls[:add]) if not shortcut]
-    convs = [i for i in branch if calls[i][0] in _CONV]
-    norms = [i for i in branch if calls[i][0] in _NORM]
-    conv_roles = _BOTTLENECK_CONVS if len(convs) == 3 else _BASIC_CONVS
+    add = next((i for i, call in enumerate(calls) if call.residual), len(calls))
+    pooled = [i for i, call in enumerate(calls[:add]) if call.pooled and not call.in_shortcut]
+    side = set(range(pooled[0], pooled[-1] + 1)) if pooled else set()
+    side = {i for i in side if not is_conv(calls[i].kind) or calls[i].pooled}
+    branch = [i for i, call in enumerate(calls[:add]) if not call.in_shortcut and i not in side]
+    convs = [i for i in branch if is_conv(calls[i].kind)]
+    norms = [i for i in branch if is_norm(calls[i].kind)]
+    kind = _block_kind([calls[i] for i in convs], norms, convs)
+    conv_roles = _conv_roles([calls[i].kernel for i in convs])
+    shortcut_convs = [i for i, call in enumerate(calls) if call.in_shortcut and is_conv(call.kind)]
     roles = []
-    for index, (kind, shortcut, residual) in enumerate(calls):
-        if residual:
+    for index, call in enumerate(calls):
+        if call.residual:
             roles.append(Role.RESIDUAL_ADD)
-        elif shortcut:
-            roles.append(_SHORTCUT_ROLES.get(_job(kind), Role.OTHER))
-        elif kind in _CONV and index < add:
-            position = convs.index(index)
-            roles.append(conv_roles[position] if position < len(conv_roles) else Role.OTHER)
-        elif kind in _NORM and index < add:
-            roles.append(Role.BRANCH_BN_LAST if index == norms[-1] else Role.BRANCH_BN)
-        elif kind in _RELU:
+        elif index in side:
+            roles.append(Role.ATTENTION)
+        elif call.in_shortcut:
+            pool = call.kind in _AVG_POOL or call.kind in _MAX_POOL
+            before_conv = bool(shortcut_convs) and index < shortcut_convs[0]
+            role = Role.SHORTCUT_POOL if pool and before_conv else None
+            if call.kind == "Identity" and shortcut_convs:  # a no-op inside a projection
+                role = Role.IDENTITY
+            roles.append(role or _SHORTCUT_ROLES.get(_job(call.kind), Role.OTHER))
+        elif is_conv(call.kind) and index < add:
+            roles.append(conv_roles[convs.index(index)])
+        elif is_norm(call.kind) and index < add:
+            # Which comes right before it in the branch: a conv (it normalises that conv's
+            # output) or nothing / another norm (pre-activation: it normalises what the next
+            # conv sees).
+            earlier = [i for i in branch if i < index and (i in convs or i in norms)]
+            after_conv = bool(earlier) and earlier[-1] in convs
+            last = after_conv and not any(c > index for c in convs)
+            if last:
+                roles.append(Role.BRANCH_BN_LAST)
+            elif after_conv:
+                roles.append(Role.BRANCH_BN)
+            else:
+                later = any(c > index for c in convs)
+                roles.append(Role.PREACT_NORM if later else Role.OTHER)
+        elif call.kind in _RELU:
             roles.append(Role.BLOCK_RELU_OUT if index > add else Role.BRANCH_RELU)
         else:
             roles.append(Role.OTHER)
-    block = Role.BOTTLENECK_BLOCK if len(convs) == 3 else Role.BASIC_BLOCK
-    return block, roles
+    return kind, roles
+
+
+def _conv_roles(kernels: list[int]) -> list[Role]:
+    """Each branch conv's role from the kernels: 1×1 first and last around k×k ones is a
+    bottleneck (reduce, spatial…, expand); two k×k a basic block's; else none claimed."""
+    if len(kernels) >= 3 and kernels[0] == 1 and kernels[-1] == 1 and max(kernels) > 1:
+        middle = [Role.BOTTLENECK_SPATIAL if k > 1 else Role.OTHER for k in kernels[1:-1]]
+        return [Role.BOTTLENECK_REDUCE, *middle, Role.BOTTLENECK_EXPAND]
+    if len(kernels) == 2 and all(k > 1 for k in kernels):
+        return [Role.BASIC_CONV1, Role.BASIC_CONV2]
+    return [Role.OTHER] * len(kernels)
+
+
+def _block_kind(convs: list[BlockCall], norms: list[int], at: list[int]) -> Role:
+    kernels = [conv.kernel for conv in convs]
+    if norms and at and norms[0] < at[0]:
+        return Role.PREACT_BLOCK
+    if len(convs) >= 3 and kernels[0] == 1 and kernels[-1] == 1 and max(kernels) > 1:
+        return Role.BOTTLENECK_BLOCK
+    if len(convs) == 2 and all(k > 1 for k in kernels):
+        return Role.BASIC_BLOCK
+    return Role.RESIDUAL_BLOCK
 
 
 def _job(kind: str) -> str:
-    return "conv" if kind in _CONV else "norm" if kind in _NORM else kind
+    return "conv" if is_conv(kind) else "norm" if is_norm(kind) else kind
 
 
 # An empty Sequential or an Identity as the shortcut: x goes to the add unchanged.
@@ -193,8 +270,6 @@ _SHORTCUT_ROLES = {
     "Sequential": Role.SHORTCUT_IDENTITY,
     "Identity": Role.SHORTCUT_IDENTITY,
 }
-_BASIC_CONVS = (Role.BASIC_CONV1, Role.BASIC_CONV2)
-_BOTTLENECK_CONVS = (Role.BOTTLENECK_REDUCE, Role.BOTTLENECK_SPATIAL, Role.BOTTLENECK_EXPAND)
 
 
 def module_names(arch: str) -> list[str]:

@@ -86,9 +86,23 @@ def parse_input_shape(text: str, *, stock: bool = True) -> InputShape:
     return batch, channels, height, width
 
 
+TIMM_PREFIX = "timm:"
+
+
+def is_timm(arch: str | None) -> bool:
+    return bool(arch) and str(arch).startswith(TIMM_PREFIX)
+
+
 def parse_arch(text: str) -> str:
-    """An architecture name, case-insensitively (``ResNet18`` is ``resnet18``)."""
-    name = text.strip().lower().replace("-", "_")
+    """An architecture name, case-insensitively (``ResNet18`` is ``resnet18``), or
+    ``timm:NAME`` (checked against timm's list once timm is imported, with torch)."""
+    stripped = text.strip()
+    if stripped.lower().startswith(TIMM_PREFIX):
+        name = stripped[len(TIMM_PREFIX) :].strip()
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+            raise OptionError(f"--arch {text!r}: expected timm:NAME, e.g. timm:resnet50d")
+        return TIMM_PREFIX + name
+    name = stripped.lower().replace("-", "_")
     if name in ARCHITECTURES:
         return name
     # "resnet_18" and "wide_resnet50" are unambiguous spellings of one name.
@@ -97,7 +111,10 @@ def parse_arch(text: str) -> str:
         return compact[name.replace("_", "")]
     close = difflib.get_close_matches(name, ARCHITECTURES, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
-    raise OptionError(f"unknown --arch {text!r}: {hint}choose from {', '.join(ARCHITECTURES)}")
+    raise OptionError(
+        f"unknown --arch {text!r}: {hint}choose from {', '.join(ARCHITECTURES)}, or "
+        "timm:NAME (with timm installed)"
+    )
 
 
 def parse_choice(option: str, text: str, choices: list[str]) -> str:
@@ -162,7 +179,7 @@ def parse_unfreeze(text: str, arch: str | None) -> tuple[str, ...]:
     model they are checked against the built model (``capture.freezing.check_unfreeze``).
     """
     names = check_unfreeze_names(tuple(name.strip() for name in text.split(",") if name.strip()))
-    if arch is None:
+    if arch is None or is_timm(arch):  # checked against the built model
         return names
     modules, parameters = set(module_names(arch)), parameter_names(arch)
     for name in names:
@@ -188,6 +205,11 @@ def parse_weights(text: str, arch: str) -> WeightsChoice:
     value = text.strip()
     if value.lower() in ("", "none"):
         return WeightsChoice()
+    if is_timm(arch) and not os.path.isfile(value):
+        raise OptionError(
+            f"--weights {text!r}: no such file; with --arch {arch} give none or a checkpoint "
+            "file (weights names such as DEFAULT are torchvision's)"
+        )
     looks_like_path = (
         os.sep in value or "/" in value or value.lower().endswith(_CHECKPOINT_SUFFIXES)
     )

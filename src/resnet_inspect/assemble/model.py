@@ -269,26 +269,50 @@ def _roles(capture: StructureCapture) -> tuple[list[Role], dict[str, Role]]:
         if block:
             by_block.setdefault(block, []).append(index)
         elif section == "stem":
-            roles[index] = anatomy.stem_role(kind)
+            first = not any(role in _STEM_CONVS for role in roles[:index])
+            roles[index] = anatomy.stem_role(kind, first_conv=first)
         elif section == "head":
             classifier = record.module_call and record.name == layout.head_linear
             roles[index] = anatomy.head_role(kind, classifier)
     of_blocks: dict[str, Role] = {}
     for block, indexes in by_block.items():
         shortcut = layout.shortcuts.get(block, "")
+        records = [capture.calls[i] for i in indexes]
+        block_side = _side(records[0].input_shape)
         of_blocks[block], block_roles = anatomy.block_roles(
-            [
-                (
-                    _kind(capture.calls[i], capture),
-                    bool(shortcut) and _within(capture.calls[i].module, shortcut),
-                    capture.calls[i].residual,
-                )
-                for i in indexes
-            ]
+            [_block_call(record, capture, shortcut, block_side) for record in records]
         )
         for i, role in zip(indexes, block_roles, strict=True):
             roles[i] = role
     return roles, of_blocks
+
+
+_STEM_CONVS = (Role.STEM_CONV, Role.STEM_CONV_MORE)
+
+
+def _block_call(
+    record: CallRecord, capture: StructureCapture, shortcut: str, block_side: int
+) -> anatomy.BlockCall:
+    """The facts of one call that decide its role in its block."""
+    kind = _kind(record, capture)
+    settings = capture.modules[record.name].settings if record.module_call else ()
+    facts = {s.name: s.value for s in settings}
+    conv = anatomy.is_conv(kind)
+    return anatomy.BlockCall(
+        kind=kind,
+        in_shortcut=bool(shortcut) and _within(record.module, shortcut),
+        residual=record.residual,
+        kernel=_first(facts["kernel_size"]) if conv and "kernel_size" in facts else 0,
+        in_channels=int(str(facts.get("in_channels", 0))),
+        out_channels=int(str(facts.get("out_channels", 0))),
+        pooled=conv and block_side > 1 and _side(record.input_shape) == 1,
+        in_place=kind == "add_",
+    )
+
+
+def _side(shape: tuple[int, ...]) -> int:
+    """The width of a feature map (0 for what has none)."""
+    return shape[-1] if len(shape) == 4 else 0
 
 
 def _within(module: str, ancestor: str) -> bool:
@@ -360,41 +384,42 @@ def _sections(
             for name, members in part.blocks
         ]
         children = [*blocks, *part.loose]
-        stride = blocks[0].setting("stride") if blocks else 1
-        facts = (Setting("blocks", len(blocks)), Setting("stride", stride))
+        facts = (Setting("blocks", len(blocks)), Setting("stride", _stride(children)))
         sections.append(_group(part.name, Level.SECTION, Role.STAGE, "stage", children, facts))
     return sections
 
 
-_BRANCH_CONVS = frozenset(
-    {
-        Role.BASIC_CONV1,
-        Role.BASIC_CONV2,
-        Role.BOTTLENECK_REDUCE,
-        Role.BOTTLENECK_SPATIAL,
-        Role.BOTTLENECK_EXPAND,
-    }
-)
-
-
 def _block_facts(block: str, members: Sequence[Node], layout: Layout) -> tuple[Setting, ...]:
-    """Stride, shortcut kind and channels of a block, read off its branch's convolutions."""
-    convs = [{s.name: s.value for s in n.settings} for n in members if n.role in _BRANCH_CONVS]
+    """Stride, shortcut kind and channels of a block: read off what went in and came out,
+    and, for a bottleneck, its spatial conv's width and groups."""
     shortcut = layout.shortcuts.get(block, "")
     projection = bool(shortcut) and any(n.params for n in members if _within(n.name, shortcut))
-    # The block's stride sits on one conv (conv1 in BasicBlock, conv2 in Bottleneck).
-    stride = max((_first(conv["stride"]) for conv in convs), default=1)
     facts = [
-        Setting("stride", stride),
+        Setting("stride", _stride(members)),
         Setting("shortcut", "projection" if projection else "identity"),
+        Setting("in_channels", members[0].input_shape[1] if len(members[0].input_shape) > 1 else 0),
+        Setting(
+            "out_channels", members[-1].output_shape[1] if len(members[-1].output_shape) > 1 else 0
+        ),
     ]
-    if convs:
-        facts.append(Setting("in_channels", convs[0]["in_channels"]))
-        facts.append(Setting("out_channels", convs[-1]["out_channels"]))
-    if len(convs) == 3:  # a Bottleneck: its 3×3 conv runs at the block's width
-        facts.append(Setting("width", convs[1]["out_channels"]))
-        facts.append(Setting("groups", convs[1]["groups"]))
+    spatial = [n for n in members if n.role is Role.BOTTLENECK_SPATIAL]
+    if spatial:  # the k×k conv runs at the block's width
+        conv = {s.name: s.value for s in spatial[0].settings}
+        facts.append(Setting("width", conv["out_channels"]))
+        facts.append(Setting("groups", conv["groups"]))
     return tuple(facts)
+
+
+def _channels(shape: tuple[int, ...]) -> int:
+    return shape[1] if len(shape) > 1 else 0
+
+
+def _stride(members: Sequence[Node]) -> int:
+    """The resolution ratio from the first member's input to the last one's output."""
+    first, last = members[0].input_shape, members[-1].output_shape
+    if len(first) < 3 or len(last) < 3 or not last[-1]:
+        return 1
+    return max(first[-1] // last[-1], 1)
 
 
 def _first(value: SettingValue) -> int:

@@ -26,6 +26,8 @@ import torch
 
 from resnet_inspect.capture.infer import build_inferred, infer_config
 from resnet_inspect.capture.model import SkipInitialisation, build_model
+from resnet_inspect.capture.timm_models import PREFIX as TIMM_PREFIX
+from resnet_inspect.capture.timm_models import build_timm
 from resnet_inspect.capture.weights import (
     StateDict,
     describe_weights,
@@ -74,7 +76,45 @@ def resolve(
         return _from_user_code(spec, weights)
     if arch is None and weights.kind is WeightsKind.FILE:
         return _inferred(weights.path)
+    if arch is not None and arch.startswith(TIMM_PREFIX):
+        return _timm(arch, weights)
     return _torchvision(arch or "resnet18", weights)
+
+
+def _timm(arch: str, weights: WeightsChoice) -> ModelSource:
+    """A timm model, built by timm itself; a checkpoint file must fit it, and its head's
+    size is what the model is built with (as for --model)."""
+    meta = build_timm(arch, device="meta")
+    classes = _classes(meta)
+    state = read_state_dict(weights.path) if weights.kind is WeightsKind.FILE else None
+    if state is not None:
+        head = _head_outputs(meta, state)
+        if head is not None and head != classes:  # a fine-tuned head: build it that size
+            classes = head
+            meta = build_timm(arch, device="meta", num_classes=classes)
+    info, state = _file_weights(weights, meta, arch, classes)
+    return ModelSource(
+        info=ModelInfo(kind="timm", name=arch),
+        weights=info,
+        make=lambda device: build_timm(arch, device=device, num_classes=classes),
+        state_dict=state,
+    )
+
+
+def _head_outputs(model: torch.nn.Module, state: StateDict) -> int | None:
+    """The classes a checkpoint's classifier has, where the model's classifier is in it."""
+    classifier = _classifier_name(model)
+    weight = state.get(f"{classifier}.weight") if classifier else None
+    return int(weight.shape[0]) if weight is not None else None
+
+
+def _classifier_name(model: torch.nn.Module) -> str:
+    """timm's own word for it (pretrained_cfg['classifier']), else the last Linear."""
+    named = getattr(model, "pretrained_cfg", {}).get("classifier", "")
+    if named:
+        return str(named)
+    linears = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    return linears[-1] if linears else ""
 
 
 def _torchvision(arch: str, weights: WeightsChoice) -> ModelSource:
@@ -131,8 +171,14 @@ def _file_weights(
 
 
 def _classes(model: torch.nn.Module) -> int:
-    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    return int(linears[-1].out_features) if linears else 0
+    """The classes the model scores: its classifier's outputs (a Linear, or a 1×1 conv)."""
+    classifier = _classifier_name(model)
+    layer = model.get_submodule(classifier) if classifier else None
+    if isinstance(layer, torch.nn.Linear):
+        return int(layer.out_features)
+    if isinstance(layer, torch.nn.Conv2d):
+        return int(layer.out_channels)
+    return 0
 
 
 def _from_instance(

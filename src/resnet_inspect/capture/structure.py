@@ -6,7 +6,7 @@ when the forward pass fails.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -150,7 +150,8 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
     parameter = next(model.parameters())
     example = torch.empty(input_shape, dtype=parameter.dtype, device=parameter.device)
     counter = FlopCounterMode(display=False)
-    calls: list[CallRecord] = []
+    calls: list[CallRecord | None] = []  # a row module's place is kept from its start
+    places: dict[str, list[int]] = defaultdict(list)
     call_counts: Counter[str] = Counter()
     flops_before: dict[str, int] = {}
     input_shapes: dict[str, tuple[int, ...]] = {}
@@ -167,6 +168,8 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
             input_storages[name] = {storage_id(t) for t in tensors}
             flops_before[name] = counter.get_total_flops()
             open_rows.append((name, 0))
+            places[name].append(len(calls))  # a row takes its place in the order it started
+            calls.append(None)
 
     def left(name: str, module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         if not name:
@@ -180,16 +183,14 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
             outer, counted = open_rows[-1]
             open_rows[-1] = (outer, counted + spent)
         call_counts[name] += 1
-        calls.append(
-            CallRecord(
-                name=name,
-                call=call_counts[name],
-                input_shape=input_shapes[name],
-                output_shape=tuple(out.shape),
-                output_bytes=out.numel() * out.element_size(),
-                allocates=storage_id(out) not in input_storages[name],
-                flops=spent - nested,
-            )
+        calls[places[name].pop()] = CallRecord(
+            name=name,
+            call=call_counts[name],
+            input_shape=input_shapes[name],
+            output_shape=tuple(out.shape),
+            output_bytes=out.numel() * out.element_size(),
+            allocates=storage_id(out) not in input_storages[name],
+            flops=spent - nested,
         )
 
     def record_function(
@@ -236,11 +237,12 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 f"the forward pass failed in {where} ({type(error).__name__}: {first})"
             ) from error
 
+    ran = [call for call in calls if call is not None]  # every place is filled once it ends
     modules = module_records(model)
     convs = {n for n, m in model.named_modules() if isinstance(m, torch.nn.modules.conv._ConvNd)}
-    layout = discover_layout(calls, modules, convs)
+    layout = discover_layout(ran, modules, convs)
     return StructureCapture(
-        calls=tuple(calls),
+        calls=tuple(ran),
         modules=modules,
         layout=layout,
         dtype=str(parameter.dtype).removeprefix("torch."),

@@ -338,4 +338,34 @@ TEXT: dict[str, str] = {
     "layer_identity": "Identity (passes x through)",
     "layer_empty_sequential": "Sequential() (empty: passes x through)",
     "width": "width",
+    # roles and sentences that follow a layer's own facts (timm's family too)
+    "role.preact_block": (
+        "pre-activation block: norm and activation before each conv, "
+        "plus a shortcut; nothing after the add"
+    ),
+    "role.preact_norm": "pre-activation: normalises what the next conv sees",
+    "role.residual_block": "a residual block: its branch added to a shortcut",
+    "role.attention": (
+        "attention side branch: works on pooled features and rescales the branch's channels"
+    ),
+    "role.shortcut_pool": (
+        "shortcut pool: shrinks x to the branch's resolution before the projection"
+    ),
+    "variant.basic_conv1": "block's first {kernel} conv{carries}",
+    "variant.basic_conv2": "block's second {kernel} conv{carries}",
+    "variant.spatial": "{kernel} conv at the block's width{carries}",
+    "variant.carries_stride": "; carries the block's stride",
+    "variant.to_width": "1×1 conv: brings the channels to the block's width ({channels})",
+    "variant.expands": "1×1 conv: expands channels to the block's output (×{ratio})",
+    "variant.to_output": "1×1 conv: brings the channels to the block's output ({channels})",
+    "variant.last_norm": "last norm of the residual branch, just before the add",
+    "variant.branch_relu": "activation inside the residual branch",
+    "variant.residual_add": "residual add: branch + shortcut",
+    "variant.shortcut_conv": "projection shortcut: {kernel} conv matches the channels",
+    "variant.pool_divides": "max pool: divides the resolution by {stride}",
+    "variant.pool_keeps": "pool: keeps the resolution",
+    "variant.basic_block": "two convs plus a shortcut, added",
+    "variant.bottleneck_block": "1×1, {kernel}, 1×1 convs plus a shortcut",
+    "role.stem_conv_more": "stem conv on the features of the conv before it",
+    "variant.stem_conv_more": "stem conv on the features of the conv before it, {effect}",
 }

@@ -108,7 +108,7 @@ def tree(ctx: typer.Context, explain: ExplainOption = False) -> None:
     """
     from resnet_inspect.commands.tree import TreeRequest
 
-    model, view = model_choice(ctx.params), view_options(ctx.params)
+    model, view = model_choice(ctx), view_options(ctx.params)
     deliver(TreeRequest(model=model, explain=explain, view=view), no_cache=ctx.params["no_cache"])
 
 
@@ -127,7 +127,7 @@ def train_step(ctx: typer.Context) -> None:
     """
     from resnet_inspect.commands.train_step import TrainStepRequest
 
-    model, step, view = model_choice(ctx.params), step_options(ctx), view_options(ctx.params)
+    model, step, view = model_choice(ctx), step_options(ctx), view_options(ctx.params)
     deliver(TrainStepRequest(model=model, seed=ctx.params["seed"], step=step, view=view))
 
 
@@ -172,7 +172,7 @@ def freeze(
     from resnet_inspect.config import FreezeOptions
     from resnet_inspect.parsing import parse_new_classes, parse_unfreeze
 
-    model = model_choice(ctx.params)
+    model = model_choice(ctx)
     recipe = FreezeOptions(
         new_classes=parse_new_classes(new_classes),
         unfreeze=parse_unfreeze(unfreeze, model.arch),
@@ -213,7 +213,7 @@ def graph(
     from resnet_inspect.commands.graph import GraphRequest
     from resnet_inspect.parsing import parse_loss, parse_new_classes, parse_unfreeze
 
-    model = model_choice(ctx.params)
+    model = model_choice(ctx)
     request = GraphRequest(
         model=model,
         loss=parse_loss(ctx.params["loss"]),
@@ -268,7 +268,7 @@ def plan(
 
     if not new_classes:
         PlanRequest(new_classes=None)  # says what is missing, before any option is read
-    model = model_choice(ctx.params)
+    model = model_choice(ctx)
     request = PlanRequest(
         model=model,
         new_classes=parse_new_classes(new_classes),
@@ -307,7 +307,7 @@ def diff_command(ctx: typer.Context, a: SideArgument, b: SideArgument) -> None:
     """
     from resnet_inspect.commands.diff import DiffRequest
 
-    model = model_choice(ctx.params, named_only=True)
+    model = model_choice(ctx, named_only=True)
     deliver(DiffRequest(a=a, b=b, model=model, view=view_options(ctx.params)))
 
 

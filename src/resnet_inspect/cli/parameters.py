@@ -51,8 +51,10 @@ ARCH = _option(
     str,
     "--arch",
     help="A torchvision ResNet: resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, "
-    "resnext101_64x4d, wide_resnet50_2, wide_resnet101_2. Default: resnet18, unless "
-    "--model is given or --weights FILE says what it is.",
+    "resnext101_64x4d, wide_resnet50_2, wide_resnet101_2; or timm:NAME, a model of timm's "
+    "ResNet family (timm:resnet50d, timm:seresnext26d_32x4d, timm:resnetv2_50; needs "
+    "pip install 'resnet-inspect[timm]'). Default: resnet18, unless --model is given or "
+    "--weights FILE says what it is.",
     show_default=False,
 )
 MODEL_SPEC = _option(
@@ -234,14 +236,15 @@ def _reflowed(docstring: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n"))
 
 
-def model_choice(params: dict[str, Any], *, named_only: bool = False) -> ModelChoice:
+def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice:
     """The model the options name, checked in pure Python: ``--model``, or ``--arch``, or
     what a ``--weights`` file says it is, or resnet18. Only a torchvision architecture's
     input channels are known before torch loads. ``named_only`` (diff): the model is
     ``--arch`` or ``--model`` when given, and otherwise what A says it is."""
     from resnet_inspect.config import ModelChoice
-    from resnet_inspect.parsing import choose_model, parse_input_shape
+    from resnet_inspect.parsing import choose_model, is_timm, parse_input_shape
 
+    params = ctx.params
     arch, spec = params["arch"], params["model_spec"]
     if named_only:
         if not (arch or spec):
@@ -249,7 +252,18 @@ def model_choice(params: dict[str, Any], *, named_only: bool = False) -> ModelCh
         name, _, model = choose_model(arch, "none", spec)
         return ModelChoice(arch=name, input_shape=(1, 3, 64, 64), spec=model)
     name, weights, model = choose_model(arch, params["weights"], spec)
-    shape = parse_input_shape(params["input"], stock=name is not None)
+    timm = is_timm(name)
+    shape = parse_input_shape(params["input"], stock=name is not None and not timm)
+    source = ctx.get_parameter_source("input")
+    if timm and (source is None or source.name == "DEFAULT"):
+        # timm's models say what they take (pretrained_cfg["input_size"]): known only with
+        # timm imported, which brings torch; the model is needed next anyway.
+        from resnet_inspect.cli.process import load_torch
+
+        load_torch()
+        from resnet_inspect.capture.timm_models import default_input
+
+        shape = default_input(str(name))
     return ModelChoice(arch=name, input_shape=shape, weights=weights, spec=model)
 
 
