@@ -95,6 +95,8 @@ def request_key(request: Any) -> dict[str, Any] | None:
     model: ModelChoice = request.model
     if not entry.cached or model.runs_user_code or not enabled():
         return None
+    if model.weights.kind is WeightsKind.HUB:  # what it names is in a cache we do not key
+        return None
     weights = model.weights
     described: dict[str, Any] = {"kind": weights.kind.value, "name": weights.name}
     if weights.kind is WeightsKind.FILE:

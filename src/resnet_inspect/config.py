@@ -143,6 +143,7 @@ class WeightsKind(StrEnum):
     NONE = "none"  # random init, seeded
     PRETRAINED = "pretrained"  # a torchvision weights name
     FILE = "file"  # a local checkpoint
+    HUB = "hub"  # a repository in the local Hugging Face cache (hf:REPO): name is the repo
 
 
 @dataclass(frozen=True)

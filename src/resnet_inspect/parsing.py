@@ -196,7 +196,7 @@ def parse_unfreeze(text: str, arch: str | None) -> tuple[str, ...]:
     return names
 
 
-_CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".tar")
+_CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".tar", ".safetensors")
 
 
 def parse_weights(text: str, arch: str) -> WeightsChoice:
@@ -205,6 +205,13 @@ def parse_weights(text: str, arch: str) -> WeightsChoice:
     value = text.strip()
     if value.lower() in ("", "none"):
         return WeightsChoice()
+    if value.startswith("hf:"):
+        repo = value[3:].strip()
+        if not re.fullmatch(r"[A-Za-z0-9][\w.\-]*/[\w.\-]+", repo):
+            raise OptionError(
+                f"--weights {text!r}: expected hf:OWNER/NAME, e.g. hf:timm/resnet50.a1_in1k"
+            )
+        return WeightsChoice(WeightsKind.HUB, name=repo)
     if is_timm(arch) and not os.path.isfile(value):
         raise OptionError(
             f"--weights {text!r}: no such file; with --arch {arch} give none or a checkpoint "
@@ -301,7 +308,7 @@ def choose_model(
         choice = parse_weights(weights, name or "resnet18")
     else:
         raise TypeError(f"weights must be a str or WeightsChoice, not {type(weights).__name__}")
-    if spec is None and not (name is None and choice.kind is WeightsKind.FILE):
+    if spec is None and not (name is None and choice.kind in (WeightsKind.FILE, WeightsKind.HUB)):
         name = name or "resnet18"
     return name, choice, spec
 

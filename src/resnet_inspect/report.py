@@ -146,7 +146,7 @@ class FreezeSummary:
     """The fine-tuning set-up and the one-step proof that the freeze holds."""
 
     new_classes: int
-    head: str  # the Linear that was replaced: fc, fc.1, linear
+    head: str  # the classifier that was replaced: fc, fc.1, linear, head.fc
     head_in_features: int
     unfrozen: tuple[str, ...]
     bn_eval: bool
@@ -160,6 +160,7 @@ class FreezeSummary:
     frozen_buffers_changed: tuple[str, ...]
     frozen_part_unchanged: bool
     holds: bool  # every frozen tensor without gradient and unchanged, every trainable one moved
+    head_kind: str = "Linear"  # or Conv2d: BiT's classifier is a 1×1 conv
 
 
 @dataclass(frozen=True)
@@ -234,13 +235,14 @@ class Node:
 class WeightsInfo:
     """Where the weights came from, and what the source says about them."""
 
-    kind: str  # none, pretrained, file
+    kind: str  # none, pretrained, file, hub (a file of the local Hugging Face cache)
     name: str
     num_classes: int = 1000
     path: str = ""  # the file read, or where torchvision caches the pretrained one
     url: str = ""
     top1: float | None = None  # ImageNet-1K accuracy, in percent, as torchvision reports it
     top5: float | None = None
+    metadata: tuple[Setting, ...] = ()  # a safetensors file's header metadata
 
 
 @dataclass(frozen=True)

@@ -128,11 +128,13 @@ def _freeze_summary(
     frozen_buffers = tuple(
         name for name in step.buffers_changed if name.rsplit(".", 1)[0] in frozen_modules
     )
-    head = {s.name: s.value for s in capture.modules[capture.layout.head_linear].settings}
+    classifier = capture.modules[capture.layout.head_linear]
+    head = {s.name: s.value for s in classifier.settings}
     return FreezeSummary(
         new_classes=options.new_classes,
         head=capture.layout.head_linear,
-        head_in_features=_first(head["in_features"]),
+        head_kind="Conv2d" if "Conv" in classifier.kind else "Linear",
+        head_in_features=_first(head.get("in_features", head.get("in_channels", 0))),
         unfrozen=options.unfreeze,
         bn_eval=options.bn_eval,
         batchnorms_in_eval=batchnorms_in_eval,

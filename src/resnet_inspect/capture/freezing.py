@@ -9,24 +9,43 @@ from resnet_inspect.errors import InspectError, OptionError
 
 
 def head_linear(model: torch.nn.Module) -> str:
-    """The head's last Linear (``fc``, ``fc.1``, ``linear``): what a new head replaces."""
+    """The classifier a new head replaces: what timm's ``pretrained_cfg`` names (BiT's is a
+    1×1 conv, ``head.fc``), else the last Linear (``fc``, ``fc.1``, ``linear``)."""
+    named = str(getattr(model, "pretrained_cfg", {}).get("classifier", "") or "")
+    if named and isinstance(_module(model, named), torch.nn.Linear | torch.nn.Conv2d):
+        return named
     names = [str(name) for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
     if not names:
-        raise InspectError("the model has no Linear layer to replace with a new head")
+        raise InspectError(
+            "the model has no classifier to replace with a new head: no Linear layer, and "
+            "no 1×1 conv named as the classifier"
+        )
     return names[-1]
 
 
+def _module(model: torch.nn.Module, name: str) -> torch.nn.Module | None:
+    try:
+        return model.get_submodule(name)
+    except AttributeError:
+        return None
+
+
 def replace_head(model: torch.nn.Module, classes: int) -> None:
-    """The last Linear becomes ``Linear(in_features, classes)``; the rest of the head stays.
+    """The classifier becomes one of ``classes`` outputs, of the same kind (a Linear, or a 1×1
+    conv); the rest of the head stays.
 
     Created on the old head's device; on the CPU its initialisation draws from the global
     RNG, as the tutorial's new ``fc`` does.
     """
     name = head_linear(model)
     old = model.get_submodule(name)
-    assert isinstance(old, torch.nn.Linear)
-    with torch.device(old.weight.device):
-        new = torch.nn.Linear(old.in_features, classes, bias=old.bias is not None)
+    new: torch.nn.Module
+    with torch.device(next(old.parameters()).device):
+        if isinstance(old, torch.nn.Conv2d):  # a conv classifier stays one, of N outputs
+            new = torch.nn.Conv2d(old.in_channels, classes, 1, bias=old.bias is not None)
+        else:
+            assert isinstance(old, torch.nn.Linear)
+            new = torch.nn.Linear(old.in_features, classes, bias=old.bias is not None)
     parent, _, leaf = name.rpartition(".")
     setattr(model.get_submodule(parent), leaf, new)  # set_submodule is torch 2.5+
 

@@ -17,13 +17,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from resnet_inspect.capture.hub import PREFIX as HUB_PREFIX
+from resnet_inspect.capture.hub import architecture, cached_files
 from resnet_inspect.capture.infer import build_inferred, infer_config
 from resnet_inspect.capture.model import SkipInitialisation, build_model
 from resnet_inspect.capture.timm_models import PREFIX as TIMM_PREFIX
@@ -70,6 +72,17 @@ def resolve(
     *, arch: str | None, weights: WeightsChoice, spec: ModelSpec | None, module: Any = None
 ) -> ModelSource:
     """The source the options name; a checkpoint file is read (safely) and checked here."""
+    if weights.kind is WeightsKind.HUB:
+        # The cached file stands in for the repository; its config names a timm model.
+        path, config = cached_files(weights.name)
+        shown = f"{HUB_PREFIX}{weights.name}"
+        if arch is None and spec is None and module is None:
+            arch = architecture(config)
+        found = resolve(
+            arch=arch, weights=WeightsChoice(WeightsKind.FILE, path=path), spec=spec, module=module
+        )
+        found.weights = replace(found.weights, kind="hub", name=shown)
+        return found
     if module is not None:
         return _from_instance(module, weights, name=type(module).__name__, kind="module")
     if spec is not None:

@@ -24,7 +24,7 @@ import torchvision.models
 from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.config import WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import WeightsInfo
+from resnet_inspect.report import Setting, WeightsInfo
 
 DOWNLOAD_TIMEOUT_S = 15
 StateDict = dict[str, torch.Tensor]
@@ -73,8 +73,14 @@ def read_state_dict(path: str, shown: str = "") -> StateDict:
     return _unwrap(_read(path, shown), shown)
 
 
-def file_info(path: str, classes: int) -> WeightsInfo:
-    return WeightsInfo(kind="file", name=os.path.basename(path), num_classes=classes, path=path)
+def file_info(path: str, classes: int, name: str = "") -> WeightsInfo:
+    return WeightsInfo(
+        kind="file",
+        name=name or os.path.basename(path),
+        num_classes=classes,
+        path=path,
+        metadata=file_metadata(path),
+    )
 
 
 def _pretrained(arch: str, name: str) -> Any:
@@ -140,8 +146,10 @@ def _read(path: str, shown: str) -> Any:
     except OSError as error:
         raise InspectError(f"{shown} cannot be read ({error.strerror})") from None
     with open(path, "rb") as file:
-        start = file.read(2)
-    if start != b"PK" and start[:1] != b"\x80":  # neither torch's zip format nor a pickle
+        start = file.read(9)
+    if _is_safetensors(path, start):
+        return _read_safetensors(path, shown)
+    if start[:2] != b"PK" and start[:1] != b"\x80":  # neither torch's zip format nor a pickle
         raise InspectError(
             f"{shown} is not a readable PyTorch checkpoint (neither torch.save's zip format "
             "nor a pickle)"
@@ -158,6 +166,44 @@ def _read(path: str, shown: str) -> Any:
         raise _unreadable(shown, error) from None
     except Exception as error:  # torch.load's failures on foreign bytes are not a stable set
         raise _unreadable(shown, error) from None
+
+
+def _is_safetensors(path: str, start: bytes) -> bool:
+    """A .safetensors name, or its layout: 8 bytes of header length, then a JSON object."""
+    return path.lower().endswith(".safetensors") or (len(start) == 9 and start[8:9] == b"{")
+
+
+def _read_safetensors(path: str, shown: str) -> StateDict:
+    """Every tensor of a safetensors file, read with the safetensors library. Its tensors are
+    mapped from the file, not read: names and shapes cost next to nothing, and only what a
+    step loads (or a diff compares) is read from disk."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, framework="pt", device="cpu") as file:
+            # safe_open is no mapping: keys() is its one way to list the names
+            return {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InspectError(
+            f"{shown} is not a readable safetensors file (truncated or corrupt?): {detail}"
+        ) from None
+
+
+def file_metadata(path: str) -> tuple[Setting, ...]:
+    """The free-form metadata of a safetensors file's header (none for torch.save files)."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(9)
+        if not _is_safetensors(path, start):
+            return ()
+        from safetensors import safe_open
+
+        with safe_open(path, framework="pt", device="cpu") as opened:
+            metadata = opened.metadata() or {}
+    except Exception:  # an unreadable header was reported when the tensors were read
+        return ()
+    return tuple(Setting(str(key), str(value)) for key, value in sorted(metadata.items()))
 
 
 def _load(path: str) -> Any:

@@ -123,7 +123,7 @@ TEXT: dict[str, str] = {
     ),
     "trainable_col": "Trainable",
     "head": "New head",
-    "head_value": "{head} = Linear({inputs}→{classes}), created after the freeze, so trainable",
+    "head_value": "{head} = {kind}({inputs}→{classes}), created after the freeze, so trainable",
     "model_inferred": "inferred from the checkpoint: {facts}",
     "model_assumed": (
         "assumed, as a state_dict cannot hold it: {facts} (pass --model for the exact model)"
@@ -368,4 +368,5 @@ TEXT: dict[str, str] = {
     "variant.bottleneck_block": "1×1, {kernel}, 1×1 convs plus a shortcut",
     "role.stem_conv_more": "stem conv on the features of the conv before it",
     "variant.stem_conv_more": "stem conv on the features of the conv before it, {effect}",
+    "weights_metadata": "safetensors metadata: {facts}",
 }

@@ -118,7 +118,7 @@ TEXT: dict[str, str] = {
     ),
     "trainable_col": "可训练",
     "head": "新输出头",
-    "head_value": "{head} = Linear({inputs}→{classes})，在冻结之后创建，因此可训练",
+    "head_value": "{head} = {kind}({inputs}→{classes})，在冻结之后创建，因此可训练",
     "model_inferred": "由检查点推断：{facts}",
     "model_assumed": "假定（state_dict 无法记录）：{facts}（用 --model 给出确切的模型）",
     "model_on_cpu": "在 CPU 上构建后复制到 meta 设备：在 meta 上构建失败（{note}）",
@@ -324,4 +324,5 @@ TEXT: dict[str, str] = {
     "variant.bottleneck_block": "1×1、{kernel}、1×1 卷积，再加一条捷径",
     "role.stem_conv_more": "主干卷积：作用于前一个卷积的特征",
     "variant.stem_conv_more": "主干卷积：作用于前一个卷积的特征，{effect}",
+    "weights_metadata": "safetensors 元数据：{facts}",
 }

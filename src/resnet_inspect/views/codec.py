@@ -32,6 +32,7 @@ _MAPPINGS = (
     "options",
     "inferred",
     "assumed",
+    "metadata",
 )  # Setting tuples read as mappings
 
 

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from resnet_inspect import commands
-from resnet_inspect.report import GraphReport, LayerReport, ModelInfo, PlanReport, Setting
+from resnet_inspect.report import (
+    GraphReport,
+    LayerReport,
+    ModelInfo,
+    PlanReport,
+    Setting,
+    WeightsInfo,
+)
 from resnet_inspect.views import units
 from resnet_inspect.words import Lang, say
 
@@ -29,10 +36,18 @@ def header(
     text.append(facts)
     weights = units.weights(report.weights, lang)
     text.append("\n" + say("weights_line", lang).format(weights=weights) + "\n")
-    for line in [*_model_lines(report.model, lang), *lines]:
+    for line in [*_metadata_lines(report.weights, lang), *_model_lines(report.model, lang), *lines]:
         text.append(line + "\n")
     text.append(say(commands.by_name(report.command).note, lang), style="dim")
     return text
+
+
+def _metadata_lines(weights: WeightsInfo, lang: Lang) -> list[str]:
+    """A safetensors file's own metadata, where its header has some."""
+    if not weights.metadata:
+        return []
+    listed = ", ".join(f"{item.name} {item.value}" for item in weights.metadata)
+    return [say("weights_metadata", lang).format(facts=listed)]
 
 
 def _model_lines(model: ModelInfo, lang: Lang) -> list[str]:

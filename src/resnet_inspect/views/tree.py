@@ -590,7 +590,10 @@ def freeze_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
         (
             say("head", lang),
             say("head_value", lang).format(
-                head=freeze.head, inputs=freeze.head_in_features, classes=freeze.new_classes
+                head=freeze.head,
+                kind=freeze.head_kind,
+                inputs=freeze.head_in_features,
+                classes=freeze.new_classes,
             ),
         ),
         (say("share", lang), share),

@@ -78,8 +78,9 @@ def weights(info: WeightsInfo, lang: Lang) -> str:
     """``none (random init)``, a file name, or a pretrained name with its ImageNet accuracy."""
     if info.kind == "none":
         return say("weights_none", lang).format(random=say("random", lang))
-    if info.kind == "file":
-        return say("weights_file", lang).format(path=info.path, classes=info.num_classes)
+    if info.kind in ("file", "hub"):  # a hub file is named by its repository (hf:REPO)
+        shown = info.name if info.kind == "hub" else info.path
+        return say("weights_file", lang).format(path=shown, classes=info.num_classes)
     if info.top1 is None:
         return info.name
     return say("weights_pretrained", lang).format(
