@@ -210,3 +210,23 @@ def test_outside_the_family_is_one_line(name: str, run_cli: Run) -> None:
     result = run_cli(["tree", "--arch", f"timm:{name}"])  # at the model's own input size
     assert result.exit_code == 2
     assert len(result.stderr.splitlines()) == 1 and "no stage of residual blocks" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["resnet50d", "seresnext26d_32x4d"])
+def test_a_timm_train_step_equals_a_plain_seeded_script(name: str) -> None:
+    from resnet_inspect import train_step
+
+    shape = (2, 3, 64, 64)
+    report = train_step(f"timm:{name}", shape, seed=0)
+    torch.manual_seed(0)
+    model = timm.create_model(name, pretrained=False).train()
+    data, labels = torch.rand(shape), torch.rand(shape[0], 1000)
+    loss = (model(data) - labels).sum()
+    loss.backward()
+    assert report.step is not None
+    assert report.step.loss == pytest.approx(loss.item(), rel=1e-5)
+    expected = {n: p.grad.norm().item() for n, p in model.named_parameters() if p.grad is not None}
+    got = {p.name: p.grad_norm for node in report.leaves() for p in node.parameters}
+    assert got.keys() == expected.keys()
+    for key, norm in expected.items():
+        assert got[key] == pytest.approx(norm, rel=1e-4, abs=1e-6), key
