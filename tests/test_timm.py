@@ -230,3 +230,16 @@ def test_a_timm_train_step_equals_a_plain_seeded_script(name: str) -> None:
     assert got.keys() == expected.keys()
     for key, norm in expected.items():
         assert got[key] == pytest.approx(norm, rel=1e-4, abs=1e-6), key
+
+
+def test_arch_completion_offers_torchvision_and_timm_names() -> None:
+    from resnet_inspect.cli.parameters import complete_arch
+
+    assert complete_arch("resnet1") == ["resnet18", "resnet101", "resnet152"]
+    assert complete_arch("tim") == ["timm:"]
+    offered = complete_arch("timm:seresnext26")
+    assert "timm:seresnext26d_32x4d" in offered and all(n in family_names() for n in offered)
+
+
+def family_names() -> set[str]:
+    return {f"timm:{name}" for name in family()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 import torch
 
 from resnet_inspect.config import FreezeOptions
@@ -63,10 +65,14 @@ def check_unfreeze(model: torch.nn.Module, names: tuple[str, ...]) -> None:
             continue
         if name not in modules:
             stages = ", ".join(n for n, _ in model.named_children())
+            close = difflib.get_close_matches(name, list(modules), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            deep = next(reversed(parameters), "")  # the model's own names as examples
+            layer = deep.rpartition(".")[0]
             raise OptionError(
-                f"--unfreeze {name!r} is neither a module nor a parameter of the model; name a "
-                f"top-level part ({stages}), a block such as layer3.1, a layer such as "
-                "layer4.1.bn2, or a parameter such as layer4.1.bn2.weight"
+                f"--unfreeze {name!r} is neither a module nor a parameter of the model; {hint}"
+                f"name a top-level part ({stages}), a deeper module such as {layer}, or a "
+                f"parameter such as {deep}"
             )
         if not any(True for _ in modules[name].parameters()):
             raise OptionError(f"--unfreeze {name!r} holds no parameters: nothing to keep trainable")

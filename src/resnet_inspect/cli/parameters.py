@@ -45,11 +45,30 @@ def _option(name: str, default: Any, kind: type, *declaration: str, **settings: 
     return Shared(name, Annotated[kind, typer.Option(*declaration, **settings)], default)
 
 
+def complete_arch(incomplete: str) -> list[str]:
+    """Shell completion of --arch: torchvision's names and ``timm:``; after ``timm:``, the
+    ResNet-family names timm registers (that imports timm, and torch: seconds, once)."""
+    from resnet_inspect.anatomy import ARCHITECTURES
+
+    if not incomplete.startswith("timm:"):
+        return [name for name in (*ARCHITECTURES, "timm:") if name.startswith(incomplete)]
+    import importlib.util
+
+    if importlib.util.find_spec("timm") is None:
+        return []
+    import timm
+
+    modules = ("resnet", "resnetv2", "senet", "sknet", "res2net", "resnest")
+    names = sorted({name for module in modules for name in timm.list_models(module=module)})
+    return [f"timm:{name}" for name in names if f"timm:{name}".startswith(incomplete)]
+
+
 ARCH = _option(
     "arch",
     "",
     str,
     "--arch",
+    autocompletion=complete_arch,
     help="A torchvision ResNet: resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, "
     "resnext101_64x4d, wide_resnet50_2, wide_resnet101_2; or timm:NAME, a model of timm's "
     "ResNet family (timm:resnet50d, timm:seresnext26d_32x4d, timm:resnetv2_50; needs "
