@@ -120,3 +120,18 @@ def test_freeze_replaces_a_conv_classifier_with_one_of_n_outputs() -> None:
     assert report.freeze.head_kind == "Conv2d" and report.freeze.head_in_features == 2048
     assert report.totals.trainable_params == 2048 * 7 + 7  # the new 1×1 conv alone
     assert report.freeze.holds  # frozen tensors kept every bit, the new head moved
+
+
+def test_diff_sees_a_change_in_a_norm_with_an_activation_inside(tmp_path: Path) -> None:
+    # skresnet18's BatchNormAct2d: a BatchNorm with children, once missing from every row.
+    torch.manual_seed(0)
+    state = timm.create_model("skresnet18").state_dict()
+    changed = {k: v.clone() for k, v in state.items()}
+    changed["layer2.0.conv1.paths.0.bn.weight"] += 0.5
+    save_file(state, tmp_path / "a.safetensors")
+    save_file(changed, tmp_path / "b.safetensors")
+    report = diff(str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"),
+                  arch="timm:skresnet18")  # fmt: skip
+    assert report.verdict.backbone_tensors - report.verdict.backbone_identical == 1
+    moved = {s.name for s in report.sections if s.identical < s.tensors}
+    assert moved == {"layer2"}
