@@ -101,10 +101,17 @@ def cpu_model(arch: str, num_classes: int = 1000) -> torch.nn.Module:
 
 def leaf_call_shapes(model: torch.nn.Module, x: torch.Tensor) -> list[tuple[str, tuple[int, ...]]]:
     """(module name, output shape) for every leaf-module call, in call order: a plain hook pass."""
+    return call_shapes(model, x, lambda module: not list(module.children()))
+
+
+def call_shapes(
+    model: torch.nn.Module, x: torch.Tensor, chosen: Callable[[torch.nn.Module], bool]
+) -> list[tuple[str, tuple[int, ...]]]:
+    """(module name, output shape) for every call of a ``chosen`` module, in call order."""
     seen: list[tuple[str, tuple[int, ...]]] = []
     handles = []
     for name, module in model.named_modules():
-        if name and not list(module.children()):
+        if name and chosen(module):
             handles.append(
                 module.register_forward_hook(
                     lambda m, i, o, name=name: seen.append((name, tuple(o.shape)))

@@ -14,6 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from typer.testing import Result
 
 import user_models
+from conftest import call_shapes
 from resnet_inspect import LayerReport, inspect_tree
 from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.report import Level
@@ -68,27 +69,12 @@ def stage_containers(model: torch.nn.Module) -> list[torch.nn.Module]:
 
 
 def hooked_shapes(model: torch.nn.Module, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
-    """Output shape of every module that owns parameters, by a plain forward hook."""
-    shapes: dict[str, tuple[int, ...]] = {}
-
-    def record(name: str) -> Callable[..., None]:
-        def hook(module: torch.nn.Module, inputs: object, output: torch.Tensor) -> None:
-            shapes.setdefault(name, tuple(output.shape))  # returns None: output unchanged
-
-        return hook
-
-    handles = [
-        module.register_forward_hook(record(name))
-        for name, module in model.named_modules()
-        if name and next(module.parameters(recurse=False), None) is not None
-    ]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return shapes
+    """Output shape of every module that owns parameters (its first call): plain hooks."""
+    owners = call_shapes(model, x, lambda m: next(m.parameters(recurse=False), None) is not None)
+    first: dict[str, tuple[int, ...]] = {}
+    for name, shape in owners:
+        first.setdefault(name, shape)  # in call order, each name with its first call's shape
+    return first
 
 
 def check_facts(name: str) -> LayerReport:

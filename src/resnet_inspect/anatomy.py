@@ -167,10 +167,7 @@ class BlockCall:
     in_shortcut: bool = False
     residual: bool = False
     kernel: int = 0  # a convolution's (height), else 0
-    in_channels: int = 0
-    out_channels: int = 0
     pooled: bool = False  # works on globally pooled features (1×1): an attention side branch
-    in_place: bool = False  # the add writes into its first operand (out += identity)
 
 
 def is_conv(kind: str) -> bool:

@@ -57,30 +57,30 @@ class Layout:
         stage = self.stage_of(module)
         if stage:
             return stage
-        rows = [row for row in (*self.stem, *self.head) if _within(row, module)]
+        rows = [row for row in (*self.stem, *self.head) if within(row, module)]
         if module and rows:
             return "head" if all(row in self.head for row in rows) else "stem"
-        if module and not any(_within(stage, module) for stage in self.stages):
+        if module and not any(within(stage, module) for stage in self.stages):
             return "stem"  # ran between stages, or not at all
         if not after:
             return "stem"
-        if any(_within(stage, after) for stage in self.stages):  # a wrapper finished: all ran
+        if any(within(stage, after) for stage in self.stages):  # a wrapper finished: all ran
             return "head"
         placed = self.section_of(after)
         return "head" if placed == self.stages[-1] else placed
 
     def stage_of(self, module: str) -> str:
-        return next((stage for stage in self.stages if _within(module, stage)), "")
+        return next((stage for stage in self.stages if within(module, stage)), "")
 
     def block_of(self, module: str) -> str | None:
         """``layer2.1`` for ``layer2.1.conv1``; None outside the residual blocks."""
         stage = self.stage_of(module)
         if not stage:
             return None
-        return next((block for block in self.blocks[stage] if _within(module, block)), None)
+        return next((block for block in self.blocks[stage] if within(module, block)), None)
 
 
-def _within(module: str, ancestor: str) -> bool:
+def within(module: str, ancestor: str) -> bool:
     """``module`` is ``ancestor`` or one of its submodules (every module is within the root)."""
     return not ancestor or module == ancestor or module.startswith(f"{ancestor}.")
 

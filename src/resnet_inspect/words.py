@@ -56,8 +56,8 @@ def node_annotation(node: Any, lang: Lang) -> str:
     and stride a sentence names is the node's own. ``node`` is a ``report.Node``."""
     role, kind = node.role, node.kind
     facts = {item.name: item.value for item in node.settings}
-    if role is Role.STEM and node.children:
-        factor = _stem_factor(node)
+    if role is Role.STEM and "stride" in facts:
+        factor = _first(facts["stride"])
         if factor != 4:
             return _variant("stem_full" if factor == 1 else "stem_scale", lang, factor=factor)
     if role is Role.STEM_CONV:
@@ -134,16 +134,6 @@ def _conv_variant(role: Role, facts: dict[str, Any], lang: Lang) -> str:
     if role is Role.SHORTCUT_CONV and (kernel != "1×1" or stride == 1):
         return _variant("shortcut_conv", lang, kernel=kernel)
     return ""
-
-
-def _stem_factor(node: Any) -> int:
-    """How much the stem shrinks the image: the product of its layers' strides."""
-    factor = 1
-    for child in node.children:
-        stride = {item.name: item.value for item in child.settings}.get("stride")
-        if stride is not None:
-            factor *= _first(stride)
-    return factor
 
 
 def _basic_as_torchvision(node: Any) -> bool:

@@ -17,7 +17,7 @@ from resnet_inspect.assemble.explain import formulas
 from resnet_inspect.assemble.flags import step_flags
 from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.config import FreezeOptions
-from resnet_inspect.records import CallRecord, Layout, StepCapture, StructureCapture
+from resnet_inspect.records import CallRecord, Layout, StepCapture, StructureCapture, within
 from resnet_inspect.report import (
     FreezeSummary,
     LayerReport,
@@ -302,23 +302,16 @@ def _block_call(
     conv = anatomy.is_conv(kind)
     return anatomy.BlockCall(
         kind=kind,
-        in_shortcut=bool(shortcut) and _within(record.module, shortcut),
+        in_shortcut=bool(shortcut) and within(record.module, shortcut),
         residual=record.residual,
         kernel=_first(facts["kernel_size"]) if conv and "kernel_size" in facts else 0,
-        in_channels=int(str(facts.get("in_channels", 0))),
-        out_channels=int(str(facts.get("out_channels", 0))),
         pooled=conv and block_side > 1 and _side(record.input_shape) == 1,
-        in_place=kind == "add_",
     )
 
 
 def _side(shape: tuple[int, ...]) -> int:
     """The width of a feature map (0 for what has none)."""
     return shape[-1] if len(shape) == 4 else 0
-
-
-def _within(module: str, ancestor: str) -> bool:
-    return module == ancestor or module.startswith(f"{ancestor}.")
 
 
 def _function_facts(record: CallRecord, capture: StructureCapture) -> tuple[Setting, ...]:
@@ -328,7 +321,7 @@ def _function_facts(record: CallRecord, capture: StructureCapture) -> tuple[Sett
         return record.settings
     shortcut = capture.layout.shortcuts.get(record.owner, "")
     projects = any(
-        m.params for name, m in capture.modules.items() if shortcut and _within(name, shortcut)
+        m.params for name, m in capture.modules.items() if shortcut and within(name, shortcut)
     )
     if not projects:
         return (Setting("shortcut", "identity"),)
@@ -372,7 +365,10 @@ def _sections(
     for part in fold_sections(leaves, lambda node: _place(layout, by_node[id(node)])):
         if part.name not in layout.stages:
             role = Role.HEAD if part.name == "head" else Role.STEM
-            sections.append(_group(part.name, Level.SECTION, role, part.name, part.loose))
+            # The stem's stride: how much its layers shrink the image, the product of their
+            # strides (not the widths' ratio, which floor division blurs at odd sizes).
+            scale = (Setting("stride", _strides_product(part.loose)),) if role is Role.STEM else ()
+            sections.append(_group(part.name, Level.SECTION, role, part.name, part.loose, scale))
             continue
         blocks = [
             _group(
@@ -395,7 +391,7 @@ def _block_facts(block: str, members: Sequence[Node], layout: Layout) -> tuple[S
     """Stride, shortcut kind and channels of a block: read off what went in and came out,
     and, for a bottleneck, its spatial conv's width and groups."""
     shortcut = layout.shortcuts.get(block, "")
-    projection = bool(shortcut) and any(n.params for n in members if _within(n.name, shortcut))
+    projection = bool(shortcut) and any(n.params for n in members if within(n.name, shortcut))
     facts = [
         Setting("stride", _stride(members)),
         Setting("shortcut", "projection" if projection else "identity"),
@@ -410,6 +406,15 @@ def _block_facts(block: str, members: Sequence[Node], layout: Layout) -> tuple[S
         facts.append(Setting("width", conv["out_channels"]))
         facts.append(Setting("groups", conv["groups"]))
     return tuple(facts)
+
+
+def _strides_product(members: Sequence[Node]) -> int:
+    factor = 1
+    for node in members:
+        stride = next((item.value for item in node.settings if item.name == "stride"), None)
+        if stride is not None:
+            factor *= _first(stride)
+    return factor
 
 
 def _channels(shape: tuple[int, ...]) -> int:

@@ -10,19 +10,25 @@ from resnet_inspect.config import FreezeOptions
 from resnet_inspect.errors import InspectError, OptionError
 
 
-def head_linear(model: torch.nn.Module) -> str:
-    """The classifier a new head replaces: what timm's ``pretrained_cfg`` names (BiT's is a
-    1×1 conv, ``head.fc``), else the last Linear (``fc``, ``fc.1``, ``linear``)."""
+def classifier_name(model: torch.nn.Module) -> str:
+    """The model's classifier: what timm's ``pretrained_cfg`` names (BiT's is a 1×1 conv,
+    ``head.fc``), else the last Linear (``fc``, ``fc.1``, ``linear``); "" where it has none."""
     named = str(getattr(model, "pretrained_cfg", {}).get("classifier", "") or "")
     if named and isinstance(_module(model, named), torch.nn.Linear | torch.nn.Conv2d):
         return named
     names = [str(name) for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
-    if not names:
+    return names[-1] if names else ""
+
+
+def head_linear(model: torch.nn.Module) -> str:
+    """The classifier a new head replaces (see ``classifier_name``)."""
+    name = classifier_name(model)
+    if not name:
         raise InspectError(
             "the model has no classifier to replace with a new head: no Linear layer, and "
             "no 1×1 conv named as the classifier"
         )
-    return names[-1]
+    return name
 
 
 def _module(model: torch.nn.Module, name: str) -> torch.nn.Module | None:

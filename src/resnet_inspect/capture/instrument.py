@@ -53,10 +53,6 @@ class ModuleStack:
         """The module running now ("" for the root model's own code)."""
         return self.names[-1] if self.names else ""
 
-    @property
-    def running(self) -> bool:
-        return bool(self.names)
-
     def in_own_code(self) -> bool:
         """A module's own forward is running, outside every row module (whose internals are
         its own business: a conv's conv2d, a BatchNormAct2d's batch_norm), not the caller."""

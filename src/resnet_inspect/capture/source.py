@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from resnet_inspect.capture.freezing import classifier_name
 from resnet_inspect.capture.hub import PREFIX as HUB_PREFIX
 from resnet_inspect.capture.hub import architecture, cached_files
 from resnet_inspect.capture.infer import build_inferred, infer_config
@@ -116,18 +117,9 @@ def _timm(arch: str, weights: WeightsChoice) -> ModelSource:
 
 def _head_outputs(model: torch.nn.Module, state: StateDict) -> int | None:
     """The classes a checkpoint's classifier has, where the model's classifier is in it."""
-    classifier = _classifier_name(model)
+    classifier = classifier_name(model)
     weight = state.get(f"{classifier}.weight") if classifier else None
     return int(weight.shape[0]) if weight is not None else None
-
-
-def _classifier_name(model: torch.nn.Module) -> str:
-    """timm's own word for it (pretrained_cfg['classifier']), else the last Linear."""
-    named = getattr(model, "pretrained_cfg", {}).get("classifier", "")
-    if named:
-        return str(named)
-    linears = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
-    return linears[-1] if linears else ""
 
 
 def _torchvision(arch: str, weights: WeightsChoice) -> ModelSource:
@@ -185,7 +177,7 @@ def _file_weights(
 
 def _classes(model: torch.nn.Module) -> int:
     """The classes the model scores: its classifier's outputs (a Linear, or a 1×1 conv)."""
-    classifier = _classifier_name(model)
+    classifier = classifier_name(model)
     layer = model.get_submodule(classifier) if classifier else None
     if isinstance(layer, torch.nn.Linear):
         return int(layer.out_features)

@@ -22,7 +22,7 @@ from resnet_inspect.capture.instrument import (
     storage_id,
 )
 from resnet_inspect.errors import InspectError
-from resnet_inspect.records import CallRecord, Layout, ModuleRecord, StructureCapture
+from resnet_inspect.records import CallRecord, Layout, ModuleRecord, StructureCapture, within
 from resnet_inspect.report import Setting, SettingValue
 
 # The hyperparameters shown for each layer type, in the order a reader expects them.
@@ -274,9 +274,9 @@ def discover_layout(
     adders = {
         call.owner
         for call in calls
-        if call.residual and call.owner and any(_within(conv, call.owner) for conv in convs)
+        if call.residual and call.owner and any(within(conv, call.owner) for conv in convs)
     }
-    blocks = {b for b in adders if not any(b != a and _within(b, a) for a in adders)}
+    blocks = {b for b in adders if not any(b != a and within(b, a) for a in adders)}
     first_ran: dict[str, int] = {}  # each module's first call, every ancestor included
     for index, call in enumerate(calls):
         parts = call.module.split(".")
@@ -297,7 +297,7 @@ def discover_layout(
         )
     staged = {b: s for s in stages for b in _children_that_ran(s, first_ran)}
     ordered = sorted(staged, key=first_ran.__getitem__)
-    in_stages = [i for i, call in enumerate(calls) if any(_within(call.module, s) for s in stages)]
+    in_stages = [i for i, call in enumerate(calls) if any(within(call.module, s) for s in stages)]
     first, last = in_stages[0], in_stages[-1]
     rows = [call for call in calls if call.module_call]
     stem = tuple(dict.fromkeys(c.name for i, c in enumerate(calls) if c.module_call and i < first))
@@ -329,7 +329,3 @@ def _is_classifier(module: ModuleRecord) -> bool:
         return True
     kernel = next((s.value for s in module.settings if s.name == "kernel_size"), None)
     return "Conv" in module.kind and kernel in ((1, 1), 1)
-
-
-def _within(module: str, ancestor: str) -> bool:
-    return not ancestor or module == ancestor or module.startswith(f"{ancestor}.")
