@@ -194,3 +194,76 @@ def test_info_and_clear(cached: Callable[..., Result], tmp_path: Path) -> None:
     cleared = cached(["cache", "clear"])
     assert cleared.exit_code == 0 and "removed 2 cached reports" in cleared.stdout
     assert entries(tmp_path) == []
+
+
+def test_only_the_tools_own_entries_are_counted_and_removed(
+    cached: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files that look like entries but were not written by the tool stay: one named as an
+    entry is named, another tool's ``*.report.z``, one named right holding other content."""
+    cached(["tree"])
+    (ours,) = entries(tmp_path)
+    folder = tmp_path / "cache"
+    foreign = {
+        "notes.report.z": b"a user's own file",
+        "f" * 64 + cache.SUFFIX: __import__("zlib").compress(b'{"another": "program"}'),
+        "e" * 64 + cache.SUFFIX: b"not compressed at all",
+    }
+    for name, content in foreign.items():
+        (folder / name).write_bytes(content)
+    assert "entries  1" in cached(["cache", "info"]).stdout
+    monkeypatch.setattr(cache, "LIMIT_BYTES", 0)  # the bound drops everything it may
+    cached(["tree", "--input", "2,3,64,64"])
+    assert "removed 0 cached reports" in cached(["cache", "clear"]).stdout
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == foreign
+    assert not ours.exists()
+
+
+def test_a_checkpoint_rewritten_with_its_old_size_and_mtime_is_a_new_key(
+    cached: Callable[..., Result], tmp_path: Path
+) -> None:
+    """``cp -p`` (or ``touch -r``, ``rsync -a``) of other content restores size and mtime:
+    the key must still see another file."""
+    weights, other = tmp_path / "w.pth", tmp_path / "o.pth"  # names of one length: one size
+    torch.manual_seed(0)
+    torch.save(user_models.tiny_resnet().state_dict(), weights)
+    torch.manual_seed(1)
+    torch.save(user_models.tiny_resnet().state_dict(), other)
+    assert weights.stat().st_size == other.stat().st_size
+    first = cached(["tree", "--weights", str(weights), "--json"])
+    assert first.exit_code == 0, first.stderr
+    stat = weights.stat()
+    weights.write_bytes(other.read_bytes())  # other content, the same size
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and its old mtime back
+    assert weights.stat().st_mtime_ns == stat.st_mtime_ns
+    cached(["tree", "--weights", str(weights), "--json"])
+    assert len(entries(tmp_path)) == 2
+
+
+def test_an_entry_that_cannot_be_drawn_is_a_miss_and_removed(
+    cached: Callable[..., Result], tmp_path: Path
+) -> None:
+    zlib = __import__("zlib")
+    good = cached(["tree"]).stdout
+    (entry,) = entries(tmp_path)
+    stored = json.loads(zlib.decompress(entry.read_bytes()))
+    stored["report"]["totals"]["params"] = "many"  # the checksum holds; the type does not
+    entry.write_bytes(zlib.compress(json.dumps(stored).encode()))
+    again = cached(["tree"])
+    assert again.exit_code == 0 and again.stdout == good and again.stderr == ""
+    rewritten = json.loads(zlib.decompress(entry.read_bytes()))
+    assert rewritten["report"]["totals"]["params"] == 11_689_512
+
+
+def test_a_read_only_cache_is_still_read(
+    cached: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached(["tree"])
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "utime", read_only)
+    monkeypatch.setattr("resnet_inspect.cli.commands.load_torch", lambda: pytest.fail("a miss"))
+    hit = cached(["tree"])
+    assert hit.exit_code == 0, hit.stderr

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import zlib
@@ -106,9 +107,18 @@ def request_key(request: Any) -> dict[str, Any] | None:
 
 
 def file_facts(path: str) -> dict[str, Any]:
-    """A checkpoint as a key: where it really is, how big, when last changed."""
+    """A checkpoint as a key: where it really is, how big, when last changed, and the facts
+    no copy can fake. ``cp -p``, ``rsync -a``, ``tar x`` and ``touch -r`` restore the size and
+    the mtime of other content, but a file written anew gets a new inode or a new ctime
+    (the kernel sets it on every write, and nothing sets it back)."""
     stat = os.stat(path)
-    return {"path": os.path.realpath(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return {
+        "path": os.path.realpath(path),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "ctime_ns": stat.st_ctime_ns,
+        "inode": [stat.st_dev, stat.st_ino],
+    }
 
 
 def _entry_path(entry_key: dict[str, Any]) -> Path:
@@ -121,16 +131,25 @@ def load(entry_key: dict[str, Any]) -> Report | None:
     path = _entry_path(entry_key)
     try:
         stored = json.loads(zlib.decompress(path.read_bytes()))
-        if stored.get("key") != entry_key:
-            return None
-        report = report_from_dict(stored["report"])
-        if not commands.for_report(report).cached:
-            return None
-        os.utime(path)  # recently used: the last to be dropped
     except Exception as error:
         if not isinstance(error, FileNotFoundError):
             _note(f"cache entry {path} not used ({type(error).__name__})")
         return None
+    if not isinstance(stored, dict) or stored.get("key") != entry_key:
+        return None
+    try:
+        report = report_from_dict(stored["report"])
+        if not commands.for_report(report).cached:
+            raise ValueError("a report of a command that is not cached")
+    except Exception as error:
+        # Our entry, for this very key, that cannot be drawn (written by a bug, or edited):
+        # left in place it would be read, and refused, on every run.
+        _note(f"cache entry {path} removed ({type(error).__name__}: {error})")
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    with contextlib.suppress(OSError):  # a read-only cache is read all the same
+        os.utime(path)  # recently used: the last to be dropped
     return report
 
 
@@ -157,11 +176,31 @@ def store(entry_key: dict[str, Any], report: Report) -> None:
                 os.unlink(temporary)
 
 
+_ENTRY_NAME = re.compile(r"[0-9a-f]{64}" + re.escape(SUFFIX))
+# How every entry this tool writes begins, once decompressed: store()'s json.dumps.
+_ENTRY_START = b'{"key": {"package": '
+
+
 def _entries(where: Path) -> list[Path]:
+    """The entries this tool wrote: a name it gives and content it writes. Anything else in
+    the folder (another program's file, one a user put there) is never counted or removed."""
     try:
-        return [p for p in where.iterdir() if p.name.endswith(SUFFIX) and p.is_file()]
+        candidates = [p for p in where.iterdir() if _ENTRY_NAME.fullmatch(p.name)]
     except OSError:
         return []
+    return [p for p in candidates if _is_ours(p)]
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        if not path.is_file() or path.is_symlink():
+            return False
+        with path.open("rb") as file:
+            head = file.read(256)
+        start = zlib.decompressobj().decompress(head, len(_ENTRY_START))
+    except (OSError, zlib.error):
+        return False
+    return start == _ENTRY_START
 
 
 def _bound(where: Path) -> None:

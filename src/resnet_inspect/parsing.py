@@ -11,6 +11,7 @@ import difflib
 import math
 import os
 import re
+from collections.abc import Sequence
 
 from resnet_inspect.anatomy import (
     ARCHITECTURES,
@@ -313,23 +314,33 @@ def choose_model(
     return name, choice, spec
 
 
-def check_output_paths(targets: list[tuple[str, str]], weights_path: str = "") -> None:
+def check_output_paths(
+    targets: list[tuple[str, str]],
+    inputs: Sequence[tuple[str, str]] = (),
+    kept_folders: Sequence[tuple[str, str]] = (),
+) -> None:
     """Every file a command was asked to write, checked before any work starts: its folder
-    exists and takes new files, it is no folder itself, and it is neither the checkpoint
-    being read nor another option's target. A target that cannot be written is the machine's
-    state, not a malformed option: exit 1, as a write that fails later would be."""
+    exists and takes new files, it is no folder itself, it is no other option's target, and
+    it is none of the run's inputs (``inputs``: what names them, and their paths: the
+    checkpoint, diff's A and B, the ``--model`` file) and lies in none of ``kept_folders``
+    (the report cache). Inputs are compared as files, not names: a symlink or a hard link to
+    a checkpoint is that checkpoint. A target that cannot be written is the machine's state,
+    not a malformed option: exit 1, as a write that fails later would be."""
     seen: dict[str, str] = {}
-    protected = os.path.realpath(weights_path) if weights_path else ""
     for option, path in targets:
         if not path:
             continue
         real = os.path.realpath(path)
-        folder = os.path.dirname(os.path.abspath(path))
+        folder = os.path.dirname(real)  # a symlinked target is written where it points
         if real in seen:
             raise InspectError(f"{option} {path}: cannot write it ({seen[real]} writes it too)")
         seen[real] = option
-        if real == protected:
-            raise InspectError(f"{option} {path}: cannot write it (it is the --weights file)")
+        for name, source in inputs:
+            if source and _same_file(path, source):
+                raise InspectError(f"{option} {path}: cannot write it (it is {name}, an input)")
+        for name, kept in kept_folders:
+            if kept and _inside(real, os.path.realpath(kept)):
+                raise InspectError(f"{option} {path}: cannot write it (it is inside {name})")
         if os.path.isdir(path):
             raise InspectError(f"{option} {path}: cannot write it (a directory; give a file name)")
         if os.path.exists(path) and not os.path.isfile(path):
@@ -342,6 +353,20 @@ def check_output_paths(targets: list[tuple[str, str]], weights_path: str = "") -
             raise InspectError(f"{option} {path}: cannot write it ({folder} is not writable)")
         if os.path.exists(path) and not os.access(path, os.W_OK):
             raise InspectError(f"{option} {path}: cannot write it (permission denied)")
+
+
+def _same_file(path: str, other: str) -> bool:
+    """One file under two names: the same path, a symlink to it, or a hard link."""
+    if os.path.realpath(path) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def parse_diff_side(text: str, which: str) -> DiffSide:

@@ -140,9 +140,26 @@ def _builder(kind: Any) -> Any:
         return lambda value: {key: item(v) for key, v in value.items()}
     if isinstance(kind, type) and issubclass(kind, StrEnum):
         return kind
-    if kind is float:
-        return lambda value: float(value) if isinstance(value, int) else value
+    if kind is float:  # None: a number that was not finite (see report_document)
+        return _float
+    if kind in (int, str, bool):
+        return functools.partial(_checked, kind)
     return _same
+
+
+def _float(value: Any) -> Any:
+    if value is None or (isinstance(value, float | int) and not isinstance(value, bool)):
+        return None if value is None else float(value)
+    raise ValueError(f"expected a number, found {value!r}")
+
+
+def _checked(kind: type, value: Any) -> Any:
+    """A document read back is checked as it is built: a field of the wrong type (a cache
+    entry or a saved file edited, or written by a bug) fails here, in words, not later
+    somewhere in a view."""
+    if type(value) is not kind:
+        raise ValueError(f"expected {kind.__name__}, found {value!r}")
+    return value
 
 
 def _same(value: Any) -> Any:
