@@ -140,7 +140,8 @@ def test_different_architectures_compare_the_common_keys(
     torch.save(torchvision.models.resnet34().state_dict(), other)
     result = run_cli(["diff", str(pair[0]), str(other)], width=200)
     assert result.exit_code == 0, result.stderr
-    assert "B does not fit A's architecture: only the common keys were compared" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert "B does not fit resnet18: only the common keys were compared" in said
 
 
 @pytest.mark.parametrize(
@@ -204,3 +205,87 @@ def test_no_key_in_common_is_one_line(run_cli: Run, tmp_path: Path) -> None:
 def test_init_needs_a_whole_number(run_cli: Run) -> None:
     result = run_cli(["diff", "init:abc", "init:0"])
     assert result.exit_code == 2 and "init:SEED takes a whole number" in result.stderr
+
+
+# Verdicts that say only what is true (issue #28, items 10 and 11) ---------------------------
+
+
+def _saved(tmp_path: Path, name: str, state: dict[str, torch.Tensor]) -> str:
+    torch.save(state, tmp_path / name)
+    return str(tmp_path / name)
+
+
+def _recast(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    return {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+
+
+def _said(run_cli: Run, a: str, b: str) -> str:
+    result = run_cli(["diff", a, b, "--depth", "stage"], width=200)
+    assert result.exit_code == 0, result.stderr
+    return " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_a_copy_in_another_dtype_is_never_called_trained(
+    run_cli: Run, tmp_path: Path, pair: tuple[Path, Path], dtype: torch.dtype
+) -> None:
+    state = torch.load(pair[0], weights_only=True)
+    copy = _saved(tmp_path, "copy.pth", _recast(state, dtype))
+    report = diff(str(pair[0]), copy)
+    verdict = report.verdict
+    assert verdict.backbone_recast == verdict.backbone_tensors == 60
+    assert verdict.stages_moved == () and verdict.batchnorm_drifted == ()
+    assert verdict.head_state == "dtype only"
+    # The rounding, as a plain computation has it: the largest |B - A| of any float tensor.
+    rounding = max(
+        float((v.to(dtype).double() - v.double()).abs().max())
+        for v in state.values()
+        if v.is_floating_point()
+    )
+    assert verdict.recast_max_abs == rounding
+    assert (rounding == 0) is (dtype is torch.float64)
+    said = _said(run_cli, str(pair[0]), copy)
+    assert "only the dtype changed, values equal" in said
+    assert "moved" not in said.replace("Buffers moved", "")
+    assert " trained" not in said.replace("not trained", "")
+    assert "not trained: all 60 parameter tensors outside the head differ only in dtype" in said
+
+
+def test_a_checkpoint_of_only_a_new_head_does_not_move_the_backbone(
+    run_cli: Run, tmp_path: Path, pair: tuple[Path, Path]
+) -> None:
+    head = _saved(
+        tmp_path, "head.pth", {"fc.weight": torch.ones(10, 512), "fc.bias": torch.ones(10)}
+    )
+    verdict = diff(str(pair[0]), head).verdict
+    assert verdict.backbone_missing == 60 and verdict.stages_moved == ()
+    assert verdict.head_state == "replaced" and not verdict.b_fits and verdict.a_fits
+    assert len(verdict.batchnorm_missing) == 20 and verdict.only_a == 120
+    said = _said(run_cli, str(pair[0]), head)
+    assert "nothing to compare: all 60 parameter tensors outside the head are on one side" in said
+    assert "the running statistics of all 20 layers are on one side only" in said
+    assert "B does not fit resnet18" in said and "unchanged" not in said
+
+
+def test_missing_statistics_are_their_own_state(
+    run_cli: Run, tmp_path: Path, pair: tuple[Path, Path]
+) -> None:
+    state = torch.load(pair[0], weights_only=True)
+    del state["layer1.0.bn1.running_var"]
+    del state["fc.bias"]
+    lacking = _saved(tmp_path, "lacking.pth", state)
+    report = diff(str(pair[0]), lacking)
+    verdict = report.verdict
+    assert verdict.batchnorm_missing == ("layer1.0.bn1",) and verdict.batchnorm_drifted == ()
+    assert verdict.head_state == "only in A" and verdict.backbone_unchanged
+    layer1 = next(s for s in report.sections if s.name == "layer1")
+    assert layer1.missing == 1 and layer1.identical == layer1.tensors - 1
+    said = _said(run_cli, str(pair[0]), lacking)
+    assert "running statistics of 19 of 20 layers unchanged; 1 of 20 layers'" in said
+    assert "fc missing from B" in said
+
+
+def test_a_model_that_fits_neither_file_is_one_line(run_cli: Run, pair: tuple[Path, Path]) -> None:
+    result = run_cli(["diff", str(pair[0]), str(pair[0]), "--arch", "resnet50"])
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
+    assert "resnet50 fits neither A nor B (A: 165 missing" in result.stderr

@@ -151,6 +151,11 @@ class WeightsChoice:
     kind: WeightsKind = WeightsKind.NONE
     name: str = ""  # the torchvision weights name, DEFAULT resolved (IMAGENET1K_V2)
     path: str = ""
+    option: str = "--weights"  # what gave it, as messages name it (diff: "A", "B")
+
+    @property
+    def shown(self) -> str:
+        return f"{self.option} {self.path or self.name}"
 
 
 @dataclass(frozen=True)

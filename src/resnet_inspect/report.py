@@ -457,6 +457,9 @@ class DiffState(StrEnum):
     IDENTICAL = "identical"  # same shape, dtype and every bit
     CHANGED = "changed"
     RESHAPED = "reshaped"  # another shape (a replaced head): not comparable value by value
+    # Another dtype, and nothing else: one side is the other rounded to its dtype (a lossless
+    # float32 → float64 copy, or a half-precision export), so no value was trained.
+    RECAST = "dtype only"
     ONLY_A = "only in A"
     ONLY_B = "only in B"
 
@@ -494,6 +497,7 @@ class DiffNode:
     relative: float | None  # delta_norm / base_norm
     max_abs: float | None  # the largest |B − A| of its parameters
     buffers_changed: int
+    missing: int = 0  # tensors on one side only: neither identical nor changed
     children: tuple[DiffNode, ...] = ()
     diffs: tuple[TensorDiff, ...] = ()  # a layer's own tensors
 
@@ -515,11 +519,18 @@ class DiffVerdict:
     batchnorm_max_relative: float | None  # largest ‖B − A‖/‖A‖ of a running_mean/var
     batches_tracked_delta: int | None  # num_batches_tracked B − A: train-mode forwards seen
     head: str  # the head's Linear (fc, fc.1, linear)
-    head_state: str  # replaced, trained, unchanged, missing
+    # replaced, trained, dtype only, unchanged, only in A, only in B, missing (from both)
+    head_state: str
     head_shape_a: Shape
     head_shape_b: Shape
     dtypes_a: tuple[str, ...]
     dtypes_b: tuple[str, ...]
+    backbone_recast: int = 0  # of backbone_tensors: the same values in another dtype
+    backbone_missing: int = 0  # of backbone_tensors: on one side only
+    batchnorm_missing: tuple[str, ...] = ()  # layers whose statistics one side lacks
+    recast_max_abs: float | None = None  # the largest rounding difference of a recast tensor
+    a_fits: bool = True  # A's keys and shapes are the model's
+    b_fits: bool = True
 
     @property
     def backbone_unchanged(self) -> bool:

@@ -34,6 +34,7 @@ def build_diff_report(
     a: str,
     b: str,
     options: tuple[Setting, ...] = (),
+    fits: tuple[bool, bool] = (True, True),
 ) -> DiffReport:
     tree = build_model_report(
         capture, command="diff", model=model, weights=WeightsInfo(kind="none", name="none")
@@ -52,7 +53,7 @@ def build_diff_report(
         b=b,
         sections=sections,
         tensors=tuple(tensors),
-        verdict=_verdict(capture, tensors, sections),
+        verdict=_verdict(capture, tensors, sections, fits),
         options=options,
     )
 
@@ -77,6 +78,7 @@ def _node(node: Node, by_module: dict[str, list[TensorDiff]]) -> DiffNode:
         relative=delta / base if base > 0 else None,
         max_abs=max((d.max_abs for d in params if d.max_abs is not None), default=None),
         buffers_changed=sum(d.kind == "buffer" and d.state is DiffState.CHANGED for d in every),
+        missing=sum(d.state in _ONE_SIDE for d in every),
         children=children,
         diffs=own,
     )
@@ -86,20 +88,19 @@ def _all(node: DiffNode) -> list[TensorDiff]:
     return [*node.diffs, *(d for child in node.children for d in _all(child))]
 
 
+_ONE_SIDE = (DiffState.ONLY_A, DiffState.ONLY_B)
+_MOVED = (DiffState.CHANGED, DiffState.RESHAPED)  # values that were not A's
+
+
 def _verdict(
-    capture: StructureCapture, tensors: Sequence[TensorDiff], sections: tuple[DiffNode, ...]
+    capture: StructureCapture,
+    tensors: Sequence[TensorDiff],
+    sections: tuple[DiffNode, ...],
+    fits: tuple[bool, bool],
 ) -> DiffVerdict:
     head = capture.layout.head_linear
     in_head = [d for d in tensors if d.name.rpartition(".")[0] == head]
     head_weight = next((d for d in in_head if d.name.endswith(".weight")), None)
-    if any(d.state is DiffState.RESHAPED for d in in_head):
-        head_state = "replaced"
-    elif any(d.state is DiffState.CHANGED for d in in_head):
-        head_state = "trained"
-    elif in_head and all(d.state is DiffState.IDENTICAL for d in in_head):
-        head_state = "unchanged"
-    else:
-        head_state = "missing"
     backbone = [d for d in tensors if d.kind == "parameter" and d not in in_head]
     batchnorms = [n for n, m in capture.modules.items() if m.kind.startswith("BatchNorm")]
     statistics = {
@@ -111,15 +112,24 @@ def _verdict(
         for layer, stats in statistics.items()
         if any(d.state is DiffState.CHANGED for d in stats)
     )
+    missing_statistics = tuple(
+        layer
+        for layer, stats in statistics.items()
+        if len(stats) < 2 or any(d.state in _ONE_SIDE for d in stats)
+    )
     relatives = [
-        d.relative for stats in statistics.values() for d in stats if d.relative is not None
+        d.relative
+        for layer in drifted
+        for d in statistics[layer]
+        if d.relative is not None and d.state is DiffState.CHANGED
     ]
     counted = [
         d.count_delta
         for d in tensors
         if d.name.endswith("num_batches_tracked") and d.count_delta is not None
     ]
-    common = [d for d in tensors if d.state not in (DiffState.ONLY_A, DiffState.ONLY_B)]
+    common = [d for d in tensors if d.state not in _ONE_SIDE]
+    recast = [d.max_abs for d in tensors if d.state is DiffState.RECAST and d.max_abs is not None]
     return DiffVerdict(
         common_tensors=len(common),
         only_a=sum(d.state is DiffState.ONLY_A for d in tensors),
@@ -130,17 +140,44 @@ def _verdict(
         stages_moved=tuple(
             s.name
             for s in sections
-            if any(d.kind == "parameter" and d.state is not DiffState.IDENTICAL for d in _all(s))
+            if any(d.kind == "parameter" and d.state in _MOVED for d in _all(s))
             and s.name != "head"
         ),
         batchnorm_layers=len(batchnorms),
         batchnorm_drifted=drifted,
-        batchnorm_max_relative=max(relatives) if drifted and relatives else None,
+        batchnorm_max_relative=max(relatives) if relatives else None,
         batches_tracked_delta=max(counted) if counted else None,
         head=head,
-        head_state=head_state,
+        head_state=_head_state(in_head),
         head_shape_a=head_weight.shape_a if head_weight else (),
         head_shape_b=head_weight.shape_b if head_weight else (),
         dtypes_a=tuple(sorted({d.dtype_a for d in common})),
         dtypes_b=tuple(sorted({d.dtype_b for d in common})),
+        backbone_recast=sum(d.state is DiffState.RECAST for d in backbone),
+        backbone_missing=sum(d.state in _ONE_SIDE for d in backbone),
+        batchnorm_missing=missing_statistics,
+        recast_max_abs=max(recast) if recast else None,
+        a_fits=fits[0],
+        b_fits=fits[1],
     )
+
+
+def _head_state(in_head: list[TensorDiff]) -> str:
+    """What happened to the head, from its tensors' states: a side that lacks it is named,
+    and a copy in another dtype is never called trained."""
+    states = {d.state for d in in_head}
+    if not in_head:
+        return "missing"
+    if DiffState.RESHAPED in states:
+        return "replaced"
+    if states <= {DiffState.ONLY_A}:
+        return DiffState.ONLY_A.value
+    if states <= {DiffState.ONLY_B}:
+        return DiffState.ONLY_B.value
+    if DiffState.CHANGED in states:
+        return "trained"
+    if states & set(_ONE_SIDE):  # part of it on one side only: say so, not "unchanged"
+        return DiffState.ONLY_A.value if DiffState.ONLY_A in states else DiffState.ONLY_B.value
+    if DiffState.RECAST in states:
+        return DiffState.RECAST.value
+    return "unchanged"

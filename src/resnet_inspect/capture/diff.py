@@ -12,7 +12,12 @@ from typing import Any
 import torch
 
 from resnet_inspect.capture.source import ModelSource
-from resnet_inspect.capture.weights import StateDict, load_weights, read_state_dict
+from resnet_inspect.capture.weights import (
+    StateDict,
+    differences,
+    load_weights,
+    read_state_dict,
+)
 from resnet_inspect.config import DiffSide, SideKind
 from resnet_inspect.errors import InspectError
 from resnet_inspect.parsing import parse_weights
@@ -37,6 +42,11 @@ def side_state(side: DiffSide, which: str, source: ModelSource, arch: str | None
     state = load_weights(choice, arch).state_dict
     assert state is not None
     return state
+
+
+def fits(state: StateDict, model: torch.nn.Module) -> list[str]:
+    """What keeps a side from being a checkpoint of ``model``; empty if it is one."""
+    return differences(state, {k: tuple(v.shape) for k, v in model.state_dict().items()})
 
 
 def compare(
@@ -73,6 +83,9 @@ def _tensor_diff(
     if shape_a != shape_b:
         return TensorDiff(state=DiffState.RESHAPED, **facts)
     identical = a.dtype == b.dtype and torch.equal(_bits(a), _bits(b))
+    state = DiffState.IDENTICAL if identical else DiffState.CHANGED
+    if a.dtype != b.dtype and _recast(a, b):
+        state = DiffState.RECAST
     # Two float64 copies at most, worked in place: layer4's convs are 19 MiB each in float64.
     wide_a = a.to(torch.float64)
     delta = b.to(torch.float64).sub_(wide_a)
@@ -81,7 +94,7 @@ def _tensor_diff(
     delta_norm = float(torch.linalg.vector_norm(delta))
     integer_scalar = a.numel() == 1 and not a.is_floating_point()
     return TensorDiff(
-        state=DiffState.IDENTICAL if identical else DiffState.CHANGED,
+        state=state,
         delta_norm=delta_norm,
         base_norm=base_norm,
         relative=delta_norm / base_norm if base_norm > 0 else None,
@@ -89,6 +102,12 @@ def _tensor_diff(
         count_delta=int(b.item()) - int(a.item()) if integer_scalar else None,
         **facts,
     )
+
+
+def _recast(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """One side is the other converted to its dtype: a widening copy is exact, a narrowing
+    one rounds, and either way no value was trained."""
+    return torch.equal(a.to(b.dtype), b) or torch.equal(b.to(a.dtype), a)
 
 
 def _bits(tensor: torch.Tensor) -> torch.Tensor:

@@ -89,7 +89,7 @@ def resolve(
     if spec is not None:
         return _from_user_code(spec, weights)
     if arch is None and weights.kind is WeightsKind.FILE:
-        return _inferred(weights.path)
+        return _inferred(weights)
     if arch is not None and arch.startswith(TIMM_PREFIX):
         return _timm(arch, weights)
     return _torchvision(arch or "resnet18", weights)
@@ -135,10 +135,10 @@ def _torchvision(arch: str, weights: WeightsChoice) -> ModelSource:
     )
 
 
-def _inferred(path: str) -> ModelSource:
-    state = read_state_dict(path)
-    config = infer_config(state, f"--weights {path}")
-    _check_fits_model(state, build_inferred(config, "meta"), f"--weights {path}", config.name)
+def _inferred(weights: WeightsChoice) -> ModelSource:
+    state = read_state_dict(weights.path, weights.shown)
+    config = infer_config(state, weights.shown)
+    _check_fits_model(state, build_inferred(config, "meta"), weights.shown, config.name)
     return ModelSource(
         info=ModelInfo(
             kind="inferred",
@@ -146,7 +146,7 @@ def _inferred(path: str) -> ModelSource:
             inferred=config.inferred(),
             assumed=config.assumed(),
         ),
-        weights=file_info(path, config.num_classes),
+        weights=file_info(weights.path, config.num_classes),
         make=lambda device: build_inferred(config, device),
         state_dict=state,
     )
@@ -170,8 +170,8 @@ def _file_weights(
             f"--weights {weights.name} is a torchvision weights name, which belongs to an --arch; "
             "with --model give a checkpoint file"
         )
-    state = read_state_dict(weights.path)
-    _check_fits_model(state, meta, f"--weights {weights.path}", target)
+    state = read_state_dict(weights.path, weights.shown)
+    _check_fits_model(state, meta, weights.shown, target)
     return file_info(weights.path, classes), state
 
 

@@ -59,8 +59,8 @@ def load_weights(choice: WeightsChoice, arch: str) -> Weights:
         state = _unwrap(_read(_cached_or_downloaded(arch, choice.name), shown), shown)
         check_fits_arch(state, arch, info.name)
         return Weights(info, state)
-    shown = f"--weights {choice.path}"
-    state = read_state_dict(choice.path)
+    shown = choice.shown
+    state = read_state_dict(choice.path, shown)
     classes = _head_classes(state, shown)
     check_fits_arch(state, arch, shown)
     return Weights(file_info(choice.path, classes), state)

@@ -178,6 +178,7 @@ TEXT: dict[str, str] = {
     ),
     "graph_leaf_names": "Leaves",
     "diff_same": "Same",
+    "diff_one_side": "One side",
     "diff_relative": "‖B−A‖/‖A‖",
     "diff_bar": "(log scale)",
     "diff_max": "max |B−A|",
@@ -195,7 +196,26 @@ TEXT: dict[str, str] = {
     "diff_bn_drift": (
         "running statistics of {drifted} of {layers} layers changed (largest ‖B−A‖/‖A‖ {largest})"
     ),
+    "diff_backbone_recast": (
+        "not trained: {recast} of {total} parameter tensors outside the head differ only in "
+        "dtype, the rest are bit-identical"
+    ),
+    "diff_backbone_kept": (
+        "not trained: the {compared} parameter tensors outside the head that both sides hold "
+        "are identical or differ only in dtype"
+    ),
+    "diff_backbone_all_recast": (
+        "not trained: all {total} parameter tensors outside the head differ only in dtype"
+    ),
+    "diff_backbone_absent": (
+        "nothing to compare: all {total} parameter tensors outside the head are on one side only"
+    ),
+    "diff_backbone_one_side": "; {missing} of {total} are on one side only",
     "diff_bn_still": "running statistics of all {layers} layers unchanged",
+    "diff_bn_kept": "running statistics of {kept} of {layers} layers unchanged",
+    "diff_bn_absent": "the running statistics of all {layers} layers are on one side only",
+    "diff_bn_recast": " (the same values, in another dtype)",
+    "diff_bn_one_side": "; {missing} of {layers} layers' statistics are on one side only",
     "diff_bn_batches": (
         "; num_batches_tracked {delta:+d}: B saw {delta} more train-mode forward passes"
     ),
@@ -203,15 +223,22 @@ TEXT: dict[str, str] = {
     "diff_head_replaced": "{head} replaced: {a} → {b}",
     "diff_head_trained": "{head} trained (same shape)",
     "diff_head_unchanged": "{head} unchanged",
-    "diff_head_missing": "{head} missing on one side",
+    "diff_head_dtype_only": "{head} not trained: only its dtype changed",
+    "diff_head_only_in_A": "{head} missing from B",
+    "diff_head_only_in_B": "{head} missing from A",
+    "diff_head_missing": "{head} in neither file",
     "diff_dtype": "Dtype",
     "diff_dtype_same": "{a} on both sides",
     "diff_dtype_changed": "{a} → {b}",
+    "diff_dtype_exact": "; only the dtype changed, values equal",
+    "diff_dtype_rounded": (
+        "; only the dtype changed, values equal up to rounding (largest |B−A| {largest})"
+    ),
     "diff_keys": "Keys",
     "diff_keys_value": (
         "{common} compared; {only_a} only in A, {only_b} only in B, {reshaped} of another shape"
     ),
-    "diff_misfit": "; B does not fit A's architecture: only the common keys were compared",
+    "diff_misfit": "; {side} does not fit {arch}: only the common keys were compared",
     "plan_recipe": "each row: all frozen, a new head of {classes} classes, that depth trainable",
     "plan_meta_note": (
         "one training step per depth, simulated on the meta device: nothing allocated, no real step"

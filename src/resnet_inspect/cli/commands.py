@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from resnet_inspect import __version__
 from resnet_inspect.cli.parameters import (
@@ -282,19 +283,29 @@ def plan(
     deliver(request, no_cache=ctx.params["no_cache"])
 
 
-SideArgument = Annotated[
-    str,
-    typer.Argument(
-        help="A checkpoint file, a torchvision weights name of --arch (DEFAULT, "
-        "IMAGENET1K_V1, …), or init:SEED (the random initialisation under that seed).",
-        show_default=False,
-    ),
-]
+_SIDE_HELP = (
+    "A checkpoint file, a torchvision weights name of --arch (DEFAULT, IMAGENET1K_V1, …), "
+    "or init:SEED (the random initialisation under that seed)."
+)
+ASide = Annotated[str, typer.Argument(help=_SIDE_HELP, metavar="A", show_default=False)]
+BSide = Annotated[str, typer.Argument(help=_SIDE_HELP, metavar="B", show_default=False)]
 
 
-@app.command("diff")
+class _PlainUsage(TyperCommand):
+    """Arguments in the usage line as their help names them (``A B``): typer would write
+    every required argument in braces, ``{A} {B}``, which reads as a set to choose from."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar or ""]
+        pieces += [
+            str(p.metavar or p.name).upper() for p in self.params if p.param_type_name == "argument"
+        ]
+        return [piece for piece in pieces if piece]
+
+
+@app.command("diff", cls=_PlainUsage)
 @options(OWN, NAMED_MODEL, DEPTH, OUTPUT)
-def diff_command(ctx: typer.Context, a: SideArgument, b: SideArgument) -> None:
+def diff_command(ctx: typer.Context, a: ASide, b: BSide) -> None:
     """What changed between two checkpoints, layer by layer, with a verdict.
 
     Every tensor of A and B is compared in float64: same shape and dtype, bit-identical or

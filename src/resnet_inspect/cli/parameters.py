@@ -9,6 +9,7 @@ Pure Python: parsing is imported when a command runs, never for ``--help``.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
@@ -63,30 +64,45 @@ def complete_arch(incomplete: str) -> list[str]:
     return [f"timm:{name}" for name in names if f"timm:{name}".startswith(incomplete)]
 
 
-ARCH = _option(
-    "arch",
-    "",
-    str,
-    "--arch",
-    autocompletion=complete_arch,
-    help="A torchvision ResNet: resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, "
+_ARCHS = (
+    "A torchvision ResNet: resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, "
     "resnext101_64x4d, wide_resnet50_2, wide_resnet101_2; or timm:NAME, a model of timm's "
     "ResNet family (timm:resnet50d, timm:seresnext26d_32x4d, timm:resnetv2_50; needs "
-    "pip install 'resnet-inspect[timm]'). Default: resnet18, unless --model is given or "
-    "--weights FILE says what it is.",
-    show_default=False,
+    "pip install 'resnet-inspect[timm]')."
 )
-MODEL_SPEC = _option(
-    "model_spec",
-    "",
-    str,
-    "--model",
-    help="Your own model: FILE.py:NAME or package.module:NAME, where NAME is an nn.Module "
-    "or a function (or class) that takes no arguments and returns one. This IMPORTS AND "
-    "RUNS that code (unlike --weights, which never runs code). Not with --arch.",
-    metavar="SPEC",
-    show_default=False,
-)
+
+
+def _arch(default: str) -> Shared:
+    return _option(
+        "arch",
+        "",
+        str,
+        "--arch",
+        autocompletion=complete_arch,
+        help=f"{_ARCHS} Default: {default}.",
+        show_default=False,
+    )
+
+
+def _model_spec(unlike: str) -> Shared:
+    return _option(
+        "model_spec",
+        "",
+        str,
+        "--model",
+        help="Your own model: FILE.py:NAME or package.module:NAME, where NAME is an nn.Module "
+        "or a function (or class) that takes no arguments and returns one. This IMPORTS AND "
+        f"RUNS that code (unlike {unlike}, which never runs code). Not with --arch.",
+        metavar="SPEC",
+        show_default=False,
+    )
+
+
+ARCH = _arch("resnet18, unless --model is given or --weights FILE says what it is")
+MODEL_SPEC = _model_spec("--weights")
+# diff's own: its checkpoints are A and B, and it has no --weights.
+DIFF_ARCH = _arch("what A (or else B) says it is, unless --model is given")
+DIFF_MODEL_SPEC = _model_spec("reading A and B")
 INPUT = _option(
     "input",
     DEFAULT_INPUT,
@@ -199,7 +215,7 @@ def classes_option(help: str) -> Any:
 
 # The groups, in the order --help lists them.
 MODEL = (ARCH, MODEL_SPEC, INPUT, WEIGHTS)
-NAMED_MODEL = (ARCH, MODEL_SPEC)  # diff: the model alone, its weights are A and B
+NAMED_MODEL = (DIFF_ARCH, DIFF_MODEL_SPEC)  # diff: the model alone, its weights are A and B
 STEP = (SEED, LR, MOMENTUM, WEIGHT_DECAY, NESTEROV, OPTIMIZER, LOSS, STEPS)
 OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
 OWN = ...  # where the command's own parameters go among its groups
@@ -325,6 +341,23 @@ def optimizer(ctx: typer.Context) -> Any:
     return kind
 
 
+def run_inputs(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """The files a run reads, by the option that names them: no save may replace one."""
+    from resnet_inspect.parsing import parse_model_spec
+
+    inputs = [("the --weights file", params.get("weights") or "")]
+    inputs += [(f"diff's {side.upper()}", params.get(side) or "") for side in ("a", "b")]
+    if params.get("model_spec"):
+        inputs.append(("the --model file", parse_model_spec(params["model_spec"]).path))
+    return [(name, path) for name, path in inputs if path and os.path.isfile(path)]
+
+
+def cache_folder() -> str:
+    from resnet_inspect import cache
+
+    return str(cache.folder())
+
+
 def view_options(params: dict[str, Any]) -> ViewOptions:
     """The view options (read by name from the parsed command line), checked in pure
     Python, with every file the command will write and its standard output: a run that
@@ -338,7 +371,7 @@ def view_options(params: dict[str, Any]) -> ViewOptions:
     if sys.stdout is None:  # fd 1 was closed before the program started
         raise InspectError("standard output is closed: nothing to show the report on")
     targets = [(f"--{key.replace('_', '-')}", params.get(key, "")) for key in FILE_OPTIONS]
-    check_output_paths(targets, params.get("weights", ""))
+    check_output_paths(targets, run_inputs(params), [("the report cache", cache_folder())])
     return ViewOptions(
         depth=parse_depth(params.get("depth", "layer")),
         lang=parse_lang(params["lang"]),

@@ -44,15 +44,18 @@ def run_diff(request: DiffRequest) -> DiffReport:
     backbone, BatchNorm statistics, head, dtype."""
     from resnet_inspect.anatomy import ARCHITECTURES
     from resnet_inspect.assemble.diff import build_diff_report
-    from resnet_inspect.capture.diff import compare, side_state
+    from resnet_inspect.capture.diff import compare, fits, side_state
     from resnet_inspect.capture.structure import capture_structure
 
     side_a, side_b = parse_diff_side(request.a, "A"), parse_diff_side(request.b, "B")
     model = request.model
     if model.arch is None and not model.runs_user_code:
-        described = next((s for s in (side_a, side_b) if s.kind is SideKind.FILE), None)
+        sides = ((side_a, "A"), (side_b, "B"))
+        described = next(((s, w) for s, w in sides if s.kind is SideKind.FILE), None)
         if described is not None:
-            model = replace(model, weights=WeightsChoice(WeightsKind.FILE, path=described.path))
+            side, which = described
+            chosen = WeightsChoice(WeightsKind.FILE, path=side.path, option=which)
+            model = replace(model, weights=chosen)
         else:
             model = replace(model, arch="resnet18")
     found = source(model)
@@ -67,11 +70,23 @@ def run_diff(request: DiffRequest) -> DiffReport:
             f"A and B have no key in common (A: {', '.join(list(state_a)[:2])}, …; B: "
             f"{', '.join(list(state_b)[:2])}, …): not two checkpoints of one model"
         )
+    problems_a, problems_b = fits(state_a, meta), fits(state_b, meta)
+    if problems_a and problems_b:
+        raise InspectError(
+            f"{found.info.name} fits neither A nor B (A: {problems_a[0]}; B: {problems_b[0]}); "
+            "give the model they were saved from with --arch or --model"
+        )
     kinds = {name: "parameter" for name, _ in meta.named_parameters()}
     kinds.update({name: "buffer" for name, _ in meta.named_buffers()})
     tensors = compare(state_a, state_b, kinds, list(meta.state_dict()))
     return build_diff_report(
-        structure, tensors, model=found.info, a=request.a, b=request.b, options=recorded(request)
+        structure,
+        tensors,
+        model=found.info,
+        a=request.a,
+        b=request.b,
+        options=recorded(request),
+        fits=(not problems_a, not problems_b),
     )
 
 

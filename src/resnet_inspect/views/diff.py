@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from rich.text import Text
 
-from resnet_inspect.report import DiffNode, DiffReport, Level
+from resnet_inspect.report import DiffNode, DiffReport, DiffState, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.bars import log_bar
 from resnet_inspect.views.glyphs import ascii_text, below, branch
@@ -66,6 +66,9 @@ def _table(report: DiffReport, *, depth: Level, lang: Lang, width: int, ascii_on
         Column(say("diff_max", lang), right=True),
         Column(say("diff_buffers", lang), right=True),
     ]
+    one_side = report.verdict.only_a + report.verdict.only_b > 0
+    if one_side:  # a key one file lacks is neither the same nor changed: counted apart
+        columns.insert(2, Column(say("diff_one_side", lang), right=True))
     with_role = width >= 140
     if with_role:
         columns.append(Column(say("role", lang), wrap=True, min_width=20, style="dim"))
@@ -77,8 +80,9 @@ def _table(report: DiffReport, *, depth: Level, lang: Lang, width: int, ascii_on
         title = section_title(node.role, node.name, lang, number) if section else node.name
         cells = [
             Cell(title, style="bold" if section else "", prefix=guide),
-            Cell(f"{node.identical}/{node.tensors}"),
-            Cell(units.ratio(node.relative) if node.tensors else ""),
+            Cell(f"{node.identical}/{node.tensors - node.missing}"),
+            *([Cell(str(node.missing) if node.missing else "")] if one_side else []),
+            Cell(units.ratio(node.relative) if node.tensors - node.missing else ""),
             Cell(log_bar(node.relative, ascii_only=ascii_only), style="magenta"),
             Cell(units.norm(node.max_abs) if node.max_abs is not None else ""),
             Cell(str(node.buffers_changed) if node.buffers_changed else ""),
@@ -90,43 +94,96 @@ def _table(report: DiffReport, *, depth: Level, lang: Lang, width: int, ascii_on
 
 
 def _verdict(report: DiffReport, lang: Lang) -> list[tuple[str, str]]:
+    return [
+        (say("diff_backbone", lang), _backbone(report, lang)),
+        (say("diff_bn", lang), _batchnorm(report, lang)),
+        (say("diff_head", lang), _head(report, lang)),
+        (say("diff_dtype", lang), _dtypes(report, lang)),
+        (say("diff_keys", lang), _keys(report, lang)),
+    ]
+
+
+def _backbone(report: DiffReport, lang: Lang) -> str:
+    """Moved only where a value is not A's: a tensor in another dtype holding A's values, or
+    one that a side lacks, is said as such, never counted as trained."""
     v = report.verdict
+    total, missing = v.backbone_tensors, v.backbone_missing
+    moved = total - v.backbone_identical - v.backbone_recast - missing
     if v.backbone_unchanged:
-        backbone = say("diff_backbone_same", lang).format(total=v.backbone_tensors)
-    else:
-        backbone = say("diff_backbone_moved", lang).format(
-            same=v.backbone_identical, total=v.backbone_tensors, stages=", ".join(v.stages_moved)
+        return say("diff_backbone_same", lang).format(total=total)
+    if missing == total:
+        return say("diff_backbone_absent", lang).format(total=total)
+    if moved:
+        text = say("diff_backbone_moved", lang).format(
+            same=v.backbone_identical, total=total, stages=", ".join(v.stages_moved)
         )
+    elif v.backbone_recast == total:
+        text = say("diff_backbone_all_recast", lang).format(total=total)
+    elif not missing:
+        text = say("diff_backbone_recast", lang).format(recast=v.backbone_recast, total=total)
+    else:
+        text = say("diff_backbone_kept", lang).format(compared=total - missing)
+    if missing:
+        text += say("diff_backbone_one_side", lang).format(missing=missing, total=total)
+    return text
+
+
+def _batchnorm(report: DiffReport, lang: Lang) -> str:
+    v = report.verdict
+    layers, missing = v.batchnorm_layers, len(v.batchnorm_missing)
     if v.batchnorm_drifted:
         largest = units.ratio(v.batchnorm_max_relative)
-        bn = say("diff_bn_drift", lang).format(
-            drifted=len(v.batchnorm_drifted), layers=v.batchnorm_layers, largest=largest
+        text = say("diff_bn_drift", lang).format(
+            drifted=len(v.batchnorm_drifted), layers=layers, largest=largest
         )
+    elif missing == layers:
+        return say("diff_bn_absent", lang).format(layers=layers)
+    elif missing:
+        text = say("diff_bn_kept", lang).format(kept=layers - missing, layers=layers)
     else:
-        bn = say("diff_bn_still", lang).format(layers=v.batchnorm_layers)
+        text = say("diff_bn_still", lang).format(layers=layers)
+    statistics = (".running_mean", ".running_var")
+    if not v.batchnorm_drifted and any(
+        d.state is DiffState.RECAST and d.name.endswith(statistics) for d in report.tensors
+    ):
+        text += say("diff_bn_recast", lang)
+    if missing:
+        text += say("diff_bn_one_side", lang).format(missing=missing, layers=layers)
     if v.batches_tracked_delta:
-        bn += say("diff_bn_batches", lang).format(delta=v.batches_tracked_delta)
-    head = say(f"diff_head_{v.head_state}", lang).format(
+        text += say("diff_bn_batches", lang).format(delta=v.batches_tracked_delta)
+    return text
+
+
+def _head(report: DiffReport, lang: Lang) -> str:
+    v = report.verdict
+    return say(f"diff_head_{v.head_state.replace(' ', '_')}", lang).format(
         head=v.head, a=units.shape(v.head_shape_a), b=units.shape(v.head_shape_b)
     )
+
+
+def _dtypes(report: DiffReport, lang: Lang) -> str:
+    v = report.verdict
     if v.dtypes_a == v.dtypes_b:
-        dtype = say("diff_dtype_same", lang).format(a=", ".join(v.dtypes_a))
-    else:
-        dtype = say("diff_dtype_changed", lang).format(
-            a=", ".join(v.dtypes_a), b=", ".join(v.dtypes_b)
-        )
-    keys = say("diff_keys_value", lang).format(
+        return say("diff_dtype_same", lang).format(a=", ".join(v.dtypes_a))
+    text = say("diff_dtype_changed", lang).format(a=", ".join(v.dtypes_a), b=", ".join(v.dtypes_b))
+    changed = any(d.state in (DiffState.CHANGED, DiffState.RESHAPED) for d in report.tensors)
+    if not changed and v.recast_max_abs is not None:
+        if v.recast_max_abs == 0:
+            text += say("diff_dtype_exact", lang)
+        else:
+            text += say("diff_dtype_rounded", lang).format(largest=units.norm(v.recast_max_abs))
+    return text
+
+
+def _keys(report: DiffReport, lang: Lang) -> str:
+    v = report.verdict
+    text = say("diff_keys_value", lang).format(
         common=v.common_tensors, only_a=v.only_a, only_b=v.only_b, reshaped=v.reshaped
     )
-    if v.only_a or v.only_b:
-        keys += say("diff_misfit", lang)
-    return [
-        (say("diff_backbone", lang), backbone),
-        (say("diff_bn", lang), bn),
-        (say("diff_head", lang), head),
-        (say("diff_dtype", lang), dtype),
-        (say("diff_keys", lang), keys),
-    ]
+    for side, fits in (("A", v.a_fits), ("B", v.b_fits)):
+        if not fits:
+            text += say("diff_misfit", lang).format(side=side, arch=report.arch)
+    return text
 
 
 def diff_short(report: DiffReport) -> str:
