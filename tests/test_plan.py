@@ -142,22 +142,85 @@ class PlainLiveBytes(TorchDispatchMode):
         self.now -= self.alive.pop(pointer)
 
 
+SGD_STEP = StepOptions()
+
+
+def plain_optimizer(model: torch.nn.Module, step: StepOptions) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if step.optimizer is OptimizerKind.ADAM:
+        return torch.optim.Adam(params, lr=0.01)
+    if step.optimizer is OptimizerKind.ADAMW:
+        return torch.optim.AdamW(params, lr=0.01, weight_decay=0.0)
+    return torch.optim.SGD(params, lr=0.01, momentum=step.momentum)
+
+
+def real_step_live_peak(
+    model: torch.nn.Module, shape: tuple[int, ...], step: StepOptions = SGD_STEP
+) -> int:
+    """The most bytes of new storages alive at once in a training loop's second step
+    (zero_grad, forward, sum loss, backward, optimizer.step), counted on real CPU tensors by
+    a dispatch mode of the test's own; the optimizer state of the first step is counted
+    from the start, as it is alive throughout."""
+    optimizer = plain_optimizer(model, step)
+    data, labels = torch.rand(shape), torch.rand(shape[0], 10)
+    (model(data) - labels).sum().backward()
+    optimizer.step()
+    del data, labels
+    state = [v for s in optimizer.state.values() for v in s.values() if isinstance(v, torch.Tensor)]
+    kept = (*model.parameters(), *model.buffers())
+    existing = {t.untyped_storage().data_ptr() for t in kept}
+    with PlainLiveBytes(existing) as counter:
+        counter.now = counter.most = sum(t.untyped_storage().nbytes() for t in state)
+        counter.alive.update({t.untyped_storage().data_ptr(): 0 for t in state})
+        optimizer.zero_grad()
+        data, labels = torch.rand(shape), torch.rand(shape[0], 10)
+        loss = (model(data) - labels).sum()
+        loss.backward()
+        optimizer.step()
+        del data, labels, loss
+    return counter.most
+
+
 @pytest.mark.parametrize(("arch", "shape"), [("resnet18", SMALL), ("resnet50", (2, 3, 32, 32))])
 def test_live_peak_equals_a_real_cpu_step_counted_by_storage(
     arch: str, shape: tuple[int, int, int, int]
 ) -> None:
     report = plan(arch, shape, new_classes=10)
+    kept = report.param_bytes + report.buffer_bytes
     for index in (0, 2, 5):
         model = plain_frozen(arch, row_stages(index), everything=index == 5)
-        existing = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
-        with PlainLiveBytes(existing) as counter:
-            data, labels = torch.rand(shape), torch.rand(shape[0], 10)
-            (model(data) - labels).sum().backward()
-            del data, labels
-        assert report.rows[index].live_peak_bytes == counter.most, report.rows[index].name
-        kept = report.param_bytes + report.buffer_bytes
         row = report.rows[index]
+        measured = real_step_live_peak(model, shape)
+        assert row.optimizer_state_bytes + row.live_peak_bytes == measured, row.name
         assert row.peak_bytes == kept + row.optimizer_state_bytes + row.live_peak_bytes
+
+
+WHOLE_STEPS = [
+    StepOptions(),
+    StepOptions(momentum=0.0),
+    StepOptions(optimizer=OptimizerKind.ADAM),
+    StepOptions(optimizer=OptimizerKind.ADAMW),
+]
+
+
+@pytest.mark.parametrize("step", WHOLE_STEPS, ids=["sgd", "sgd-no-momentum", "adam", "adamw"])
+def test_a_solved_batch_fits_the_whole_step_and_one_more_does_not(step: StepOptions) -> None:
+    """At the tensor level, plan's answer B means the whole step fits: measured on a real
+    CPU step (optimizer.step() and its temporaries included) at B, and B + 1 does not."""
+    at_four = plan("resnet18", (4, 3, 64, 64), new_classes=10, step=step)
+    budget = at_four.rows[-1].peak_bytes + 2**20  # everything fits about batch 4
+    report = plan("resnet18", SMALL, new_classes=10, step=step, memory=budget)
+    kept = report.param_bytes + report.buffer_bytes
+    for index in (3, 5):  # layer2 and below; everything
+        row = report.rows[index]
+        batch = row.largest_batch
+        assert batch is not None and batch >= 1
+        model = plain_frozen("resnet18", row_stages(index), everything=index == 5)
+        fits, above = (
+            kept + real_step_live_peak(copy.deepcopy(model), (b, 3, 64, 64), step)
+            for b in (batch, batch + 1)
+        )
+        assert fits <= budget < above, (row.name, batch, fits, budget, above)
 
 
 def real_state_bytes(model: torch.nn.Module, step: StepOptions) -> int:
@@ -307,6 +370,8 @@ def test_cli_draws_both_tables_and_json_follows_the_schema(run_cli: Run, tmp_pat
         (["plan", "--new-classes", "10", "--memory", "-1GiB"], "is not a size"),
         (["plan", "--new-classes", "10", "--memory", "0"], "has no unit"),
         (["plan", "--new-classes", "10", "--memory", "0MiB"], "must be more than 0"),
+        (["plan", "--new-classes", "10", "--memory", "100000000000TB"], "more than any machine"),
+        (["plan", "--new-classes", "10", "--memory", "99999999999999999999TiB"], "at most"),
         (["plan", "--new-classes", "10", "--optimizer", "rmsprop"], "sgd, adam, adamw"),
         (
             ["plan", "--new-classes", "10", "--optimizer", "adam", "--momentum", "0.5"],
@@ -342,7 +407,7 @@ def test_the_fallback_search_finds_the_largest_batch_of_any_growing_step() -> No
         return (1_000, 1_000 + 3 * batch * batch)
 
     for space in (999, 1_003, 1_011, 1_012, 50_000):
-        largest, _ = _walk_down(quadratic, {}, 5, space)
+        largest, _ = _walk_down(quadratic, {}, 5, space, 1)
         best = max((b for b in range(0, 200) if 1_000 + 3 * b * b <= space), default=0)
         assert largest == (best if space >= 1_000 else 0), space
 
@@ -360,3 +425,20 @@ def test_a_line_through_two_recordings_is_exact() -> None:
     assert line.peak(100) == max(at(100))
     assert largest_batch(line, 50 + 7 * 12) == 12
     assert largest_batch(line, 49) == 0
+
+
+def test_cifar_sized_input_answers_without_a_batch_batchnorm_cannot_take() -> None:
+    """At 32×32, layer4 sees 1×1 maps: train-mode BatchNorm needs batch 2, so no pass runs
+    at batch 1 and no row answers 1 (#28 item 12)."""
+    report = plan("resnet18", (2, 3, 32, 32), new_classes=10, memory=100 * 2**20)
+    answers = [row.largest_batch for row in report.rows]
+    assert answers[0] is not None and answers[0] > 2 and 1 not in answers
+    with pytest.raises(OptionError, match="one step at batch 2 needs about"):
+        plan("resnet18", (2, 3, 32, 32), new_classes=10, memory=report.rows[0].peak_bytes - 1)
+
+
+def test_a_budget_beyond_any_batch_answers_at_least_the_largest(run_cli: Run) -> None:
+    report = plan("resnet18", SMALL, new_classes=10, memory=100000 * 2**40)
+    assert {row.largest_batch for row in report.rows} == {2**31 - 1}
+    shown = run_cli(["plan", "--new-classes", "10", "--memory", "100000TiB"], width=100)
+    assert shown.exit_code == 0 and "≥ 2,147,483,647" in shown.stdout

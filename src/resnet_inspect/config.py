@@ -260,4 +260,12 @@ def check_memory_budget(value: object) -> int | None:
         raise TypeError(f"memory must be a number of bytes (an int), not {type(value).__name__}")
     if value <= 0:
         raise OptionError(f"--memory {value}: must be more than 0 bytes")
+    if value > MAX_MEMORY:
+        raise OptionError(
+            f"--memory {value} bytes is more than any machine holds; give at most 2**60 (1 EiB)"
+        )
     return value
+
+
+MAX_MEMORY = 2**60  # 1 EiB: far beyond any machine, and every byte count stays exact
+LARGEST_BATCH = 2**31 - 1  # what --input accepts, and the largest batch plan answers

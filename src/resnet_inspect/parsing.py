@@ -12,6 +12,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 
 from resnet_inspect.anatomy import (
     ARCHITECTURES,
@@ -24,6 +25,7 @@ from resnet_inspect.anatomy import (
 from resnet_inspect.config import (
     MAX_DIM,
     MAX_ELEMENTS,
+    MAX_MEMORY,
     MAX_STEPS,
     DiffSide,
     InputShape,
@@ -417,10 +419,15 @@ def parse_memory(text: str) -> int:
     match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]+)\s*", text)
     if not match:
         raise OptionError(f"--memory {text!r} is not a size: {expected}")
-    number, unit = float(match.group(1)), match.group(2).lower()
+    number, unit = match.group(1), match.group(2).lower()
     if unit not in _SIZE_UNITS:
         raise OptionError(f"--memory {text!r}: unknown unit {match.group(2)!r}; {expected}")
-    size = int(number * _SIZE_UNITS[unit])
+    # Exact arithmetic: a float would turn 99999999999999999999TiB into inf or lose bytes.
+    size = int(Fraction(number) * _SIZE_UNITS[unit])
     if size <= 0:
         raise OptionError(f"--memory {text!r} must be more than 0; {expected}")
+    if size > MAX_MEMORY:
+        raise OptionError(
+            f"--memory {text!r} is more than any machine holds; give at most 1048576TiB (1 EiB)"
+        )
     return size

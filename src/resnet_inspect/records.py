@@ -123,6 +123,13 @@ class StructureCapture:
             and self.modules[call.name].kind.startswith("BatchNorm")
         ]
 
+    def smallest_batch(self) -> int:
+        """The smallest batch train-mode BatchNorm takes at this input's height and width:
+        2 where a BatchNorm sees one value per channel and sample (a 1×1 map), else 1."""
+        batch = self.calls[0].input_shape[0] if self.calls else 1
+        per_sample = [values // batch for _, values in self.batchnorm_values()]
+        return 2 if any(values <= 1 for values in per_sample) else 1
+
     @property
     def activation_bytes(self) -> int:
         """Outputs of the forward pass that allocate (in-place calls write into their input)."""
@@ -167,7 +174,8 @@ class CutCapture:
     backward_flops: int
     live_peak_bytes: int  # the most bytes alive at once in forward and backward
     largest_batch: int | None = None  # with a memory budget: the largest batch that fits
-    batch_one_live_bytes: int | None = None  # the live peak at batch 1, for a budget too small
+    # The live peak at the smallest batch BatchNorm takes, for a budget too small.
+    batch_one_live_bytes: int | None = None
 
 
 @dataclass(frozen=True)

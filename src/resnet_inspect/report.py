@@ -574,7 +574,7 @@ class PlanRow:
     forward_flops: int
     backward_flops: int
     backward_share: float  # of the full fine-tune's backward
-    live_peak_bytes: int  # the most bytes alive at once in forward and backward
+    live_peak_bytes: int  # the most bytes alive at once in a whole step, optimizer.step() too
     peak_bytes: int  # parameters + buffers + optimizer state + live_peak_bytes
     largest_batch: int | None = None  # None without a budget; 0 when batch 1 does not fit
 

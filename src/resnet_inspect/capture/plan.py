@@ -22,17 +22,22 @@ from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import FlopCounterMode
 
 from resnet_inspect.capture.budget import LiveBytes, largest_batch, optimizer_state_bytes
+from resnet_inspect.capture.cpu_batchnorm import CpuBatchNorm
 from resnet_inspect.capture.freezing import freeze_backbone
-from resnet_inspect.capture.instrument import preserved_modes, storage_id
-from resnet_inspect.capture.step import loss_of, meta_labels
-from resnet_inspect.config import FreezeOptions, LossKind, StepOptions
+from resnet_inspect.capture.instrument import (
+    model_dtype,
+    preserved_modes,
+    resident_storages,
+    storage_id,
+)
+from resnet_inspect.capture.step import loss_of, make_optimizer, meta_labels
+from resnet_inspect.config import LARGEST_BATCH, FreezeOptions, LossKind, StepOptions
 from resnet_inspect.errors import OptionError
 from resnet_inspect.quantities import binary_bytes
 from resnet_inspect.records import CutCapture
 
 # A batch solve that has not settled after this many confirming passes searches instead.
 _CONFIRM_PASSES = 4
-_LARGEST_BATCH = 2**31 - 1  # what --input accepts
 
 
 class _LiveStorages(TorchDispatchMode):
@@ -47,6 +52,9 @@ class _LiveStorages(TorchDispatchMode):
     def __init__(self, existing: set[int], batch: int) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.batch = batch
+        # Set for the optimizer's step: its temporaries are parameter-sized, whatever their
+        # first dimension happens to equal.
+        self.fixed_only = False
         self.seen: dict[int, Any] = dict.fromkeys(existing)
         self.events: list[tuple[int, int, bool]] = []  # (storage, ± bytes, scales with batch)
         self.marks: list[int] = []  # len(events) after each operation
@@ -54,8 +62,7 @@ class _LiveStorages(TorchDispatchMode):
     def __torch_dispatch__(
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
     ) -> Any:
-        shortcut = _BATCHNORM_SHAPES.get(func)
-        out = shortcut(*args) if shortcut else func(*args, **(kwargs or {}))
+        out = func(*args, **(kwargs or {}))
         for item in tree_leaves(out):
             if not isinstance(item, torch.Tensor):
                 continue
@@ -64,7 +71,7 @@ class _LiveStorages(TorchDispatchMode):
             if key in self.seen:
                 continue
             size = storage.nbytes()
-            scales = item.dim() >= 1 and item.shape[0] == self.batch
+            scales = not self.fixed_only and item.dim() >= 1 and item.shape[0] == self.batch
             self.events.append((key, size, scales))
             self.seen[key] = weakref.finalize(storage, self._released, key, size, scales)
         self.marks.append(len(self.events))
@@ -104,39 +111,23 @@ class _LiveStorages(TorchDispatchMode):
         return tuple(line)
 
 
-def _batchnorm_forward(
-    data: torch.Tensor, weight: Any, bias: Any, mean: Any, var: Any, training: bool, *rest: Any
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """What ``native_batch_norm`` returns, shapes only: its meta kernel is a Python
-    decomposition that would cost most of a pass (a resnet50 pass has 53 of them each way)."""
-    channels = data.shape[1] if training else 0
-    stats = torch.float32 if data.dtype in (torch.float16, torch.bfloat16) else data.dtype
-    return (
-        torch.empty_like(data),
-        torch.empty(channels, dtype=stats, device=data.device),
-        torch.empty(channels, dtype=stats, device=data.device),
-    )
+def _steady_state(model: torch.nn.Module, step: StepOptions) -> torch.optim.Optimizer:
+    """The step's optimizer over the trainable parameters, with the state a first step
+    leaves (momentum buffers, Adam's moments and step counts): every later step's state,
+    which the plan counts apart (``optimizer_state_bytes``)."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = make_optimizer(trainable, step)
+    for param in trainable:
+        param.grad = torch.zeros_like(param)
+    optimizer.step()
+    optimizer.zero_grad()
+    return optimizer
 
 
-def _batchnorm_backward(
-    grad: torch.Tensor, data: torch.Tensor, weight: Any, *rest: Any
-) -> tuple[torch.Tensor | None, ...]:
-    """What ``native_batch_norm_backward`` returns, shapes only: the gradients its output
-    mask asks for."""
-    mask = rest[-1]
-    channels = data.shape[1]
-    dtype = weight.dtype if weight is not None else data.dtype
-    return (
-        torch.empty_like(data) if mask[0] else None,
-        torch.empty(channels, dtype=dtype, device=data.device) if mask[1] else None,
-        torch.empty(channels, dtype=dtype, device=data.device) if mask[2] else None,
-    )
-
-
-_BATCHNORM_SHAPES: dict[Any, Callable[..., Any]] = {
-    torch.ops.aten.native_batch_norm.default: _batchnorm_forward,
-    torch.ops.aten.native_batch_norm_backward.default: _batchnorm_backward,
-}
+def _state_tensors(optimizer: torch.optim.Optimizer | None) -> list[torch.Tensor]:
+    if optimizer is None:
+        return []
+    return [v for s in optimizer.state.values() for v in s.values() if isinstance(v, torch.Tensor)]
 
 
 @dataclass
@@ -150,16 +141,22 @@ class _Pass:
 
 def _run(
     model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None,
     input_shape: tuple[int, ...],
     loss: LossKind,
     classes: int,
     *,
     count: bool,
 ) -> _Pass:
-    """One train-mode forward, loss and backward on meta, watched."""
+    """One train-mode step on meta, watched, as a training loop's second step takes it:
+    ``zero_grad()`` (gradients set to None), forward, loss, backward, ``optimizer.step()``
+    with the optimizer state of an earlier step already there (see ``_steady_state``). The
+    optimizer is torch's own, with the implementation it picks for CPU tensors, so its
+    temporaries (Adam's ``exp_avg_sq.sqrt() / bias_correction2_sqrt``, SGD's
+    ``grad + weight_decay * param``) are counted as a real step allocates them."""
     for param in model.parameters():
         param.grad = None
-    existing = {storage_id(t) for t in (*model.parameters(), *model.buffers())}
+    existing = resident_storages(model) | {storage_id(t) for t in _state_tensors(optimizer)}
     saved: dict[int, int] = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
@@ -173,14 +170,21 @@ def _run(
     tracker = _LiveStorages(existing, batch)
     with preserved_modes(model), tracker:
         model.train()
-        data = torch.empty(input_shape, device="meta")
-        labels = meta_labels(loss, batch, classes)
+        dtype = model_dtype(model)
+        data = torch.empty(input_shape, dtype=dtype, device="meta")
+        labels = meta_labels(loss, batch, classes, dtype)
         hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
-        with hooks, forward if count else nullcontext():
+        # BatchNorm as the CPU computes it, on top of the modes: FlopCounterMode would
+        # otherwise run its decomposition, whose statistics are not the CPU's.
+        with hooks, forward if count else nullcontext(), CpuBatchNorm():
             value = loss_of(loss, model(data), labels)
         if value.requires_grad:
-            with backward if count else nullcontext():
+            with backward if count else nullcontext(), CpuBatchNorm():
                 value.backward()  # type: ignore[no-untyped-call]
+        if optimizer is not None:
+            # The batch, the labels and the loss are still alive, as in a training loop.
+            tracker.fixed_only = True
+            optimizer.step()
         del data, labels, value
     grads = {storage_id(p.grad) for p in model.parameters() if p.grad is not None}
     return _Pass(
@@ -200,25 +204,30 @@ def capture_cut(
     step: StepOptions,
     *,
     room: Callable[[int], int] | None = None,
+    smallest: int = 1,
 ) -> CutCapture:
     """One cut point: the model from ``make`` frozen by ``recipe`` (``unfreeze`` names what
     trains beside the new head), counted at ``input_shape``.
 
     With ``room`` (the bytes left for the step's live tensors once the optimizer state of
     ``trainable bytes`` is set aside), the largest batch whose step fits is solved from the
-    recorded timeline and confirmed by a pass at the answer.
+    recorded timeline and confirmed by a pass at the answer; no batch below ``smallest``
+    (what train-mode BatchNorm takes at this size) is ever run or answered.
     """
     model = make()
     freeze_backbone(model, recipe)
     trainable = [p for p in model.parameters() if p.requires_grad]
     trainable_bytes = sum(p.numel() * p.element_size() for p in trainable)
     state = optimizer_state_bytes(step.optimizer, step.momentum, trainable_bytes, len(trainable))
-    first = _run(model, input_shape, step.loss, recipe.new_classes, count=True)
+    optimizer = _steady_state(model, step) if trainable else None
+    first = _run(model, optimizer, input_shape, step.loss, recipe.new_classes, count=True)
     largest: int | None = None
     batch_one: int | None = None
     if room is not None:
         space = room(state)
-        largest, batch_one = _solve(model, input_shape, step.loss, recipe.new_classes, first, space)
+        largest, batch_one = _solve(
+            model, optimizer, input_shape, step.loss, recipe.new_classes, first, space, smallest
+        )
     return CutCapture(
         name=name,
         unfreeze=recipe.unfreeze,
@@ -237,13 +246,16 @@ def capture_cut(
 
 def _solve(
     model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None,
     input_shape: tuple[int, ...],
     loss: LossKind,
     classes: int,
     first: _Pass,
     space: int,
+    smallest: int,
 ) -> tuple[int, int]:
-    """The largest batch whose live peak fits ``space``, and the live peak of batch 1.
+    """The largest batch whose live peak fits ``space`` (0 when ``smallest`` does not), and
+    the live peak at ``smallest``.
 
     The first pass's split (which tensors scale with the batch) gives a guess; a pass at the
     guess gives a second point of the same timeline, and the line through the two is exact.
@@ -252,13 +264,13 @@ def _solve(
 
     def at(batch: int) -> tuple[int, ...]:
         shape = (batch, *input_shape[1:])
-        return _run(model, shape, loss, classes, count=False).totals
+        return _run(model, optimizer, shape, loss, classes, count=False).totals
 
     known = {input_shape[0]: first.totals}
     line = first.live
-    guess = largest_batch(line, space)
+    guess = _capped(largest_batch(line, space))
     for _ in range(_CONFIRM_PASSES):
-        probe = max(guess, 1)
+        probe = max(guess, smallest)
         if probe not in known:
             known[probe] = at(probe)
         others = [b for b in known if b != probe]
@@ -266,15 +278,27 @@ def _solve(
             break  # another sequence of operations at this batch: no line to draw
         if others:
             line = LiveBytes.through((others[0], known[others[0]]), (probe, known[probe]))
-        answer = largest_batch(line, space)
+        answer = _capped(largest_batch(line, space))
+        if answer < smallest:
+            answer = 0
         if answer == guess and (guess == 0 or max(known[probe]) <= space):
-            return answer, line.peak(1) if 1 not in known else max(known[1])
+            least = max(known[smallest]) if smallest in known else line.peak(smallest)
+            return answer, least
         guess = answer
-    return _walk_down(at, known, guess, space)
+    return _walk_down(at, known, guess, space, smallest)
+
+
+def _capped(batch: int) -> int:
+    """No answer above the largest batch ``--input`` takes (a huge budget says "at least")."""
+    return min(batch, LARGEST_BATCH)
 
 
 def _walk_down(
-    at: Callable[[int], tuple[int, ...]], known: dict[int, tuple[int, ...]], start: int, space: int
+    at: Callable[[int], tuple[int, ...]],
+    known: dict[int, tuple[int, ...]],
+    start: int,
+    space: int,
+    smallest: int,
 ) -> tuple[int, int]:
     """The slow, sure way, for a model whose step does not grow in a line with the batch: a
     search over passes, assuming only that a larger batch never needs less."""
@@ -284,25 +308,27 @@ def _walk_down(
             known[batch] = at(batch)
         return max(known[batch], default=0) <= space
 
-    low, high = 0, max(start, 1)  # low fits (0 trivially); high is the first candidate
-    while high <= _LARGEST_BATCH and fits(high):
+    if not fits(smallest):
+        return 0, max(known[smallest], default=0)
+    low, high = smallest, max(start, smallest + 1)  # low fits; high is the first candidate
+    while high <= LARGEST_BATCH and fits(high):
         low, high = high, high * 2
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if fits(middle) else (low, middle)
-    fits(1)
-    return low, max(known[1], default=0)
+    return min(low, LARGEST_BATCH), max(known[smallest], default=0)
 
 
-def too_small_budget(cuts: list[CutCapture], memory: int, kept: int) -> None:
-    """Refuse a budget in which not even batch 1 of the cheapest cut fits: there is no plan
-    to show, only what batch 1 needs. ``kept``: the parameters' and buffers' bytes."""
+def too_small_budget(cuts: list[CutCapture], memory: int, kept: int, smallest: int = 1) -> None:
+    """Refuse a budget in which not even the smallest batch (1, or 2 where BatchNorm needs
+    it) of the cheapest cut fits: there is no plan to show, only what that batch needs.
+    ``kept``: the parameters' and buffers' bytes."""
     if any(cut.largest_batch != 0 for cut in cuts):
         return
     cheapest = min(
         kept + cut.optimizer_state_bytes + (cut.batch_one_live_bytes or 0) for cut in cuts
     )
     raise OptionError(
-        f"--memory {binary_bytes(memory)} is too small: one step at batch 1 needs about "
+        f"--memory {binary_bytes(memory)} is too small: one step at batch {smallest} needs about "
         f"{binary_bytes(cheapest)}, even when only the head trains"
     )

@@ -269,10 +269,11 @@ TEXT: dict[str, str] = {
     "plan_state_adamw": "AdamW: two moments per trainable parameter and a step count per tensor",
     "plan_peak_value": (
         "parameters {params} + buffers {buffers} + optimizer state (kept from the step before) + "
-        "the most bytes alive at once in forward and backward (input, activations, what autograd "
-        "saves, gradients), followed operation by operation. That is what the tensors need (a "
-        "resnet50 step measured 2-10% more); glibc's allocator keeps freed memory and a process "
-        "grew 1.3-2x this: leave headroom (benchmarks/bench_plan.py)"
+        "the most bytes alive at once in the whole step: forward, backward and optimizer.step() "
+        "(input, activations, what autograd saves, gradients, the optimizer's temporaries), "
+        "followed operation by operation. That is what the tensors need (a resnet50 step "
+        "measured 2-11% more); glibc's allocator keeps freed memory and a process grew "
+        "1.2-1.7x this: leave headroom (benchmarks/bench_plan.py)"
     ),
     "plan_batch_value": (
         "the largest batch whose step peaks within {budget}, solved from the recorded step and "

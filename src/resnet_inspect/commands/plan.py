@@ -88,6 +88,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
         cut_points.append(("unfreeze", unfreeze))
 
     kept = structure.param_bytes + structure.buffer_bytes
+    smallest = structure.smallest_batch()  # 2 where a BatchNorm sees a 1×1 map
 
     def room(state: int) -> int:
         assert memory is not None
@@ -101,11 +102,12 @@ def run_plan(request: PlanRequest) -> PlanReport:
             input_shape,
             request.step,
             room=room if memory is not None else None,
+            smallest=smallest,
         )
         for name, names in cut_points
     ]
     if memory is not None:
-        too_small_budget(cuts, memory, kept)
+        too_small_budget(cuts, memory, kept, smallest)
     return build_plan_report(
         structure,
         cuts,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from resnet_inspect.config import LARGEST_BATCH
 from resnet_inspect.report import Level, PlanReport, PlanRow
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text
@@ -99,9 +100,7 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> Tex
         ]
         if budget:
             fits = row.largest_batch or 0
-            cells.append(
-                Cell(units.count(fits) if fits else say("plan_none_fits", lang), style="green")
-            )
+            cells.append(Cell(_batch_text(fits, lang), style="green"))
         table.add_row(*cells)
     return table
 
@@ -144,3 +143,11 @@ def plan_short(report: PlanReport) -> str:
         f"{cut_name(row, Lang.EN)} {units.binary_bytes(row.peak_bytes)}" for row in report.rows
     )
     return f"PlanReport(plan {report.arch} {units.shape(report.input_shape)}: peak {rows})"
+
+
+def _batch_text(batch: int, lang: Lang) -> str:
+    if not batch:
+        return say("plan_none_fits", lang)
+    if batch >= LARGEST_BATCH:  # the answer is capped there: the budget holds at least that
+        return f"≥ {units.count(batch)}"
+    return units.count(batch)
