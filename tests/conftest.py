@@ -124,3 +124,28 @@ def call_shapes(
         for handle in handles:
             handle.remove()
     return seen
+
+
+def real_saved_bytes(
+    model: torch.nn.Module,
+    shape: tuple[int, ...],
+    classes: int,
+    dtype: torch.dtype = torch.float32,
+) -> int:
+    """What a real train-mode forward and sum loss save for backward on the CPU, each
+    storage once, less the parameters and buffers (they exist anyway): saved_tensors_hooks,
+    with input and labels in ``dtype``."""
+    resident = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+    saved: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in resident:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    model.train()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        prediction = model(torch.rand(shape, dtype=dtype))
+        (prediction - torch.rand(shape[0], classes, dtype=dtype)).sum()
+    return sum(saved.values())

@@ -137,8 +137,11 @@ def test_graph_keeps_add_up_to_the_saved_memory(arch: str) -> None:
         for op in group.ops
     ]
     activations = sum(t.bytes for op in ops for t in op.saved if t.kind == "activation")
-    buffers = {(op.module, t.name): t.bytes for op in ops for t in op.saved if t.kind == "buffer"}
-    assert activations + sum(buffers.values()) == report.summary.saved_bytes
+    buffers = {(op.module, t.name) for op in ops for t in op.saved if t.kind == "buffer"}
+    # BatchNorm's running statistics are shown where a node keeps them, and not counted:
+    # they exist anyway, as the parameters do (the definition plan shares).
+    assert len(buffers) == 2 * sum(op.kind == "NativeBatchNormBackward0" for op in ops)
+    assert activations == report.summary.saved_bytes
     conv = next(op for op in ops if op.module == "layer1.0.conv1")
     assert {t.name: t.kind for t in conv.saved} == {"input": "activation", "weight": "parameter"}
     pool = next(op for op in ops if op.kind.startswith("MaxPool"))

@@ -14,7 +14,8 @@ import torch
 import torchvision
 from typer.testing import Result
 
-from resnet_inspect import graph
+from conftest import real_saved_bytes
+from resnet_inspect import graph, plan
 
 Run = Callable[..., Result]
 
@@ -93,22 +94,19 @@ def test_unfreeze_layer4_adds_its_leaves() -> None:
 
 
 def test_saved_memory_equals_a_real_cpu_forward() -> None:
-    """Meta accounting against the bytes a real forward's saved tensors occupy."""
+    """Meta accounting against the bytes a real forward's saved tensors occupy, less the
+    parameters and buffers (BatchNorm's running statistics), which exist anyway; and plan
+    says the same for the same step (one definition, #28 item 6)."""
     report = graph("resnet18", (2, 3, 64, 64))
     torch.manual_seed(0)
-    model = torchvision.models.resnet18().train()
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    saved: dict[int, int] = {}
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        storage = t.untyped_storage()
-        if storage.data_ptr() not in params:
-            saved[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        (model(torch.rand(2, 3, 64, 64)) - torch.rand(2, 1000)).sum()
-    assert report.summary.saved_bytes == sum(saved.values())
+    saved = real_saved_bytes(torchvision.models.resnet18(), (2, 3, 64, 64), 1000)
+    assert report.summary.saved_bytes == saved
+    planned = plan("resnet18", (2, 3, 64, 64), new_classes=1000)
+    assert planned.rows[-1].saved_bytes == report.summary.saved_bytes
+    frozen = graph("resnet18", (2, 3, 64, 64), new_classes=10, unfreeze=("layer4",))
+    assert plan("resnet18", (2, 3, 64, 64), new_classes=10).rows[1].saved_bytes == (
+        frozen.summary.saved_bytes
+    )
 
 
 def test_each_block_shows_the_add_joining_its_two_branches() -> None:

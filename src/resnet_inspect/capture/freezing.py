@@ -42,18 +42,21 @@ def replace_head(model: torch.nn.Module, classes: int) -> None:
     """The classifier becomes one of ``classes`` outputs, of the same kind (a Linear, or a 1×1
     conv); the rest of the head stays.
 
-    Created on the old head's device; on the CPU its initialisation draws from the global
-    RNG, as the tutorial's new ``fc`` does.
+    Created on the old head's device and in its dtype (a half-precision model gets a
+    half-precision head); on the CPU its initialisation draws from the global RNG, as the
+    tutorial's new ``fc`` does.
     """
     name = head_linear(model)
     old = model.get_submodule(name)
+    weight = next(old.parameters())
     new: torch.nn.Module
-    with torch.device(next(old.parameters()).device):
+    with torch.device(weight.device):
+        bias = old.bias is not None
         if isinstance(old, torch.nn.Conv2d):  # a conv classifier stays one, of N outputs
-            new = torch.nn.Conv2d(old.in_channels, classes, 1, bias=old.bias is not None)
+            new = torch.nn.Conv2d(old.in_channels, classes, 1, bias=bias, dtype=weight.dtype)
         else:
             assert isinstance(old, torch.nn.Linear)
-            new = torch.nn.Linear(old.in_features, classes, bias=old.bias is not None)
+            new = torch.nn.Linear(old.in_features, classes, bias=bias, dtype=weight.dtype)
     parent, _, leaf = name.rpartition(".")
     setattr(model.get_submodule(parent), leaf, new)  # set_submodule is torch 2.5+
 

@@ -14,7 +14,14 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
 from resnet_inspect.anatomy import LOSS_SECTION
-from resnet_inspect.capture.instrument import ModuleStack, preserved_modes, storage_id
+from resnet_inspect.capture.cpu_batchnorm import CpuBatchNorm
+from resnet_inspect.capture.instrument import (
+    ModuleStack,
+    model_dtype,
+    preserved_modes,
+    resident_storages,
+    storage_id,
+)
 from resnet_inspect.capture.step import loss_of, meta_labels
 from resnet_inspect.config import LossKind
 from resnet_inspect.records import GraphCapture, GraphNodeRecord, SavedRecord
@@ -53,17 +60,18 @@ def capture_graph(
     """Forward and loss on the meta device in train mode, then one walk of the graph; with
     ``explain``, each node's saved tensors too."""
     params = {id(p): name for name, p in model.named_parameters()}
-    param_storages = {storage_id(p) for p in model.parameters()}
-    data = torch.empty(input_shape, device="meta")
-    labels = meta_labels(loss, input_shape[0], classes)
+    resident = resident_storages(model)
+    dtype = model_dtype(model)
+    data = torch.empty(input_shape, dtype=dtype, device="meta")
+    labels = meta_labels(loss, input_shape[0], classes, dtype)
     running = ModuleStack(model, outside=LOSS_SECTION)  # after the forward: the loss
     saved: dict[int, tuple[int, str, str]] = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         # Count each storage once: views (fc's weight.t(), the flatten) share their base's,
-        # and parameters exist anyway. What is left is what backward keeps alive.
+        # and parameters and buffers exist anyway. What is left is what backward keeps alive.
         storage = storage_id(tensor)
-        if storage not in param_storages and storage not in saved:
+        if storage not in resident and storage not in saved:
             size = tensor.untyped_storage().nbytes()
             module = running.current
             saved[storage] = (size, module, "" if module else running.last_done)
@@ -72,7 +80,8 @@ def capture_graph(
     tracker = _CreationTracker(running)
     with preserved_modes(model), running:
         model.train()
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), tracker:
+        hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
+        with hooks, tracker, CpuBatchNorm():  # saved as the CPU saves them
             root = loss_of(loss, model(data), labels).grad_fn
     owners = {storage_id(p): "parameter" for p in model.parameters()}
     owners.update({storage_id(b): "buffer" for b in model.buffers()})

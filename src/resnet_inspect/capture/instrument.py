@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from resnet_inspect.errors import InspectError
+
 # Called as a module's forward starts (name, module, inputs) and ends (…, output); a return
 # value is ignored (a forward hook's would replace the output).
 Enter = Callable[[str, torch.nn.Module, tuple[Any, ...]], None]
@@ -131,3 +133,73 @@ def preserved_modes(model: torch.nn.Module) -> Iterator[None]:
 def storage_id(tensor: torch.Tensor) -> int:
     """Identity of a tensor's storage; on the meta device too, where every data_ptr is 0."""
     return int(tensor.untyped_storage()._cdata)
+
+
+def resident_storages(model: torch.nn.Module) -> set[int]:
+    """The storages a model holds whether or not a step runs: its parameters and buffers.
+    What autograd saves of them (a weight, BatchNorm's running statistics) costs nothing
+    more, so "saved bytes" means, in graph and plan alike, the saved storages not among these."""
+    return {storage_id(t) for t in (*model.parameters(), *model.buffers())}
+
+
+def model_dtype(model: torch.nn.Module) -> torch.dtype:
+    """The dtype a model computes in, the one rule every command feeds it by: that of its
+    first floating-point parameter (a ``.half()`` model gets half-precision input, whose
+    activations then take half the bytes); float32 for a model without one."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        if tensor.is_floating_point():
+            return tensor.dtype
+    return torch.float32
+
+
+# Where nn.Module keeps the hooks a user registers on it (register_forward_hook, ...).
+_HOOK_TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+_HOOK_FLAGS = ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs")
+
+
+def without_user_hooks(model: torch.nn.Module) -> torch.nn.Module:
+    """The model with none of the hooks its author registered: the tool's meta copies run
+    no user code beyond ``forward`` (a hook that copies features out would fail on meta
+    tensors, and any hook would run once per pass). Hooks torch itself registers (a lazy
+    module's shape inference, weight_norm's recomputation) are part of the model and stay.
+    The original model is never touched."""
+    for module in model.modules():
+        for table in _HOOK_TABLES:
+            hooks = getattr(module, table)
+            for key in [key for key, hook in hooks.items() if not _from_torch(hook)]:
+                del hooks[key]
+                for flags in (*_HOOK_FLAGS, "_forward_hooks_always_called"):
+                    getattr(module, flags).pop(key, None)
+    return model
+
+
+def _from_torch(hook: Any) -> bool:
+    """Whether torch registered this hook: a function of torch's, or one of its objects."""
+    where = getattr(hook, "__module__", None) or type(hook).__module__
+    return where == "torch" or where.startswith("torch.")
+
+
+def attributed_user_hooks(model: torch.nn.Module) -> torch.nn.Module:
+    """The model whose own hooks, if one fails in a real step, say it was the user's hook
+    (which one, on which module) instead of a bare error from somewhere in the step."""
+    for name, module in model.named_modules():
+        for table in _HOOK_TABLES:
+            hooks = getattr(module, table)
+            for key, hook in list(hooks.items()):
+                if not _from_torch(hook):
+                    hooks[key] = _attributed(hook, name or "the model", table.strip("_"))
+    return model
+
+
+def _attributed(hook: Callable[..., Any], where: str, kind: str) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return hook(*args, **kwargs)
+        except Exception as error:
+            name = getattr(hook, "__qualname__", type(hook).__name__)
+            raise InspectError(
+                f"your own hook failed: {name} ({kind.replace('_', ' ').removesuffix('s')} on "
+                f"{where}): {type(error).__name__}: {error}"
+            ) from error
+
+    return run

@@ -36,6 +36,17 @@ def check_batchnorm_batch(
             )
 
 
+def check_trains_something(capture: StructureCapture, command: str) -> None:
+    """A step, or the graph of one, needs a parameter that trains: with every
+    ``requires_grad`` off the loss has no graph, and a step would change nothing."""
+    if not any(module.trainable_params for module in capture.modules.values()):
+        raise InspectError(
+            f"{command}: no parameter of the model trains (requires_grad is False on every "
+            "one), so the loss has no graph and a step changes nothing; set requires_grad on "
+            "what should train, or use freeze --new-classes N for a new trainable head"
+        )
+
+
 def check_input_channels(
     first_conv: tuple[str, int] | None, input_shape: tuple[int, ...], input_text: str
 ) -> None:

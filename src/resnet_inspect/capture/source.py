@@ -28,6 +28,7 @@ from resnet_inspect.capture.freezing import classifier_name
 from resnet_inspect.capture.hub import PREFIX as HUB_PREFIX
 from resnet_inspect.capture.hub import architecture, cached_files
 from resnet_inspect.capture.infer import build_inferred, infer_config
+from resnet_inspect.capture.instrument import attributed_user_hooks, without_user_hooks
 from resnet_inspect.capture.model import SkipInitialisation, build_model
 from resnet_inspect.capture.timm_models import PREFIX as TIMM_PREFIX
 from resnet_inspect.capture.timm_models import build_timm
@@ -56,14 +57,14 @@ class ModelSource:
     _arch: str = ""
 
     def meta(self) -> torch.nn.Module:
-        return self.make("meta")
+        return without_user_hooks(self.make("meta"))
 
     def real(self) -> torch.nn.Module:
         """A CPU model with its weights, built under the caller's seed as torchvision does."""
         if self._pretrained is not None:  # loaded only now, once the step is known to fit
             self.state_dict = load_weights(self._pretrained, self._arch).state_dict
             self._pretrained = None
-        model = self.make("cpu")
+        model = attributed_user_hooks(self.make("cpu"))
         if self.state_dict is not None:
             model.load_state_dict(self.state_dict)
         return model
@@ -194,7 +195,15 @@ def _from_instance(
         raise TypeError(f"model must be an nn.Module, not {type(module).__name__}")
 
     def make(device: str) -> torch.nn.Module:
-        return meta_copy(module) if device == "meta" else copy.deepcopy(module).to(device)
+        if device == "meta":
+            return meta_copy(module)
+        if any(t.is_meta for t in chain(module.parameters(), module.buffers())):
+            raise InspectError(
+                f"{name} is on the meta device, where tensors hold no values: a real step "
+                "needs real weights; build the model on the CPU (tree, graph and plan need "
+                "none and take it as it is)"
+            )
+        return copy.deepcopy(module).to(device)
 
     meta = make("meta")
     info, state = _file_weights(weights, meta, name, _classes(meta))

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from resnet_inspect.capture.instrument import ModuleStack, function_row
+from resnet_inspect.capture.instrument import ModuleStack, function_row, model_dtype
 from resnet_inspect.config import LossKind, OptimizerKind, StepOptions
 from resnet_inspect.records import StepCapture
 from resnet_inspect.report import ParamStat, Setting, SettingValue
@@ -30,18 +30,23 @@ LOSS_EXPRESSIONS = {
 }
 
 
-def make_labels(kind: LossKind, batch: int, classes: int) -> tuple[torch.Tensor, str]:
-    """The seeded random target of the step, and how it was made."""
+def make_labels(
+    kind: LossKind, batch: int, classes: int, dtype: torch.dtype = torch.float32
+) -> tuple[torch.Tensor, str]:
+    """The seeded random target of the step (in the model's dtype), and how it was made."""
     if kind is LossKind.CROSS_ENTROPY:
         return torch.randint(0, classes, (batch,)), f"torch.randint(0, {classes}, ({batch},))"
-    return torch.rand(batch, classes), f"torch.rand({batch}, {classes})"
+    typed = "" if dtype is torch.float32 else f", dtype={dtype}"
+    return torch.rand(batch, classes, dtype=dtype), f"torch.rand({batch}, {classes}{typed})"
 
 
-def meta_labels(kind: LossKind, batch: int, classes: int) -> torch.Tensor:
+def meta_labels(
+    kind: LossKind, batch: int, classes: int, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """The target ``make_labels`` draws, as shapes only, for the passes on the meta device."""
     if kind is LossKind.CROSS_ENTROPY:
         return torch.empty(batch, dtype=torch.long, device="meta")
-    return torch.empty(batch, classes, device="meta")
+    return torch.empty(batch, classes, dtype=dtype, device="meta")
 
 
 def loss_of(kind: LossKind, prediction: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -60,8 +65,9 @@ def run_step(
 
     The model's train/eval modes are the caller's choice and are left as they are.
     """
-    data = torch.rand(input_shape)
-    labels, target = make_labels(options.loss, input_shape[0], classes)
+    dtype = model_dtype(model)
+    data = torch.rand(input_shape, dtype=dtype)
+    labels, target = make_labels(options.loss, input_shape[0], classes, dtype)
     optimizer = make_optimizer(model.parameters(), options)
     params_first = {name: p.detach().clone() for name, p in model.named_parameters()}
     buffers_before = {name: b.detach().clone() for name, b in model.named_buffers()}
@@ -203,10 +209,12 @@ def _nonzero(output: torch.Tensor) -> int:
     counted = 0
     with torch.no_grad():
         for chunk in torch.split(output.detach().reshape(-1), _CHUNK):
-            if math.isnan(float(chunk.sum().item())):
+            # Summed in float32 whatever the model's dtype: a float16 sum of ones stops
+            # being exact at 2048 and overflows at 65504.
+            if math.isnan(float(chunk.sum(dtype=torch.float32).item())):
                 counted += int(torch.count_nonzero(chunk))
             else:
-                counted += int(chunk.sign().sum().item())
+                counted += int(chunk.sign().sum(dtype=torch.float32).item())
     return counted
 
 

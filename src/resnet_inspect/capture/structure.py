@@ -18,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from resnet_inspect.capture.instrument import (
     ModuleStack,
     function_row,
+    model_dtype,
     preserved_modes,
     storage_id,
 )
@@ -148,7 +149,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
     FLOPs are those of ``torch.utils.flop_counter`` (one multiply-add counts 2).
     """
     parameter = next(model.parameters())
-    example = torch.empty(input_shape, dtype=parameter.dtype, device=parameter.device)
+    example = torch.empty(input_shape, dtype=model_dtype(model), device=parameter.device)
     counter = FlopCounterMode(display=False)
     calls: list[CallRecord | None] = []  # a row module's place is kept from its start
     places: dict[str, list[int]] = defaultdict(list)

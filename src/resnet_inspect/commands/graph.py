@@ -61,6 +61,8 @@ def run_graph(request: GraphRequest) -> GraphReport:
     structure = capture_structure(checked_meta(found, input_shape), input_shape)
     # The graph is of a train-mode forward, which BatchNorm must be able to take.
     preflight.check_batchnorm_batch(structure, shape_text(input_shape))
+    if not recipe:  # the recipe's new head trains whatever the model's flags say
+        preflight.check_trains_something(structure, "graph")
     classes = request.new_classes or structure.num_classes
     full = found.meta()
     if recipe:

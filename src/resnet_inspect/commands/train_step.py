@@ -68,6 +68,7 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
     frozen_norms = frozen_batchnorms(meta) if recipe else ()
     in_eval = frozen_norms if recipe and recipe.bn_eval else ()
     structure = capture_structure(meta, input_shape)
+    preflight.check_trains_something(structure, request.command)
     preflight.check_batchnorm_batch(structure, shape_text(input_shape), in_eval)
     preflight.check_memory(structure, request.step)
 
