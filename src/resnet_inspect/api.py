@@ -10,6 +10,7 @@ shapes. A module given as ``model`` is never changed: every pass works on a copy
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from resnet_inspect import commands
@@ -47,7 +48,7 @@ def run(request: Any) -> Report:
 def model_choice(
     arch: str | None,
     input_shape: InputShape,
-    weights: str | WeightsChoice,
+    weights: str | os.PathLike[str] | WeightsChoice,
     model: torch.nn.Module | ModelSpec | str | None,
 ) -> ModelChoice:
     """Which model the arguments name, by the same rules as the command line's."""
@@ -60,7 +61,7 @@ def model_choice(
 def inspect_tree(
     arch: str | None = None,
     input_shape: InputShape = DEFAULT_SHAPE,
-    weights: str | WeightsChoice = "none",
+    weights: str | os.PathLike[str] | WeightsChoice = "none",
     *,
     model: torch.nn.Module | ModelSpec | str | None = None,
     explain: bool = False,
@@ -80,7 +81,7 @@ def train_step(
     *,
     seed: int = 0,
     step: StepOptions | None = None,
-    weights: str | WeightsChoice = "none",
+    weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> LayerReport:
     """One real CPU training step (``step.steps`` of them), as the tutorial takes it, with
@@ -102,7 +103,7 @@ def freeze(
     options: FreezeOptions | None = None,
     seed: int = 0,
     step: StepOptions | None = None,
-    weights: str | WeightsChoice = "none",
+    weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> LayerReport:
     """The tutorial's fine-tuning set-up, shown and proven by one real step.
@@ -129,7 +130,7 @@ def graph(
     new_classes: int | None = None,
     unfreeze: tuple[str, ...] = (),
     loss: LossKind = LossKind.SUM,
-    weights: str | WeightsChoice = "none",
+    weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
     explain: bool = False,
 ) -> GraphReport:
@@ -150,8 +151,8 @@ def graph(
 
 
 def diff(
-    a: str,
-    b: str,
+    a: str | os.PathLike[str],
+    b: str | os.PathLike[str],
     *,
     arch: str | None = None,
     model: torch.nn.Module | ModelSpec | str | None = None,
@@ -163,9 +164,11 @@ def diff(
     ``init:SEED`` (the architecture's random initialisation under that seed). The model is
     ``arch`` or ``model``, or else what A (or B) says it is, as ``--weights FILE`` infers it.
     """
-    request = DiffRequest(a=a, b=b)
+    # A pathlib.Path names a file as a str does; anything else DiffRequest refuses in words.
+    sides: dict[str, Any] = {"a": a, "b": b}
     if arch is not None or model is not None:
-        request = DiffRequest(a=a, b=b, model=model_choice(arch, (1, 3, 64, 64), "none", model))
+        sides["model"] = model_choice(arch, (1, 3, 64, 64), "none", model)
+    request = DiffRequest(**sides)
     return commands.run(request)  # type: ignore[no-any-return]
 
 
@@ -177,7 +180,7 @@ def plan(
     unfreeze: tuple[str, ...] = (),
     step: StepOptions | None = None,
     memory: int | None = None,
-    weights: str | WeightsChoice = "none",
+    weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> PlanReport:
     """What each fine-tuning cut costs: the new head only, then each stage down to the

@@ -289,7 +289,7 @@ def parse_model_spec(text: str) -> ModelSpec:
 
 
 def choose_model(
-    arch: str | None, weights: str | WeightsChoice, model: object
+    arch: str | None, weights: str | os.PathLike[str] | WeightsChoice, model: object
 ) -> tuple[str | None, WeightsChoice, ModelSpec | None]:
     """Which model the options name, by the one rule of the CLI and the library alike:
     ``model`` (the user's code: a spec, or for the library a module instance, which the
@@ -305,12 +305,22 @@ def choose_model(
             "--model and --arch cannot go together: the model is its own architecture"
         )
     name = parse_arch(arch) if arch else None
+    if isinstance(weights, os.PathLike):  # a pathlib.Path is a checkpoint file
+        weights = os.fspath(weights)
+    if isinstance(model, os.PathLike):
+        raise TypeError(
+            f"model {os.fspath(model)!r} is a path; give 'file.py:NAME' (the file and the "
+            "name of the model or function in it) or an nn.Module"
+        )
     if isinstance(weights, WeightsChoice):
         choice = weights
     elif isinstance(weights, str):
         choice = parse_weights(weights, name or "resnet18")
     else:
-        raise TypeError(f"weights must be a str or WeightsChoice, not {type(weights).__name__}")
+        raise TypeError(
+            "weights must be a str, a pathlib.Path or a WeightsChoice, not "
+            f"{type(weights).__name__}"
+        )
     if spec is None and not (name is None and choice.kind in (WeightsKind.FILE, WeightsKind.HUB)):
         name = name or "resnet18"
     return name, choice, spec

@@ -139,6 +139,7 @@ class Flag:
     layers: tuple[str, ...]
     value: float | None = None
     calls: tuple[int, ...] = ()  # for a flag about calls (dead ReLUs): each layer's call, from 1
+    step: int | None = None  # with --steps N: the step (from 1) where it first happened
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,9 @@ class WeightsInfo:
     top1: float | None = None  # ImageNet-1K accuracy, in percent, as torchvision reports it
     top5: float | None = None
     metadata: tuple[Setting, ...] = ()  # a safetensors file's header metadata
+    # How a file's keys fitted the model: "" as saved; "removed module." (a wrapper's prefix
+    # taken off every key); "kept model." (a prefix every key has, the model's own names too).
+    keys: str = ""
 
 
 @dataclass(frozen=True)

@@ -37,15 +37,22 @@ def step_flags(
     small = [(n, r) for n, r in finite if r < UPDATE_SMALL]
     if small:
         flags.append(_flag(FlagKind.UPDATE_SMALL, small, min(r for _, r in small)))
-    if not math.isfinite(step.loss):
-        flags.append(Flag(FlagKind.LOSS_NOT_FINITE, (), step.loss))
+    losses = step.losses or (step.loss,)
+    first_loss = _first_not_finite(losses)
+    if first_loss is not None:
+        at = first_loss + 1 if len(losses) > 1 else None
+        flags.append(Flag(FlagKind.LOSS_NOT_FINITE, (), losses[first_loss], step=at))
     broken = [
         n
         for n in leaves
         if n.step and n.step.grad_norm is not None and not math.isfinite(n.step.grad_norm)
     ]
-    if broken:  # backward runs from the head: the last in model order is where it appears
-        flags.append(Flag(FlagKind.GRAD_NOT_FINITE, (broken[-1].name,), float(len(broken))))
+    first_grad = _first_not_finite(step.global_grad_norms)
+    if broken or first_grad is not None:
+        # Backward runs from the head: the last in model order is where it appears.
+        where = (broken[-1].name,) if broken else ()
+        at = first_grad + 1 if first_grad is not None and len(step.global_grad_norms) > 1 else None
+        flags.append(Flag(FlagKind.GRAD_NOT_FINITE, where, float(len(broken)), step=at))
     zeros = [(n, n.zero_fraction) for n in leaves if n.zero_fraction is not None]
     dead = [(n, share) for n, share in zeros if share > DEAD_SHARE]
     if dead:
@@ -67,6 +74,10 @@ def step_flags(
             Flag(FlagKind.FROZEN_BATCHNORM_TRAINING, frozen_batchnorms, len(frozen_batchnorms))
         )
     return tuple(flags)
+
+
+def _first_not_finite(values: Sequence[float]) -> int | None:
+    return next((i for i, value in enumerate(values) if not math.isfinite(value)), None)
 
 
 def _relative(node: Node) -> float:

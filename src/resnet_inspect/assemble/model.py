@@ -196,7 +196,7 @@ def aggregate_step(params: Sequence[ParamStat]) -> StepStats | None:
         grad_norm=math.sqrt(math.fsum(g**2 for g in with_grad)) if with_grad else None,
         update_norm=update,
         param_norm=norm,
-        relative_update=update / norm if norm > 0 else None,
+        relative_update=None if norm == 0 else update / norm,
         tensors=len(params),
         tensors_with_grad=len(with_grad),
         tensors_changed=sum(p.changed for p in params),

@@ -39,6 +39,8 @@ from resnet_inspect.capture.weights import (
     file_info,
     load_weights,
     read_state_dict,
+    read_state_dict_forms,
+    removed_keys,
 )
 from resnet_inspect.config import ModelSpec, WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError, OptionError
@@ -137,7 +139,7 @@ def _torchvision(arch: str, weights: WeightsChoice) -> ModelSource:
 
 
 def _inferred(weights: WeightsChoice) -> ModelSource:
-    state = read_state_dict(weights.path, weights.shown)
+    removed, state = read_state_dict_forms(weights.path, weights.shown)[-1]
     config = infer_config(state, weights.shown)
     _check_fits_model(state, build_inferred(config, "meta"), weights.shown, config.name)
     return ModelSource(
@@ -147,7 +149,7 @@ def _inferred(weights: WeightsChoice) -> ModelSource:
             inferred=config.inferred(),
             assumed=config.assumed(),
         ),
-        weights=file_info(weights.path, config.num_classes),
+        weights=file_info(weights.path, config.num_classes, keys=removed_keys(removed)),
         make=lambda device: build_inferred(config, device),
         state_dict=state,
     )
@@ -171,9 +173,17 @@ def _file_weights(
             f"--weights {weights.name} is a torchvision weights name, which belongs to an --arch; "
             "with --model give a checkpoint file"
         )
-    state = read_state_dict(weights.path, weights.shown)
-    _check_fits_model(state, meta, weights.shown, target)
-    return file_info(weights.path, classes), state
+    forms = read_state_dict_forms(weights.path, weights.shown)
+    expected = {key: tuple(value.shape) for key, value in meta.state_dict().items()}
+    # The keys as saved first: a wrapper whose own names start with model. (self.model =
+    # resnet18()) fits them, where taking the prefix off would leave nothing that fits.
+    for removed, state in forms:
+        if not differences(state, expected):
+            kept = forms[-1][0] if not removed else ""
+            keys = removed_keys(removed) or (f"kept {kept}" if kept else "")
+            return file_info(weights.path, classes, keys=keys), state
+    _check_fits_model(forms[-1][1], meta, weights.shown, target)
+    raise AssertionError("unreachable: the check above raises")
 
 
 def _classes(model: torch.nn.Module) -> int:

@@ -260,7 +260,7 @@ def _param_stat(
         grad_norm=None if grad is None else float(torch.linalg.vector_norm(grad).item()),
         update_norm=update_norm,
         param_norm=param_norm,
-        relative_update=update_norm / param_norm if param_norm > 0 else None,
+        relative_update=None if param_norm == 0 else update_norm / param_norm,
         changed=not torch.equal(param, first),
         total_update_norm=total,
     )

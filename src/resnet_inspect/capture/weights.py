@@ -60,26 +60,41 @@ def load_weights(choice: WeightsChoice, arch: str) -> Weights:
         check_fits_arch(state, arch, info.name)
         return Weights(info, state)
     shown = choice.shown
-    state = read_state_dict(choice.path, shown)
+    forms = read_state_dict_forms(choice.path, shown)
+    removed, state = forms[-1]  # a torchvision ResNet's names start with no wrapper's
     classes = _head_classes(state, shown)
     check_fits_arch(state, arch, shown)
-    return Weights(file_info(choice.path, classes), state)
+    return Weights(file_info(choice.path, classes, keys=removed_keys(removed)), state)
 
 
 def read_state_dict(path: str, shown: str = "") -> StateDict:
     """A checkpoint file's state_dict: read safely, unwrapped, prefixes stripped. Messages
     name it as ``shown`` (``--weights PATH`` unless the caller says otherwise)."""
+    return read_state_dict_forms(path, shown)[-1][1]
+
+
+def read_state_dict_forms(path: str, shown: str = "") -> list[tuple[str, StateDict]]:
+    """The file's state_dict as saved, then with each wrapper prefix that every key has
+    taken off in turn (``module.`` of DataParallel, ``_orig_mod.`` of torch.compile,
+    ``model.``), each with the prefixes taken off so far: a model whose own names start
+    with ``model.`` fits the keys as saved, another the stripped ones."""
     shown = shown or f"--weights {path}"
-    return _unwrap(_read(path, shown), shown)
+    return _unwrapped_forms(_read(path, shown), shown)
 
 
-def file_info(path: str, classes: int, name: str = "") -> WeightsInfo:
+def removed_keys(prefixes: str) -> str:
+    """``WeightsInfo.keys`` for a checkpoint read with these prefixes taken off."""
+    return f"removed {prefixes}" if prefixes else ""
+
+
+def file_info(path: str, classes: int, name: str = "", keys: str = "") -> WeightsInfo:
     return WeightsInfo(
         kind="file",
         name=name or os.path.basename(path),
         num_classes=classes,
         path=path,
         metadata=file_metadata(path),
+        keys=keys,
     )
 
 
@@ -237,6 +252,10 @@ PREFIXES = ("module.", "_orig_mod.", "model.")
 
 def _unwrap(loaded: Any, shown: str) -> StateDict:
     """A bare state_dict, or one inside a training checkpoint; wrapper prefixes stripped."""
+    return _unwrapped_forms(loaded, shown)[-1][1]
+
+
+def _unwrapped_forms(loaded: Any, shown: str) -> list[tuple[str, StateDict]]:
     state = loaded
     if isinstance(loaded, dict) and not _all_tensors(loaded):
         for key in CONTAINERS:
@@ -250,20 +269,17 @@ def _unwrap(loaded: Any, shown: str) -> StateDict:
             f"{shown} holds a dict whose values are not all tensors; save "
             f"model.state_dict(), or a dict with it under one of: {', '.join(CONTAINERS)}"
         )
-    return strip_prefixes(state)
+    forms: list[tuple[str, StateDict]] = [("", state)]
+    while True:
+        prefix = next((p for p in PREFIXES if all(k.startswith(p) for k in state)), None)
+        if prefix is None:
+            return forms
+        state = {key.removeprefix(prefix): value for key, value in state.items()}
+        forms.append((forms[-1][0] + prefix, state))
 
 
 def _all_tensors(mapping: dict[Any, Any]) -> bool:
     return bool(mapping) and all(isinstance(v, torch.Tensor) for v in mapping.values())
-
-
-def strip_prefixes(state: StateDict) -> StateDict:
-    """Take off ``module.``, ``_orig_mod.`` and ``model.`` while every key starts with one."""
-    while True:
-        prefix = next((p for p in PREFIXES if all(k.startswith(p) for k in state)), None)
-        if prefix is None:
-            return state
-        state = {key.removeprefix(prefix): value for key, value in state.items()}
 
 
 def _head_classes(state: StateDict, shown: str) -> int:

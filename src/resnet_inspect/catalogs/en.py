@@ -118,8 +118,8 @@ TEXT: dict[str, str] = {
     "bn_buffers_none": "none of {total} changed by the step",
     "step_legend": (
         "— no gradient reached it (not in the autograd graph); 0 is a gradient of zero; n/a: ‖θ‖ "
-        "was 0 before the step. Norms are L2 over all elements; a group's norm combines its "
-        "parameters'."
+        "was 0 before the step (nan: a norm was not finite). Norms are L2 over all elements; a "
+        "group's norm combines its parameters'."
     ),
     "trainable_col": "Trainable",
     "head": "New head",
@@ -283,7 +283,13 @@ TEXT: dict[str, str] = {
     "flags_none": "none: updates, gradients, ReLU zeros and BatchNorm all look usual",
     "flag_update_large": (
         "‖Δθ‖/‖θ‖ up to {value} (usual: about 1e-3; above 1e-2 the step rewrites the weights: "
-        "lower --lr, or a mean loss instead of a sum) in {layers}"
+        "{advice}) in {layers}"
+    ),
+    "advice_lr": "lower --lr",
+    "advice_lr_or_mean": "lower --lr, or a mean loss instead of a sum",
+    "flag_from_step": " (from step {step} of the run on)",
+    "flag_grad_not_finite_earlier": (
+        "the gradient norm was not finite at step {step}; the last step's gradients are finite"
     ),
     "flag_update_small": (
         "‖Δθ‖/‖θ‖ down to {value} (below 1e-5 the layer barely learns) in {layers}"
@@ -397,4 +403,8 @@ TEXT: dict[str, str] = {
     "role.stem_conv_more": "stem conv on the features of the conv before it",
     "variant.stem_conv_more": "stem conv on the features of the conv before it, {effect}",
     "weights_metadata": "safetensors metadata: {facts}",
+    "weights_keys_removed": "keys: {prefix} taken off every key of the file to fit the model",
+    "weights_keys_kept": (
+        "keys: as saved, {prefix} included (the model's own names start with it too)"
+    ),
 }

@@ -113,8 +113,8 @@ TEXT: dict[str, str] = {
     ),
     "bn_buffers_none": "{total} 个都没有被这一步改变",
     "step_legend": (
-        "— 表示没有梯度（不在自动求导图中）；0 表示梯度为零；n/a：更新前 ‖θ‖ 为 0。范数为全部元素的"
-        " L2 范数；分组的范数合并其所有参数。"
+        "— 表示没有梯度（不在自动求导图中）；0 表示梯度为零；n/a：更新前 ‖θ‖ 为 0（nan：范数不是"
+        "有限值）。范数为全部元素的 L2 范数；分组的范数合并其所有参数。"
     ),
     "trainable_col": "可训练",
     "head": "新输出头",
@@ -253,9 +253,12 @@ TEXT: dict[str, str] = {
     "flags": "提示",
     "flags_none": "无：更新量、梯度、ReLU 零值和 BatchNorm 都正常",
     "flag_update_large": (
-        "‖Δθ‖/‖θ‖ 最高 {value}（通常约 1e-3；超过 1e-2 说明这一步在重写权重：调小 --lr，或用平均损"
-        "失代替求和）：{layers}"
+        "‖Δθ‖/‖θ‖ 最高 {value}（通常约 1e-3；超过 1e-2 说明这一步在重写权重：{advice}）：{layers}"
     ),
+    "advice_lr": "调小 --lr",
+    "advice_lr_or_mean": "调小 --lr，或用平均损失代替求和",
+    "flag_from_step": "（从第 {step} 步开始）",
+    "flag_grad_not_finite_earlier": "第 {step} 步的梯度范数不是有限值；最后一步的梯度是有限的",
     "flag_update_small": "‖Δθ‖/‖θ‖ 最低 {value}（低于 1e-5 说明该层几乎没有在学习）：{layers}",
     "flag_loss_not_finite": "损失为 {value}：其后的所有梯度都没有意义",
     "flag_grad_not_finite": "{count} 个层的梯度不是有限值；反向传播中最先出现的是 {layers}",
@@ -344,4 +347,6 @@ TEXT: dict[str, str] = {
     "role.stem_conv_more": "主干卷积：作用于前一个卷积的特征",
     "variant.stem_conv_more": "主干卷积：作用于前一个卷积的特征，{effect}",
     "weights_metadata": "safetensors 元数据：{facts}",
+    "weights_keys_removed": "键：去掉了文件中每个键的 {prefix} 以匹配模型",
+    "weights_keys_kept": "键：按保存时的形式，保留 {prefix}（模型自己的名称也以它开头）",
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
@@ -32,8 +34,18 @@ class DiffRequest:
 
     def __post_init__(self) -> None:
         for side, which in ((self.a, "A"), (self.b, "B")):
-            if not isinstance(side, str):
-                raise TypeError(f"{which} must be a str (a path or a name), not {side!r}")
+            if isinstance(side, os.PathLike):  # a pathlib.Path names a file as a str does
+                object.__setattr__(self, which.lower(), os.fspath(side))
+            elif isinstance(side, Mapping):
+                raise TypeError(
+                    f"{which} is a state_dict; diff compares checkpoint files: torch.save it "
+                    "and pass the path"
+                )
+            elif not isinstance(side, str):
+                raise TypeError(
+                    f"{which} must be a path, a torchvision weights name or init:SEED (a str "
+                    f"or a pathlib.Path), not {type(side).__name__}"
+                )
         # Checked before any work, and kept as the report records them (stripped).
         object.__setattr__(self, "a", parse_diff_side(self.a, "A").text)
         object.__setattr__(self, "b", parse_diff_side(self.b, "B").text)

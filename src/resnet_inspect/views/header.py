@@ -43,11 +43,16 @@ def header(
 
 
 def _metadata_lines(weights: WeightsInfo, lang: Lang) -> list[str]:
-    """A safetensors file's own metadata, where its header has some."""
-    if not weights.metadata:
-        return []
-    listed = ", ".join(f"{item.name} {item.value}" for item in weights.metadata)
-    return [say("weights_metadata", lang).format(facts=listed)]
+    """A safetensors file's own metadata, where its header has some; how a file's keys
+    fitted the model, where a prefix was taken off or kept."""
+    lines = []
+    if weights.metadata:
+        listed = ", ".join(f"{item.name} {item.value}" for item in weights.metadata)
+        lines.append(say("weights_metadata", lang).format(facts=listed))
+    how, _, prefix = weights.keys.partition(" ")
+    if how in ("removed", "kept"):
+        lines.append(say(f"weights_keys_{how}", lang).format(prefix=prefix))
+    return lines
 
 
 def _model_lines(model: ModelInfo, lang: Lang) -> list[str]:

@@ -522,13 +522,30 @@ def flag_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
         return [(say("flags", lang), say("flags_none", lang))]
     lines: list[tuple[str, str]] = []
     for flag in report.flags:
-        text = say(f"flag_{flag.kind.value}", lang).format(
+        key = f"flag_{flag.kind.value}"
+        if flag.kind is FlagKind.GRAD_NOT_FINITE and not flag.layers:
+            key += "_earlier"  # an earlier step's; the last step's gradients are finite
+        text = say(key, lang).format(
             value=_flag_value(flag.kind, flag.value),
             layers=_some(_flagged(report, flag)),
             count=int(flag.value or 0) if flag.kind in _COUNTS else len(flag.layers),
+            advice=_update_advice(report, lang),
+            step=flag.step,
         )
+        if flag.step is not None and not key.endswith("_earlier"):
+            text += say("flag_from_step", lang).format(step=flag.step)
         lines.append((say("flags", lang) if not lines else "", text))
     return lines
+
+
+def _update_advice(report: LayerReport, lang: Lang) -> str:
+    """What shrinks a large update: a lower --lr always; a mean loss only where the loss is a
+    sum over the batch and the optimizer is SGD (cross-entropy and MSE are means already,
+    and Adam's step does not scale with the loss)."""
+    step = report.step
+    if step is not None and step.loss_kind == "sum" and step.optimizer.lower() == "sgd":
+        return say("advice_lr_or_mean", lang)
+    return say("advice_lr", lang)
 
 
 _COUNTS = frozenset({FlagKind.GRAD_NOT_FINITE})  # whose value is how many layers
