@@ -5,6 +5,7 @@ user's own hooks, each against a plain PyTorch computation or in the tool's word
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -215,3 +216,14 @@ def test_diffs_help_speaks_of_a_and_b(run_cli: Run) -> None:
     shown = run_cli(["diff", "--help"], width=100)
     assert shown.stdout.startswith("Usage: resnet-inspect diff [OPTIONS] A B")
     assert "--weights" not in shown.stdout
+
+
+def test_cache_help_names_every_cached_command(run_cli: Run) -> None:
+    shown = run_cli(["cache", "--help"], width=100)
+    assert "The report cache of tree, graph and plan" in shown.stdout
+
+
+def test_the_readme_shows_output_not_placeholders() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    placeholders = re.findall(r"^\{[a-z_]+\}$", readme, flags=re.MULTILINE)
+    assert placeholders == []
