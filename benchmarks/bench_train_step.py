@@ -4,9 +4,9 @@
 
 Goals (issues 3 and 15): ≤ 1.10× the bare script's wall time and peak memory for resnet50
 at 8,3,224,224, with the tool counting every ReLU call's zeros; and `--steps 5` ≤ 1.10× a
-bare 5-step script. Issue 29 asks ≤ 1.00× wall and ≤ 1.05× peak. Both processes import torch and torchvision, build the same seeded model
-and take the same steps; the difference is what the tool adds (meta pass, copies for Δθ,
-norms, the zero counts, flags, view).
+bare 5-step script. Issue 29 asks ≤ 1.00× wall and ≤ 1.05× peak. Both processes import
+torch and torchvision, build the same seeded model and take the same steps; the difference
+is what the tool adds (meta pass, copies for Δθ, norms, the zero counts, flags, view).
 """
 
 from __future__ import annotations
