@@ -39,7 +39,21 @@ def check(node: Node, buffers: dict[str, int]) -> set[str]:
         "elements": math.prod(node.output_shape),
         "residual_add": math.prod(node.output_shape),
     }
+    field = node.receptive_field
+    if field is not None:  # itself held against the gradient's support (test_receptive_field)
+        for suffix, axis in (
+            ("", field.height),
+            ("_height", field.height),
+            ("_width", field.width),
+        ):
+            measured[f"field_size{suffix}"] = axis.size
+            measured[f"field_jump{suffix}"] = axis.jump
+            measured[f"field_start{suffix}"] = axis.start
     for formula in node.formulas:
+        if formula.quantity.startswith("field_"):
+            assert formula.value == measured[formula.quantity], (node.name, formula)
+            assert _evaluate(formula.expression, exact=True) == formula.value, (node.name, formula)
+            continue
         if formula.quantity == "out_side":
             assert node.output_shape[2] == node.output_shape[3] == formula.value, node.name
         elif formula.quantity == "bn_values":
@@ -55,9 +69,12 @@ def check(node: Node, buffers: dict[str, int]) -> set[str]:
     return {formula.quantity for formula in node.formulas}
 
 
-def _evaluate(expression: str) -> int:
-    """``⌊(64 + 2·3 − 7) / 2⌋ + 1`` read as Python: floor and ceil divisions, products."""
+def _evaluate(expression: str, exact: bool = False) -> float:
+    """``⌊(64 + 2·3 − 7) / 2⌋ + 1`` read as Python: floor and ceil divisions, products (with
+    ``exact``, divisions as they are: a field's centre may fall between two pixels)."""
     text = expression.replace("·", "*").replace("−", "-").replace(",", "").replace("×", "*")
+    if exact:
+        return float(eval(text, {"__builtins__": {}}))
     text = text.replace("/", "//").replace("⌊", "(").replace("⌋", ")")
     text = text.replace("⌈", "-(-").replace("⌉", ")")  # ⌈a / s⌉ = -((-a) // s)
     return int(eval(text, {"__builtins__": {}}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from resnet_inspect.report import ParamStat, Setting, Shape
+from resnet_inspect.report import ParamStat, ReceptiveField, Setting, Shape
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class CallRecord:
     kind: str = ""  # for a function: its name ("add_", "relu", "flatten", ...)
     settings: tuple[Setting, ...] = ()  # for a function: its plain arguments (start_dim)
     residual: bool = False  # a function that adds two tensors of one shape: a residual add
+    field: ReceptiveField | None = None  # of one unit of its output (None: not worked out)
 
     @property
     def module(self) -> str:

@@ -165,6 +165,30 @@ class FreezeSummary:
 
 
 @dataclass(frozen=True)
+class FieldAxis:
+    """A receptive field along one axis (height or width), in input pixels: pixel centres
+    are at 0, 1, …, H − 1, and padding lies outside them."""
+
+    size: float  # r: how many input pixels one unit sees
+    jump: float  # j: the distance between the fields of neighbouring units (effective stride)
+    start: float  # the centre of the first unit's field (negative: it reaches into padding)
+    units: int  # units along this axis in the output
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """What one unit of a layer's output can see of the input, in theory: worked out from
+    kernels, strides, padding and dilations through every branch (see capture.receptive)."""
+
+    height: FieldAxis
+    width: FieldAxis
+    shared: bool = False  # every unit sees one same region (after a global pool or an SE gate)
+    mismatch: bool = False  # an add joined operands on different grids (another jump)
+    coverage: float = 0.0  # the share of the input the unit nearest its centre sees
+    covers_input: bool = False  # that unit sees every input pixel
+
+
+@dataclass(frozen=True)
 class Formula:
     """One number of a layer and the arithmetic that gives it, with the layer's own numbers:
     ``params`` = ``64·3·7·7`` = 9408. ``quantity`` names what it is (the views say it in
@@ -172,7 +196,7 @@ class Formula:
 
     quantity: str  # out_side, out_height, out_width, params, macs, bn_params, bn_buffers, ...
     expression: str
-    value: int
+    value: int | float  # a float only for a field's centre, which may fall between two pixels
     detail: str = ""  # what the arithmetic is about, e.g. the two shapes a residual add adds
 
 
@@ -205,6 +229,7 @@ class Node:
     step: StepStats | None = None
     zero_fraction: float | None = None  # a ReLU call's exact zeros, in the real step's forward
     formulas: tuple[Formula, ...] = ()  # with --explain: the arithmetic behind this call's numbers
+    receptive_field: ReceptiveField | None = None  # of one unit of its output; None: unknown
 
     @property
     def frozen_params(self) -> int:

@@ -20,7 +20,7 @@ def formulas(node: Node) -> tuple[Formula, ...]:
         return _conv(node, s)
     if kind.startswith("BatchNorm"):
         return _batchnorm(node, s)
-    if kind == "MaxPool2d":
+    if kind in ("MaxPool2d", "AvgPool2d"):
         return _window(node, s, ceil=bool(s.get("ceil_mode")))
     if kind == "AdaptiveAvgPool2d":
         return _adaptive(node, s)
@@ -92,7 +92,7 @@ def _conv(node: Node, s: dict[str, SettingValue]) -> tuple[Formula, ...]:
     )
     per_output = f"{cin}" if groups == 1 else f"({cin}/{groups})"
     weights = cout * (cin // groups) * kh * kw
-    formulas = _sides(node, s)
+    formulas = [*_sides(node, s), *_field(node, s)]
     if node.call == 1:
         bias = f" + {cout}" if s.get("bias") else ""
         formulas.append(
@@ -122,7 +122,48 @@ def _batchnorm(node: Node, s: dict[str, SettingValue]) -> tuple[Formula, ...]:
 
 
 def _window(node: Node, s: dict[str, SettingValue], ceil: bool) -> tuple[Formula, ...]:
-    return tuple(_sides(node, s, ceil))
+    return (*_sides(node, s, ceil), *_field(node, s))
+
+
+def _field(node: Node, s: dict[str, SettingValue]) -> list[Formula]:
+    """The receptive-field recurrence of a window (a conv or a pool) with its numbers, per
+    axis where the axes differ: r = r_in + (k − 1)·d·j_in, j = j_in·s and
+    start = start_in + ((k − 1)·d/2 − p)·j_in. The inputs are this row's field taken back
+    through its own window, so every number shown is the row's."""
+    field = node.receptive_field
+    if field is None or field.shared or isinstance(s.get("padding"), str):
+        return []
+    kernel, stride = _pair(s["kernel_size"]), _pair(s.get("stride") or s["kernel_size"])
+    padding, dilation = _pair(s.get("padding", 0)), _pair(s.get("dilation", 1))
+    height, width = field.height, field.width
+    square = (height.size, height.jump, height.start) == (width.size, width.jump, width.start)
+    same = square and all(v[0] == v[1] for v in (kernel, stride, padding, dilation))
+    axes = [("", height, 0)] if same else [("_height", height, 0), ("_width", width, 1)]
+    formulas = []
+    for suffix, axis, i in axes:
+        k, st, p, d = kernel[i], stride[i], padding[i], dilation[i]
+        jump_in = axis.jump / st
+        size_in = axis.size - (k - 1) * d * jump_in
+        start_in = axis.start - ((k - 1) * d / 2 - p) * jump_in
+        j, r, c = _num(jump_in), _num(size_in), _num(start_in)
+        formulas += [
+            Formula(f"field_size{suffix}", f"{r} + ({k} − 1)·{d}·{j}", _value(axis.size)),
+            Formula(f"field_jump{suffix}", f"{j}·{st}", _value(axis.jump)),
+            Formula(
+                f"field_start{suffix}",
+                f"{c} + (({k} − 1)·{d}/2 − {p})·{j}",
+                _value(axis.start),
+            ),
+        ]
+    return formulas
+
+
+def _num(value: float) -> str:
+    return str(_value(value))
+
+
+def _value(value: float) -> int | float:
+    return int(value) if value == int(value) else value
 
 
 def _adaptive(node: Node, s: dict[str, SettingValue]) -> tuple[Formula, ...]:

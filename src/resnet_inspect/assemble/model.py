@@ -246,6 +246,7 @@ def _leaf_nodes(
                 parameters=parameters,
                 step=aggregate_step(parameters),
                 zero_fraction=_zero_fraction(step, record),
+                receptive_field=record.field,
             )
         )
     return nodes
@@ -353,6 +354,8 @@ def _group(
         activation_bytes=sum(node.activation_bytes for node in leaves),
         children=tuple(children),
         step=aggregate_step([p for node in leaves for p in node.parameters]),
+        # A group's output is its last call's: so is the field of one of its units.
+        receptive_field=children[-1].receptive_field,
     )
 
 

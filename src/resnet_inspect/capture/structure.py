@@ -22,6 +22,7 @@ from resnet_inspect.capture.instrument import (
     preserved_modes,
     storage_id,
 )
+from resnet_inspect.capture.receptive import FieldTracker
 from resnet_inspect.errors import InspectError
 from resnet_inspect.records import CallRecord, Layout, ModuleRecord, StructureCapture, within
 from resnet_inspect.report import Setting, SettingValue
@@ -151,6 +152,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
     parameter = next(model.parameters())
     example = torch.empty(input_shape, dtype=model_dtype(model), device=parameter.device)
     counter = FlopCounterMode(display=False)
+    fields = FieldTracker(example)
     calls: list[CallRecord | None] = []  # a row module's place is kept from its start
     places: dict[str, list[int]] = defaultdict(list)
     call_counts: Counter[str] = Counter()
@@ -192,6 +194,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
             output_bytes=out.numel() * out.element_size(),
             allocates=storage_id(out) not in input_storages[name],
             flops=spent - nested,
+            field=fields.field(out),
         )
 
     def record_function(
@@ -222,6 +225,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 kind=kind,
                 settings=_function_settings(function, args, kwargs),
                 residual=residual,
+                field=fields.field(out),
             )
         )
 
@@ -229,7 +233,10 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
     with running, preserved_modes(model):
         model.eval()
         try:
-            with counter, torch.no_grad(), _FunctionRecorder(running, record_function):
+            # The field tracker last, on top: it sees each operation before FlopCounterMode
+            # decomposes the ones it has no formula for.
+            recorder = _FunctionRecorder(running, record_function)
+            with counter, torch.no_grad(), recorder, fields:
                 model(example)
         except Exception as error:
             where = running.current or "the model's own forward"

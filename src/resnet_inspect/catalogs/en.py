@@ -57,6 +57,25 @@ TEXT: dict[str, str] = {
     "output": "Output",
     "params": "Params",
     "frozen": "Frozen",
+    "field": "Field",
+    "field_all": "all",
+    "field_covers": (
+        "receptive field: {name} is the first layer whose unit sees the whole {size} input "
+        "({field})"
+    ),
+    "field_pooled": (
+        "receptive field: no convolution's unit sees the whole {size} input; from {name} on "
+        "every unit sees all of it ({reason})"
+    ),
+    "field_by_pool": "a pool over the whole map",
+    "field_by_groupnorm": "GroupNorm's statistics are taken over the whole map",
+    "field_by_other": "it combines every position of the map",
+    "field_never": (
+        "receptive field: no layer's unit sees the whole {size} input (the most: {name})"
+    ),
+    "field_mismatch": (
+        "receptive field: an add joins operands on different grids at {names} (the union shown)"
+    ),
     "macs": "MACs",
     "role": "Role",
     "parameters": "Parameters",
@@ -325,6 +344,15 @@ TEXT: dict[str, str] = {
     "explain_residual_add": "{detail}: elementwise, so the shapes must match; one add per element:",
     "explain_features": "features C·H·W:",
     "explain_elements": "max(0, x) on every element:",
+    "explain_field_size": "receptive field r = r_in + (k − 1)·d·j_in:",
+    "explain_field_jump": "jump between units j = j_in·s:",
+    "explain_field_start": "centre of the first unit's field start_in + ((k − 1)·d/2 − p)·j_in:",
+    "explain_field_size_height": "receptive field, height:",
+    "explain_field_jump_height": "jump, height:",
+    "explain_field_start_height": "first unit's centre, height:",
+    "explain_field_size_width": "receptive field, width:",
+    "explain_field_jump_width": "jump, width:",
+    "explain_field_start_width": "first unit's centre, width:",
     "explain_averaged": "each output averages H·W values:",
     "explain_note": (
         'why other tools differ: torchvision\'s model docs list "GFLOPS" that are MACs (resnet50: '

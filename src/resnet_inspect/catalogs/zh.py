@@ -55,6 +55,17 @@ TEXT: dict[str, str] = {
     "output": "输出",
     "params": "参数",
     "frozen": "冻结",
+    "field": "感受野",
+    "field_all": "全部",
+    "field_covers": "感受野：{name} 是第一个单元能看到整个 {size} 输入的层（{field}）",
+    "field_pooled": (
+        "感受野：没有卷积层的单元能看到整个 {size} 输入；从 {name} 起每个单元都看到全部（{reason}）"
+    ),
+    "field_by_pool": "对整个特征图的池化",
+    "field_by_groupnorm": "GroupNorm 的统计量取自整个特征图",
+    "field_by_other": "它组合了特征图的所有位置",
+    "field_never": "感受野：没有哪一层的单元能看到整个 {size} 输入（最多的是 {name}）",
+    "field_mismatch": "感受野：{names} 处的加法连接了不同网格上的操作数（显示其并集）",
     "macs": "乘加",
     "role": "作用",
     "parameters": "参数量",
@@ -284,6 +295,15 @@ TEXT: dict[str, str] = {
     "explain_residual_add": "{detail}：逐元素相加，所以形状必须一致；每个元素一次加法：",
     "explain_features": "特征数 C·H·W：",
     "explain_elements": "对每个元素取 max(0, x)：",
+    "explain_field_size": "感受野 r = r_in + (k − 1)·d·j_in：",
+    "explain_field_jump": "单元间距 j = j_in·s：",
+    "explain_field_start": "第一个单元感受野的中心 start_in + ((k − 1)·d/2 − p)·j_in：",
+    "explain_field_size_height": "感受野（高）：",
+    "explain_field_jump_height": "间距（高）：",
+    "explain_field_start_height": "第一个单元的中心（高）：",
+    "explain_field_size_width": "感受野（宽）：",
+    "explain_field_jump_width": "间距（宽）：",
+    "explain_field_start_width": "第一个单元的中心（宽）：",
     "explain_averaged": "每个输出是 H·W 个值的平均：",
     "explain_note": (
         '为何与其他工具不同：torchvision 模型文档里的 "GFLOPS" 其实是乘加数（resnet50：4.089 = 这'

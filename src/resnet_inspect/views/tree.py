@@ -25,6 +25,7 @@ from resnet_inspect.report import (
     Level,
     Node,
     ParamStat,
+    ReceptiveField,
     SettingValue,
     StepSummary,
 )
@@ -237,6 +238,62 @@ def _macs(row: Row, lang: Lang, width: int) -> Cell:
     return Cell(units.decimal(macs) if macs else "")
 
 
+def _field(row: Row, lang: Lang, width: int) -> Cell:
+    """The theoretical receptive field of one unit of the row's output; a section row also
+    says how much of the input that unit sees."""
+    field = None if row.param else row.node.receptive_field
+    if field is None:
+        return Cell("")
+    text = field_size(field, lang)
+    if row.node.level is Level.SECTION and not (field.shared and field.covers_input):
+        text += f" · {units.share(field.coverage)}"
+    return Cell(text + (" ≠" if field.mismatch else ""))
+
+
+def field_size(field: ReceptiveField, lang: Lang) -> str:
+    """``35`` (square), ``35×43``, or ``all`` where every unit sees one region that holds the
+    whole input (after global pooling)."""
+    if field.shared and field.covers_input:
+        return say("field_all", lang)
+    height, width = units.number(field.height.size), units.number(field.width.size)
+    return height if height == width else f"{height}×{width}"
+
+
+def field_lines(report: LayerReport, lang: Lang) -> list[str]:
+    """Where the receptive field first covers the input, and operands on different grids."""
+    leaves = {leaf.name: leaf for leaf in report.leaves()}
+    fields = [(leaf.name, leaf.receptive_field) for leaf in report.leaves()]
+    known = [(name, field) for name, field in fields if field is not None]
+    if not known or len(report.input_shape) != 4:
+        return []
+    size = units.shape(report.input_shape[2:])
+    first = next(((name, field) for name, field in known if field.covers_input), None)
+    if first is None:
+        largest = max(known, key=lambda item: item[1].coverage)[0]
+        line = say("field_never", lang).format(size=size, name=largest)
+    elif first[1].shared:
+        reason = say(_shared_reason(leaves[first[0]].kind), lang)
+        line = say("field_pooled", lang).format(size=size, name=first[0], reason=reason)
+    else:
+        shown = field_size(first[1], lang)
+        line = say("field_covers", lang).format(size=size, name=first[0], field=shown)
+    lines = [line]
+    uneven = [name for name, field in known if field.mismatch]
+    if uneven:
+        lines.append(say("field_mismatch", lang).format(names=", ".join(uneven[:3])))
+    return lines
+
+
+def _shared_reason(kind: str) -> str:
+    """Why every unit from this row on sees one region: what the row computes."""
+    lowered = kind.lower()
+    if "groupnorm" in lowered or "group_norm" in lowered:
+        return "field_by_groupnorm"
+    if "pool" in lowered or lowered in ("mean", "amax", "sum"):
+        return "field_by_pool"
+    return "field_by_other"
+
+
 def _role(row: Row, lang: Lang, width: int) -> Cell:
     return Cell("" if row.param else node_annotation(row.node, lang))
 
@@ -351,6 +408,7 @@ def tree_columns(report: LayerReport, width: int) -> list[ColumnSpec]:
     if report.totals.frozen_params:
         columns.append(FROZEN)
     columns.append(MACS)
+    columns.append(ColumnSpec("field", _field, right=True, from_width=100))
     columns.append(ColumnSpec("role", _role, wrap=True, min_width=20, style="dim", from_width=110))
     return columns
 
@@ -666,7 +724,7 @@ def model_view(
         columns = step_columns(report, width)
     else:
         columns = tree_columns(report, width)
-    top = header(report, lang)
+    top = header(report, lang, lines=() if stepped else field_lines(report, lang))
     parts: list[Text] = []
     if stepped:
         top_facts = step_header_facts(report, lang) + flag_facts(report, lang)

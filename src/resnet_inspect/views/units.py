@@ -65,6 +65,11 @@ def seconds(value: float) -> str:
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
 
 
+def number(value: float) -> str:
+    """A count that may be a half (a field's centre between two pixels): ``35``, ``2.5``."""
+    return f"{int(value):,}" if value == int(value) else f"{value:,.1f}"
+
+
 def share(fraction: float) -> str:
     """A fraction as a percentage with three significant digits: 0.000459 as ``0.0459%``;
     short of 1 never shows as 100% (0.99959 is ``99.96%``)."""
