@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 __all__ = [
     "DiffReport",
+    "ErfReport",
     "FreezeOptions",
     "GraphReport",
     "InspectError",
@@ -24,6 +25,7 @@ __all__ = [
     "StepOptions",
     "__version__",
     "diff",
+    "erf",
     "freeze",
     "graph",
     "inspect_tree",
@@ -35,16 +37,24 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from resnet_inspect.api import diff, freeze, graph, inspect_tree, plan, run, train_step
+    from resnet_inspect.api import diff, erf, freeze, graph, inspect_tree, plan, run, train_step
     from resnet_inspect.config import FreezeOptions, LossKind, OptimizerKind, StepOptions
     from resnet_inspect.errors import InspectError, OptionError
-    from resnet_inspect.report import DiffReport, GraphReport, LayerReport, ModelReport, PlanReport
+    from resnet_inspect.report import (
+        DiffReport,
+        ErfReport,
+        GraphReport,
+        LayerReport,
+        ModelReport,
+        PlanReport,
+    )
     from resnet_inspect.views.codec import report_from_dict
     from resnet_inspect.views.output import json_schema
 
 # Where each public name lives; loaded on first use, so `import resnet_inspect` stays light.
 _HOMES = {
     "diff": "api",
+    "erf": "api",
     "freeze": "api",
     "graph": "api",
     "inspect_tree": "api",
@@ -58,6 +68,7 @@ _HOMES = {
     "OptimizerKind": "config",
     "StepOptions": "config",
     "DiffReport": "report",
+    "ErfReport": "report",
     "GraphReport": "report",
     "LayerReport": "report",
     "ModelReport": "report",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from resnet_inspect import commands
 from resnet_inspect.commands.diff import DiffRequest
+from resnet_inspect.commands.erf import ErfRequest
 from resnet_inspect.commands.freeze import FreezeRequest
 from resnet_inspect.commands.graph import GraphRequest
 from resnet_inspect.commands.plan import PlanRequest
@@ -30,7 +31,14 @@ from resnet_inspect.config import (
     WeightsChoice,
 )
 from resnet_inspect.parsing import choose_model
-from resnet_inspect.report import DiffReport, GraphReport, LayerReport, PlanReport, Report
+from resnet_inspect.report import (
+    DiffReport,
+    ErfReport,
+    GraphReport,
+    LayerReport,
+    PlanReport,
+    Report,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -200,5 +208,32 @@ def plan(
         momentum=options.momentum,
         loss=options.loss,
         memory=memory,
+    )
+    return commands.run(request)  # type: ignore[no-any-return]
+
+
+def erf(
+    arch: str | None = None,
+    input_shape: InputShape = (1, 3, 224, 224),
+    *,
+    layer: str = "",
+    samples: int = 16,
+    seed: int = 0,
+    images: tuple[str, ...] = (),
+    weights: str | os.PathLike[str] | WeightsChoice = "none",
+    model: torch.nn.Module | ModelSpec | str | None = None,
+) -> ErfReport:
+    """The effective receptive field of ``layer``'s centre unit (default: the last stage):
+    the mean absolute gradient of that unit with respect to the input, over ``samples``
+    random inputs (or the ``images`` files), in eval mode, beside its theoretical field.
+    ``report.grid`` is the heatmap as nested lists summing to 1; ``radius_50`` and
+    ``radius_90`` the radii around the field's centre that hold half and 90% of it.
+    """
+    request = ErfRequest(
+        model=model_choice(arch, input_shape, weights, model),
+        layer=layer,
+        samples=samples,
+        seed=seed,
+        images=tuple(images),
     )
     return commands.run(request)  # type: ignore[no-any-return]

@@ -441,3 +441,13 @@ def parse_memory(text: str) -> int:
             f"--memory {text!r} is more than any machine holds; give at most 1048576TiB (1 EiB)"
         )
     return size
+
+
+def check_image_paths(paths: Sequence[str]) -> tuple[str, ...]:
+    """``--image``: every path names a file (read later, with Pillow)."""
+    for path in paths:
+        if not os.path.exists(path):
+            raise OptionError(f"--image {path}: no such file")
+        if not os.path.isfile(path):
+            raise OptionError(f"--image {path}: not a file (give image files)")
+    return tuple(paths)

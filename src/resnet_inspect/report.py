@@ -630,5 +630,43 @@ class PlanReport(Drawable):
         return self
 
 
-Report = LayerReport | GraphReport | DiffReport | PlanReport
+@dataclass(frozen=True, repr=False)
+class ErfReport(Drawable):
+    """What ``erf`` measured: the effective receptive field of one unit of one row, the mean
+    absolute gradient of that unit with respect to the input (Luo et al., NeurIPS 2016),
+    beside its theoretical field."""
+
+    command: str
+    arch: str
+    input_shape: Shape  # one sample's
+    num_classes: int
+    weights: WeightsInfo
+    model: ModelInfo
+    layer: str  # the row whose unit is measured (a stage, block or layer)
+    output_shape: Shape  # that row's output for one sample
+    unit: tuple[int, int]  # the unit: its row and column in that output (the centre)
+    samples: int  # inputs averaged over
+    inputs: str  # "random" (torch.rand under the seed) or "images"
+    images: tuple[str, ...]  # the image files, when those were the inputs
+    preprocessing: str  # how images were made into inputs ("" for random inputs)
+    seed: int
+    heat: tuple[tuple[float, ...], ...]  # H×W, the mean |∂y/∂x| over channels and samples, sum 1
+    field: ReceptiveField  # the theoretical field of the row
+    field_box: tuple[float, float, float, float]  # that unit's field: top, left, bottom, right
+    radius_50: float  # the radius around the field's centre that holds 50% of the gradient
+    radius_90: float
+    field_radius: float  # half the theoretical field: (r − 1)/2 along the shorter axis
+    inside_field: float  # the share of the gradient inside the theoretical field (1 in theory)
+    options: tuple[Setting, ...] = ()
+
+    @property
+    def grid(self) -> list[list[float]]:
+        """The heatmap as nested lists (row by row), summing to 1."""
+        return [list(row) for row in self.heat]
+
+    def without_timings(self) -> ErfReport:
+        return self
+
+
+Report = LayerReport | GraphReport | DiffReport | PlanReport | ErfReport
 ModelReport = LayerReport  # the name before 0.2

@@ -6,6 +6,7 @@ import resnet_inspect
 
 EXPORTED = {
     "DiffReport",
+    "ErfReport",
     "FreezeOptions",
     "GraphReport",
     "InspectError",
@@ -18,6 +19,7 @@ EXPORTED = {
     "StepOptions",
     "__version__",
     "diff",
+    "erf",
     "freeze",
     "graph",
     "inspect_tree",

@@ -82,6 +82,23 @@ def available_memory_bytes() -> int | None:
     return None
 
 
+def check_erf_memory(capture: StructureCapture) -> None:
+    """Refuse an erf measurement that cannot fit: the parameters, the forward's activations
+    at the batch of samples twice over for backward, and the input with its gradient."""
+    needed = (
+        capture.param_bytes
+        + capture.buffer_bytes
+        + BACKWARD_FACTOR * capture.activation_bytes
+        + 2 * capture.input_bytes
+    )
+    free = available_memory_bytes()
+    if free is not None and needed > free:
+        raise InspectError(
+            f"not enough memory to measure: about {binary_bytes(needed)} needed, "
+            f"{binary_bytes(free)} available; use fewer --samples or a smaller --input"
+        )
+
+
 def check_memory(capture: StructureCapture, options: StepOptions) -> None:
     """Refuse a step that cannot fit, naming the part that makes it too big: the batch and
     image (activations), or the parameters (a huge head, say)."""

@@ -57,6 +57,33 @@ TEXT: dict[str, str] = {
     "output": "Output",
     "params": "Params",
     "frozen": "Frozen",
+    "erf_note": (
+        "measured on the CPU in eval mode (BatchNorm on its running statistics); the forward "
+        "stops at the row"
+    ),
+    "erf_what": (
+        "the effective receptive field of {layer}'s centre unit {unit} of {shape}: "
+        "|∂y/∂x| summed over its channels and the input's"
+    ),
+    "erf_random": "averaged over {count} random inputs (torch.rand, seed {seed})",
+    "erf_images": "averaged over {count} images: {how}",
+    "erf_theory": "Theoretical",
+    "erf_theory_value": (
+        "field {size} px, jump {jump} px; this unit's: rows {top}…{bottom}, columns "
+        "{left}…{right} (outlined; it may reach into padding)"
+    ),
+    "erf_radius": "Measured",
+    "erf_radius_value": (
+        "50% of the gradient within {r50} px of the field's centre ({s50} of its radius "
+        "{radius}), 90% within {r90} px ({s90})"
+    ),
+    "erf_inside": "Inside",
+    "erf_inside_value": "{share} of the gradient lies inside the theoretical field",
+    "erf_legend": (
+        "brighter: a larger share of the gradient (scaled to the largest); the outline is the "
+        "theoretical field. Luo et al. (NeurIPS 2016): the effective field is a small, "
+        "roughly Gaussian part of the theoretical one, growing like √depth; training widens it"
+    ),
     "field": "Field",
     "field_all": "all",
     "field_covers": (

@@ -55,6 +55,28 @@ TEXT: dict[str, str] = {
     "output": "输出",
     "params": "参数",
     "frozen": "冻结",
+    "erf_note": "在 CPU 上以 eval 模式测量（BatchNorm 使用运行统计量）；前向传播在该行停止",
+    "erf_what": (
+        "{layer} 中心单元 {unit}（输出 {shape}）的有效感受野：|∂y/∂x| 对其通道和输入通道求和"
+    ),
+    "erf_random": "对 {count} 个随机输入取平均（torch.rand，种子 {seed}）",
+    "erf_images": "对 {count} 张图像取平均：{how}",
+    "erf_theory": "理论",
+    "erf_theory_value": (
+        "感受野 {size} 像素，间距 {jump} 像素；该单元的：行 {top}…{bottom}，列 {left}…{right}"
+        "（已勾勒；可能延伸到填充中）"
+    ),
+    "erf_radius": "实测",
+    "erf_radius_value": (
+        "50% 的梯度位于感受野中心 {r50} 像素内（其半径 {radius} 的 {s50}），90% 位于 {r90} "
+        "像素内（{s90}）"
+    ),
+    "erf_inside": "范围内",
+    "erf_inside_value": "{share} 的梯度位于理论感受野之内",
+    "erf_legend": (
+        "越亮：梯度占比越大（按最大值缩放）；轮廓为理论感受野。Luo 等（NeurIPS 2016）：有效感受野"
+        "只是理论感受野中近似高斯的一小部分，随 √深度 增长；训练会使其变宽"
+    ),
     "field": "感受野",
     "field_all": "全部",
     "field_covers": "感受野：{name} 是第一个单元能看到整个 {size} 输入的层（{field}）",

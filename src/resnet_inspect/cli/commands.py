@@ -19,6 +19,7 @@ from resnet_inspect.cli.parameters import (
     OUTPUT,
     OWN,
     PLAN_OPTIMIZER,
+    SEED,
     STEP,
     TIMINGS,
     classes_option,
@@ -320,6 +321,75 @@ def diff_command(ctx: typer.Context, a: ASide, b: BSide) -> None:
 
     model = model_choice(ctx, named_only=True)
     deliver(DiffRequest(a=a, b=b, model=model, view=view_options(ctx.params)))
+
+
+LayerOption = Annotated[
+    str,
+    typer.Option(
+        "--layer",
+        help="The row whose centre unit is measured: a stage (layer3), a block (layer3.1) or a "
+        "layer (layer3.1.conv2). Default: the last stage.",
+        metavar="NAME",
+        show_default=False,
+    ),
+]
+SamplesOption = Annotated[
+    int,
+    typer.Option(
+        "--samples",
+        help="Random inputs to average the gradient over (torch.rand under --seed).",
+        metavar="N",
+    ),
+]
+ImageOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--image",
+        help="An image file to measure on instead of random inputs (repeat for several): "
+        "converted to the model's channels, resized to --input, normalised by the weights' "
+        "mean and std where they have them.",
+        metavar="PATH",
+        show_default=False,
+    ),
+]
+PngOption = Annotated[
+    str,
+    typer.Option(
+        "--save-png",
+        help="Also save the heatmap as a PNG, the theoretical field outlined.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@options(MODEL, OWN, (SEED,), OUTPUT)
+def erf(
+    ctx: typer.Context,
+    layer: LayerOption = "",
+    samples: SamplesOption = 16,
+    image: ImageOption = None,
+    save_png: PngOption = "",
+) -> None:
+    """The effective receptive field: how much each input pixel moves one unit, measured.
+
+    The gradient of the centre unit of a row's output (summed over its channels) with
+    respect to the input, in absolute value, averaged over --samples random inputs or over
+    --image files, in eval mode; drawn as a heatmap with the theoretical field outlined,
+    with the radii that hold 50% and 90% of it (Luo et al., NeurIPS 2016).
+    """
+    from resnet_inspect.commands.erf import ErfRequest
+
+    request = ErfRequest(
+        model=model_choice(ctx),
+        layer=layer.strip(),
+        samples=samples,
+        seed=ctx.params["seed"],
+        images=tuple(image or ()),
+        view=view_options(ctx.params),
+    )
+    deliver(request)
 
 
 cache_app = typer.Typer(

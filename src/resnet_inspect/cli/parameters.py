@@ -221,7 +221,7 @@ OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
 OWN = ...  # where the command's own parameters go among its groups
 
 # Options that give the path of a file the command writes (checked before any work).
-FILE_OPTIONS = ("save_svg", "save_html", "save_text", "dot")
+FILE_OPTIONS = ("save_svg", "save_html", "save_text", "dot", "save_png")
 
 
 def options(*layout: tuple[Shared, ...] | Shared | Any) -> Callable[[Callable[..., None]], Any]:
@@ -346,6 +346,7 @@ def run_inputs(params: dict[str, Any]) -> list[tuple[str, str]]:
     from resnet_inspect.parsing import parse_model_spec
 
     inputs = [("the --weights file", params.get("weights") or "")]
+    inputs += [("an --image file", path) for path in params.get("image") or ()]
     inputs += [(f"diff's {side.upper()}", params.get(side) or "") for side in ("a", "b")]
     if params.get("model_spec"):
         inputs.append(("the --model file", parse_model_spec(params["model_spec"]).path))
@@ -382,5 +383,6 @@ def view_options(params: dict[str, Any]) -> ViewOptions:
         save_html=params["save_html"],
         save_text=params["save_text"],
         save_dot=params.get("dot", ""),
+        save_png=params.get("save_png", ""),
         timings=params.get("timings", False),
     )

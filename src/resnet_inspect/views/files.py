@@ -26,7 +26,7 @@ from resnet_inspect.errors import InspectError
 class Output:
     option: str  # --save-svg, --dot, ...: named in an error
     path: str
-    content: str
+    content: str | bytes  # text is written as UTF-8; bytes (a PNG) as they are
 
 
 def write_all(outputs: list[Output]) -> None:
@@ -57,8 +57,10 @@ def _staged_copy(output: Output) -> str:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".resnet-inspect-", suffix=".tmp")
     try:
         os.fchmod(handle, _mode_for(target))
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(output.content)
+        content = output.content
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
     except OSError:

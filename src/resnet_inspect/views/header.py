@@ -8,6 +8,7 @@ from rich.text import Text
 
 from resnet_inspect import commands
 from resnet_inspect.report import (
+    ErfReport,
     GraphReport,
     LayerReport,
     ModelInfo,
@@ -20,7 +21,7 @@ from resnet_inspect.words import Lang, say
 
 
 def header(
-    report: LayerReport | GraphReport | PlanReport,
+    report: LayerReport | GraphReport | PlanReport | ErfReport,
     lang: Lang,
     *,
     facts: str = "",

@@ -41,6 +41,7 @@ class ViewOptions:
     save_html: str = ""
     save_text: str = ""
     save_dot: str = ""  # graph: Graphviz DOT
+    save_png: str = ""  # erf: the heatmap as a picture
     timings: bool = True  # JSON: wall-clock times of the step
 
     def __post_init__(self) -> None:

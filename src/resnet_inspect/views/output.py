@@ -18,7 +18,7 @@ from rich.text import Text
 
 from resnet_inspect import commands
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import GraphReport, Level, Report
+from resnet_inspect.report import ErfReport, GraphReport, Level, Report
 from resnet_inspect.views.codec import report_document as report_document  # for reports
 from resnet_inspect.views.dot import graph_dot
 from resnet_inspect.views.files import Output, write_all
@@ -67,14 +67,17 @@ def report_json(report: Report, lang: Lang, *, ascii_safe: bool = False) -> str:
     return json.dumps(document, indent=2, ensure_ascii=ascii_safe, allow_nan=False)
 
 
-def recording(report: Report, view: ViewOptions) -> Console:
-    """A console that has printed the view at ``view.width`` columns, ready to export."""
+def recording(report: Report, view: ViewOptions, *, plain: bool = False) -> Console:
+    """A console that has printed the view at ``view.width`` columns, ready to export;
+    ``plain`` for text, which keeps no colour: a picture (erf's heatmap) then draws itself
+    in characters that read without colour."""
     console = Console(
         record=True,
         width=view.width,
         file=io.StringIO(),
         force_terminal=True,
         color_system="truecolor",
+        no_color=plain,
         legacy_windows=False,
         force_jupyter=False,  # in a notebook it would display what it records: twice shown
     )
@@ -97,12 +100,12 @@ class ReportView:
         if console.is_jupyter:
             # rich.print in a notebook sends its text/plain part with its colours as escape
             # codes, which a terminal kernel or a text export shows raw: hand it plain text.
-            yield Text(recording(self.report, view).export_text())
+            yield Text(recording(self.report, view, plain=True).export_text())
             return
         yield _drawn(self.report, view, view.width)
 
     def text(self) -> str:
-        return recording(self.report, self.options).export_text(clear=False)
+        return recording(self.report, self.options, plain=True).export_text(clear=False)
 
     def html(self) -> str:
         return recording(self.report, self.options).export_html(
@@ -151,7 +154,7 @@ def save(report: Report, view: ViewOptions) -> None:
     """Write every file the view asks for, all or none (see ``views.files``), of the report
     as files get it (see ``reproducible``)."""
     outputs: list[Output] = []
-    if view.save_svg or view.save_html or view.save_text:
+    if view.save_svg or view.save_html:
         console = recording(report, view)
         # One recording, exported once per format (clear=False keeps it for the next export).
         if view.save_svg:
@@ -160,10 +163,15 @@ def save(report: Report, view: ViewOptions) -> None:
         if view.save_html:
             page = console.export_html(inline_styles=True, clear=False)
             outputs.append(Output("--save-html", view.save_html, page))
-        if view.save_text:
-            outputs.append(Output("--save-text", view.save_text, console.export_text(clear=False)))
+    if view.save_text:
+        text = recording(report, view, plain=True).export_text(clear=False)
+        outputs.append(Output("--save-text", view.save_text, text))
     if view.save_dot and isinstance(report, GraphReport):
         outputs.append(Output("--dot", view.save_dot, graph_dot(report)))
+    if view.save_png and isinstance(report, ErfReport):
+        from resnet_inspect.views.heatmap import png
+
+        outputs.append(Output("--save-png", view.save_png, png(report.heat, report.field_box)))
     if outputs:
         write_all(outputs)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
 
@@ -11,11 +11,14 @@ class Page:
     last word does. rich keeps the space it broke the line at, so a header or legend wider
     than the terminal left a blank at the end of each wrapped line in a pipe or a save."""
 
-    def __init__(self, *parts: Text) -> None:
+    def __init__(self, *parts: Text | RenderableType) -> None:
         self.parts = parts
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for part in self.parts:
+            if not isinstance(part, Text):  # a picture (erf's heatmap) draws itself
+                yield part
+                continue
             lines = part.wrap(console, options.max_width)
             for line in lines:
                 line.rstrip()

@@ -1,0 +1,176 @@
+"""``erf``: the effective receptive field of one row's centre unit, measured, beside its
+theoretical field."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from resnet_inspect.commands import Command, recorded, shown
+from resnet_inspect.commands.model import checked_meta, shape_text, source
+from resnet_inspect.config import ModelChoice, WeightsKind, check_seed
+from resnet_inspect.errors import OptionError
+from resnet_inspect.parsing import check_image_paths
+from resnet_inspect.report import ErfReport, Level, Node
+from resnet_inspect.views.options import ViewOptions
+
+MAX_SAMPLES = 4096
+
+
+@dataclass(frozen=True)
+class ErfRequest:
+    command: ClassVar[str] = "erf"
+
+    model: ModelChoice = field(default_factory=lambda: ModelChoice(input_shape=(1, 3, 224, 224)))
+    layer: str = ""  # a stage, block or layer of the model; "" is the last stage
+    samples: int = 16  # random inputs averaged over (images: one sample each)
+    seed: int = 0
+    images: tuple[str, ...] = ()
+    view: ViewOptions = shown()
+
+    def __post_init__(self) -> None:
+        if self.model.input_shape[0] != 1:
+            raise OptionError(
+                f"--input {shape_text(self.model.input_shape)}: erf measures one sample at a "
+                "time; give 1,C,H,W and the number of samples with --samples"
+            )
+        samples = self.samples
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+            raise OptionError(f"--samples {samples!r}: give a whole number from 1")
+        if samples > MAX_SAMPLES:
+            raise OptionError(f"--samples {samples}: at most {MAX_SAMPLES}")
+        check_seed(self.seed)
+        object.__setattr__(self, "images", check_image_paths(self.images))
+
+
+def run_erf(request: ErfRequest) -> ErfReport:
+    import torch
+
+    from resnet_inspect.assemble.model import build_model_report
+    from resnet_inspect.capture import preflight
+    from resnet_inspect.capture.erf import inside, mass_radius, measure_erf
+    from resnet_inspect.capture.instrument import model_dtype
+    from resnet_inspect.capture.structure import capture_structure
+
+    found = source(request.model)
+    _, channels, height, width = request.model.input_shape
+    meta = checked_meta(found, request.model.input_shape)
+    structure = capture_structure(meta, request.model.input_shape)
+    tree = build_model_report(structure, command="tree", model=found.info, weights=found.weights)
+    name = request.layer or structure.layout.stages[-1]
+    row = _row(tree.sections, name, {n for n, _ in meta.named_modules() if n})
+    count = len(request.images) or request.samples
+    batch = (count, channels, height, width)
+    preflight.check_erf_memory(capture_structure(found.meta(), batch))
+
+    torch.manual_seed(request.seed)
+    model = found.real()
+    dtype = model_dtype(model)  # a .double() model measures in float64, as every command does
+    preprocessing = ""
+    if request.images:
+        from resnet_inspect.capture.images import load_images
+
+        data, preprocessing = load_images(
+            request.images, channels, (height, width), _normalisation(found, model)
+        )
+        data = data.to(dtype)
+    else:
+        data = torch.rand(batch, dtype=dtype)
+    measured = measure_erf(model, name, data)
+
+    field_ = row.receptive_field
+    assert field_ is not None
+    box = _box(field_, measured.unit)
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    return ErfReport(
+        command="erf",
+        arch=found.info.name,
+        input_shape=request.model.input_shape,
+        num_classes=tree.num_classes,
+        weights=found.weights,
+        model=found.info,
+        layer=name,
+        output_shape=measured.output_shape,
+        unit=measured.unit,
+        samples=count,
+        inputs="images" if request.images else "random",
+        images=request.images,
+        preprocessing=preprocessing,
+        seed=request.seed,
+        heat=measured.heat,
+        field=field_,
+        field_box=box,
+        radius_50=mass_radius(measured.heat, centre, 0.5),
+        radius_90=mass_radius(measured.heat, centre, 0.9),
+        field_radius=(min(field_.height.size, field_.width.size) - 1) / 2,
+        inside_field=inside(measured.heat, box),
+        options=recorded(request),
+    )
+
+
+def _row(sections: tuple[Node, ...], name: str, modules: set[str]) -> Node:
+    """The named row: a module of the model (a stage, a block or a layer) whose output has
+    a height and a width, and a theoretical field."""
+    rows = {
+        node.name: node
+        for section in sections
+        for node in section.walk()
+        if node.name in modules and (node.level is not Level.LAYER or node.module_call)
+    }
+    if name not in rows:
+        near = difflib.get_close_matches(name, list(rows), n=3, cutoff=0.5)
+        hint = f"; the nearest: {', '.join(near)}" if near else ""
+        raise OptionError(f"--layer {name}: no stage, block or layer of that name{hint}")
+    row = rows[name]
+    field_ = row.receptive_field
+    if len(row.output_shape) != 4 or field_ is None or field_.shared:
+        raise OptionError(
+            f"--layer {name}: its output ({'×'.join(map(str, row.output_shape))}) has no "
+            "map of units with a field of their own; choose a stage, block or conv"
+        )
+    return row
+
+
+def _box(field_: object, unit: tuple[int, int]) -> tuple[float, float, float, float]:
+    """The theoretical field of the measured unit: top, left, bottom, right, in pixels."""
+    from resnet_inspect.report import ReceptiveField
+
+    assert isinstance(field_, ReceptiveField)
+    edges = []
+    for axis, index in ((field_.height, unit[0]), (field_.width, unit[1])):
+        centre = axis.start + index * axis.jump
+        edges.append((centre - (axis.size - 1) / 2, centre + (axis.size - 1) / 2))
+    (top, bottom), (left, right) = edges
+    return (top, left, bottom, right)
+
+
+def _normalisation(
+    found: object, model: object
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """The weights' own mean and std: torchvision's pretrained weights, or a timm model's
+    pretrained configuration when it has weights; None for random weights or a file."""
+    from resnet_inspect.capture.source import ModelSource
+
+    assert isinstance(found, ModelSource)
+    if found.weights.kind == WeightsKind.PRETRAINED.value and found.info.kind == "torchvision":
+        import torchvision
+
+        weights = torchvision.models.get_model_weights(found.info.name)[found.weights.name]
+        transforms = weights.transforms()
+        return tuple(transforms.mean), tuple(transforms.std)
+    config = getattr(model, "pretrained_cfg", None)
+    if found.weights.kind != "none" and isinstance(config, dict) and "mean" in config:
+        return tuple(config["mean"]), tuple(config["std"])
+    return None
+
+
+COMMAND = Command(
+    name="erf",
+    request=ErfRequest,
+    report=ErfReport,
+    run=run_erf,
+    view="resnet_inspect.views.erf:erf_view",
+    short="resnet_inspect.views.erf:erf_short",
+    note="erf_note",
+)
