@@ -71,7 +71,7 @@ def node(report_nodes: list[Node], name: str) -> Node:
 
 
 CASES = [
-    ("resnet18", lambda: torchvision.models.resnet18(), 256, ["layer1", "layer2", "layer3"]),
+    ("resnet18", lambda: torchvision.models.resnet18(), 160, ["layer1", "layer2"]),
     ("resnet50", lambda: torchvision.models.resnet50(), 160, ["layer1", "layer2"]),
     ("dilated resnet50", user_models.dilated_resnet50, 160, ["layer2", "layer3.1"]),
     ("cifar resnet18", user_models.cifar_resnet18, 64, ["layer1", "layer2"]),

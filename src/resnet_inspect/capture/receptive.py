@@ -113,8 +113,8 @@ def receptive_field(
         for (lo, hi), n in zip(spans, input_size, strict=True)
     ]
     return ReceptiveField(
-        height=height,
-        width=width,
+        height=_floats(height),
+        width=_floats(width),
         shared=shared,
         mismatch=bool(found and found.mismatch),
         coverage=seen[0] * seen[1],
@@ -122,6 +122,12 @@ def receptive_field(
             lo <= 0 and hi >= n - 1 for (lo, hi), n in zip(spans, input_size, strict=True)
         ),
     )
+
+
+def _floats(axis: FieldAxis) -> FieldAxis:
+    """Sizes, jumps and centres as floats, whatever arithmetic made them: a report read back
+    from JSON (the cache) must print exactly what it printed first."""
+    return FieldAxis(float(axis.size), float(axis.jump), float(axis.start), int(axis.units))
 
 
 def _centre_span(axis: FieldAxis, size: int, shared: bool) -> tuple[float, float]:
