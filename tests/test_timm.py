@@ -100,6 +100,7 @@ def check_facts(name: str) -> LayerReport:
     for stage in stages:
         ratio = stage.input_shape[-1] // stage.output_shape[-1]
         assert stage.setting("stride") == ratio, stage.name
+        assert stage.receptive_field is not None, stage.name  # every stage has its field
         for block in stage.children:
             assert block.setting("in_channels") == block.input_shape[1], block.name
             assert block.setting("out_channels") == block.output_shape[1], block.name
