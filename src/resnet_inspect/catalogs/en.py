@@ -319,7 +319,7 @@ TEXT: dict[str, str] = {
         "(input, activations, what autograd saves, gradients, the optimizer's temporaries), "
         "followed operation by operation. That is what the tensors need (a resnet50 step "
         "measured 2-11% more); glibc's allocator keeps freed memory and a process grew "
-        "1.2-1.7x this: leave headroom (benchmarks/bench_plan.py)"
+        "1.2-2.1x this: leave headroom (benchmarks/bench_plan.py)"
     ),
     "plan_batch_value": (
         "the largest batch whose step peaks within {budget}, solved from the recorded step and "
