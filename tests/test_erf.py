@@ -116,3 +116,11 @@ def test_images_are_converted_and_say_how(tmp_path: Path, run_cli: Run) -> None:
     assert shown.exit_code == 0, shown.stderr
     text = " ".join(shown.stdout.split())
     assert "averaged over 2 images: alpha dropped; grayscale repeated to RGB" in text
+
+
+@pytest.mark.parametrize("width", [40, 80, 200])
+def test_ascii_output_has_no_other_character(run_cli: Run, width: int) -> None:
+    result = run_cli(["erf", "--samples", "2", "--layer", "layer1", "--ascii"], width=width)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.isascii(), {c for c in result.stdout if not c.isascii()}
+    assert max(len(line) for line in result.stdout.splitlines()) <= max(width, 40)

@@ -31,6 +31,10 @@ _ASCII = str.maketrans(
         "⌈": "ceil(",
         "⌉": ")",
         "γ": "gamma",
+        "∂": "d",
+        "√": "sqrt ",
+        "≠": "!=",
+        "▀": "#",
         "β": "beta",
         # Bars and sparklines (views/bars.py): full blocks as #, partial ones left out.
         "█": "#",
