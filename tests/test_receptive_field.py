@@ -135,3 +135,23 @@ def test_the_header_says_where_and_why_units_first_see_everything(
     assert "Field" in shown.stdout
     narrow = run_cli(["tree", "--arch", arch, "--input", "1,3,224,224", "--depth", "stage"], 80)
     assert "Field" not in narrow.stdout
+
+
+def test_a_field_that_cannot_be_worked_out_costs_the_field_never_the_tree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from resnet_inspect.capture import receptive
+
+    real = receptive._propagate
+
+    def fails_on_pools(name: str, *args: object) -> object:
+        if name == "max_pool2d_with_indices":
+            raise RuntimeError("an operation the tracker gets wrong")
+        return real(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(receptive, "_propagate", fails_on_pools)
+    report = inspect_tree("resnet18", (1, 3, 64, 64))
+    rows = {n.name: n.receptive_field for n in report.leaves()}
+    assert rows["conv1"] is not None and rows["maxpool"] is None
+    assert rows["layer1.0.conv1"] is None  # unknown from there on, never made up
+    assert report.totals.params == 11_689_512

@@ -19,6 +19,7 @@ never a wrong one.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,6 +28,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.weak import WeakTensorKeyDictionary
 
+from resnet_inspect.errors import debugging
 from resnet_inspect.report import FieldAxis, ReceptiveField
 
 # Operations that give back their input's units unchanged (a view, a copy, a cast).
@@ -85,7 +87,12 @@ class FieldTracker(TorchDispatchMode):
         if known:
             made = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
             name = func.overloadpacket.__name__
-            field = _propagate(name, func, args, known, self.fields, made[0] if made else None)
+            try:
+                field = _propagate(name, func, args, known, self.fields, made[0] if made else None)
+            except Exception as error:  # a bug here must cost a field, never the whole pass
+                if debugging():
+                    sys.stderr.write(f"resnet-inspect: note: no field after {name} ({error!r})\n")
+                field = None
             for tensor in made[:1]:
                 if field is None:
                     self.fields.pop(tensor, None)  # type: ignore[no-untyped-call]
