@@ -76,6 +76,9 @@ CASES = [
     ("dilated resnet50", user_models.dilated_resnet50, 160, ["layer2", "layer3.1"]),
     ("cifar resnet18", user_models.cifar_resnet18, 64, ["layer1", "layer2"]),
     ("timm resnet50d", lambda: timm.create_model("resnet50d"), 160, ["layer1", "layer2"]),
+    # Res2Net: a block's splits run through convs one after another, so its field grows
+    # faster than a bottleneck's; split, cat and an avg pool carry it.
+    ("timm res2net50", lambda: timm.create_model("res2net50_26w_4s"), 160, ["layer1"]),
 ]
 
 
@@ -155,3 +158,20 @@ def test_a_field_that_cannot_be_worked_out_costs_the_field_never_the_tree(
     assert rows["conv1"] is not None and rows["maxpool"] is None
     assert rows["layer1.0.conv1"] is None  # unknown from there on, never made up
     assert report.totals.params == 11_689_512
+
+
+def test_an_add_with_one_unknown_operand_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The branch's field alone would be smaller than the truth: no field, not a wrong one."""
+    from resnet_inspect.capture import receptive
+
+    real = receptive._propagate
+
+    def fails_on_shortcuts(name: str, func: object, args: tuple, *rest: object) -> object:
+        if name == "convolution" and tuple(args[1].shape[2:]) == (1, 1):
+            raise RuntimeError("a shortcut the tracker gets wrong")
+        return real(name, func, args, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(receptive, "_propagate", fails_on_shortcuts)
+    rows = {n.name: n.receptive_field for n in inspect_tree("resnet18", (1, 3, 64, 64)).leaves()}
+    assert rows["layer2.0.conv2"] is not None and rows["layer2.0.downsample.0"] is None
+    assert rows["layer2.0.add"] is None and rows["layer1.1.add"] is not None

@@ -37,6 +37,7 @@ _SAME_UNITS = frozenset(
         "view", "_unsafe_view", "reshape", "flatten", "t", "transpose", "permute", "squeeze",
         "unsqueeze", "expand", "clone", "contiguous", "detach", "alias", "_to_copy", "to",
         "empty_like", "lift_fresh", "slice", "select", "dropout", "native_dropout",
+        "split", "split_with_sizes", "chunk", "unbind",
     }
 )  # fmt: skip
 # Reductions: over the spatial axes they take every unit together.
@@ -86,6 +87,11 @@ class FieldTracker(TorchDispatchMode):
         known = [t for t in inputs if t in self.fields]
         if known:
             made = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
+            if made and _unknown_operand(inputs, known, made[0]):
+                # An activation whose field is unknown joins this one: a union without it
+                # would be smaller than the truth. Unknown from here on, never made up.
+                self.fields.pop(made[0], None)  # type: ignore[no-untyped-call]
+                return out
             name = func.overloadpacket.__name__
             try:
                 field = _propagate(name, func, args, known, self.fields, made[0] if made else None)
@@ -93,7 +99,9 @@ class FieldTracker(TorchDispatchMode):
                 if debugging():
                     sys.stderr.write(f"resnet-inspect: note: no field after {name} ({error!r})\n")
                 field = None
-            for tensor in made[:1]:
+            # Every output shaped like the first (the parts of a split, var_mean's pair)
+            # shares its field.
+            for tensor in [t for t in made if _spatial(t) == _spatial(made[0])]:
                 if field is None:
                     self.fields.pop(tensor, None)  # type: ignore[no-untyped-call]
                 else:
@@ -106,6 +114,20 @@ class FieldTracker(TorchDispatchMode):
         if found is None:
             return None
         return receptive_field(found.height, found.width, self.input_size, found)
+
+
+def _unknown_operand(
+    inputs: list[torch.Tensor], known: list[torch.Tensor], out: torch.Tensor
+) -> bool:
+    """An input that is an activation like ``out`` (the same batch, height and width) but
+    has no field. Parameters and broadcast constants (a 1×C×1×1 bias) are not such."""
+    if out.dim() != 4:
+        return False
+    return any(
+        t.dim() == 4 and t.shape[0] == out.shape[0] and t.shape[-2:] == out.shape[-2:]
+        for t in inputs
+        if all(t is not k for k in known)
+    )
 
 
 def receptive_field(
@@ -310,7 +332,9 @@ def _padded(field: _Field, pads: Any, out: torch.Tensor) -> _Field:
 
 
 def _reshaped(field: _Field, source: torch.Tensor, out: torch.Tensor) -> _Field | None:
-    if source.dim() == 4 and out.dim() == 4 and _spatial(out) == _spatial(source):
+    # The last two axes are the map's, whatever is grouped before them (EvoNorm's and
+    # split attention's B×G×C/G×H×W).
+    if source.dim() >= 3 and out.dim() >= 3 and _spatial(out) == _spatial(source):
         return field
     if _single_unit(field):
         return replace(field, flat=False)
