@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.model import checked_meta, shape_text, source
 from resnet_inspect.config import ModelChoice, WeightsKind, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import check_image_paths
-from resnet_inspect.report import ErfReport, Level, Node
+from resnet_inspect.report import ErfReport, Level, Node, ReceptiveField
 from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    import torch
+
+    from resnet_inspect.capture.source import ModelSource
 
 MAX_SAMPLES = 4096
 
@@ -132,11 +137,8 @@ def _row(sections: tuple[Node, ...], name: str, modules: set[str]) -> Node:
     return row
 
 
-def _box(field_: object, unit: tuple[int, int]) -> tuple[float, float, float, float]:
+def _box(field_: ReceptiveField, unit: tuple[int, int]) -> tuple[float, float, float, float]:
     """The theoretical field of the measured unit: top, left, bottom, right, in pixels."""
-    from resnet_inspect.report import ReceptiveField
-
-    assert isinstance(field_, ReceptiveField)
     edges = []
     for axis, index in ((field_.height, unit[0]), (field_.width, unit[1])):
         centre = axis.start + index * axis.jump
@@ -146,13 +148,10 @@ def _box(field_: object, unit: tuple[int, int]) -> tuple[float, float, float, fl
 
 
 def _normalisation(
-    found: object, model: object
+    found: ModelSource, model: torch.nn.Module
 ) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
     """The weights' own mean and std: torchvision's pretrained weights, or a timm model's
     pretrained configuration when it has weights; None for random weights or a file."""
-    from resnet_inspect.capture.source import ModelSource
-
-    assert isinstance(found, ModelSource)
     if found.weights.kind == WeightsKind.PRETRAINED.value and found.info.kind == "torchvision":
         import torchvision
 
