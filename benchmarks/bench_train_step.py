@@ -20,7 +20,7 @@ BARE_STEP = """
 import gc, torch, torchvision
 gc.freeze()  # as the CLI does after importing torch
 torch.manual_seed(0)
-model = torchvision.models.{arch}()
+model = {build}
 data = torch.rand({shape})
 labels = torch.rand({batch}, 1000)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -42,7 +42,13 @@ def main() -> None:
     batch = args.input.split(",")[0]
     cases = []
     for steps in (1, 5):
-        bare = BARE_STEP.format(arch=args.arch, shape=args.input, batch=batch, steps=steps)
+        name = args.arch.removeprefix("timm:")
+        build = (
+            f"__import__('timm').create_model({name!r}, pretrained=False)"
+            if args.arch.startswith("timm:")
+            else f"torchvision.models.{name}()"
+        )
+        bare = BARE_STEP.format(build=build, shape=args.input, batch=batch, steps=steps)
         cases.append(Case(f"bare script, {steps} step(s)", python(bare)))
         command = ("train-step", "--arch", args.arch, "--input", args.input, "--steps", str(steps))
         cases.append(Case(f"train-step --steps {steps} ({args.arch} {args.input})", tool(*command)))
