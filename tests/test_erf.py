@@ -12,7 +12,7 @@ import torchvision
 from typer.testing import Result
 
 from conftest import probed_run
-from resnet_inspect import erf
+from resnet_inspect import InspectError, erf
 from test_receptive_field import passes_everything
 
 Run = Callable[..., Result]
@@ -124,3 +124,14 @@ def test_ascii_output_has_no_other_character(run_cli: Run, width: int) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.isascii(), {c for c in result.stdout if not c.isascii()}
     assert max(len(line) for line in result.stdout.splitlines()) <= max(width, 40)
+
+
+def test_an_image_too_large_to_decode_is_refused_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (120, 100)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 4000)  # 12,000 pixels: a "bomb" here
+    with pytest.raises(InspectError, match="too many pixels to decode safely"):
+        erf("resnet18", (1, 3, 64, 64), images=(str(tmp_path / "big.png"),))

@@ -8,6 +8,7 @@ was made. Pillow comes with torchvision.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -30,7 +31,10 @@ def load_images(
     tensors = []
     for path in paths:
         try:
-            with Image.open(path) as opened:
+            with warnings.catch_warnings():  # a decompression bomb warned of is refused
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                opened_image = Image.open(path)
+            with opened_image as opened:
                 opened.load()
                 image: Image.Image = opened
                 if image.mode in ("RGBA", "LA", "P") and channels == 3:
@@ -45,6 +49,11 @@ def load_images(
                 converted = image.convert(mode).resize(
                     (size[1], size[0]), Image.Resampling.BILINEAR
                 )
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise InspectError(
+                f"--image {path}: too many pixels to decode safely (Pillow's limit is "
+                f"{Image.MAX_IMAGE_PIXELS:,}); give a smaller image"
+            ) from None
         except (UnidentifiedImageError, OSError, ValueError) as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             if isinstance(error, UnidentifiedImageError):
