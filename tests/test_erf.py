@@ -85,7 +85,7 @@ def test_the_view_draws_the_map_and_the_numbers(run_cli: Run) -> None:
         (["--layer", "layr3"], 2, "the nearest: layer3"),
         (["--layer", "fc"], 2, "has no map of units"),
         (["--image", "{d}/not.jpg"], 1, "not an image Pillow can read"),
-        (["--input", "2,3,64,64"], 2, "erf measures one sample at a time"),
+        (["--input", "2,3,64,64"], 2, "erf looks at one image at a time"),
     ],
 )
 def test_bad_input_is_one_line(

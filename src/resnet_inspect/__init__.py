@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = [
+    "CamReport",
     "DiffReport",
     "ErfReport",
     "FreezeOptions",
@@ -24,6 +25,7 @@ __all__ = [
     "PlanReport",
     "StepOptions",
     "__version__",
+    "cam",
     "diff",
     "erf",
     "freeze",
@@ -37,10 +39,21 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from resnet_inspect.api import diff, erf, freeze, graph, inspect_tree, plan, run, train_step
+    from resnet_inspect.api import (
+        cam,
+        diff,
+        erf,
+        freeze,
+        graph,
+        inspect_tree,
+        plan,
+        run,
+        train_step,
+    )
     from resnet_inspect.config import FreezeOptions, LossKind, OptimizerKind, StepOptions
     from resnet_inspect.errors import InspectError, OptionError
     from resnet_inspect.report import (
+        CamReport,
         DiffReport,
         ErfReport,
         GraphReport,
@@ -53,6 +66,7 @@ if TYPE_CHECKING:
 
 # Where each public name lives; loaded on first use, so `import resnet_inspect` stays light.
 _HOMES = {
+    "cam": "api",
     "diff": "api",
     "erf": "api",
     "freeze": "api",
@@ -67,6 +81,7 @@ _HOMES = {
     "LossKind": "config",
     "OptimizerKind": "config",
     "StepOptions": "config",
+    "CamReport": "report",
     "DiffReport": "report",
     "ErfReport": "report",
     "GraphReport": "report",

@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from resnet_inspect import commands
+from resnet_inspect.commands.cam import CamRequest
 from resnet_inspect.commands.diff import DiffRequest
 from resnet_inspect.commands.erf import ErfRequest
 from resnet_inspect.commands.freeze import FreezeRequest
@@ -32,6 +33,7 @@ from resnet_inspect.config import (
 )
 from resnet_inspect.parsing import choose_model
 from resnet_inspect.report import (
+    CamReport,
     DiffReport,
     ErfReport,
     GraphReport,
@@ -235,5 +237,32 @@ def erf(
         samples=samples,
         seed=seed,
         images=tuple(images),
+    )
+    return commands.run(request)  # type: ignore[no-any-return]
+
+
+def cam(
+    image: str | os.PathLike[str],
+    arch: str | None = None,
+    input_shape: InputShape = (1, 3, 224, 224),
+    *,
+    target: str | int | None = None,
+    layer: str = "",
+    labels: str = "",
+    seed: int = 0,
+    weights: str | os.PathLike[str] | WeightsChoice = "none",
+    model: torch.nn.Module | ModelSpec | str | None = None,
+) -> CamReport:
+    """The model's top 5 classes for ``image`` and the Grad-CAM map of ``layer`` (default:
+    the last stage; ``"all"``: every stage) for class ``target`` (an index or a name;
+    default: the top class). ``report.layers[i].heat`` is the map over the input, the
+    largest 1; ``.grid`` the map at the layer's own resolution."""
+    request = CamRequest(
+        image=os.fspath(image),
+        model=model_choice(arch, input_shape, weights, model),
+        target="" if target is None else str(target),
+        layer=layer,
+        labels=labels,
+        seed=seed,
     )
     return commands.run(request)  # type: ignore[no-any-return]

@@ -668,5 +668,47 @@ class ErfReport(Drawable):
         return self
 
 
-Report = LayerReport | GraphReport | DiffReport | PlanReport | ErfReport
+@dataclass(frozen=True)
+class Prediction:
+    index: int
+    name: str  # "" where the weights carry no class names
+    probability: float  # softmax of the model's scores
+
+
+@dataclass(frozen=True)
+class CamLayer:
+    """Grad-CAM at one layer: its map at the layer's resolution, and upsampled."""
+
+    layer: str
+    grid: tuple[tuple[float, ...], ...]  # ReLU(Σ α_k·A_k), h×w, as computed
+    heat: tuple[tuple[float, ...], ...]  # upsampled to the input's H×W, the largest 1
+
+
+@dataclass(frozen=True, repr=False)
+class CamReport(Drawable):
+    """What ``cam`` found for one image: the model's top classes, and where in the image a
+    layer's evidence for the chosen class lies (Grad-CAM, Selvaraju et al. 2017)."""
+
+    command: str
+    arch: str
+    input_shape: Shape
+    num_classes: int
+    weights: WeightsInfo
+    model: ModelInfo
+    image: str
+    preprocessing: str
+    pixels: tuple[tuple[tuple[int, int, int], ...], ...]  # the input as seen, RGB 0-255
+    target: int  # the class explained
+    target_name: str
+    score: float  # its logit
+    probability: float
+    top: tuple[Prediction, ...]  # the five most probable classes
+    layers: tuple[CamLayer, ...]
+    options: tuple[Setting, ...] = ()
+
+    def without_timings(self) -> CamReport:
+        return self
+
+
+Report = LayerReport | GraphReport | DiffReport | PlanReport | ErfReport | CamReport
 ModelReport = LayerReport  # the name before 0.2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import resnet_inspect
 
 EXPORTED = {
+    "CamReport",
     "DiffReport",
     "ErfReport",
     "FreezeOptions",
@@ -18,6 +19,7 @@ EXPORTED = {
     "PlanReport",
     "StepOptions",
     "__version__",
+    "cam",
     "diff",
     "erf",
     "freeze",

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import torch
 
+from resnet_inspect.capture.source import ModelSource
+from resnet_inspect.config import WeightsKind
 from resnet_inspect.errors import InspectError
 
 Normalisation = tuple[tuple[float, ...], tuple[float, ...]] | None  # mean, std
@@ -22,10 +24,34 @@ def load_images(
     paths: Sequence[str], channels: int, size: tuple[int, int], normalisation: Normalisation
 ) -> tuple[torch.Tensor, str]:
     """The images as one batch (N×C×H×W, float32), and how they were made so."""
+    pixels, notes = read_pixels(paths, channels, size)
+    return normalised(pixels, normalisation, notes)
+
+
+def weights_normalisation(found: ModelSource, model: torch.nn.Module) -> Normalisation:
+    """The weights' own mean and std: torchvision's pretrained weights, or a timm model's
+    pretrained configuration when it has weights; None for random weights or a file."""
+    if found.weights.kind == WeightsKind.PRETRAINED.value and found.info.kind == "torchvision":
+        import torchvision
+
+        weights = torchvision.models.get_model_weights(found.info.name)[found.weights.name]
+        transforms = weights.transforms()
+        return tuple(transforms.mean), tuple(transforms.std)
+    config = getattr(model, "pretrained_cfg", None)
+    if found.weights.kind != "none" and isinstance(config, dict) and "mean" in config:
+        return tuple(config["mean"]), tuple(config["std"])
+    return None
+
+
+def read_pixels(
+    paths: Sequence[str], channels: int, size: tuple[int, int], option: str = "--image"
+) -> tuple[torch.Tensor, list[str]]:
+    """The images resized and scaled to [0, 1] (N×C×H×W), before any normalisation (what a
+    picture of them shows), and what was done to them."""
     from PIL import Image, UnidentifiedImageError
 
     if channels not in (1, 3):
-        raise InspectError(f"--image: the model takes {channels} channels; images give 1 or 3")
+        raise InspectError(f"{option}: the model takes {channels} channels; images give 1 or 3")
     mode = "RGB" if channels == 3 else "L"
     notes: set[str] = set()
     tensors = []
@@ -51,22 +77,29 @@ def load_images(
                 )
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise InspectError(
-                f"--image {path}: too many pixels to decode safely (Pillow's limit is "
+                f"{option} {path}: too many pixels to decode safely (Pillow's limit is "
                 f"{Image.MAX_IMAGE_PIXELS:,}); give a smaller image"
             ) from None
         except (UnidentifiedImageError, OSError, ValueError) as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             if isinstance(error, UnidentifiedImageError):
                 reason = "not an image Pillow can read"
-            raise InspectError(f"--image {path}: {reason}") from None
+            raise InspectError(f"{option} {path}: {reason}") from None
         raw = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
         tensors.append(raw.reshape(size[0], size[1], channels).permute(2, 0, 1).float() / 255)
-    batch = torch.stack(tensors)
     steps = [f"resized to {size[0]}×{size[1]} (bilinear), scaled to [0, 1]"]
+    return torch.stack(tensors), [*sorted(notes), *steps]
+
+
+def normalised(
+    pixels: torch.Tensor, normalisation: Normalisation, notes: list[str]
+) -> tuple[torch.Tensor, str]:
+    """``pixels`` as the model's input, and every step said."""
+    batch, steps = pixels, list(notes)
     if normalisation is not None:
         mean, std = normalisation
         batch = (batch - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
         steps.append(f"normalised by the weights' mean {list(mean)} and std {list(std)}")
     else:
         steps.append("not normalised (the weights name no mean and std)")
-    return batch, "; ".join([*sorted(notes), *steps])
+    return batch, "; ".join(steps)

@@ -57,6 +57,17 @@ TEXT: dict[str, str] = {
     "output": "Output",
     "params": "Params",
     "frozen": "Frozen",
+    "cam_note": (
+        "Grad-CAM (Selvaraju et al. 2017), one CPU forward and backward in eval mode: "
+        "ReLU(Σ α_k·A_k), α_k the class score's gradient averaged over the map"
+    ),
+    "cam_image": "image: {image} ({how})",
+    "cam_target": "explained: {target} (score {score}, {probability})",
+    "cam_top": "Top 5",
+    "cam_legend": (
+        "brighter: more of the layer's evidence for the class (each map scaled to its "
+        "largest, upsampled bilinearly to the input), laid over the image as the model saw it"
+    ),
     "erf_note": (
         "measured on the CPU in eval mode (BatchNorm on its running statistics); the forward "
         "stops at the row"

@@ -55,6 +55,17 @@ TEXT: dict[str, str] = {
     "output": "输出",
     "params": "参数",
     "frozen": "冻结",
+    "cam_note": (
+        "Grad-CAM（Selvaraju 等 2017），在 CPU 上以 eval 模式做一次前向和反向："
+        "ReLU(Σ α_k·A_k)，α_k 为类别分数梯度在特征图上的平均"
+    ),
+    "cam_image": "图像：{image}（{how}）",
+    "cam_target": "解释的类别：{target}（分数 {score}，{probability}）",
+    "cam_top": "前 5",
+    "cam_legend": (
+        "越亮：该层对此类别的证据越多（每张图按其最大值缩放，双线性上采样到输入大小），"
+        "叠加在模型看到的图像上"
+    ),
     "erf_note": "在 CPU 上以 eval 模式测量（BatchNorm 使用运行统计量）；前向传播在该行停止",
     "erf_what": (
         "{layer} 中心单元 {unit}（输出 {shape}）的有效感受野：|∂y/∂x| 对其通道和输入通道求和"

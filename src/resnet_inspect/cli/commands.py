@@ -392,6 +392,77 @@ def erf(
     deliver(request)
 
 
+ImageArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The image file: converted to the model's channels, resized to --input, "
+        "normalised by the weights' mean and std where they have them.",
+        metavar="IMAGE",
+        show_default=False,
+    ),
+]
+ClassOption = Annotated[
+    str,
+    typer.Option(
+        "--class",
+        help="The class to explain: an index, or a name the weights (or --labels) give. "
+        "Default: the top class.",
+        metavar="NAME|INDEX",
+        show_default=False,
+    ),
+]
+CamLayerOption = Annotated[
+    str,
+    typer.Option(
+        "--layer",
+        help="Where to look: a stage (layer3), a block or a layer, or all (every stage, side "
+        "by side). Default: the last stage.",
+        metavar="NAME",
+        show_default=False,
+    ),
+]
+LabelsOption = Annotated[
+    str,
+    typer.Option(
+        "--labels",
+        help="A text file of class names, one a line, in class order.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
+
+@app.command(cls=_PlainUsage)
+@options(OWN, MODEL, (SEED,), OUTPUT)
+def cam(
+    ctx: typer.Context,
+    image: ImageArgument,
+    target: ClassOption = "",
+    layer: CamLayerOption = "",
+    labels: LabelsOption = "",
+    save_png: PngOption = "",
+) -> None:
+    """What the model predicts for an image, and where it looks: Grad-CAM over the image.
+
+    The top 5 classes (softmax of the scores, named where the weights or --labels name
+    them), then for one class (the top one, or --class) the Grad-CAM map of a layer
+    (Selvaraju et al. 2017), drawn over the image as the model saw it; --layer all draws
+    one per stage, side by side, so the maps can be seen to sharpen with depth.
+    """
+    from resnet_inspect.commands.cam import CamRequest
+
+    request = CamRequest(
+        image=image,
+        model=model_choice(ctx),
+        target=target.strip(),
+        layer=layer.strip(),
+        labels=labels,
+        seed=ctx.params["seed"],
+        view=view_options(ctx.params),
+    )
+    deliver(request)
+
+
 cache_app = typer.Typer(
     name="cache",
     help="The report cache of tree, graph and plan: info | clear.",

@@ -346,7 +346,10 @@ def run_inputs(params: dict[str, Any]) -> list[tuple[str, str]]:
     from resnet_inspect.parsing import parse_model_spec
 
     inputs = [("the --weights file", params.get("weights") or "")]
-    inputs += [("an --image file", path) for path in params.get("image") or ()]
+    images = params.get("image") or ()
+    images = [images] if isinstance(images, str) else images  # cam's IMAGE, erf's --image
+    inputs += [("an image file", path) for path in images]
+    inputs.append(("the --labels file", params.get("labels") or ""))
     inputs += [(f"diff's {side.upper()}", params.get(side) or "") for side in ("a", "b")]
     if params.get("model_spec"):
         inputs.append(("the --model file", parse_model_spec(params["model_spec"]).path))

@@ -3,22 +3,16 @@ theoretical field."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
-from resnet_inspect.commands.model import checked_meta, shape_text, source
-from resnet_inspect.config import ModelChoice, WeightsKind, check_seed
+from resnet_inspect.commands.model import check_one_sample, nearest, structure_of
+from resnet_inspect.config import ModelChoice, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import check_image_paths
 from resnet_inspect.report import ErfReport, Level, Node, ReceptiveField
 from resnet_inspect.views.options import ViewOptions
-
-if TYPE_CHECKING:
-    import torch
-
-    from resnet_inspect.capture.source import ModelSource
 
 MAX_SAMPLES = 4096
 
@@ -35,11 +29,7 @@ class ErfRequest:
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
-        if self.model.input_shape[0] != 1:
-            raise OptionError(
-                f"--input {shape_text(self.model.input_shape)}: erf measures one sample at a "
-                "time; give 1,C,H,W and the number of samples with --samples"
-            )
+        check_one_sample(self.model, "erf", " and the number of samples with --samples")
         samples = self.samples
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise OptionError(f"--samples {samples!r}: give a whole number from 1")
@@ -58,10 +48,8 @@ def run_erf(request: ErfRequest) -> ErfReport:
     from resnet_inspect.capture.instrument import model_dtype
     from resnet_inspect.capture.structure import capture_structure
 
-    found = source(request.model)
+    found, meta, structure = structure_of(request.model)
     _, channels, height, width = request.model.input_shape
-    meta = checked_meta(found, request.model.input_shape)
-    structure = capture_structure(meta, request.model.input_shape)
     tree = build_model_report(structure, command="tree", model=found.info, weights=found.weights)
     name = request.layer or structure.layout.stages[-1]
     row = _row(tree.sections, name, {n for n, _ in meta.named_modules() if n})
@@ -74,10 +62,10 @@ def run_erf(request: ErfRequest) -> ErfReport:
     dtype = model_dtype(model)  # a .double() model measures in float64, as every command does
     preprocessing = ""
     if request.images:
-        from resnet_inspect.capture.images import load_images
+        from resnet_inspect.capture.images import load_images, weights_normalisation
 
         data, preprocessing = load_images(
-            request.images, channels, (height, width), _normalisation(found, model)
+            request.images, channels, (height, width), weights_normalisation(found, model)
         )
         data = data.to(dtype)
     else:
@@ -124,8 +112,7 @@ def _row(sections: tuple[Node, ...], name: str, modules: set[str]) -> Node:
         if node.name in modules and (node.level is not Level.LAYER or node.module_call)
     }
     if name not in rows:
-        near = difflib.get_close_matches(name, list(rows), n=3, cutoff=0.5)
-        hint = f"; the nearest: {', '.join(near)}" if near else ""
+        hint = nearest(name, rows)
         raise OptionError(f"--layer {name}: no stage, block or layer of that name{hint}")
     row = rows[name]
     field_ = row.receptive_field
@@ -145,23 +132,6 @@ def _box(field_: ReceptiveField, unit: tuple[int, int]) -> tuple[float, float, f
         edges.append((centre - (axis.size - 1) / 2, centre + (axis.size - 1) / 2))
     (top, bottom), (left, right) = edges
     return (top, left, bottom, right)
-
-
-def _normalisation(
-    found: ModelSource, model: torch.nn.Module
-) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
-    """The weights' own mean and std: torchvision's pretrained weights, or a timm model's
-    pretrained configuration when it has weights; None for random weights or a file."""
-    if found.weights.kind == WeightsKind.PRETRAINED.value and found.info.kind == "torchvision":
-        import torchvision
-
-        weights = torchvision.models.get_model_weights(found.info.name)[found.weights.name]
-        transforms = weights.transforms()
-        return tuple(transforms.mean), tuple(transforms.std)
-    config = getattr(model, "pretrained_cfg", None)
-    if found.weights.kind != "none" and isinstance(config, dict) and "mean" in config:
-        return tuple(config["mean"]), tuple(config["std"])
-    return None
 
 
 COMMAND = Command(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from resnet_inspect.config import InputShape, ModelChoice
+from resnet_inspect.errors import OptionError
 
 if TYPE_CHECKING:
     import torch
 
     from resnet_inspect.capture.source import ModelSource
+    from resnet_inspect.records import StructureCapture
 
 
 def source(model: ModelChoice) -> ModelSource:
@@ -41,3 +45,28 @@ def first_conv(model: torch.nn.Module) -> tuple[str, int] | None:
 def shape_text(input_shape: InputShape) -> str:
     """The input as the command line spells it, for messages: ``2,3,64,64``."""
     return ",".join(map(str, input_shape))
+
+
+def structure_of(model: ModelChoice) -> tuple[ModelSource, torch.nn.Module, StructureCapture]:
+    """The model found, on the meta device, and its structure at the input: the rows and
+    fields that erf and cam read before their real pass."""
+    from resnet_inspect.capture.structure import capture_structure
+
+    found = source(model)
+    meta = checked_meta(found, model.input_shape)
+    return found, meta, capture_structure(meta, model.input_shape)
+
+
+def check_one_sample(model: ModelChoice, command: str, rest: str = "") -> None:
+    """erf and cam look at one sample at a time: --input's B must be 1."""
+    if model.input_shape[0] != 1:
+        raise OptionError(
+            f"--input {shape_text(model.input_shape)}: {command} looks at one image at a time; "
+            f"give 1,C,H,W{rest}"
+        )
+
+
+def nearest(name: str, names: Iterable[str], cutoff: float = 0.5) -> str:
+    """``; the nearest: layer3, layer3.1`` for a name that is none of ``names``, or ""."""
+    near = difflib.get_close_matches(name, sorted(names), n=3, cutoff=cutoff)
+    return f"; the nearest: {', '.join(near)}" if near else ""

@@ -9,12 +9,10 @@ from resnet_inspect.report import ErfReport, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
-from resnet_inspect.views.heatmap import Heatmap
+from resnet_inspect.views.heatmap import MAX_MAP_WIDTH, Heatmap
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.tree import facts_table, field_size
 from resnet_inspect.words import Lang, say
-
-MAX_MAP_WIDTH = 96  # characters: wider, a terminal's cells are too small to tell apart
 
 
 def erf_view(

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from resnet_inspect import commands
 from resnet_inspect.report import (
+    CamReport,
     ErfReport,
     GraphReport,
     LayerReport,
@@ -21,7 +22,7 @@ from resnet_inspect.words import Lang, say
 
 
 def header(
-    report: LayerReport | GraphReport | PlanReport | ErfReport,
+    report: LayerReport | GraphReport | PlanReport | ErfReport | CamReport,
     lang: Lang,
     *,
     facts: str = "",

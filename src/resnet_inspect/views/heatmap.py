@@ -14,13 +14,16 @@ import math
 from collections.abc import Sequence
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 
 Grid = Sequence[Sequence[float]]
 Box = tuple[float, float, float, float]  # top, left, bottom, right, in grid cells (inclusive)
+Picture = Sequence[Sequence[Sequence[int]]]  # rows of RGB pixels, 0-255, the grid's size
 
 RAMP = " .:-=+*#%@"
+MAX_MAP_WIDTH = 96  # characters: wider, a terminal's cells are too small to tell apart
 # A perceptually even dark-to-bright ramp (close to matplotlib's "inferno"): black, purple,
 # red, orange, pale yellow.
 _STOPS = ((0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164))
@@ -40,7 +43,7 @@ def colour(value: float) -> tuple[int, int, int]:
     )
 
 
-def _pooled(grid: Grid, rows: int, cols: int) -> list[list[float]]:
+def _pooled(grid: Grid, rows: int, cols: int, scale: bool = True) -> list[list[float]]:
     """``grid`` averaged down to ``rows``×``cols`` blocks, scaled so the largest is 1."""
     height, width = len(grid), len(grid[0])
     out = []
@@ -52,12 +55,16 @@ def _pooled(grid: Grid, rows: int, cols: int) -> list[list[float]]:
             cells = [grid[y][x] for y in range(top, bottom) for x in range(left, right)]
             row.append(math.fsum(cells) / len(cells))
         out.append(row)
+    if not scale:
+        return out
     largest = max((v for row in out for v in row), default=0.0)
     return [[v / largest if largest > 0 else 0.0 for v in row] for row in out]
 
 
-def _edges(box: Box, height: int, width: int, rows: int, cols: int) -> list[list[str]]:
+def _edges(box: Box | None, height: int, width: int, rows: int, cols: int) -> list[list[str]]:
     """Per block: "" inside or outside the box, else the edge it lies on (``-``, ``|``, ``+``)."""
+    if box is None:
+        return [[""] * cols for _ in range(rows)]
     top, left, bottom, right = box
     marks = []
     for r in range(rows):
@@ -78,11 +85,39 @@ def _edges(box: Box, height: int, width: int, rows: int, cols: int) -> list[list
     return marks
 
 
-class Heatmap:
-    """``grid`` (rows of non-negative values) drawn at most ``width`` characters wide."""
+def blend(heat: tuple[int, int, int], under: Sequence[int], share: float = 0.5) -> tuple[int, ...]:
+    """The heat's colour laid over a picture's pixel, ``share`` of it the heat's."""
+    return tuple(round(h * share + u * (1 - share)) for h, u in zip(heat, under, strict=True))
 
-    def __init__(self, grid: Grid, box: Box, *, width: int, ascii_only: bool = False) -> None:
+
+def _pooled_picture(picture: Picture, rows: int, cols: int) -> list[list[tuple[int, ...]]]:
+    """The picture averaged down to ``rows``×``cols`` blocks, per channel."""
+    channels = [[[pixel[c] for pixel in row] for row in picture] for c in range(3)]
+    pooled = [_pooled(channel, rows, cols, scale=False) for channel in channels]
+    return [
+        [tuple(round(pooled[c][r][k]) for c in range(3)) for k in range(cols)] for r in range(rows)
+    ]
+
+
+class Heatmap:
+    """``grid`` (rows of non-negative values) drawn at most ``width`` characters wide, over
+    ``picture`` where one is given (in colour), with ``box`` outlined where one is given."""
+
+    def __init__(
+        self,
+        grid: Grid,
+        box: Box | None,
+        *,
+        width: int,
+        ascii_only: bool = False,
+        picture: Picture | None = None,
+    ) -> None:
         self.grid, self.box, self.width, self.ascii_only = grid, box, width, ascii_only
+        self.picture = picture
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        cols = max(1, min(len(self.grid[0]), self.width, options.max_width))
+        return Measurement(cols, cols)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         coloured = not (
@@ -98,10 +133,17 @@ class Heatmap:
         values = _pooled(self.grid, rows, cols)
         edges = _edges(self.box, height, width, rows, cols)
         if coloured:
+            under = _pooled_picture(self.picture, rows, cols) if self.picture else None
+
+            def shade(r: int, c: int) -> tuple[int, ...]:
+                if edges[r][c]:
+                    return _EDGE
+                heat = colour(values[r][c])
+                return blend(heat, under[r][c]) if under else heat
+
             for r in range(0, rows, 2):
                 for c in range(cols):
-                    upper = _EDGE if edges[r][c] else colour(values[r][c])
-                    lower = _EDGE if edges[r + 1][c] else colour(values[r + 1][c])
+                    upper, lower = shade(r, c), shade(r + 1, c)
                     style = Style(color=f"rgb{upper}", bgcolor=f"rgb{lower}")
                     yield Segment("▀", style)
                 yield Segment.line()
@@ -115,23 +157,48 @@ class Heatmap:
             yield Segment.line()
 
 
-def png(grid: Grid, box: Box, *, least: int = 256) -> bytes:
+def png(grid: Grid, box: Box | None, *, least: int = 256, picture: Picture | None = None) -> bytes:
     """The heatmap as a PNG, each cell a square of pixels (at least ``least`` pixels wide),
-    the box outlined in white. Pillow writes no timestamp: the same grid gives the same
-    bytes."""
+    laid half over ``picture`` where one is given, the box outlined in white. Pillow writes
+    no timestamp: the same grid gives the same bytes."""
     from PIL import Image, ImageDraw
 
     height, width = len(grid), len(grid[0])
     scale = max(1, math.ceil(least / width))
     largest = max((v for row in grid for v in row), default=0.0) or 1.0
     image = Image.new("RGB", (width, height))
-    image.putdata([colour(v / largest) for row in grid for v in row])
+    heat = [colour(v / largest) for row in grid for v in row]
+    if picture is not None:
+        under = [pixel for row in picture for pixel in row]
+        heat = [blend(h, u) for h, u in zip(heat, under, strict=True)]  # type: ignore[misc]
+    image.putdata(heat)
     image = image.resize((width * scale, height * scale), Image.Resampling.NEAREST)
-    top, left, bottom, right = box
-    ImageDraw.Draw(image).rectangle(
-        (left * scale, top * scale, (right + 1) * scale - 1, (bottom + 1) * scale - 1),
-        outline=_EDGE,
-    )
+    if box is not None:
+        top, left, bottom, right = box
+        ImageDraw.Draw(image).rectangle(
+            (left * scale, top * scale, (right + 1) * scale - 1, (bottom + 1) * scale - 1),
+            outline=_EDGE,
+        )
+    return _encoded(image)
+
+
+def png_row(grids: Sequence[Grid], picture: Picture, *, least: int = 256, gap: int = 8) -> bytes:
+    """Several heatmaps over one picture, side by side with a ``gap`` of black between."""
+    from PIL import Image
+
+    tiles = [
+        Image.open(io.BytesIO(png(grid, None, least=least, picture=picture))) for grid in grids
+    ]
+    width = sum(tile.width for tile in tiles) + gap * (len(tiles) - 1)
+    row = Image.new("RGB", (width, max(tile.height for tile in tiles)))
+    left = 0
+    for tile in tiles:
+        row.paste(tile, (left, 0))
+        left += tile.width + gap
+    return _encoded(row)
+
+
+def _encoded(image: object) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG")  # type: ignore[attr-defined]
     return buffer.getvalue()

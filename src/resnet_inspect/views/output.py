@@ -18,7 +18,7 @@ from rich.text import Text
 
 from resnet_inspect import commands
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import ErfReport, GraphReport, Level, Report
+from resnet_inspect.report import CamReport, ErfReport, GraphReport, Level, Report
 from resnet_inspect.views.codec import report_document as report_document  # for reports
 from resnet_inspect.views.dot import graph_dot
 from resnet_inspect.views.files import Output, write_all
@@ -168,12 +168,20 @@ def save(report: Report, view: ViewOptions) -> None:
         outputs.append(Output("--save-text", view.save_text, text))
     if view.save_dot and isinstance(report, GraphReport):
         outputs.append(Output("--dot", view.save_dot, graph_dot(report)))
-    if view.save_png and isinstance(report, ErfReport):
-        from resnet_inspect.views.heatmap import png
-
-        outputs.append(Output("--save-png", view.save_png, png(report.heat, report.field_box)))
+    if view.save_png and isinstance(report, ErfReport | CamReport):
+        outputs.append(Output("--save-png", view.save_png, _picture(report)))
     if outputs:
         write_all(outputs)
+
+
+def _picture(report: ErfReport | CamReport) -> bytes:
+    """``--save-png``: erf's map with its field outlined; cam's maps over the image, side by
+    side (one per layer)."""
+    from resnet_inspect.views.heatmap import png, png_row
+
+    if isinstance(report, ErfReport):
+        return png(report.heat, report.field_box)
+    return png_row([layer.heat for layer in report.layers], report.pixels)
 
 
 MIN_WIDTH = 40  # narrower than this, no table reads: COLUMNS=0 or 5 is taken as 40

@@ -1,0 +1,147 @@
+"""``cam IMAGE``: the model's top classes for one image, and Grad-CAM maps of where in the
+image a layer's evidence for one class lies."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from resnet_inspect.commands import Command, recorded, shown
+from resnet_inspect.commands.model import check_one_sample, nearest, structure_of
+from resnet_inspect.config import ModelChoice, WeightsKind, check_seed
+from resnet_inspect.errors import OptionError
+from resnet_inspect.parsing import check_image_paths
+from resnet_inspect.report import CamLayer, CamReport, Prediction
+from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    from resnet_inspect.capture.source import ModelSource
+
+ALL = "all"  # --layer all: every stage
+
+
+@dataclass(frozen=True)
+class CamRequest:
+    command: ClassVar[str] = "cam"
+
+    image: str = ""
+    model: ModelChoice = field(default_factory=lambda: ModelChoice(input_shape=(1, 3, 224, 224)))
+    target: str = ""  # a class index or name; "" is the top class
+    layer: str = ""  # a stage, block or layer, or "all" (every stage); "" is the last stage
+    labels: str = ""  # a text file of class names, one a line
+    seed: int = 0  # the weights' initialisation, where they are random
+    view: ViewOptions = shown()
+
+    def __post_init__(self) -> None:
+        check_one_sample(self.model, "cam")
+        if not self.image:
+            raise OptionError("cam needs an IMAGE file")
+        check_image_paths([self.image])
+        check_seed(self.seed)
+        if self.labels and not os.path.isfile(self.labels):
+            raise OptionError(f"--labels {self.labels}: no such file")
+
+
+def run_cam(request: CamRequest) -> CamReport:
+    import torch
+
+    from resnet_inspect.capture.cam import grad_cam
+    from resnet_inspect.capture.images import normalised, read_pixels, weights_normalisation
+
+    found, meta, structure = structure_of(request.model)
+    _, channels, height, width = request.model.input_shape
+    modules = {name for name, _ in meta.named_modules() if name}
+    layers = _layers(request.layer, structure.layout.stages, modules)
+    names = _class_names(request.labels, found, structure.num_classes)
+    target = _target(request.target, names, structure.num_classes)
+
+    torch.manual_seed(request.seed)
+    model = found.real()
+    pixels, notes = read_pixels([request.image], channels, (height, width), option="IMAGE")
+    data, preprocessing = normalised(pixels, weights_normalisation(found, model), notes)
+    data = data.to(next(model.parameters()).dtype)
+    captured = grad_cam(model, data, layers, target)
+    probabilities = torch.softmax(torch.tensor(captured.logits, dtype=torch.float64), dim=0)
+    order = torch.argsort(probabilities, descending=True)[:5].tolist()
+    rgb = (pixels[0].expand(3, -1, -1) * 255).round().to(torch.uint8).permute(1, 2, 0)
+    chosen = captured.target
+    return CamReport(
+        command="cam",
+        arch=found.info.name,
+        input_shape=request.model.input_shape,
+        num_classes=structure.num_classes,
+        weights=found.weights,
+        model=found.info,
+        image=request.image,
+        preprocessing=preprocessing,
+        pixels=tuple(tuple(tuple(p) for p in row) for row in rgb.tolist()),
+        target=chosen,
+        target_name=names[chosen] if names else "",
+        score=captured.logits[chosen],
+        probability=float(probabilities[chosen]),
+        top=tuple(Prediction(i, names[i] if names else "", float(probabilities[i])) for i in order),
+        layers=tuple(CamLayer(name, captured.grids[name], captured.maps[name]) for name in layers),
+        options=recorded(request),
+    )
+
+
+def _layers(text: str, stages: tuple[str, ...], modules: set[str]) -> list[str]:
+    if text == ALL:
+        return list(stages)
+    name = text or stages[-1]
+    if name not in modules:
+        hint = nearest(name, modules)
+        raise OptionError(f"--layer {name}: no stage, block or layer of that name{hint}")
+    return [name]
+
+
+def _class_names(labels: str, found: ModelSource, classes: int) -> list[str]:
+    """The names of the classes: ``--labels`` (one a line), else the torchvision weights'
+    own (``meta["categories"]``); empty where nothing names them."""
+    if labels:
+        with open(labels, encoding="utf-8") as file:
+            names = [line.strip() for line in file if line.strip()]
+        if len(names) != classes:
+            raise OptionError(
+                f"--labels {labels}: {len(names)} names for a model of {classes} classes"
+            )
+        return names
+    if found.weights.kind == WeightsKind.PRETRAINED.value and found.info.kind == "torchvision":
+        import torchvision
+
+        weights = torchvision.models.get_model_weights(found.info.name)[found.weights.name]
+        categories = list(weights.meta.get("categories", []))
+        return categories if len(categories) == classes else []
+    return []
+
+
+def _target(text: str, names: list[str], classes: int) -> int | None:
+    """``--class``: an index, or a name the weights (or ``--labels``) give."""
+    if not text:
+        return None
+    if text.isdigit():
+        index = int(text)
+        if index >= classes:
+            raise OptionError(f"--class {index}: the model has classes 0 to {classes - 1}")
+        return index
+    if not names:
+        raise OptionError(
+            f"--class {text!r}: the weights name no classes; give an index (0 to "
+            f"{classes - 1}) or --labels FILE"
+        )
+    lowered = [name.lower() for name in names]
+    if text.lower() in lowered:
+        return lowered.index(text.lower())
+    raise OptionError(f"--class {text!r}: no class of that name{nearest(text, names, 0.6)}")
+
+
+COMMAND = Command(
+    name="cam",
+    request=CamRequest,
+    report=CamReport,
+    run=run_cam,
+    view="resnet_inspect.views.cam:cam_view",
+    short="resnet_inspect.views.cam:cam_short",
+    note="cam_note",
+)
