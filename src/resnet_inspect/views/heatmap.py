@@ -43,6 +43,9 @@ def colour(value: float) -> tuple[int, int, int]:
     )
 
 
+_PALETTE = [channel for level in range(256) for channel in colour(level / 255)]
+
+
 def _pooled(grid: Grid, rows: int, cols: int, scale: bool = True) -> list[list[float]]:
     """``grid`` averaged down to ``rows``×``cols`` blocks, scaled so the largest is 1."""
     height, width = len(grid), len(grid[0])
@@ -166,12 +169,14 @@ def png(grid: Grid, box: Box | None, *, least: int = 256, picture: Picture | Non
     height, width = len(grid), len(grid[0])
     scale = max(1, math.ceil(least / width))
     largest = max((v for row in grid for v in row), default=0.0) or 1.0
-    image = Image.new("RGB", (width, height))
-    heat = [colour(v / largest) for row in grid for v in row]
+    # The ramp as a 256-entry palette: Pillow colours and blends the pixels itself.
+    levels = bytes(min(255, int(v / largest * 255)) for row in grid for v in row)
+    image = Image.frombytes("P", (width, height), levels)
+    image.putpalette(_PALETTE)
+    image = image.convert("RGB")
     if picture is not None:
-        under = [pixel for row in picture for pixel in row]
-        heat = [blend(h, u) for h, u in zip(heat, under, strict=True)]  # type: ignore[misc]
-    image.putdata(heat)
+        pixels = bytes(channel for row in picture for pixel in row for channel in pixel)
+        image = Image.blend(image, Image.frombytes("RGB", (width, height), pixels), 0.5)
     image = image.resize((width * scale, height * scale), Image.Resampling.NEAREST)
     if box is not None:
         top, left, bottom, right = box
