@@ -159,7 +159,7 @@ def test_a_cache_folder_that_cannot_be_made_is_no_cache_at_all(
 
 def test_two_runs_racing_on_one_key_both_succeed(tmp_path: Path) -> None:
     env = {**os.environ, cache.DIR_ENV: str(tmp_path), "COLUMNS": "80"}
-    command = [sys.executable, "-m", "resnet_inspect", "tree", "--arch", "resnet34"]
+    command = [sys.executable, "-m", "resnet_inspect", "tree", "--arch", "resnet18"]
     children = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(3)

@@ -195,20 +195,24 @@ def test_live_peak_equals_a_real_cpu_step_counted_by_storage(
         assert row.peak_bytes == kept + row.optimizer_state_bytes + row.live_peak_bytes
 
 
+# Budgets in which the everything row fits about batch 4 (its peak at batch 4, plus 1 MiB,
+# as plan reports it), chosen once so that each case runs one plan, not two.
 WHOLE_STEPS = [
-    StepOptions(),
-    StepOptions(momentum=0.0),
-    StepOptions(optimizer=OptimizerKind.ADAM),
-    StepOptions(optimizer=OptimizerKind.ADAMW),
+    (StepOptions(), 140_603_328),
+    (StepOptions(momentum=0.0), 95_876_760),
+    (StepOptions(optimizer=OptimizerKind.ADAM), 199_066_844),
+    (StepOptions(optimizer=OptimizerKind.ADAMW), 199_066_844),
 ]
 
 
-@pytest.mark.parametrize("step", WHOLE_STEPS, ids=["sgd", "sgd-no-momentum", "adam", "adamw"])
-def test_a_solved_batch_fits_the_whole_step_and_one_more_does_not(step: StepOptions) -> None:
+@pytest.mark.parametrize(
+    ("step", "budget"), WHOLE_STEPS, ids=["sgd", "sgd-no-momentum", "adam", "adamw"]
+)
+def test_a_solved_batch_fits_the_whole_step_and_one_more_does_not(
+    step: StepOptions, budget: int
+) -> None:
     """At the tensor level, plan's answer B means the whole step fits: measured on a real
     CPU step (optimizer.step() and its temporaries included) at B, and B + 1 does not."""
-    at_four = plan("resnet18", (4, 3, 64, 64), new_classes=10, step=step)
-    budget = at_four.rows[-1].peak_bytes + 2**20  # everything fits about batch 4
     report = plan("resnet18", SMALL, new_classes=10, step=step, memory=budget)
     kept = report.param_bytes + report.buffer_bytes
     for index in (5,):  # everything: every parameter's gradient, state and temporaries
@@ -438,7 +442,5 @@ def test_cifar_sized_input_answers_without_a_batch_batchnorm_cannot_take() -> No
 
 
 def test_a_budget_beyond_any_batch_answers_at_least_the_largest(run_cli: Run) -> None:
-    report = plan("resnet18", SMALL, new_classes=10, memory=100000 * 2**40)
-    assert {row.largest_batch for row in report.rows} == {2**31 - 1}
     shown = run_cli(["plan", "--new-classes", "10", "--memory", "100000TiB"], width=100)
-    assert shown.exit_code == 0 and "≥ 2,147,483,647" in shown.stdout
+    assert shown.exit_code == 0 and shown.stdout.count("≥ 2,147,483,647") == 6  # every row
