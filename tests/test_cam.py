@@ -138,3 +138,20 @@ def test_a_file_that_is_not_an_image_is_one_line(tmp_path: Path, run_cli: Run) -
 def test_a_missing_image_is_a_usage_error_before_torch() -> None:
     code, lines = probed_run(["cam", "/no/such/picture.png"])
     assert code == 2 and "no such file" in lines[0] and lines[-1] == "torch-loaded=False"
+
+
+def test_pretrained_weights_give_their_own_names_and_normalisation() -> None:
+    """Read from torchvision's metadata (nothing is downloaded): the weights a report names
+    as ``ResNet18_Weights.IMAGENET1K_V1`` are found again for their transforms and classes."""
+    from resnet_inspect.capture.images import weights_normalisation
+    from resnet_inspect.commands.cam import _class_names
+    from resnet_inspect.commands.model import source
+    from resnet_inspect.config import ModelChoice
+    from resnet_inspect.parsing import parse_weights
+
+    found = source(ModelChoice("resnet18", weights=parse_weights("DEFAULT", "resnet18")))
+    entry = torchvision.models.ResNet18_Weights.DEFAULT
+    names = _class_names("", found, 1000)
+    assert names == list(entry.meta["categories"]) and names[281] == "tabby"
+    mean, std = weights_normalisation(found, torchvision.models.resnet18()) or ((), ())
+    assert (list(mean), list(std)) == (entry.transforms().mean, entry.transforms().std)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 
 from resnet_inspect.capture.source import ModelSource
-from resnet_inspect.config import WeightsKind
+from resnet_inspect.capture.weights import torchvision_weights
 from resnet_inspect.errors import InspectError
 
 Normalisation = tuple[tuple[float, ...], tuple[float, ...]] | None  # mean, std
@@ -31,11 +31,9 @@ def load_images(
 def weights_normalisation(found: ModelSource, model: torch.nn.Module) -> Normalisation:
     """The weights' own mean and std: torchvision's pretrained weights, or a timm model's
     pretrained configuration when it has weights; None for random weights or a file."""
-    if found.weights.kind == WeightsKind.PRETRAINED.value and found.info.kind == "torchvision":
-        import torchvision
-
-        weights = torchvision.models.get_model_weights(found.info.name)[found.weights.name]
-        transforms = weights.transforms()
+    entry = torchvision_weights(found.info, found.weights)
+    if entry is not None:
+        transforms = entry.transforms()
         return tuple(transforms.mean), tuple(transforms.std)
     config = getattr(model, "pretrained_cfg", None)
     if found.weights.kind != "none" and isinstance(config, dict) and "mean" in config:

@@ -24,7 +24,7 @@ import torchvision.models
 from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.config import WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import Setting, WeightsInfo
+from resnet_inspect.report import ModelInfo, Setting, WeightsInfo
 
 DOWNLOAD_TIMEOUT_S = 15
 StateDict = dict[str, torch.Tensor]
@@ -100,6 +100,15 @@ def file_info(path: str, classes: int, name: str = "", keys: str = "") -> Weight
 
 def _pretrained(arch: str, name: str) -> Any:
     return torchvision.models.get_model_weights(arch)[name]
+
+
+def torchvision_weights(model: ModelInfo, weights: WeightsInfo) -> Any | None:
+    """The torchvision weights entry a report names (``ResNet18_Weights.IMAGENET1K_V1``),
+    for what it knows beside the tensors: its transforms, its class names. None for
+    anything but a torchvision model with pretrained weights."""
+    if weights.kind != "pretrained" or model.kind != "torchvision":
+        return None
+    return _pretrained(model.name, weights.name.rpartition(".")[2])
 
 
 def _pretrained_info(arch: str, name: str) -> WeightsInfo:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.model import check_one_sample, nearest, structure_of
-from resnet_inspect.config import ModelChoice, WeightsKind, check_seed
+from resnet_inspect.config import ModelChoice, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import check_image_paths
 from resnet_inspect.report import CamLayer, CamReport, Prediction
@@ -107,13 +107,11 @@ def _class_names(labels: str, found: ModelSource, classes: int) -> list[str]:
                 f"--labels {labels}: {len(names)} names for a model of {classes} classes"
             )
         return names
-    if found.weights.kind == WeightsKind.PRETRAINED.value and found.info.kind == "torchvision":
-        import torchvision
+    from resnet_inspect.capture.weights import torchvision_weights
 
-        weights = torchvision.models.get_model_weights(found.info.name)[found.weights.name]
-        categories = list(weights.meta.get("categories", []))
-        return categories if len(categories) == classes else []
-    return []
+    entry = torchvision_weights(found.info, found.weights)
+    categories = list(entry.meta.get("categories", [])) if entry is not None else []
+    return categories if len(categories) == classes else []
 
 
 def _target(text: str, names: list[str], classes: int) -> int | None:

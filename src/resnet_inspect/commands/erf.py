@@ -3,7 +3,7 @@ theoretical field."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
@@ -46,16 +46,17 @@ def run_erf(request: ErfRequest) -> ErfReport:
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.erf import inside, mass_radius, measure_erf
     from resnet_inspect.capture.instrument import model_dtype
-    from resnet_inspect.capture.structure import capture_structure
 
-    found, meta, structure = structure_of(request.model)
+    # One meta pass at the batch the measurement runs: the rows and their fields (which no
+    # batch changes), and the memory that batch needs.
     _, channels, height, width = request.model.input_shape
+    count = len(request.images) or request.samples
+    batch = (count, channels, height, width)
+    found, meta, structure = structure_of(replace(request.model, input_shape=batch))
     tree = build_model_report(structure, command="tree", model=found.info, weights=found.weights)
     name = request.layer or structure.layout.stages[-1]
     row = _row(tree.sections, name, {n for n, _ in meta.named_modules() if n})
-    count = len(request.images) or request.samples
-    batch = (count, channels, height, width)
-    preflight.check_erf_memory(capture_structure(found.meta(), batch))
+    preflight.check_erf_memory(structure)
 
     torch.manual_seed(request.seed)
     model = found.real()
