@@ -16,6 +16,7 @@ __all__ = [
     "ErfReport",
     "FreezeOptions",
     "GraphReport",
+    "ImageOptions",
     "InspectError",
     "LayerReport",
     "LossKind",
@@ -50,7 +51,13 @@ if TYPE_CHECKING:
         run,
         train_step,
     )
-    from resnet_inspect.config import FreezeOptions, LossKind, OptimizerKind, StepOptions
+    from resnet_inspect.config import (
+        FreezeOptions,
+        ImageOptions,
+        LossKind,
+        OptimizerKind,
+        StepOptions,
+    )
     from resnet_inspect.errors import InspectError, OptionError
     from resnet_inspect.report import (
         CamReport,
@@ -78,6 +85,7 @@ _HOMES = {
     "InspectError": "errors",
     "OptionError": "errors",
     "FreezeOptions": "config",
+    "ImageOptions": "config",
     "LossKind": "config",
     "OptimizerKind": "config",
     "StepOptions": "config",

@@ -11,6 +11,7 @@ shapes. A module given as ``model`` is never changed: every pass works on a copy
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from resnet_inspect import commands
@@ -24,6 +25,7 @@ from resnet_inspect.commands.train_step import TrainStepRequest
 from resnet_inspect.commands.tree import TreeRequest
 from resnet_inspect.config import (
     FreezeOptions,
+    ImageOptions,
     InputShape,
     LossKind,
     ModelChoice,
@@ -46,6 +48,20 @@ if TYPE_CHECKING:
     import torch
 
 DEFAULT_SHAPE: InputShape = (1, 3, 64, 64)
+
+# Real images for a step: a path, several, or the options that also say how to prepare them.
+ImagesArgument = ImageOptions | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+
+
+def image_options(images: ImagesArgument) -> ImageOptions | None:
+    """``images=`` as the request takes it: paths become :class:`ImageOptions`."""
+    if images is None or isinstance(images, ImageOptions):
+        return images
+    if isinstance(images, str | os.PathLike):
+        return ImageOptions(paths=(os.fspath(images),))
+    if isinstance(images, Sequence) and all(isinstance(p, str | os.PathLike) for p in images):
+        return ImageOptions(paths=tuple(os.fspath(p) for p in images))
+    raise TypeError(f"images must be a path, several, or ImageOptions, not {type(images).__name__}")
 
 
 def run(request: Any) -> Report:
@@ -93,15 +109,22 @@ def train_step(
     step: StepOptions | None = None,
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
+    images: ImagesArgument = None,
 ) -> LayerReport:
     """One real CPU training step (``step.steps`` of them), as the tutorial takes it, with
     what it did to every parameter. A plain script with the same seed computes the same
     numbers; the meta pass first refuses an input that train-mode BatchNorm cannot take and
-    a step that will not fit in memory."""
+    a step that will not fit in memory.
+
+    ``images`` (a path, several, or :class:`ImageOptions`) gives the steps real images
+    instead of the random input: a folder in ImageFolder layout also gives the labels (then
+    ``step.loss`` must be cross-entropy). The input shape is then (batch, C, the crop's
+    height and width): ``input_shape`` is not used."""
     request = TrainStepRequest(
         model=model_choice(arch, input_shape, weights, model),
         seed=seed,
         step=step or StepOptions(),
+        images=image_options(images),
     )
     return commands.run(request)  # type: ignore[no-any-return]
 
@@ -115,6 +138,7 @@ def freeze(
     step: StepOptions | None = None,
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
+    images: ImagesArgument = None,
 ) -> LayerReport:
     """The tutorial's fine-tuning set-up, shown and proven by one real step.
 
@@ -123,12 +147,14 @@ def freeze(
     ``unfreeze`` names trainable again. The same step as :func:`train_step` then shows that
     frozen parameters get no gradient and keep every bit, that the trainable ones move, and
     which BatchNorm buffers move anyway (all of them in train mode, unless ``bn_eval``).
+    ``images`` as in :func:`train_step`.
     """
     request = FreezeRequest(
         model=model_choice(arch, input_shape, weights, model),
         seed=seed,
         step=step or StepOptions(),
         recipe=options or FreezeOptions(),
+        images=image_options(images),
     )
     return commands.run(request)  # type: ignore[no-any-return]
 

@@ -269,3 +269,67 @@ def check_memory_budget(value: object) -> int | None:
 
 MAX_MEMORY = 2**60  # 1 EiB: far beyond any machine, and every byte count stays exact
 LARGEST_BATCH = 2**31 - 1  # what --input accepts, and the largest batch plan answers
+
+
+MAX_IMAGE_SIDE = 65_536  # far beyond any image a step takes; keeps resize arithmetic small
+
+
+@dataclass(frozen=True)
+class ImageOptions:
+    """``--images``: real images as the step's input, and how they are prepared.
+
+    ``batch`` images a step (None: all of them, at most ``DEFAULT_IMAGE_BATCH``), walked in
+    order or, with ``shuffle``, in an order drawn from the run's seed. ``resize`` (the
+    shorter side), ``crop`` (height, width), ``mean`` and ``std`` replace the weights' own
+    preprocessing where given.
+    """
+
+    paths: tuple[str, ...]
+    batch: int | None = None
+    shuffle: bool = False
+    resize: int | None = None
+    crop: tuple[int, int] | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not (
+            isinstance(self.paths, tuple)
+            and self.paths
+            and all(isinstance(p, str) for p in self.paths)
+        ):
+            raise TypeError(f"images must be a tuple of paths, e.g. ('cats/',), not {self.paths!r}")
+        if self.batch is not None:
+            _check_whole("--batch", self.batch, MAX_DIM)
+        if self.resize is not None:
+            _check_whole("--resize", self.resize, MAX_IMAGE_SIDE)
+        if self.crop is not None:
+            if not isinstance(self.crop, tuple) or len(self.crop) != 2:
+                raise TypeError(f"crop must be (height, width), not {self.crop!r}")
+            for side in self.crop:
+                _check_whole("--crop", side, MAX_IMAGE_SIDE)
+        if (self.mean is None) != (self.std is None):
+            raise OptionError("--mean and --std go together: give both, one value per channel")
+        if self.mean is not None and self.std is not None:
+            if len(self.mean) != len(self.std):
+                raise OptionError(
+                    f"--mean has {len(self.mean)} values and --std {len(self.std)}: give one "
+                    "per channel to both"
+                )
+            for value in self.mean:
+                _check_float("--mean", value, -FLOAT32_MAX, FLOAT32_MAX, "expected numbers")
+            for value in self.std:
+                if _check_float("--std", value, 0.0, FLOAT32_MAX, "expected numbers > 0") == 0:
+                    raise OptionError("--std 0: a standard deviation must be greater than 0")
+
+
+DEFAULT_IMAGE_BATCH = 8
+
+
+def _check_whole(option: str, value: object, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        name = option.lstrip("-").replace("-", "_")
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not 1 <= value <= high:
+        raise OptionError(f"{option} {value}: expected a whole number from 1 to {high:,}")
+    return value

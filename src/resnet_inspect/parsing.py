@@ -28,6 +28,7 @@ from resnet_inspect.config import (
     MAX_MEMORY,
     MAX_STEPS,
     DiffSide,
+    ImageOptions,
     InputShape,
     LossKind,
     ModelSpec,
@@ -44,6 +45,7 @@ from resnet_inspect.config import (
     check_weight_decay,
 )
 from resnet_inspect.errors import InspectError, OptionError
+from resnet_inspect.imagesets import find_images
 
 DEFAULT_INPUT = "1,3,64,64"
 # Separators people type between dimensions: commas, x/× and spaces, in any mix.
@@ -451,3 +453,62 @@ def check_image_paths(paths: Sequence[str]) -> tuple[str, ...]:
         if not os.path.isfile(path):
             raise OptionError(f"--image {path}: not a file (give image files)")
     return tuple(paths)
+
+
+def parse_images(
+    paths: Sequence[str],
+    *,
+    batch: str = "",
+    shuffle: bool = False,
+    resize: str = "",
+    crop: str = "",
+    mean: str = "",
+    std: str = "",
+) -> ImageOptions | None:
+    """``--images`` and the options that prepare them; None without ``--images`` (then the
+    others are refused: they would change nothing)."""
+    given = {
+        "--batch": batch,
+        "--resize": resize,
+        "--crop": crop,
+        "--mean": mean,
+        "--std": std,
+        "--shuffle": "yes" if shuffle else "",
+    }
+    if not paths:
+        typed = next((option for option, text in given.items() if text), None)
+        if typed:
+            raise OptionError(f"{typed} prepares real images: give them with --images PATH")
+        return None
+    find_images(paths)
+    crop_sides = _whole_numbers("--crop", crop, "a size, or HEIGHT,WIDTH, e.g. 224") if crop else ()
+    if len(crop_sides) > 2:
+        raise OptionError(f"--crop {crop!r}: give a size, or HEIGHT,WIDTH, e.g. 224")
+    return ImageOptions(
+        paths=tuple(paths),
+        batch=_whole_numbers("--batch", batch, "a whole number ≥ 1, e.g. 8")[0] if batch else None,
+        shuffle=shuffle,
+        resize=_whole_numbers("--resize", resize, "a size, e.g. 256")[0] if resize else None,
+        crop=(crop_sides[0], crop_sides[-1]) if crop_sides else None,
+        mean=_numbers("--mean", mean) if mean else None,
+        std=_numbers("--std", std) if std else None,
+    )
+
+
+def _whole_numbers(option: str, text: str, expected: str) -> tuple[int, ...]:
+    parts = [part.strip() for part in text.split(",")]
+    if not all(re.fullmatch(r"\d+", part) for part in parts) or (
+        len(parts) > 1 and option != "--crop"
+    ):
+        raise OptionError(f"{option} {text!r}: expected {expected}")
+    return tuple(int(part) for part in parts)
+
+
+def _numbers(option: str, text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise OptionError(
+            f"{option} {text!r}: expected one number per channel, comma-separated, e.g. "
+            "0.485,0.456,0.406"
+        ) from None

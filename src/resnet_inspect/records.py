@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from resnet_inspect.report import ParamStat, ReceptiveField, Setting, Shape
+from resnet_inspect.report import ImagesSummary, ParamStat, ReceptiveField, Setting, Shape
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,7 @@ class StepCapture:
     losses: tuple[float, ...] = ()  # every step's
     global_grad_norms: tuple[float, ...] = ()
     relu_zeros: dict[str, tuple[float, ...]] | None = None  # module -> each call's zero share
+    images: ImagesSummary | None = None  # --images: the real images the steps took
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,22 @@ class StepStats:
 
 
 @dataclass(frozen=True)
+class ImagesSummary:
+    """The real images a step took (``--images``), and how they were made its input."""
+
+    paths: tuple[str, ...]  # as given
+    found: int  # image files the paths name
+    classes: tuple[str, ...]  # an ImageFolder's classes, in label order; () without labels
+    ignored: int  # image files at an ImageFolder's top, which it does not read
+    batch: int  # images a step
+    shuffled: bool  # in an order drawn from the seed; else as found
+    used: int  # distinct images the steps took
+    taken: int  # images the steps took in all (steps × batch)
+    preprocessing: str
+    conversions: tuple[str, ...] = ()  # "grayscale repeated to RGB (2 images)"
+
+
+@dataclass(frozen=True)
 class StepSummary:
     """What one forward, backward and optimizer step did, for the report's header and footer."""
 
@@ -117,6 +133,7 @@ class StepSummary:
     steps: int = 1  # on the same seeded batch; the norms above are the last step's
     losses: tuple[float, ...] = ()  # every step's, in order
     global_grad_norms: tuple[float, ...] = ()
+    images: ImagesSummary | None = None  # --images: the real images the steps took
 
 
 class FlagKind(StrEnum):

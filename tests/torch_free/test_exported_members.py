@@ -10,6 +10,7 @@ EXPORTED = {
     "ErfReport",
     "FreezeOptions",
     "GraphReport",
+    "ImageOptions",
     "InspectError",
     "LayerReport",
     "LossKind",

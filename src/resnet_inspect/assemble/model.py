@@ -178,6 +178,7 @@ def _step_summary(step: StepCapture, seed: int) -> StepSummary:
         steps=len(step.losses) or 1,
         losses=step.losses,
         global_grad_norms=step.global_grad_norms,
+        images=step.images,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -46,47 +47,57 @@ def read_pixels(
 ) -> tuple[torch.Tensor, list[str]]:
     """The images resized and scaled to [0, 1] (N×C×H×W), before any normalisation (what a
     picture of them shows), and what was done to them."""
+    from PIL import Image
+
+    notes: set[str] = set()
+    tensors = []
+    for path in paths:
+        image, said = open_image(path, channels, option)
+        notes |= said
+        converted = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        raw = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
+        tensors.append(raw.reshape(size[0], size[1], channels).permute(2, 0, 1).float() / 255)
+    steps = [f"resized to {size[0]}×{size[1]} (bilinear), scaled to [0, 1]"]
+    return torch.stack(tensors), [*sorted(notes), *steps]
+
+
+def open_image(path: str, channels: int, option: str) -> tuple[Any, set[str]]:
+    """The image file decoded and converted to the model's channels (RGB, or L for one),
+    and what the conversion did; one line for a file that is no image, a corrupt one, or one
+    too large to decode safely (refused before its pixels are decoded)."""
     from PIL import Image, UnidentifiedImageError
 
     if channels not in (1, 3):
         raise InspectError(f"{option}: the model takes {channels} channels; images give 1 or 3")
     mode = "RGB" if channels == 3 else "L"
     notes: set[str] = set()
-    tensors = []
-    for path in paths:
-        try:
-            with warnings.catch_warnings():  # a decompression bomb warned of is refused
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                opened_image = Image.open(path)
-            with opened_image as opened:
-                opened.load()
-                image: Image.Image = opened
-                if image.mode in ("RGBA", "LA", "P") and channels == 3:
-                    notes.add("alpha dropped")
-                if image.mode in ("L", "1", "I", "I;16", "F") and channels == 3:
-                    notes.add("grayscale repeated to RGB")
-                if image.mode in ("RGB", "RGBA", "P", "CMYK") and channels == 1:
-                    notes.add("colour converted to grayscale")
-                if image.mode in ("I", "I;16", "F"):  # 16-bit and float: to 8 bits first
-                    image = image.point(lambda v: v / 256).convert("L")
-                    notes.add("16-bit scaled to 8 bits")
-                converted = image.convert(mode).resize(
-                    (size[1], size[0]), Image.Resampling.BILINEAR
-                )
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise InspectError(
-                f"{option} {path}: too many pixels to decode safely (Pillow's limit is "
-                f"{Image.MAX_IMAGE_PIXELS:,}); give a smaller image"
-            ) from None
-        except (UnidentifiedImageError, OSError, ValueError) as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            if isinstance(error, UnidentifiedImageError):
-                reason = "not an image Pillow can read"
-            raise InspectError(f"{option} {path}: {reason}") from None
-        raw = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
-        tensors.append(raw.reshape(size[0], size[1], channels).permute(2, 0, 1).float() / 255)
-    steps = [f"resized to {size[0]}×{size[1]} (bilinear), scaled to [0, 1]"]
-    return torch.stack(tensors), [*sorted(notes), *steps]
+    try:
+        with warnings.catch_warnings():  # a decompression bomb warned of is refused
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened_image = Image.open(path)
+        with opened_image as opened:
+            opened.load()
+            image: Image.Image = opened
+            if image.mode in ("RGBA", "LA", "P") and channels == 3:
+                notes.add("alpha dropped")
+            if image.mode in ("L", "1", "I", "I;16", "F") and channels == 3:
+                notes.add("grayscale repeated to RGB")
+            if image.mode in ("RGB", "RGBA", "P", "CMYK") and channels == 1:
+                notes.add("colour converted to grayscale")
+            if image.mode in ("I", "I;16", "F"):  # 16-bit and float: to 8 bits first
+                image = image.point(lambda v: v / 256).convert("L")
+                notes.add("16-bit scaled to 8 bits")
+            return image.convert(mode), notes
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InspectError(
+            f"{option} {path}: too many pixels to decode safely (Pillow's limit is "
+            f"{Image.MAX_IMAGE_PIXELS:,}); give a smaller image"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, UnidentifiedImageError):
+            reason = "not an image Pillow can read"
+        raise InspectError(f"{option} {path}: {reason}") from None
 
 
 def normalised(

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
+from resnet_inspect.capture.image_batches import ImageBatches
 from resnet_inspect.capture.instrument import ModuleStack, function_row, model_dtype
 from resnet_inspect.config import LossKind, OptimizerKind, StepOptions
 from resnet_inspect.records import StepCapture
@@ -58,16 +59,27 @@ def loss_of(kind: LossKind, prediction: torch.Tensor, labels: torch.Tensor) -> t
 
 
 def run_step(
-    model: torch.nn.Module, input_shape: tuple[int, ...], options: StepOptions, classes: int
+    model: torch.nn.Module,
+    input_shape: tuple[int, ...],
+    options: StepOptions,
+    classes: int,
+    images: ImageBatches | None = None,
 ) -> StepCapture:
     """Random input and labels from the current RNG state, then ``options.steps`` times
     zero_grad, forward, backward, optimizer step, all on that one batch.
 
+    With ``images``, each step takes its own batch of them instead of the random input;
+    their ImageFolder labels, where they have them, replace the random labels.
+
     The model's train/eval modes are the caller's choice and are left as they are.
     """
     dtype = model_dtype(model)
-    data = torch.rand(input_shape, dtype=dtype)
-    labels, target = make_labels(options.loss, input_shape[0], classes, dtype)
+    if images is None:
+        data = torch.rand(input_shape, dtype=dtype)
+    if images is not None and images.labelled:
+        labels, target = images.labels(0), "the images' ImageFolder classes"
+    else:
+        labels, target = make_labels(options.loss, input_shape[0], classes, dtype)
     optimizer = make_optimizer(model.parameters(), options)
     buffers_before = {name: b.detach().clone() for name, b in model.named_buffers()}
     losses: list[float] = []
@@ -77,6 +89,9 @@ def run_step(
     params_before = params_first
     with _ZeroCounter(model) as zeros:
         for index in range(options.steps):
+            if images is not None:  # read before the clock starts
+                data = images.inputs(index).to(dtype)
+                labels = images.labels(index) if images.labelled else labels
             optimizer.zero_grad()
             zeros.fractions.clear()  # the last forward's are reported
             start = time.perf_counter()
@@ -134,6 +149,7 @@ def run_step(
         losses=tuple(losses),
         global_grad_norms=tuple(norms),
         relu_zeros={name: tuple(found) for name, found in zeros.fractions.items()},
+        images=images.summary() if images is not None else None,
     )
 
 

@@ -145,6 +145,19 @@ TEXT: dict[str, str] = {
     "steps_value": (
         "{steps} on the same seeded batch; the table shows the last step, and ‖θN−θ0‖ all of them"
     ),
+    "steps_images_value": (
+        "{steps}, each on its own batch of the images; the table shows the last step, and "
+        "‖θN−θ0‖ all of them"
+    ),
+    "images": "Images",
+    "images_found": "{found} found in {paths}",
+    "images_folder": "ImageFolder of {count} classes: {names}",
+    "images_ignored": "{ignored} image files at its top not read (ImageFolder reads class folders)",
+    "images_taken": "{batch} a step, {order}; {steps} × {batch} = {taken} taken ({used} different)",
+    "images_in_order": "in order",
+    "images_shuffled": "shuffled by seed {seed}",
+    "images_wrapped": "wrapped around past the last image",
+    "preprocessing": "Preprocessing",
     "losses": "Losses",
     "grad_norms": "Grad norms",
     "update": "‖Δθ‖",

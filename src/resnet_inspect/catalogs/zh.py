@@ -128,6 +128,18 @@ TEXT: dict[str, str] = {
     "zeros": "ReLU 零值",
     "steps": "步数",
     "steps_value": "同一个带种子的批次上 {steps} 步；表中是最后一步，‖θN−θ0‖ 是全部步数的累计",
+    "steps_images_value": (
+        "{steps} 步，每步取图像中各自的一批；表中是最后一步，‖θN−θ0‖ 是全部步数的累计"
+    ),
+    "images": "图像",
+    "images_found": "{paths} 中 {found} 张",
+    "images_folder": "ImageFolder，{count} 类：{names}",
+    "images_ignored": "顶层 {ignored} 个图像文件未读取（ImageFolder 只读类别文件夹）",
+    "images_taken": "每步 {batch} 张，{order}；{steps} × {batch} = {taken} 张（{used} 张不同）",
+    "images_in_order": "按顺序",
+    "images_shuffled": "按种子 {seed} 打乱",
+    "images_wrapped": "取完最后一张后从头再取",
+    "preprocessing": "预处理",
     "losses": "各步损失",
     "grad_norms": "各步梯度范数",
     "update": "‖Δθ‖",

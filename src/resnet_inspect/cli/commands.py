@@ -11,6 +11,7 @@ from typer.core import TyperCommand
 from resnet_inspect import __version__
 from resnet_inspect.cli.parameters import (
     DEPTH,
+    IMAGE_DATA,
     LOSS,
     MODEL,
     MOMENTUM,
@@ -23,6 +24,7 @@ from resnet_inspect.cli.parameters import (
     STEP,
     TIMINGS,
     classes_option,
+    image_options,
     model_choice,
     optimizer,
     options,
@@ -115,7 +117,7 @@ def tree(ctx: typer.Context, explain: ExplainOption = False) -> None:
 
 
 @app.command("train-step")
-@options(MODEL, STEP, DEPTH, OUTPUT, TIMINGS)
+@options(MODEL, STEP, IMAGE_DATA, DEPTH, OUTPUT, TIMINGS)
 def train_step(ctx: typer.Context) -> None:
     """One real CPU step: forward, backward, SGD; gradient norms and update sizes everywhere.
 
@@ -125,12 +127,14 @@ def train_step(ctx: typer.Context) -> None:
     the relative update ‖Δθ‖/‖θ‖, with log-scale bars, each ReLU call's share of zeros, and
     flags for what looks wrong (updates far from ~1e-3, non-finite values, dead ReLUs, weight
     decay on BatchNorm, BatchNorm on too few values). --steps N repeats the step on the same
-    batch.
+    batch; --images takes real images instead, a batch a step.
     """
     from resnet_inspect.commands.train_step import TrainStepRequest
 
     model, step, view = model_choice(ctx), step_options(ctx), view_options(ctx.params)
-    deliver(TrainStepRequest(model=model, seed=ctx.params["seed"], step=step, view=view))
+    images = image_options(ctx)
+    seed = ctx.params["seed"]
+    deliver(TrainStepRequest(model=model, seed=seed, step=step, images=images, view=view))
 
 
 NewClassesOption = Annotated[
@@ -156,7 +160,7 @@ BnEvalOption = Annotated[
 
 
 @app.command()
-@options(OWN, MODEL, STEP, DEPTH, OUTPUT, TIMINGS)
+@options(OWN, MODEL, STEP, IMAGE_DATA, DEPTH, OUTPUT, TIMINGS)
 def freeze(
     ctx: typer.Context,
     new_classes: NewClassesOption,
@@ -180,9 +184,12 @@ def freeze(
         unfreeze=parse_unfreeze(unfreeze, model.arch),
         bn_eval=bn_eval,
     )
-    step, view = step_options(ctx), view_options(ctx.params)
+    step, view, images = step_options(ctx), view_options(ctx.params), image_options(ctx)
     seed = ctx.params["seed"]
-    deliver(FreezeRequest(model=model, seed=seed, step=step, recipe=recipe, view=view))
+    request = FreezeRequest(
+        model=model, seed=seed, step=step, recipe=recipe, images=images, view=view
+    )
+    deliver(request)
 
 
 DotOption = Annotated[

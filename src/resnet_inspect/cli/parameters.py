@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 import typer
 
 if TYPE_CHECKING:
-    from resnet_inspect.config import ModelChoice, StepOptions
+    from resnet_inspect.config import ImageOptions, ModelChoice, StepOptions
     from resnet_inspect.views.options import ViewOptions
 
 DEFAULT_INPUT = "1,3,64,64"
@@ -208,6 +208,67 @@ TIMINGS = _option(
 )
 
 
+IMAGES = _option(
+    "images",
+    [],
+    list[str],
+    "--images",
+    help="Real images as the steps' input instead of random noise: a file, or a folder "
+    "(repeat for several). A folder of class folders (ImageFolder: root/cat/*.jpg) also gives "
+    "the labels, and the loss is then cross-entropy. Prepared by the weights' own transforms.",
+    metavar="PATH",
+    show_default=False,
+)
+BATCH = _option(
+    "batch",
+    "",
+    str,
+    "--batch",
+    help="Images a step (default: all of them, at most 8). Replaces --input.",
+    metavar="B",
+    show_default=False,
+)
+SHUFFLE = _option(
+    "shuffle", False, bool, "--shuffle", help="Take the images in an order drawn from --seed."
+)
+RESIZE = _option(
+    "resize",
+    "",
+    str,
+    "--resize",
+    help="Resize the images' shorter side to this (default: the weights' own, else 256).",
+    metavar="N",
+    show_default=False,
+)
+CROP = _option(
+    "crop",
+    "",
+    str,
+    "--crop",
+    help="Centre crop: N or H,W (default: the weights' own, else 224). The input's H and W.",
+    metavar="N",
+    show_default=False,
+)
+MEAN = _option(
+    "mean",
+    "",
+    str,
+    "--mean",
+    help="Normalise by this mean, one value per channel (with --std; default: the weights').",
+    metavar="M",
+    show_default=False,
+)
+STD = _option(
+    "std",
+    "",
+    str,
+    "--std",
+    help="Normalise by this standard deviation, one value per channel (with --mean).",
+    metavar="S",
+    show_default=False,
+)
+
+
 def classes_option(help: str) -> Any:
     """``--new-classes N``: freeze and plan require it, graph takes it; each says why."""
     return typer.Option("--new-classes", help=help, metavar="N", show_default=False)
@@ -218,6 +279,7 @@ MODEL = (ARCH, MODEL_SPEC, INPUT, WEIGHTS)
 NAMED_MODEL = (DIFF_ARCH, DIFF_MODEL_SPEC)  # diff: the model alone, its weights are A and B
 STEP = (SEED, LR, MOMENTUM, WEIGHT_DECAY, NESTEROV, OPTIMIZER, LOSS, STEPS)
 OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
+IMAGE_DATA = (IMAGES, BATCH, SHUFFLE, RESIZE, CROP, MEAN, STD)
 OWN = ...  # where the command's own parameters go among its groups
 
 # Options that give the path of a file the command writes (checked before any work).
@@ -304,7 +366,7 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
 
 def step_options(ctx: typer.Context) -> StepOptions:
     """The optimizer, loss and steps of the commands that take a real step."""
-    from resnet_inspect.config import StepOptions, check_seed
+    from resnet_inspect.config import LossKind, StepOptions, check_seed
     from resnet_inspect.parsing import (
         parse_loss,
         parse_lr,
@@ -315,14 +377,48 @@ def step_options(ctx: typer.Context) -> StepOptions:
 
     params = ctx.params
     check_seed(params["seed"])
+    loss = parse_loss(params["loss"])
+    source = ctx.get_parameter_source("loss")
+    if labelled_images(ctx) and (source is None or source.name == "DEFAULT"):
+        loss = LossKind.CROSS_ENTROPY  # an ImageFolder's labels are class indices
     return StepOptions(
         optimizer=optimizer(ctx),
         lr=parse_lr(params["lr"]),
         momentum=parse_momentum(params["momentum"]),
         weight_decay=parse_weight_decay(params["weight_decay"]),
         nesterov=params["nesterov"],
-        loss=parse_loss(params["loss"]),
+        loss=loss,
         steps=parse_steps(params["steps"]),
+    )
+
+
+def labelled_images(ctx: typer.Context) -> bool:
+    from resnet_inspect.imagesets import find_images
+
+    paths = ctx.params.get("images") or []
+    return bool(paths) and find_images(paths).labelled
+
+
+def image_options(ctx: typer.Context) -> ImageOptions | None:
+    """``--images`` and the options that prepare them; ``--input`` is refused beside them
+    (the images' batch and crop are the input)."""
+    from resnet_inspect.errors import OptionError
+    from resnet_inspect.parsing import parse_images
+
+    params = ctx.params
+    source = ctx.get_parameter_source("input")
+    if params.get("images") and source is not None and source.name != "DEFAULT":
+        raise OptionError(
+            "--input: with --images the input is the images; set --batch and --crop instead"
+        )
+    return parse_images(
+        params.get("images") or [],
+        batch=params["batch"],
+        shuffle=params["shuffle"],
+        resize=params["resize"],
+        crop=params["crop"],
+        mean=params["mean"],
+        std=params["std"],
     )
 
 
@@ -348,12 +444,24 @@ def run_inputs(params: dict[str, Any]) -> list[tuple[str, str]]:
     inputs = [("the --weights file", params.get("weights") or "")]
     images = params.get("image") or ()
     images = [images] if isinstance(images, str) else images  # cam's IMAGE, erf's --image
+    images = [*images, *_image_files(params.get("images") or [])]
     inputs += [("an image file", path) for path in images]
     inputs.append(("the --labels file", params.get("labels") or ""))
     inputs += [(f"diff's {side.upper()}", params.get(side) or "") for side in ("a", "b")]
     if params.get("model_spec"):
         inputs.append(("the --model file", parse_model_spec(params["model_spec"]).path))
     return [(name, path) for name, path in inputs if path and os.path.isfile(path)]
+
+
+def _image_files(paths: list[str]) -> list[str]:
+    """The image files ``--images`` names (a folder's too): no save may replace one."""
+    from resnet_inspect.errors import OptionError
+    from resnet_inspect.imagesets import find_images
+
+    try:
+        return list(find_images(paths).files) if paths else []
+    except OptionError:
+        return [path for path in paths if os.path.isfile(path)]  # refused later, in words
 
 
 def cache_folder() -> str:

@@ -37,6 +37,12 @@ def keyed(default: Any) -> Any:
     return field(default=default, metadata={"role": KEYED})
 
 
+def given() -> Any:
+    """A request field recorded (and keyed) only when given: None leaves no trace, so the
+    reports of runs without it stay as they were."""
+    return field(default=None, metadata={"role": RECORDED, "omit_none": True})
+
+
 def shown() -> Any:
     """The request's view options: how the report is shown, never what it holds."""
     return field(default_factory=ViewOptions, metadata={"role": SHOWN})
@@ -123,6 +129,8 @@ def _flat(options: Any, role: str) -> list[tuple[str, Any]]:
         if item.name == "model" or item.metadata.get("role", RECORDED) != role:
             continue
         value = getattr(options, item.name)
+        if value is None and item.metadata.get("omit_none"):
+            continue
         if is_dataclass(value) and not isinstance(value, type):
             found += _flat(value, RECORDED)
         else:

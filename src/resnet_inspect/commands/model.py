@@ -6,12 +6,13 @@ import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from resnet_inspect.config import InputShape, ModelChoice
+from resnet_inspect.config import ImageOptions, InputShape, ModelChoice
 from resnet_inspect.errors import OptionError
 
 if TYPE_CHECKING:
     import torch
 
+    from resnet_inspect.capture.image_batches import ImageBatches
     from resnet_inspect.capture.source import ModelSource
     from resnet_inspect.records import StructureCapture
 
@@ -70,3 +71,37 @@ def nearest(name: str, names: Iterable[str], cutoff: float = 0.5) -> str:
     """``; the nearest: layer3, layer3.1`` for a name that is none of ``names``, or ""."""
     near = difflib.get_close_matches(name, sorted(names), n=3, cutoff=cutoff)
     return f"; the nearest: {', '.join(near)}" if near else ""
+
+
+def image_input(
+    found: ModelSource, images: ImageOptions, steps: int, seed: int, channels_given: int
+) -> tuple[ImageBatches, InputShape]:
+    """``--images`` as the steps' batches, and the input shape they give: (batch, C, the
+    crop's height and width). C is the first conv's (``channels_given`` where there is
+    none); batch is ``images.batch``, else every image up to ``DEFAULT_IMAGE_BATCH``."""
+    from resnet_inspect.capture.image_batches import ImageBatches
+    from resnet_inspect.capture.preprocessing import preprocessing_for
+    from resnet_inspect.config import DEFAULT_IMAGE_BATCH
+    from resnet_inspect.imagesets import find_images
+
+    found_images = find_images(images.paths)
+    meta = found.meta()
+    conv = first_conv(meta)
+    channels = conv[1] if conv else channels_given
+    preprocessing = preprocessing_for(found, meta, images)
+    batch = images.batch or min(len(found_images.files), DEFAULT_IMAGE_BATCH)
+    batches = ImageBatches(
+        found_images,
+        preprocessing,
+        paths=images.paths,
+        batch=batch,
+        steps=steps,
+        channels=channels,
+        shuffle=images.shuffle,
+        seed=seed,
+    )
+    mean = images.mean
+    if mean is not None and len(mean) != channels:
+        raise OptionError(f"--mean has {len(mean)} values for a model of {channels} channels")
+    height, width = preprocessing.crop
+    return batches, (batch, channels, height, width)

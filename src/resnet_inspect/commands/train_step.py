@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
-from resnet_inspect.commands import Command, recorded, shown
-from resnet_inspect.commands.model import checked_meta, shape_text, source
-from resnet_inspect.config import FreezeOptions, ModelChoice, StepOptions, check_seed
+from resnet_inspect.commands import Command, given, recorded, shown
+from resnet_inspect.commands.model import checked_meta, image_input, shape_text, source
+from resnet_inspect.config import (
+    FreezeOptions,
+    ImageOptions,
+    LossKind,
+    ModelChoice,
+    StepOptions,
+    check_seed,
+)
+from resnet_inspect.errors import OptionError
 from resnet_inspect.report import LayerReport
 from resnet_inspect.views.options import ViewOptions
 
@@ -23,6 +31,8 @@ class SteppedRequest(Protocol):
     def seed(self) -> int: ...
     @property
     def step(self) -> StepOptions: ...
+    @property
+    def images(self) -> ImageOptions | None: ...
 
 
 @dataclass(frozen=True)
@@ -32,10 +42,24 @@ class TrainStepRequest:
     model: ModelChoice = field(default_factory=ModelChoice)
     seed: int = 0
     step: StepOptions = field(default_factory=StepOptions)
+    images: ImageOptions | None = given()  # real images instead of the random input
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        check_image_loss(self.images, self.step.loss)
+
+
+def check_image_loss(images: ImageOptions | None, loss: LossKind) -> None:
+    """An ImageFolder's labels are class indices: its loss is cross-entropy."""
+    from resnet_inspect.imagesets import find_images
+
+    labelled = images is not None and find_images(images.paths).labelled
+    if labelled and loss is not LossKind.CROSS_ENTROPY:
+        raise OptionError(
+            f"--loss {loss.value}: an ImageFolder's labels are class indices; its loss is "
+            "cross-entropy (give --loss cross-entropy, or leave --loss out)"
+        )
 
 
 def run_train_step(request: TrainStepRequest) -> LayerReport:
@@ -62,6 +86,11 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
 
     found = source(request.model)
     input_shape = request.model.input_shape
+    images = None
+    if request.images is not None:
+        images, input_shape = image_input(
+            found, request.images, request.step.steps, request.seed, input_shape[1]
+        )
     meta = checked_meta(found, input_shape)
     if recipe:
         freeze_backbone(meta, recipe)
@@ -71,6 +100,12 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
     preflight.check_trains_something(structure, request.command)
     preflight.check_batchnorm_batch(structure, shape_text(input_shape), in_eval)
     preflight.check_memory(structure, request.step)
+    if images is not None and len(images.images.classes) > structure.num_classes:
+        raise OptionError(
+            f"--images: {len(images.images.classes)} classes, and the model's head has "
+            f"{structure.num_classes} outputs; give the head that many (freeze --new-classes "
+            f"{len(images.images.classes)})"
+        )
 
     torch.manual_seed(request.seed)
     model = found.real()
@@ -78,7 +113,7 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
         freeze_backbone(model, recipe)
     model.train()
     put_in_eval(model, in_eval)
-    result = run_step(model, input_shape, request.step, structure.num_classes)
+    result = run_step(model, input_shape, request.step, structure.num_classes, images)
     return build_model_report(
         structure,
         command=request.command,

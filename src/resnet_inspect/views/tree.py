@@ -518,11 +518,12 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     if step is None:
         return []
     settings = ", ".join(f"{s.name}={s.value}" for s in step.optimizer_settings)
+    seeded = not (step.images and step.images.classes)  # random labels, drawn after the seed
     facts = [
         (
             say("loss", lang),
-            f"{step.loss:.6g} = {step.loss_expression}, labels = {step.target} "
-            f"({say('seed', lang)} {step.seed})",
+            f"{step.loss:.6g} = {step.loss_expression}, labels = {step.target}"
+            + (f" ({say('seed', lang)} {step.seed})" if seeded else ""),
         ),
         (say("optimizer", lang), f"{step.optimizer}({settings})"),
         (
@@ -531,9 +532,11 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
             f"({say('optimizer_state_note', lang)})",
         ),
     ]
+    facts += image_facts(step, lang)
     if step.steps > 1:
+        steps_value = "steps_images_value" if step.images else "steps_value"
         facts += [
-            (say("steps", lang), say("steps_value", lang).format(steps=step.steps)),
+            (say("steps", lang), say(steps_value, lang).format(steps=step.steps)),
             (say("losses", lang), _series(step.losses, lambda v: f"{v:.6g}")),
             (say("grad_norms", lang), _series(step.global_grad_norms, units.norm)),
         ]
@@ -547,6 +550,35 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
             )
         )
     return facts
+
+
+def image_facts(step: StepSummary, lang: Lang) -> list[tuple[str, str]]:
+    """Which real images the steps took, and how they were made the input (``--images``)."""
+    images = step.images
+    if images is None:
+        return []
+    where = say("images_found", lang).format(found=images.found, paths=", ".join(images.paths))
+    parts = [where]
+    if images.classes:
+        names = ", ".join(f"{name} = {index}" for index, name in enumerate(images.classes))
+        parts.append(say("images_folder", lang).format(count=len(images.classes), names=names))
+    if images.ignored:
+        parts.append(say("images_ignored", lang).format(ignored=images.ignored))
+    order = (
+        say("images_shuffled", lang).format(seed=step.seed)
+        if images.shuffled
+        else say("images_in_order", lang)
+    )
+    taken = say("images_taken", lang).format(
+        batch=images.batch, order=order, steps=step.steps, taken=images.taken, used=images.used
+    )
+    if images.taken > images.found:
+        taken += f", {say('images_wrapped', lang)}"
+    prepared = "; ".join([images.preprocessing, *images.conversions])
+    return [
+        (say("images", lang), "; ".join([*parts, taken])),
+        (say("preprocessing", lang), prepared),
+    ]
 
 
 SERIES_SHOWN = 10  # more steps than this: the first and last values, and the chart

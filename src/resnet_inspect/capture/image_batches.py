@@ -1,0 +1,108 @@
+"""The batches real steps take from ``--images``: the images walked in order (or in an
+order drawn from the seed), ``batch`` at a time, wrapping around past the last one.
+
+An image is read and prepared the first time a step takes it, and kept: the steps never
+read more images than they take, and never one twice. The order is a stream of passes
+over the images (each pass a ``torch.randperm`` from a generator seeded with the run's
+seed, when shuffled: what a ``DataLoader``'s ``RandomSampler`` with that generator draws,
+one pass per epoch),
+cut into batches of ``batch``; a batch may span the end of one pass and the start of the
+next, so that every step has the same shape.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import torch
+
+from resnet_inspect.capture.images import open_image
+from resnet_inspect.capture.preprocessing import Preprocessing
+from resnet_inspect.errors import InspectError
+from resnet_inspect.imagesets import ImageSet
+from resnet_inspect.report import ImagesSummary
+
+
+class ImageBatches:
+    def __init__(
+        self,
+        images: ImageSet,
+        preprocessing: Preprocessing,
+        *,
+        paths: tuple[str, ...],
+        batch: int,
+        steps: int,
+        channels: int,
+        shuffle: bool,
+        seed: int,
+    ) -> None:
+        self.images = images
+        self.preprocessing = preprocessing
+        self.paths = paths
+        self.batch = batch
+        self.channels = channels
+        self.shuffle = shuffle
+        self.order = _stream(len(images.files), batch * steps, shuffle, seed)
+        self.loaded: dict[int, torch.Tensor] = {}
+        self.conversions: Counter[str] = Counter()
+
+    @property
+    def labelled(self) -> bool:
+        return self.images.labelled
+
+    def indices(self, step: int) -> list[int]:
+        return self.order[step * self.batch : (step + 1) * self.batch]
+
+    def inputs(self, step: int) -> torch.Tensor:
+        """Step ``step``'s images as one float32 batch."""
+        return torch.stack([self._prepared(index) for index in self.indices(step)])
+
+    def labels(self, step: int) -> torch.Tensor:
+        """Step ``step``'s ImageFolder labels (class indices, int64)."""
+        assert self.images.labels is not None
+        return torch.tensor([self.images.labels[index] for index in self.indices(step)])
+
+    def _prepared(self, index: int) -> torch.Tensor:
+        if index not in self.loaded:
+            path = self.images.files[index]
+            image, notes = open_image(path, self.channels, "--images")
+            self.conversions.update(notes)
+            try:
+                prepared = self.preprocessing.transform(image)
+            except (RuntimeError, ValueError) as error:  # a mean of the wrong length, …
+                first = str(error).splitlines()[0]
+                raise InspectError(f"--images {path}: preprocessing failed: {first}") from None
+            self.loaded[index] = prepared
+        return self.loaded[index]
+
+    def summary(self) -> ImagesSummary:
+        return ImagesSummary(
+            paths=self.paths,
+            found=len(self.images.files),
+            classes=self.images.classes,
+            ignored=self.images.ignored,
+            batch=self.batch,
+            shuffled=self.shuffle,
+            used=len(self.loaded),
+            taken=len(self.order),
+            preprocessing=self.preprocessing.described,
+            conversions=tuple(
+                f"{note} ({count} image{'s' if count > 1 else ''})"
+                for note, count in sorted(self.conversions.items())
+            ),
+        )
+
+
+def _stream(count: int, taken: int, shuffle: bool, seed: int) -> list[int]:
+    """The first ``taken`` indices of passes over ``count`` images."""
+    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    order: list[int] = []
+    while len(order) < taken:
+        if generator is not None:
+            order += torch.randperm(count, generator=generator).tolist()
+            # RandomSampler draws one more permutation a pass (its remainder, here empty):
+            # drawn too, so that the order is a DataLoader's with the same generator.
+            torch.randperm(count, generator=generator)
+        else:
+            order += range(count)
+    return order[:taken]
