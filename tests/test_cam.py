@@ -143,15 +143,16 @@ def test_a_missing_image_is_a_usage_error_before_torch() -> None:
 def test_pretrained_weights_give_their_own_names_and_normalisation() -> None:
     """Read from torchvision's metadata (nothing is downloaded): the weights a report names
     as ``ResNet18_Weights.IMAGENET1K_V1`` are found again for their transforms and classes."""
+    from resnet_inspect.capture.class_names import class_names
     from resnet_inspect.capture.images import weights_normalisation
-    from resnet_inspect.commands.cam import _class_names
     from resnet_inspect.commands.model import source
     from resnet_inspect.config import ModelChoice
     from resnet_inspect.parsing import parse_weights
 
     found = source(ModelChoice("resnet18", weights=parse_weights("DEFAULT", "resnet18")))
     entry = torchvision.models.ResNet18_Weights.DEFAULT
-    names = _class_names("", found, 1000)
+    names, whose = class_names("", found, found.meta(), 1000)
     assert names == list(entry.meta["categories"]) and names[281] == "tabby"
+    assert whose == 'ResNet18_Weights.IMAGENET1K_V1.meta["categories"]'
     mean, std = weights_normalisation(found, torchvision.models.resnet18()) or ((), ())
     assert (list(mean), list(std)) == (entry.transforms().mean, entry.transforms().std)

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 import torch
 import torch.nn.functional as F
@@ -187,6 +188,8 @@ def test_freeze_on_an_imagefolder_through_the_cli(folder: Path, run_cli: Run) ->
     assert "ResNet18_Weights.IMAGENET1K_V1's transforms() (the architecture's own; the " in text
     assert "with --crop: shorter side resized to 256 (bilinear), centre crop 40×40" in text
     document = json.loads(run_cli([*args, "--json"]).stdout)
+    jsonschema.validate(document, ri.json_schema())
+    assert ri.report_from_dict(document).step.images.classes == ("cat", "dog")
     images = document["step"]["images"]
     assert images["classes"] == ["cat", "dog"] and images["batch"] == 6
     assert document["input_shape"] == [6, 3, CROP, CROP]

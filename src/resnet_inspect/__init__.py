@@ -24,6 +24,7 @@ __all__ = [
     "OptimizerKind",
     "OptionError",
     "PlanReport",
+    "PredictReport",
     "StepOptions",
     "__version__",
     "cam",
@@ -34,6 +35,7 @@ __all__ = [
     "inspect_tree",
     "json_schema",
     "plan",
+    "predict",
     "report_from_dict",
     "run",
     "train_step",
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
         graph,
         inspect_tree,
         plan,
+        predict,
         run,
         train_step,
     )
@@ -67,6 +70,7 @@ if TYPE_CHECKING:
         LayerReport,
         ModelReport,
         PlanReport,
+        PredictReport,
     )
     from resnet_inspect.views.codec import report_from_dict
     from resnet_inspect.views.output import json_schema
@@ -80,6 +84,7 @@ _HOMES = {
     "graph": "api",
     "inspect_tree": "api",
     "plan": "api",
+    "predict": "api",
     "run": "api",
     "train_step": "api",
     "InspectError": "errors",
@@ -96,6 +101,7 @@ _HOMES = {
     "LayerReport": "report",
     "ModelReport": "report",
     "PlanReport": "report",
+    "PredictReport": "report",
     "report_from_dict": "views.codec",
     "json_schema": "views.output",
 }

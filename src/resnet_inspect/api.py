@@ -21,6 +21,7 @@ from resnet_inspect.commands.erf import ErfRequest
 from resnet_inspect.commands.freeze import FreezeRequest
 from resnet_inspect.commands.graph import GraphRequest
 from resnet_inspect.commands.plan import PlanRequest
+from resnet_inspect.commands.predict import PredictRequest
 from resnet_inspect.commands.train_step import TrainStepRequest
 from resnet_inspect.commands.tree import TreeRequest
 from resnet_inspect.config import (
@@ -41,6 +42,7 @@ from resnet_inspect.report import (
     GraphReport,
     LayerReport,
     PlanReport,
+    PredictReport,
     Report,
 )
 
@@ -289,6 +291,32 @@ def cam(
         target="" if target is None else str(target),
         layer=layer,
         labels=labels,
+        seed=seed,
+    )
+    return commands.run(request)  # type: ignore[no-any-return]
+
+
+def predict(
+    images: ImagesArgument,
+    arch: str | None = None,
+    *,
+    top: int = 5,
+    labels: str | os.PathLike[str] = "",
+    seed: int = 0,
+    weights: str | os.PathLike[str] | WeightsChoice = "none",
+    model: torch.nn.Module | ModelSpec | str | None = None,
+) -> PredictReport:
+    """The ``top`` most probable classes of each image (a path, several, a folder, or
+    :class:`ImageOptions` for its preprocessing), from one eval-mode forward after the
+    weights' own preprocessing; named by the weights, a Hub config.json or ``labels``."""
+    options = image_options(images)
+    if options is None:
+        raise TypeError("images must be a path, several, or ImageOptions, not None")
+    request = PredictRequest(
+        images=options,
+        model=model_choice(arch, DEFAULT_SHAPE, weights, model),
+        top=top,
+        labels=os.fspath(labels),
         seed=seed,
     )
     return commands.run(request)  # type: ignore[no-any-return]

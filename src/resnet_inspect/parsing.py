@@ -464,6 +464,7 @@ def parse_images(
     crop: str = "",
     mean: str = "",
     std: str = "",
+    option: str = "--images",
 ) -> ImageOptions | None:
     """``--images`` and the options that prepare them; None without ``--images`` (then the
     others are refused: they would change nothing)."""
@@ -480,7 +481,7 @@ def parse_images(
         if typed:
             raise OptionError(f"{typed} prepares real images: give them with --images PATH")
         return None
-    find_images(paths)
+    find_images(paths, option)
     crop_sides = _whole_numbers("--crop", crop, "a size, or HEIGHT,WIDTH, e.g. 224") if crop else ()
     if len(crop_sides) > 2:
         raise OptionError(f"--crop {crop!r}: give a size, or HEIGHT,WIDTH, e.g. 224")

@@ -727,5 +727,35 @@ class CamReport(Drawable):
         return self
 
 
-Report = LayerReport | GraphReport | DiffReport | PlanReport | ErfReport | CamReport
+@dataclass(frozen=True)
+class ImagePrediction:
+    """One image's most probable classes."""
+
+    image: str  # its path
+    folder_class: str  # its ImageFolder class folder; "" outside an ImageFolder
+    top: tuple[Prediction, ...]
+
+
+@dataclass(frozen=True, repr=False)
+class PredictReport(Drawable):
+    """What the model predicts for each image: its most probable classes (softmax of one
+    eval-mode forward), with the names the weights (or ``--labels``) give them."""
+
+    command: str
+    arch: str
+    input_shape: Shape  # one image, as prepared
+    num_classes: int
+    weights: WeightsInfo
+    model: ModelInfo
+    preprocessing: str
+    conversions: tuple[str, ...]
+    names_from: str  # where the class names were read; "" where nothing names them
+    predictions: tuple[ImagePrediction, ...]
+    options: tuple[Setting, ...] = ()
+
+    def without_timings(self) -> PredictReport:
+        return self
+
+
+Report = LayerReport | GraphReport | DiffReport | PlanReport | ErfReport | CamReport | PredictReport
 ModelReport = LayerReport  # the name before 0.2

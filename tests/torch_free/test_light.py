@@ -53,7 +53,18 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], fragment: str) ->
     assert len(result.stderr.splitlines()) == 1 and fragment in result.stderr
 
 
-COMMANDS = ["tree", "train-step", "freeze", "graph", "plan", "diff", "erf", "cam", "cache"]
+COMMANDS = [
+    "tree",
+    "train-step",
+    "freeze",
+    "graph",
+    "plan",
+    "diff",
+    "erf",
+    "cam",
+    "predict",
+    "cache",
+]
 
 
 def test_every_command_is_listed_in_the_programs_help() -> None:

@@ -16,7 +16,7 @@ from collections import Counter
 
 import torch
 
-from resnet_inspect.capture.images import open_image
+from resnet_inspect.capture.images import counted_notes, open_image
 from resnet_inspect.capture.preprocessing import Preprocessing
 from resnet_inspect.errors import InspectError
 from resnet_inspect.imagesets import ImageSet
@@ -86,10 +86,7 @@ class ImageBatches:
             used=len(self.loaded),
             taken=len(self.order),
             preprocessing=self.preprocessing.described,
-            conversions=tuple(
-                f"{note} ({count} image{'s' if count > 1 else ''})"
-                for note, count in sorted(self.conversions.items())
-            ),
+            conversions=counted_notes(self.conversions),
         )
 
 

@@ -9,7 +9,7 @@ was made. Pillow comes with torchvision.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -59,6 +59,14 @@ def read_pixels(
         tensors.append(raw.reshape(size[0], size[1], channels).permute(2, 0, 1).float() / 255)
     steps = [f"resized to {size[0]}×{size[1]} (bilinear), scaled to [0, 1]"]
     return torch.stack(tensors), [*sorted(notes), *steps]
+
+
+def counted_notes(counts: Mapping[str, int]) -> tuple[str, ...]:
+    """``grayscale repeated to RGB (2 images)``: each conversion, with how many it took."""
+    return tuple(
+        f"{note} ({count} image{'s' if count > 1 else ''})"
+        for note, count in sorted(counts.items())
+    )
 
 
 def open_image(path: str, channels: int, option: str) -> tuple[Any, set[str]]:

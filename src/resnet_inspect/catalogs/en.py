@@ -57,6 +57,16 @@ TEXT: dict[str, str] = {
     "output": "Output",
     "params": "Params",
     "frozen": "Frozen",
+    "predict_note": (
+        "one CPU forward in eval mode (BatchNorm on its running statistics), no gradients; "
+        "probabilities are the softmax of the model's scores"
+    ),
+    "predict_names": "Class names",
+    "predict_images": "{count} in {folder}",
+    "predict_no_names": "none: the weights name no classes (--labels FILE names them)",
+    "predict_image": "Image",
+    "predict_class": "Class",
+    "predict_probability": "Probability",
     "cam_note": (
         "Grad-CAM (Selvaraju et al. 2017), one CPU forward and backward in eval mode: "
         "ReLU(Σ α_k·A_k), α_k the class score's gradient averaged over the map"

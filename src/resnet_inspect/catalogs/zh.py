@@ -55,6 +55,16 @@ TEXT: dict[str, str] = {
     "output": "输出",
     "params": "参数",
     "frozen": "冻结",
+    "predict_note": (
+        "在 CPU 上以 eval 模式做一次前向（BatchNorm 用其运行统计量），不求梯度；"
+        "概率为模型分数的 softmax"
+    ),
+    "predict_names": "类别名",
+    "predict_images": "{folder} 中 {count} 张",
+    "predict_no_names": "无：权重未给出类别名（--labels FILE 可给出）",
+    "predict_image": "图像",
+    "predict_class": "类别",
+    "predict_probability": "概率",
     "cam_note": (
         "Grad-CAM（Selvaraju 等 2017），在 CPU 上以 eval 模式做一次前向和反向："
         "ReLU(Σ α_k·A_k)，α_k 为类别分数梯度在特征图上的平均"

@@ -20,6 +20,7 @@ from resnet_inspect.cli.parameters import (
     OUTPUT,
     OWN,
     PLAN_OPTIMIZER,
+    PREPARATION,
     SEED,
     STEP,
     TIMINGS,
@@ -463,6 +464,45 @@ def cam(
         model=model_choice(ctx),
         target=target.strip(),
         layer=layer.strip(),
+        labels=labels,
+        seed=ctx.params["seed"],
+        view=view_options(ctx.params),
+    )
+    deliver(request)
+
+
+ImagesArgument = Annotated[
+    list[str],
+    typer.Argument(
+        help="Image files, or folders of them (a folder of class folders: each image's "
+        "folder is shown as its class).",
+        metavar="IMAGES...",
+        show_default=False,
+    ),
+]
+TopOption = Annotated[int, typer.Option("--top", help="Classes shown per image.", metavar="K")]
+
+
+@app.command(cls=_PlainUsage)
+@options(OWN, MODEL, (SEED,), PREPARATION, OUTPUT)
+def predict(
+    ctx: typer.Context, images: ImagesArgument, top: TopOption = 5, labels: LabelsOption = ""
+) -> None:
+    """What the model says each image shows: its most probable classes.
+
+    Each image is prepared as the weights prepare theirs (torchvision's transforms(), timm's
+    data config; --resize/--crop/--mean/--std otherwise), then one eval-mode forward; the
+    probabilities are the softmax of the scores, named by the weights, a Hub repository's
+    config.json or --labels.
+    """
+    from resnet_inspect.commands.predict import PredictRequest
+
+    options = image_options(ctx)
+    assert options is not None  # the argument is required
+    request = PredictRequest(
+        images=options,
+        model=model_choice(ctx),
+        top=top,
         labels=labels,
         seed=ctx.params["seed"],
         view=view_options(ctx.params),

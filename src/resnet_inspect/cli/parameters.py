@@ -280,6 +280,7 @@ NAMED_MODEL = (DIFF_ARCH, DIFF_MODEL_SPEC)  # diff: the model alone, its weights
 STEP = (SEED, LR, MOMENTUM, WEIGHT_DECAY, NESTEROV, OPTIMIZER, LOSS, STEPS)
 OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
 IMAGE_DATA = (IMAGES, BATCH, SHUFFLE, RESIZE, CROP, MEAN, STD)
+PREPARATION = (RESIZE, CROP, MEAN, STD)  # predict's: its images are its argument
 OWN = ...  # where the command's own parameters go among its groups
 
 # Options that give the path of a file the command writes (checked before any work).
@@ -408,17 +409,17 @@ def image_options(ctx: typer.Context) -> ImageOptions | None:
     params = ctx.params
     source = ctx.get_parameter_source("input")
     if params.get("images") and source is not None and source.name != "DEFAULT":
-        raise OptionError(
-            "--input: with --images the input is the images; set --batch and --crop instead"
-        )
+        instead = "--batch and --crop" if "batch" in params else "--crop"
+        raise OptionError(f"--input: the input is the images as prepared; set {instead} instead")
     return parse_images(
         params.get("images") or [],
-        batch=params["batch"],
-        shuffle=params["shuffle"],
+        batch=params.get("batch", ""),
+        shuffle=params.get("shuffle", False),
         resize=params["resize"],
         crop=params["crop"],
         mean=params["mean"],
         std=params["std"],
+        option="--images" if "batch" in params else "IMAGES",
     )
 
 

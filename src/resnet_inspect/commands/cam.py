@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.model import check_one_sample, nearest, structure_of
@@ -14,9 +14,6 @@ from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import check_image_paths
 from resnet_inspect.report import CamLayer, CamReport, Prediction
 from resnet_inspect.views.options import ViewOptions
-
-if TYPE_CHECKING:
-    from resnet_inspect.capture.source import ModelSource
 
 ALL = "all"  # --layer all: every stage
 
@@ -47,13 +44,14 @@ def run_cam(request: CamRequest) -> CamReport:
     import torch
 
     from resnet_inspect.capture.cam import grad_cam
+    from resnet_inspect.capture.class_names import class_names
     from resnet_inspect.capture.images import normalised, read_pixels, weights_normalisation
 
     found, meta, structure = structure_of(request.model)
     _, channels, height, width = request.model.input_shape
     modules = {name for name, _ in meta.named_modules() if name}
     layers = _layers(request.layer, structure.layout.stages, modules)
-    names = _class_names(request.labels, found, structure.num_classes)
+    names, _ = class_names(request.labels, found, meta, structure.num_classes)
     target = _target(request.target, names, structure.num_classes)
 
     torch.manual_seed(request.seed)
@@ -94,24 +92,6 @@ def _layers(text: str, stages: tuple[str, ...], modules: set[str]) -> list[str]:
         hint = nearest(name, modules)
         raise OptionError(f"--layer {name}: no stage, block or layer of that name{hint}")
     return [name]
-
-
-def _class_names(labels: str, found: ModelSource, classes: int) -> list[str]:
-    """The names of the classes: ``--labels`` (one a line), else the torchvision weights'
-    own (``meta["categories"]``); empty where nothing names them."""
-    if labels:
-        with open(labels, encoding="utf-8") as file:
-            names = [line.strip() for line in file if line.strip()]
-        if len(names) != classes:
-            raise OptionError(
-                f"--labels {labels}: {len(names)} names for a model of {classes} classes"
-            )
-        return names
-    from resnet_inspect.capture.weights import torchvision_weights
-
-    entry = torchvision_weights(found.info, found.weights)
-    categories = list(entry.meta.get("categories", [])) if entry is not None else []
-    return categories if len(categories) == classes else []
 
 
 def _target(text: str, names: list[str], classes: int) -> int | None:

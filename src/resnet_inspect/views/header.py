@@ -14,6 +14,7 @@ from resnet_inspect.report import (
     LayerReport,
     ModelInfo,
     PlanReport,
+    PredictReport,
     Setting,
     WeightsInfo,
 )
@@ -22,7 +23,7 @@ from resnet_inspect.words import Lang, say
 
 
 def header(
-    report: LayerReport | GraphReport | PlanReport | ErfReport | CamReport,
+    report: LayerReport | GraphReport | PlanReport | ErfReport | CamReport | PredictReport,
     lang: Lang,
     *,
     facts: str = "",

@@ -1,0 +1,104 @@
+"""``predict IMAGES``: what the model says each image shows, its most probable classes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from resnet_inspect.commands import Command, recorded, shown
+from resnet_inspect.commands.model import checked_meta, first_conv, source
+from resnet_inspect.config import ImageOptions, ModelChoice, check_seed
+from resnet_inspect.errors import OptionError
+from resnet_inspect.imagesets import find_images
+from resnet_inspect.report import ImagePrediction, Prediction, PredictReport
+from resnet_inspect.views.options import ViewOptions
+
+MAX_TOP = 1000
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    command: ClassVar[str] = "predict"
+
+    images: ImageOptions | None = None  # required: the images and their preparation
+    model: ModelChoice = field(default_factory=ModelChoice)
+    top: int = 5  # classes shown per image
+    labels: str = ""  # a text file of class names, one a line
+    seed: int = 0  # the weights' initialisation, where they are random
+    view: ViewOptions = shown()
+
+    def __post_init__(self) -> None:
+        if self.images is None:
+            raise OptionError("predict needs IMAGES: image files or folders")
+        if not isinstance(self.images, ImageOptions):
+            raise TypeError(f"images must be ImageOptions, not {type(self.images).__name__}")
+        find_images(self.images.paths, option="IMAGES")
+        check_seed(self.seed)
+        if isinstance(self.top, bool) or not isinstance(self.top, int):
+            raise TypeError(f"top must be an int, not {type(self.top).__name__}")
+        if not 1 <= self.top <= MAX_TOP:
+            raise OptionError(f"--top {self.top}: expected a whole number from 1 to {MAX_TOP}")
+        if self.labels and not os.path.isfile(self.labels):
+            raise OptionError(f"--labels {self.labels}: no such file")
+
+
+def run_predict(request: PredictRequest) -> PredictReport:
+    """The images prepared as the weights prepare theirs, one eval-mode forward each."""
+    import torch
+
+    from resnet_inspect.capture.class_names import class_names
+    from resnet_inspect.capture.images import counted_notes
+    from resnet_inspect.capture.predict import top_classes
+    from resnet_inspect.capture.preprocessing import preprocessing_for
+    from resnet_inspect.capture.structure import capture_structure
+
+    assert request.images is not None  # checked on construction
+    found = source(request.model)
+    meta = found.meta()
+    conv = first_conv(meta)
+    channels = conv[1] if conv else request.model.input_shape[1]
+    preprocessing = preprocessing_for(found, meta, request.images)
+    shape = (1, channels, *preprocessing.crop)
+    structure = capture_structure(checked_meta(found, shape), shape)
+    names, names_from = class_names(request.labels, found, meta, structure.num_classes)
+    images = find_images(request.images.paths, option="IMAGES")
+
+    torch.manual_seed(request.seed)
+    model = found.real()
+    found_top, conversions = top_classes(model, images.files, preprocessing, channels, request.top)
+    predictions = tuple(
+        ImagePrediction(
+            image=path,
+            folder_class=images.classes[images.labels[i]] if images.labels else "",
+            top=tuple(
+                Prediction(index, names[index] if names else "", probability)
+                for index, probability in found_top[i]
+            ),
+        )
+        for i, path in enumerate(images.files)
+    )
+    return PredictReport(
+        command="predict",
+        arch=found.info.name,
+        input_shape=shape,
+        num_classes=structure.num_classes,
+        weights=found.weights,
+        model=found.info,
+        preprocessing=preprocessing.described,
+        conversions=counted_notes(conversions),
+        names_from=names_from,
+        predictions=predictions,
+        options=recorded(request),
+    )
+
+
+COMMAND = Command(
+    name="predict",
+    request=PredictRequest,
+    report=PredictReport,
+    run=run_predict,
+    view="resnet_inspect.views.predict:predict_view",
+    short="resnet_inspect.views.predict:predict_short",
+    note="predict_note",
+)
