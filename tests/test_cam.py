@@ -156,3 +156,37 @@ def test_pretrained_weights_give_their_own_names_and_normalisation() -> None:
     assert whose == 'ResNet18_Weights.IMAGENET1K_V1.meta["categories"]'
     mean, std = weights_normalisation(found, torchvision.models.resnet18()) or ((), ())
     assert (list(mean), list(std)) == (entry.transforms().mean, entry.transforms().std)
+
+
+def test_the_strongest_channels_are_a_plain_hooks(
+    picture: Path, tmp_path: Path, run_cli: Run
+) -> None:
+    """--maps: the channels of the largest mean activation in a plain forward hook's output,
+    with their maps; in the terminal and below the maps in the PNG."""
+    report = cam(picture, "resnet18", (1, 3, SIZE, SIZE), layer="all", maps=3)
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18().eval()
+    for layer in report.layers:
+        kept: list[torch.Tensor] = []
+        handle = model.get_submodule(layer.layer).register_forward_hook(
+            lambda m, i, o, kept=kept: kept.append(o.detach()[0])
+        )
+        with torch.no_grad():
+            model(plain_input(picture))
+        handle.remove()
+        means = kept[0].mean(dim=(1, 2))
+        assert [c.channel for c in layer.channels] == torch.topk(means, 3).indices.tolist()
+        for found in layer.channels:
+            assert found.mean == pytest.approx(float(means[found.channel]), rel=1e-6)
+            assert torch.allclose(
+                torch.tensor(found.grid, dtype=torch.float64), kept[0][found.channel].double()
+            )
+    png = tmp_path / "maps.png"
+    args = ["cam", str(picture), "--input", f"1,3,{SIZE},{SIZE}", "--maps", "2"]
+    shown = run_cli([*args, "--save-png", str(png)], width=100)
+    assert shown.exit_code == 0, shown.stderr
+    assert "layer4: the 2 strongest channels" in " ".join(shown.stdout.split())
+    with Image.open(png) as image:
+        assert image.size == (288, 288 + 8 + 96)  # the map, a gap, layer4 3×3 maps of 32-px cells
+    bad = run_cli([*args, "--maps", "65"])
+    assert bad.exit_code == 2 and "--maps 65: expected a whole number from 0 to 64" in bad.stderr

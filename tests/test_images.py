@@ -236,3 +236,19 @@ def test_more_classes_than_the_head_is_one_line(folder: Path, run_cli: Run) -> N
     result = run_cli(["freeze", "--new-classes", "1", "--images", str(folder), "--crop", "32"])
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
     assert "2 classes, and the model's head has 1 outputs" in result.stderr
+
+
+def test_graph_and_erf_take_images(folder: Path, run_cli: Run, tmp_path: Path) -> None:
+    """graph: the shape and loss of the step on the images (nothing read); erf: a folder's
+    images averaged over; a save may not replace one of them."""
+    shown = run_cli(["graph", "--images", str(folder), "--batch", "2", "--json"])
+    document = json.loads(shown.stdout)
+    assert document["input_shape"] == [2, 3, 224, 224]
+    assert document["loss_kind"] == "cross-entropy"
+    assert "2 a step; ResNet18_Weights.IMAGENET1K_V1's transforms()" in document["input_from"]
+    erf = run_cli(["erf", "--images", str(folder), "--input", "1,3,32,32", "--json"])
+    assert erf.exit_code == 0, erf.stderr
+    assert json.loads(erf.stdout)["images"] == list(find_images([str(folder)]).files)
+    target = folder / "cat" / "a.png"
+    refused = run_cli(["erf", "--images", str(folder), "--save-text", str(target)])
+    assert refused.exit_code == 1 and "(it is an image file, an input)" in refused.stderr

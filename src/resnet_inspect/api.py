@@ -278,13 +278,15 @@ def cam(
     layer: str = "",
     labels: str = "",
     seed: int = 0,
+    maps: int = 0,
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> CamReport:
     """The model's top 5 classes for ``image`` and the Grad-CAM map of ``layer`` (default:
     the last stage; ``"all"``: every stage) for class ``target`` (an index or a name;
     default: the top class). ``report.layers[i].heat`` is the map over the input, the
-    largest 1; ``.grid`` the map at the layer's own resolution."""
+    largest 1; ``.grid`` the map at the layer's own resolution; with ``maps``, ``.channels``
+    the layer's ``maps`` strongest channels (largest mean activation) and their maps."""
     request = CamRequest(
         image=os.fspath(image),
         model=model_choice(arch, input_shape, weights, model),
@@ -292,6 +294,7 @@ def cam(
         layer=layer,
         labels=labels,
         seed=seed,
+        maps=maps,
     )
     return commands.run(request)  # type: ignore[no-any-return]
 

@@ -109,3 +109,10 @@ def _image_folder(root: str, classes: list[str], option: str) -> ImageSet:
         classes=tuple(classes),
         ignored=len(_top_images(root)),
     )
+
+
+def image_files(path: str, option: str = "--images") -> tuple[str, ...]:
+    """A file as it is; a folder's image files (its classes' files, in ImageFolder layout)."""
+    if os.path.isdir(path):
+        return find_images([path], option).files
+    return (path,)

@@ -493,6 +493,7 @@ class GraphReport(Drawable):
     unfrozen: tuple[str, ...] = ()
     options: tuple[Setting, ...] = ()
     explained: bool = False  # --explain: each op carries what it keeps for backward
+    input_from: str = ""  # --images: where the input's shape came from; "" for --input
 
     def without_timings(self) -> GraphReport:
         """A graph is built on the meta device and holds no time: the report as it is."""
@@ -693,12 +694,22 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class ChannelMap:
+    """One channel's activation map at a layer (``cam --maps``)."""
+
+    channel: int
+    mean: float  # its mean activation over the map: what ranks it among the strongest
+    grid: tuple[tuple[float, ...], ...]  # h×w, as computed
+
+
+@dataclass(frozen=True)
 class CamLayer:
     """Grad-CAM at one layer: its map at the layer's resolution, and upsampled."""
 
     layer: str
     grid: tuple[tuple[float, ...], ...]  # ReLU(Σ α_k·A_k), h×w, as computed
     heat: tuple[tuple[float, ...], ...]  # upsampled to the input's H×W, the largest 1
+    channels: tuple[ChannelMap, ...] = ()  # --maps: the strongest channels, strongest first
 
 
 @dataclass(frozen=True, repr=False)

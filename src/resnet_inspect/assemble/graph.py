@@ -168,6 +168,7 @@ def build_graph_report(
     unfreeze: tuple[str, ...] = (),
     explained: bool = False,
     options: tuple[Setting, ...] = (),
+    input_from: str = "",
 ) -> GraphReport:
     return GraphReport(
         command="graph",
@@ -196,4 +197,5 @@ def build_graph_report(
         unfrozen=unfreeze,
         options=options,
         explained=explained,
+        input_from=input_from,
     )

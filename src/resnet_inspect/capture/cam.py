@@ -7,7 +7,7 @@ bilinearly to the input's height and width. One forward and one backward serve e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -23,13 +23,21 @@ class CamCapture:
     target: int
     grids: dict[str, Grid]  # at the layer's own resolution, as computed
     maps: dict[str, Grid]  # upsampled to the input, scaled so the largest is 1 (0 stays 0)
+    # The layer's strongest channels (by mean activation), strongest first: (channel, mean,
+    # its activation map at the layer's resolution, as computed).
+    channels: dict[str, tuple[tuple[int, float, Grid], ...]] = field(default_factory=dict)
 
 
 def grad_cam(
-    model: torch.nn.Module, data: torch.Tensor, layers: list[str], target: int | None
+    model: torch.nn.Module,
+    data: torch.Tensor,
+    layers: list[str],
+    target: int | None,
+    strongest: int = 0,
 ) -> CamCapture:
     """Grad-CAM of ``data`` (one image, 1×C×H×W) at each of ``layers``, for class
-    ``target`` (None: the top class), in eval mode."""
+    ``target`` (None: the top class), in eval mode; with ``strongest``, each layer's that
+    many channels of the largest mean activation, with their maps (from the same forward)."""
     seen: dict[str, torch.Tensor] = {}
 
     def keep(name: str) -> Callable[[torch.nn.Module, object, object], None]:
@@ -53,6 +61,7 @@ def grad_cam(
     logits[0, chosen].backward()
     grids: dict[str, Grid] = {}
     maps: dict[str, Grid] = {}
+    channels: dict[str, tuple[tuple[int, float, Grid], ...]] = {}
     for name in layers:
         found = seen.get(name)
         if found is None or found.grad is None or found.dim() != 4:
@@ -65,8 +74,16 @@ def grad_cam(
         largest = float(up.max())
         grids[name] = _grid(cam)
         maps[name] = _grid(up / largest if largest > 0 else up)
+        if strongest:
+            means = activations.mean(dim=(1, 2))
+            order = torch.argsort(means, descending=True, stable=True)[:strongest].tolist()
+            channels[name] = tuple((k, float(means[k]), _grid(activations[k])) for k in order)
     return CamCapture(
-        logits=tuple(float(v) for v in logits[0].detach()), target=chosen, grids=grids, maps=maps
+        logits=tuple(float(v) for v in logits[0].detach()),
+        target=chosen,
+        grids=grids,
+        maps=maps,
+        channels=channels,
     )
 
 

@@ -62,6 +62,7 @@ TEXT: dict[str, str] = {
         "probabilities are the softmax of the model's scores"
     ),
     "predict_names": "Class names",
+    "graph_images": "input: the step's batch of --images ({how})",
     "predict_images": "{count} in {folder}",
     "predict_no_names": "none: the weights name no classes (--labels FILE names them)",
     "predict_image": "Image",
@@ -74,6 +75,10 @@ TEXT: dict[str, str] = {
     "cam_image": "image: {image} ({how})",
     "cam_target": "explained: {target} (score {score}, {probability})",
     "cam_top": "Top 5",
+    "cam_maps": (
+        "{layer}: the {count} strongest channels (#channel, mean activation), each map "
+        "scaled to its own largest"
+    ),
     "cam_legend": (
         "brighter: more of the layer's evidence for the class (each map scaled to its "
         "largest, upsampled bilinearly to the input), laid over the image as the model saw it"

@@ -60,6 +60,7 @@ TEXT: dict[str, str] = {
         "概率为模型分数的 softmax"
     ),
     "predict_names": "类别名",
+    "graph_images": "输入：--images 中一步的批次（{how}）",
     "predict_images": "{folder} 中 {count} 张",
     "predict_no_names": "无：权重未给出类别名（--labels FILE 可给出）",
     "predict_image": "图像",
@@ -72,6 +73,7 @@ TEXT: dict[str, str] = {
     "cam_image": "图像：{image}（{how}）",
     "cam_target": "解释的类别：{target}（分数 {score}，{probability}）",
     "cam_top": "前 5",
+    "cam_maps": "{layer}：最强的 {count} 个通道（#通道，平均激活），每张图按其自身最大值缩放",
     "cam_legend": (
         "越亮：该层对此类别的证据越多（每张图按其最大值缩放，双线性上采样到输入大小），"
         "叠加在模型看到的图像上"

@@ -25,6 +25,7 @@ from resnet_inspect.cli.parameters import (
     STEP,
     TIMINGS,
     classes_option,
+    image_loss,
     image_options,
     model_choice,
     optimizer,
@@ -205,7 +206,7 @@ OptionalClassesOption = Annotated[
 
 
 @app.command()
-@options(MODEL, OWN, LOSS, DEPTH, OUTPUT, NO_CACHE)
+@options(MODEL, OWN, LOSS, IMAGE_DATA, DEPTH, OUTPUT, NO_CACHE)
 def graph(
     ctx: typer.Context,
     new_classes: OptionalClassesOption = "",
@@ -218,21 +219,25 @@ def graph(
     Built on the meta device (no real compute at any input size) and walked from the loss's
     grad_fn through next_functions: node counts by type, the AccumulateGrad leaves and
     their parameters, the longest path, and the memory autograd saves for backward;
-    --explain says under each node what it keeps, and why.
+    --explain says under each node what it keeps, and why. --images gives the input's shape
+    (and, for an ImageFolder, the cross-entropy loss) of train-step's step on those images.
     """
     from resnet_inspect.commands.graph import GraphRequest
-    from resnet_inspect.parsing import parse_loss, parse_new_classes, parse_unfreeze
+    from resnet_inspect.parsing import parse_new_classes, parse_unfreeze
 
     model = model_choice(ctx)
+    images = image_options(ctx)
     request = GraphRequest(
         model=model,
-        loss=parse_loss(ctx.params["loss"]),
+        loss=image_loss(ctx),
         new_classes=parse_new_classes(new_classes) if new_classes else None,
         unfreeze=parse_unfreeze(unfreeze, model.arch),
         explain=explain,
+        images=images,
         view=view_options(ctx.params),
     )
-    deliver(request, no_cache=ctx.params["no_cache"])
+    # The images' folder can change under the same paths: such a graph is never cached.
+    deliver(request, no_cache=ctx.params["no_cache"] or images is not None)
 
 
 MemoryOption = Annotated[
@@ -352,10 +357,11 @@ SamplesOption = Annotated[
 ImageOption = Annotated[
     list[str] | None,
     typer.Option(
+        "--images",
         "--image",
-        help="An image file to measure on instead of random inputs (repeat for several): "
-        "converted to the model's channels, resized to --input, normalised by the weights' "
-        "mean and std where they have them.",
+        help="Image files or folders to measure on instead of random inputs (repeat for "
+        "several): converted to the model's channels, resized to --input, normalised by the "
+        "weights' mean and std where they have them.",
         metavar="PATH",
         show_default=False,
     ),
@@ -429,6 +435,15 @@ CamLayerOption = Annotated[
         show_default=False,
     ),
 ]
+MapsOption = Annotated[
+    int,
+    typer.Option(
+        "--maps",
+        help="Also show each layer's N strongest channels (largest mean activation) as a "
+        "mosaic of their activation maps, each scaled to its own largest. 0: none.",
+        metavar="N",
+    ),
+]
 LabelsOption = Annotated[
     str,
     typer.Option(
@@ -448,6 +463,7 @@ def cam(
     target: ClassOption = "",
     layer: CamLayerOption = "",
     labels: LabelsOption = "",
+    maps: MapsOption = 0,
     save_png: PngOption = "",
 ) -> None:
     """What the model predicts for an image, and where it looks: Grad-CAM over the image.
@@ -455,7 +471,8 @@ def cam(
     The top 5 classes (softmax of the scores, named where the weights or --labels name
     them), then for one class (the top one, or --class) the Grad-CAM map of a layer
     (Selvaraju et al. 2017), drawn over the image as the model saw it; --layer all draws
-    one per stage, side by side, so the maps can be seen to sharpen with depth.
+    one per stage, side by side, so the maps can be seen to sharpen with depth. --maps N
+    adds each layer's N strongest channels' activation maps, a mosaic (in the PNG too).
     """
     from resnet_inspect.commands.cam import CamRequest
 
@@ -466,6 +483,7 @@ def cam(
         layer=layer.strip(),
         labels=labels,
         seed=ctx.params["seed"],
+        maps=maps,
         view=view_options(ctx.params),
     )
     deliver(request)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 import typer
 
 if TYPE_CHECKING:
-    from resnet_inspect.config import ImageOptions, ModelChoice, StepOptions
+    from resnet_inspect.config import ImageOptions, LossKind, ModelChoice, StepOptions
     from resnet_inspect.views.options import ViewOptions
 
 DEFAULT_INPUT = "1,3,64,64"
@@ -367,9 +367,8 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
 
 def step_options(ctx: typer.Context) -> StepOptions:
     """The optimizer, loss and steps of the commands that take a real step."""
-    from resnet_inspect.config import LossKind, StepOptions, check_seed
+    from resnet_inspect.config import StepOptions, check_seed
     from resnet_inspect.parsing import (
-        parse_loss,
         parse_lr,
         parse_momentum,
         parse_steps,
@@ -378,10 +377,7 @@ def step_options(ctx: typer.Context) -> StepOptions:
 
     params = ctx.params
     check_seed(params["seed"])
-    loss = parse_loss(params["loss"])
-    source = ctx.get_parameter_source("loss")
-    if labelled_images(ctx) and (source is None or source.name == "DEFAULT"):
-        loss = LossKind.CROSS_ENTROPY  # an ImageFolder's labels are class indices
+    loss = image_loss(ctx)
     return StepOptions(
         optimizer=optimizer(ctx),
         lr=parse_lr(params["lr"]),
@@ -391,6 +387,19 @@ def step_options(ctx: typer.Context) -> StepOptions:
         loss=loss,
         steps=parse_steps(params["steps"]),
     )
+
+
+def image_loss(ctx: typer.Context) -> LossKind:
+    """``--loss``; cross-entropy where it was not typed and ``--images`` is an ImageFolder
+    (its labels are class indices)."""
+    from resnet_inspect.config import LossKind
+    from resnet_inspect.parsing import parse_loss
+
+    loss = parse_loss(ctx.params["loss"])
+    source = ctx.get_parameter_source("loss")
+    if labelled_images(ctx) and (source is None or source.name == "DEFAULT"):
+        return LossKind.CROSS_ENTROPY
+    return loss
 
 
 def labelled_images(ctx: typer.Context) -> bool:
@@ -445,7 +454,7 @@ def run_inputs(params: dict[str, Any]) -> list[tuple[str, str]]:
     inputs = [("the --weights file", params.get("weights") or "")]
     images = params.get("image") or ()
     images = [images] if isinstance(images, str) else images  # cam's IMAGE, erf's --image
-    images = [*images, *_image_files(params.get("images") or [])]
+    images = [*_image_files(list(images)), *_image_files(params.get("images") or [])]
     inputs += [("an image file", path) for path in images]
     inputs.append(("the --labels file", params.get("labels") or ""))
     inputs += [(f"diff's {side.upper()}", params.get(side) or "") for side in ("a", "b")]

@@ -12,10 +12,11 @@ from resnet_inspect.commands.model import check_one_sample, nearest, structure_o
 from resnet_inspect.config import ModelChoice, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import check_image_paths
-from resnet_inspect.report import CamLayer, CamReport, Prediction
+from resnet_inspect.report import CamLayer, CamReport, ChannelMap, Prediction
 from resnet_inspect.views.options import ViewOptions
 
 ALL = "all"  # --layer all: every stage
+MAX_MAPS = 64  # channels a layer: more would not be told apart in a terminal
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class CamRequest:
     layer: str = ""  # a stage, block or layer, or "all" (every stage); "" is the last stage
     labels: str = ""  # a text file of class names, one a line
     seed: int = 0  # the weights' initialisation, where they are random
+    maps: int = 0  # each layer's strongest channels shown as activation maps (0: none)
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -36,6 +38,10 @@ class CamRequest:
             raise OptionError("cam needs an IMAGE file")
         check_image_paths([self.image])
         check_seed(self.seed)
+        if isinstance(self.maps, bool) or not isinstance(self.maps, int):
+            raise TypeError(f"maps must be an int, not {type(self.maps).__name__}")
+        if not 0 <= self.maps <= MAX_MAPS:
+            raise OptionError(f"--maps {self.maps}: expected a whole number from 0 to {MAX_MAPS}")
         if self.labels and not os.path.isfile(self.labels):
             raise OptionError(f"--labels {self.labels}: no such file")
 
@@ -59,7 +65,7 @@ def run_cam(request: CamRequest) -> CamReport:
     pixels, notes = read_pixels([request.image], channels, (height, width), option="IMAGE")
     data, preprocessing = normalised(pixels, weights_normalisation(found, model), notes)
     data = data.to(next(model.parameters()).dtype)
-    captured = grad_cam(model, data, layers, target)
+    captured = grad_cam(model, data, layers, target, request.maps)
     probabilities = torch.softmax(torch.tensor(captured.logits, dtype=torch.float64), dim=0)
     order = torch.argsort(probabilities, descending=True)[:5].tolist()
     rgb = (pixels[0].expand(3, -1, -1) * 255).round().to(torch.uint8).permute(1, 2, 0)
@@ -79,7 +85,15 @@ def run_cam(request: CamRequest) -> CamReport:
         score=captured.logits[chosen],
         probability=float(probabilities[chosen]),
         top=tuple(Prediction(i, names[i] if names else "", float(probabilities[i])) for i in order),
-        layers=tuple(CamLayer(name, captured.grids[name], captured.maps[name]) for name in layers),
+        layers=tuple(
+            CamLayer(
+                name,
+                captured.grids[name],
+                captured.maps[name],
+                tuple(ChannelMap(*found) for found in captured.channels.get(name, ())),
+            )
+            for name in layers
+        ),
         options=recorded(request),
     )
 

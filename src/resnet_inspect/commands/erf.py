@@ -10,6 +10,7 @@ from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.model import check_one_sample, nearest, structure_of
 from resnet_inspect.config import ModelChoice, check_seed
 from resnet_inspect.errors import OptionError
+from resnet_inspect.imagesets import image_files
 from resnet_inspect.parsing import check_image_paths
 from resnet_inspect.report import ErfReport, Level, Node, ReceptiveField
 from resnet_inspect.views.options import ViewOptions
@@ -36,7 +37,11 @@ class ErfRequest:
         if samples > MAX_SAMPLES:
             raise OptionError(f"--samples {samples}: at most {MAX_SAMPLES}")
         check_seed(self.seed)
-        object.__setattr__(self, "images", check_image_paths(self.images))
+        files = tuple(f for path in self.images for f in image_files(path, "--images"))
+        if len(files) > MAX_SAMPLES:
+            raise OptionError(f"--images: {len(files):,} images; erf averages over at most "
+                              f"{MAX_SAMPLES}")  # fmt: skip
+        object.__setattr__(self, "images", check_image_paths(files))
 
 
 def run_erf(request: ErfRequest) -> ErfReport:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from resnet_inspect.commands import Command, keyed, recorded, shown
-from resnet_inspect.commands.model import checked_meta, shape_text, source
+from resnet_inspect.commands import Command, given, keyed, recorded, shown
+from resnet_inspect.commands.model import checked_meta, image_input, shape_text, source
+from resnet_inspect.commands.train_step import check_image_loss
 from resnet_inspect.config import (
     FreezeOptions,
+    ImageOptions,
     LossKind,
     ModelChoice,
     check_new_classes,
@@ -28,6 +30,7 @@ class GraphRequest:
     new_classes: int | None = None  # with it, the freeze recipe's graph beside the full one
     unfreeze: tuple[str, ...] = ()
     explain: bool = keyed(False)  # the report says it (``explained``)
+    images: ImageOptions | None = given()  # the shape (and labels) of a step on real images
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -38,6 +41,7 @@ class GraphRequest:
         check_unfreeze_names(self.unfreeze)
         if self.unfreeze and self.new_classes is None:
             raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
+        check_image_loss(self.images, self.loss)
 
     @property
     def recipe(self) -> FreezeOptions | None:
@@ -58,6 +62,10 @@ def run_graph(request: GraphRequest) -> GraphReport:
 
     recipe, loss, input_shape = request.recipe, request.loss, request.model.input_shape
     found = source(request.model)
+    input_from = ""
+    if request.images is not None:  # nothing is read: the batch's shape is what the graph needs
+        batches, input_shape = image_input(found, request.images, 1, 0, input_shape[1])
+        input_from = f"{batches.batch} a step; {batches.preprocessing.described}"
     structure = capture_structure(checked_meta(found, input_shape), input_shape)
     # The graph is of a train-mode forward, which BatchNorm must be able to take.
     preflight.check_batchnorm_batch(structure, shape_text(input_shape))
@@ -89,6 +97,7 @@ def run_graph(request: GraphRequest) -> GraphReport:
         unfreeze=request.unfreeze,
         explained=explain,
         options=recorded(request),
+        input_from=input_from,
     )
 
 

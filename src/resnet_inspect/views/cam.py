@@ -49,7 +49,28 @@ def cam_view(
     legend = Text(say("cam_legend", lang), style="dim")
     if ascii_only:
         top, legend = ascii_text(top), ascii_text(legend)
-    return Page(top, facts, picture, legend)
+    return Page(top, facts, picture, legend, *_channel_maps(report, lang, ascii_only))
+
+
+CHANNEL_MAP_WIDTH = 16  # characters of one channel's map in the mosaic
+
+
+def _channel_maps(report: CamReport, lang: Lang, ascii_only: bool) -> list[Group]:
+    """``--maps``: per layer, its strongest channels' activation maps side by side."""
+    shown = []
+    for layer in report.layers:
+        if not layer.channels:
+            continue
+        tiles = [
+            Group(
+                Text(f"#{c.channel} {units.norm(c.mean)}", style="dim"),
+                Heatmap(c.grid, None, width=CHANNEL_MAP_WIDTH, ascii_only=ascii_only),
+            )
+            for c in layer.channels
+        ]
+        title = say("cam_maps", lang).format(layer=layer.layer, count=len(layer.channels))
+        shown.append(Group(Text(title, style="bold"), Columns(tiles, padding=(0, 2))))
+    return shown
 
 
 def _class(index: int, name: str) -> str:

@@ -152,12 +152,13 @@ def leaves_text(summary: GraphSummary, lang: Lang) -> Text:
 
 def _recipe_lines(report: GraphReport, lang: Lang) -> tuple[str, ...]:
     """With --new-classes: the recipe the graph was built under."""
+    images = (say("graph_images", lang).format(how=report.input_from),) if report.input_from else ()
     if report.new_classes is None:
-        return ()
+        return images
     line = say("graph_freeze_note", lang).format(classes=report.new_classes)
     if report.unfrozen:
         line += f" ({say('unfrozen', lang).format(names=', '.join(report.unfrozen))})"
-    return (line,)
+    return (*images, line)
 
 
 def graph_view(

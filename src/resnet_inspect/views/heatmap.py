@@ -203,6 +203,33 @@ def png_row(grids: Sequence[Grid], picture: Picture, *, least: int = 256, gap: i
     return _encoded(row)
 
 
+def png_stack(parts: Sequence[bytes], *, gap: int = 8) -> bytes:
+    """PNGs one under the other, left-aligned, with a ``gap`` of black between."""
+    from PIL import Image
+
+    images = [Image.open(io.BytesIO(part)).convert("RGB") for part in parts]
+    height = sum(image.height for image in images) + gap * (len(images) - 1)
+    stacked = Image.new("RGB", (max(image.width for image in images), height))
+    top = 0
+    for image in images:
+        stacked.paste(image, (0, top))
+        top += image.height + gap
+    return _encoded(stacked)
+
+
+def png_tiles(grids: Sequence[Grid], *, least: int = 96, gap: int = 4) -> bytes:
+    """Heatmaps side by side without a picture under them: a row of a mosaic."""
+    from PIL import Image
+
+    tiles = [Image.open(io.BytesIO(png(grid, None, least=least))) for grid in grids]
+    row = Image.new("RGB", (sum(t.width for t in tiles) + gap * (len(tiles) - 1), tiles[0].height))
+    left = 0
+    for tile in tiles:
+        row.paste(tile, (left, 0))
+        left += tile.width + gap
+    return _encoded(row)
+
+
 def _encoded(image: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")  # type: ignore[attr-defined]

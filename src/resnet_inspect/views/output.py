@@ -177,11 +177,15 @@ def save(report: Report, view: ViewOptions) -> None:
 def _picture(report: ErfReport | CamReport) -> bytes:
     """``--save-png``: erf's map with its field outlined; cam's maps over the image, side by
     side (one per layer)."""
-    from resnet_inspect.views.heatmap import png, png_row
+    from resnet_inspect.views.heatmap import png, png_row, png_stack, png_tiles
 
     if isinstance(report, ErfReport):
         return png(report.heat, report.field_box)
-    return png_row([layer.heat for layer in report.layers], report.pixels)
+    row = png_row([layer.heat for layer in report.layers], report.pixels)
+    mosaic = [
+        png_tiles([c.grid for c in layer.channels]) for layer in report.layers if layer.channels
+    ]
+    return png_stack([row, *mosaic]) if mosaic else row
 
 
 MIN_WIDTH = 40  # narrower than this, no table reads: COLUMNS=0 or 5 is taken as 40
