@@ -169,6 +169,10 @@ TEXT: dict[str, str] = {
     "images_folder": "ImageFolder of {count} classes: {names}",
     "images_ignored": "{ignored} image files at its top not read (ImageFolder reads class folders)",
     "images_taken": "{batch} a step, {order}; {steps} × {batch} = {taken} taken ({used} different)",
+    "images_fewer": (
+        "the labels use outputs 0–{last} of the head's {outputs} (freeze --new-classes gives "
+        "the head the folder's size)"
+    ),
     "images_in_order": "in order",
     "images_shuffled": "shuffled by seed {seed}",
     "images_wrapped": "wrapped around past the last image",

@@ -148,6 +148,10 @@ TEXT: dict[str, str] = {
     "images_folder": "ImageFolder，{count} 类：{names}",
     "images_ignored": "顶层 {ignored} 个图像文件未读取（ImageFolder 只读类别文件夹）",
     "images_taken": "每步 {batch} 张，{order}；{steps} × {batch} = {taken} 张（{used} 张不同）",
+    "images_fewer": (
+        "标签只用到输出头 {outputs} 个输出中的 0–{last}"
+        "（freeze --new-classes 可使输出头与文件夹类别数一致）"
+    ),
     "images_in_order": "按顺序",
     "images_shuffled": "按种子 {seed} 打乱",
     "images_wrapped": "取完最后一张后从头再取",

@@ -532,7 +532,7 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
             f"({say('optimizer_state_note', lang)})",
         ),
     ]
-    facts += image_facts(step, lang)
+    facts += image_facts(step, report.num_classes, lang)
     if step.steps > 1:
         steps_value = "steps_images_value" if step.images else "steps_value"
         facts += [
@@ -552,7 +552,7 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     return facts
 
 
-def image_facts(step: StepSummary, lang: Lang) -> list[tuple[str, str]]:
+def image_facts(step: StepSummary, outputs: int, lang: Lang) -> list[tuple[str, str]]:
     """Which real images the steps took, and how they were made the input (``--images``)."""
     images = step.images
     if images is None:
@@ -562,6 +562,10 @@ def image_facts(step: StepSummary, lang: Lang) -> list[tuple[str, str]]:
     if images.classes:
         names = ", ".join(f"{name} = {index}" for index, name in enumerate(images.classes))
         parts.append(say("images_folder", lang).format(count=len(images.classes), names=names))
+        if len(images.classes) < outputs:
+            parts.append(
+                say("images_fewer", lang).format(last=len(images.classes) - 1, outputs=outputs)
+            )
     if images.ignored:
         parts.append(say("images_ignored", lang).format(ignored=images.ignored))
     order = (
