@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -221,15 +222,21 @@ def test_only_the_images_the_steps_take_are_read(tmp_path: Path, run_cli: Run) -
         (["--images", "{pets}", "--crop", "1,2,3"], "give a size, or HEIGHT,WIDTH"),
     ],
 )
-def test_usage_errors_are_one_line_before_torch(
-    folder: Path, tmp_path: Path, args: list[str], fragment: str
+def test_usage_errors_are_one_line(
+    folder: Path, tmp_path: Path, run_cli: Run, args: list[str], fragment: str
 ) -> None:
     (tmp_path / "empty").mkdir()
     _picture(tmp_path / "one" / "cat" / "a.png", 1, (20, 20))
     given = [a.format(root=tmp_path, pets=folder) for a in args]
-    code, lines = probed_run(["train-step", *given])
-    assert code == 2 and fragment in lines[0], lines
-    assert len(lines) == 2 and lines[-1] == "torch-loaded=False"
+    result = run_cli(["train-step", *given])
+    assert result.exit_code == 2 and fragment in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_usage_errors_come_before_torch(folder: Path) -> None:
+    for args in (["--images", "/no/such"], ["--images", str(folder), "--loss", "mse"]):
+        code, lines = probed_run(["train-step", *args])
+        assert code == 2 and len(lines) == 2 and lines[-1] == "torch-loaded=False", lines
 
 
 def test_more_classes_than_the_head_is_one_line(folder: Path, run_cli: Run) -> None:
@@ -252,3 +259,23 @@ def test_graph_and_erf_take_images(folder: Path, run_cli: Run, tmp_path: Path) -
     target = folder / "cat" / "a.png"
     refused = run_cli(["erf", "--images", str(folder), "--save-text", str(target)])
     assert refused.exit_code == 1 and "(it is an image file, an input)" in refused.stderr
+
+
+def test_16_bit_and_oversized_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 16-bit PNG is scaled to 8 bits and said; a decompression bomb is one refusal."""
+    deep = tmp_path / "deep.png"
+    Image.fromarray((torch.arange(0, 64 * 64) * 16).reshape(64, 64).numpy().astype("uint16")).save(
+        deep
+    )
+    options = ImageOptions(paths=(str(deep),), crop=(32, 32), resize=32)
+    with pytest.raises(ri.OptionError, match=r"--images \(input 1,3,32,32\): .* use --batch 2"):
+        ri.train_step("resnet18", images=options)  # layer4's 1×1 map, one image
+    report = ri.train_step("resnet18", images=replace(options, crop=(64, 64), resize=64))
+    assert report.step is not None and report.step.images is not None
+    assert report.step.images.conversions == (
+        "16-bit scaled to 8 bits (1 image)",
+        "grayscale repeated to RGB (1 image)",
+    )
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 4,096 pixels: a "bomb" here
+    with pytest.raises(ri.InspectError, match="too many pixels to decode safely"):
+        ri.predict(options)

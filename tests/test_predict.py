@@ -117,13 +117,18 @@ def test_the_view_and_json(checkpoint: Path, tmp_path: Path, run_cli: Run) -> No
         (["{png}", "--labels", "/no/labels.txt"], "--labels /no/labels.txt: no such file"),
     ],
 )
-def test_usage_errors_are_one_line_before_torch(
-    tmp_path: Path, args: list[str], fragment: str
+def test_usage_errors_are_one_line(
+    tmp_path: Path, run_cli: Run, args: list[str], fragment: str
 ) -> None:
     png = _picture(tmp_path / "p.png", 1, (20, 20))
-    code, lines = probed_run(["predict", *[a.format(png=png) for a in args]])
-    assert code == 2 and fragment in lines[0], lines
-    assert len(lines) == 2 and lines[-1] == "torch-loaded=False"
+    result = run_cli(["predict", *[a.format(png=png) for a in args]])
+    assert result.exit_code == 2 and fragment in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_missing_image_is_refused_before_torch() -> None:
+    code, lines = probed_run(["predict", "/no/such.png"])
+    assert code == 2 and len(lines) == 2 and lines[-1] == "torch-loaded=False", lines
 
 
 def test_labels_of_the_wrong_length_are_one_line(

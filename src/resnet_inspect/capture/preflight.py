@@ -21,18 +21,26 @@ BACKWARD_FACTOR = 2
 
 
 def check_batchnorm_batch(
-    capture: StructureCapture, input_text: str, in_eval: tuple[str, ...] = ()
+    capture: StructureCapture,
+    input_text: str,
+    in_eval: tuple[str, ...] = (),
+    *,
+    from_images: bool = False,
 ) -> None:
     """Train-mode BatchNorm needs more than one value per channel to compute batch statistics.
 
-    Those ``in_eval`` use their running statistics instead and take any input.
+    Those ``in_eval`` use their running statistics instead and take any input. The input
+    is ``--input``'s, or ``from_images``: the batch and crop of ``--images``.
     """
     for call, per_channel in capture.batchnorm_values(in_eval):
         if per_channel <= 1:
+            given = f"--images (input {input_text})" if from_images else f"--input {input_text}"
+            fix = "--batch 2 or more, or a larger --crop" if from_images else (
+                "a batch of 2 or more, or larger images"
+            )  # fmt: skip
             raise OptionError(
-                f"--input {input_text}: in train mode {call.name} would see 1 value per channel "
-                f"(input {shape(call.input_shape)}) and BatchNorm needs more than one; "
-                "use a batch of 2 or more, or larger images"
+                f"{given}: in train mode {call.name} would see 1 value per channel "
+                f"(input {shape(call.input_shape)}) and BatchNorm needs more than one; use {fix}"
             )
 
 

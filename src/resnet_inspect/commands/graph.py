@@ -68,7 +68,9 @@ def run_graph(request: GraphRequest) -> GraphReport:
         input_from = f"{batches.batch} a step; {batches.preprocessing.described}"
     structure = capture_structure(checked_meta(found, input_shape), input_shape)
     # The graph is of a train-mode forward, which BatchNorm must be able to take.
-    preflight.check_batchnorm_batch(structure, shape_text(input_shape))
+    preflight.check_batchnorm_batch(
+        structure, shape_text(input_shape), from_images=request.images is not None
+    )
     if not recipe:  # the recipe's new head trains whatever the model's flags say
         preflight.check_trains_something(structure, "graph")
     classes = request.new_classes or structure.num_classes

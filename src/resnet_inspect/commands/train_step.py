@@ -98,7 +98,9 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
     in_eval = frozen_norms if recipe and recipe.bn_eval else ()
     structure = capture_structure(meta, input_shape)
     preflight.check_trains_something(structure, request.command)
-    preflight.check_batchnorm_batch(structure, shape_text(input_shape), in_eval)
+    preflight.check_batchnorm_batch(
+        structure, shape_text(input_shape), in_eval, from_images=images is not None
+    )
     preflight.check_memory(structure, request.step)
     if images is not None and len(images.images.classes) > structure.num_classes:
         raise OptionError(
