@@ -171,12 +171,15 @@ def graph(
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
     explain: bool = False,
+    images: ImagesArgument = None,
 ) -> GraphReport:
     """The autograd graph of ``train-step``'s loss, built on the meta device and walked.
 
     With ``new_classes``, the freeze recipe is applied and only the trainable part's leaves
     remain; the same graph with every parameter trainable is summarised beside it. With
     ``explain``, each backward node carries what it keeps for backward, with the bytes.
+    ``images`` gives the input's shape as :func:`train_step` takes them (nothing is read; an
+    ImageFolder's labels need ``loss=LossKind.CROSS_ENTROPY``).
     """
     request = GraphRequest(
         model=model_choice(arch, input_shape, weights, model),
@@ -184,6 +187,7 @@ def graph(
         new_classes=new_classes,
         unfreeze=unfreeze,
         explain=explain,
+        images=image_options(images),
     )
     return commands.run(request)  # type: ignore[no-any-return]
 
