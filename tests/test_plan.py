@@ -21,7 +21,7 @@ from typer.testing import Result
 import user_models
 from conftest import probed_run
 from resnet_inspect import plan
-from resnet_inspect.config import OptimizerKind, StepOptions
+from resnet_inspect.config import OptimizerKind, Precision, StepOptions
 from resnet_inspect.errors import OptionError
 from resnet_inspect.report import PlanReport
 from resnet_inspect.views.codec import report_from_dict
@@ -155,16 +155,26 @@ def plain_optimizer(model: torch.nn.Module, step: StepOptions) -> torch.optim.Op
 
 
 def real_step_live_peak(
-    model: torch.nn.Module, shape: tuple[int, ...], step: StepOptions = SGD_STEP
+    model: torch.nn.Module,
+    shape: tuple[int, ...],
+    step: StepOptions = SGD_STEP,
+    autocast: torch.dtype | None = None,
 ) -> int:
     """The most bytes of new storages alive at once in a training loop's second step
     (zero_grad, forward, sum loss, backward, optimizer.step), counted on real CPU tensors by
     a dispatch mode of the test's own; the optimizer state of the first step is counted
-    from the start, as it is alive throughout."""
+    from the start, as it is alive throughout. With ``autocast``, the forward and the loss
+    run under ``torch.autocast("cpu", autocast)``, as a mixed-precision script runs them."""
+    casting = functools.partial(
+        torch.autocast, "cpu", dtype=autocast or torch.bfloat16, enabled=autocast is not None
+    )
     optimizer = plain_optimizer(model, step)
     data, labels = torch.rand(shape), torch.rand(shape[0], 10)
-    (model(data) - labels).sum().backward()
+    with casting():
+        loss = (model(data) - labels).sum()
+    loss.backward()
     optimizer.step()
+    del loss
     del data, labels
     state = [v for s in optimizer.state.values() for v in s.values() if isinstance(v, torch.Tensor)]
     kept = (*model.parameters(), *model.buffers())
@@ -174,7 +184,8 @@ def real_step_live_peak(
         counter.alive.update({t.untyped_storage().data_ptr(): 0 for t in state})
         optimizer.zero_grad()
         data, labels = torch.rand(shape), torch.rand(shape[0], 10)
-        loss = (model(data) - labels).sum()
+        with casting():
+            loss = (model(data) - labels).sum()
         loss.backward()
         optimizer.step()
         del data, labels, loss
@@ -444,3 +455,21 @@ def test_cifar_sized_input_answers_without_a_batch_batchnorm_cannot_take() -> No
 def test_a_budget_beyond_any_batch_answers_at_least_the_largest(run_cli: Run) -> None:
     shown = run_cli(["plan", "--new-classes", "10", "--memory", "100000TiB"], width=100)
     assert shown.exit_code == 0 and shown.stdout.count("≥ 2,147,483,647") == 6  # every row
+
+
+def test_mixed_precision_rows_equal_a_real_autocast_step() -> None:
+    """Simulated on data-less CPU tensors under autocast: each row's saved bytes (what
+    saved_tensors_hooks sees in a real autocast forward) and its live peak (a real autocast
+    step counted by the test's own dispatch mode) to the byte; the half-precision copies of
+    the weights that autocast makes are among them."""
+    shape = (2, 3, 32, 32)
+    report = plan("resnet18", shape, new_classes=10, precisions=(Precision.BF16,))
+    for index in (0, 5):
+        row = report.rows[index]
+        assert row.precision == "bf16"
+        model = plain_frozen("resnet18", row_stages(index), everything=index == 5)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            saved = plain_pass(model, shape)[2]
+        assert row.saved_bytes == saved, row.name
+        measured = real_step_live_peak(model, shape, autocast=torch.bfloat16)
+        assert row.optimizer_state_bytes + row.live_peak_bytes == measured, row.name

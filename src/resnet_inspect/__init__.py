@@ -24,6 +24,7 @@ __all__ = [
     "OptimizerKind",
     "OptionError",
     "PlanReport",
+    "Precision",
     "PredictReport",
     "StepOptions",
     "__version__",
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
         ImageOptions,
         LossKind,
         OptimizerKind,
+        Precision,
         StepOptions,
     )
     from resnet_inspect.errors import InspectError, OptionError
@@ -91,6 +93,7 @@ _HOMES = {
     "OptionError": "errors",
     "FreezeOptions": "config",
     "ImageOptions": "config",
+    "Precision": "config",
     "LossKind": "config",
     "OptimizerKind": "config",
     "StepOptions": "config",

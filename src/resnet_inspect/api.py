@@ -31,6 +31,7 @@ from resnet_inspect.config import (
     LossKind,
     ModelChoice,
     ModelSpec,
+    Precision,
     StepOptions,
     WeightsChoice,
 )
@@ -172,6 +173,7 @@ def graph(
     model: torch.nn.Module | ModelSpec | str | None = None,
     explain: bool = False,
     images: ImagesArgument = None,
+    precision: Precision = Precision.FP32,
 ) -> GraphReport:
     """The autograd graph of ``train-step``'s loss, built on the meta device and walked.
 
@@ -179,7 +181,8 @@ def graph(
     remain; the same graph with every parameter trainable is summarised beside it. With
     ``explain``, each backward node carries what it keeps for backward, with the bytes.
     ``images`` gives the input's shape as :func:`train_step` takes them (nothing is read; an
-    ImageFolder's labels need ``loss=LossKind.CROSS_ENTROPY``).
+    ImageFolder's labels need ``loss=LossKind.CROSS_ENTROPY``). ``precision`` builds the
+    graph of a mixed-precision forward under autocast, simulated on data-less CPU tensors.
     """
     request = GraphRequest(
         model=model_choice(arch, input_shape, weights, model),
@@ -188,6 +191,7 @@ def graph(
         unfreeze=unfreeze,
         explain=explain,
         images=image_options(images),
+        precision=precision,
     )
     return commands.run(request)  # type: ignore[no-any-return]
 
@@ -224,6 +228,7 @@ def plan(
     memory: int | None = None,
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
+    precisions: tuple[Precision, ...] | None = None,
 ) -> PlanReport:
     """What each fine-tuning cut costs: the new head only, then each stage down to the
     stem, then everything (and ``unfreeze``'s own row when given).
@@ -231,7 +236,9 @@ def plan(
     Per cut: trainable parameters, gradient and optimizer-state bytes (``step.optimizer``),
     what autograd saves, forward and backward FLOPs, and the peak memory of one training
     step at ``input_shape``; with ``memory`` (bytes), the largest batch whose step fits. All
-    from meta passes: nothing is allocated, no real step runs.
+    from meta passes: nothing is allocated, no real step runs. Mixed precision
+    (``precisions``, default ``(step.precision,)``; ``tuple(Precision)`` for all three) is
+    simulated on data-less CPU tensors under ``torch.autocast``: every row under each.
     """
     options = step or StepOptions()
     request = PlanRequest(
@@ -242,6 +249,7 @@ def plan(
         momentum=options.momentum,
         loss=options.loss,
         memory=memory,
+        precisions=precisions or (options.precision,),
     )
     return commands.run(request)  # type: ignore[no-any-return]
 

@@ -75,6 +75,21 @@ def check_seed(value: object) -> int:
     return value
 
 
+class Precision(StrEnum):
+    """The step's arithmetic: float32 throughout, or automatic mixed precision on the CPU
+    (``torch.autocast("cpu", dtype)``) with float32 master parameters; fp16 steps go
+    through ``torch.amp.GradScaler``."""
+
+    FP32 = "fp32"
+    BF16 = "bf16"
+    FP16 = "fp16"
+
+    @property
+    def dtype_name(self) -> str:
+        """torch's name of the autocast dtype: ``bfloat16``."""
+        return {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}[self.value]
+
+
 class OptimizerKind(StrEnum):
     SGD = "sgd"  # the tutorial's: SGD(lr, momentum)
     ADAM = "adam"
@@ -97,9 +112,12 @@ class StepOptions:
     loss: LossKind = LossKind.SUM
     optimizer: OptimizerKind = OptimizerKind.SGD
     steps: int = 1  # real steps on the same seeded batch
+    precision: Precision = Precision.FP32
 
     def __post_init__(self) -> None:
         check_steps(self.steps)
+        if not isinstance(self.precision, Precision):
+            raise TypeError(f"precision must be a Precision, not {type(self.precision).__name__}")
         if not isinstance(self.optimizer, OptimizerKind):
             raise TypeError(
                 f"optimizer must be an OptimizerKind, not {type(self.optimizer).__name__}"

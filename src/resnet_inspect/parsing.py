@@ -33,6 +33,7 @@ from resnet_inspect.config import (
     LossKind,
     ModelSpec,
     OptimizerKind,
+    Precision,
     SideKind,
     WeightsChoice,
     WeightsKind,
@@ -127,6 +128,24 @@ def parse_choice(option: str, text: str, choices: list[str]) -> str:
     if value not in choices:
         raise OptionError(f"unknown {option} {text!r}: choose from {', '.join(choices)}")
     return value
+
+
+PRECISION_ALIASES = {
+    "float32": "fp32",
+    "float": "fp32",
+    "bfloat16": "bf16",
+    "float16": "fp16",
+    "half": "fp16",
+}
+
+
+def parse_precision(text: str, *, every: bool = False) -> tuple[Precision, ...]:
+    """``--precision``: fp32, bf16 or fp16 (torch's dtype names too); plan takes ``all``."""
+    value = text.strip().lower().replace("_", "")
+    value = PRECISION_ALIASES.get(value, value)
+    choices = [kind.value for kind in Precision] + (["all"] if every else [])
+    chosen = parse_choice("--precision", value, choices)
+    return tuple(Precision) if chosen == "all" else (Precision(chosen),)
 
 
 def parse_loss(text: str) -> LossKind:

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from resnet_inspect.report import ImagesSummary, ParamStat, ReceptiveField, Setting, Shape
+from resnet_inspect.report import (
+    ImagesSummary,
+    ParamStat,
+    PrecisionSummary,
+    ReceptiveField,
+    Setting,
+    Shape,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class CallRecord:
     settings: tuple[Setting, ...] = ()  # for a function: its plain arguments (start_dim)
     residual: bool = False  # a function that adds two tensors of one shape: a residual add
     field: ReceptiveField | None = None  # of one unit of its output (None: not worked out)
+    output_dtype: str = ""  # float32; bfloat16 where autocast ran the call in it
 
     @property
     def module(self) -> str:
@@ -159,6 +167,7 @@ class StepCapture:
     global_grad_norms: tuple[float, ...] = ()
     relu_zeros: dict[str, tuple[float, ...]] | None = None  # module -> each call's zero share
     images: ImagesSummary | None = None  # --images: the real images the steps took
+    precision: PrecisionSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,8 @@ class CutCapture:
     largest_batch: int | None = None  # with a memory budget: the largest batch that fits
     # The live peak at the smallest batch BatchNorm takes, for a budget too small.
     batch_one_live_bytes: int | None = None
+    precision: str = "fp32"
+    timeline: tuple[int, ...] = ()  # live bytes after each operation of the pass at --input
 
 
 @dataclass(frozen=True)
@@ -202,6 +213,7 @@ class SavedRecord:
     shape: Shape
     bytes: int
     kind: str  # activation, parameter, buffer, or shared (kept already by a node before it)
+    dtype: str = ""  # float32, bfloat16, int64, ...
 
 
 @dataclass(frozen=True)
@@ -209,3 +221,4 @@ class GraphCapture:
     nodes: tuple[GraphNodeRecord, ...]  # in walk order from the loss; index 0 is the loss
     edges: tuple[tuple[int, int], ...]  # (node, one of its next_functions)
     saved: tuple[tuple[int, str, str], ...]  # (bytes, module, after) of each saved tensor
+    saved_by_dtype: dict[str, int] = field(default_factory=dict)  # the same bytes by dtype

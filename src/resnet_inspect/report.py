@@ -7,7 +7,7 @@ never format strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +92,38 @@ class StepStats:
 
 
 @dataclass(frozen=True)
+class OpCount:
+    """An aten operation and how many times a forward ran it."""
+
+    name: str
+    calls: int
+
+
+@dataclass(frozen=True)
+class ScalerSummary:
+    """What float16's GradScaler did over the steps."""
+
+    initial_scale: float
+    final_scale: float
+    skipped_steps: tuple[int, ...]  # from 1: where a gradient overflowed and the step was skipped
+
+
+@dataclass(frozen=True)
+class PrecisionSummary:
+    """How a mixed-precision forward really ran (``--precision bf16|fp16``), measured at
+    the dispatcher below autocast in the last step's forward."""
+
+    precision: str  # bf16, fp16
+    dtype: str  # bfloat16, float16
+    lower: tuple[OpCount, ...]  # operations whose outputs were in ``dtype``
+    mixed: tuple[OpCount, ...]  # both: batch_norm's output in ``dtype``, its statistics float32
+    float32: tuple[OpCount, ...]  # operations autocast left in float32 (the loss, …)
+    casts: int  # autocast's casts (weights and inputs to ``dtype``, back to float32)
+    cast_bytes: int
+    scaler: ScalerSummary | None = None  # fp16 only
+
+
+@dataclass(frozen=True)
 class ImagesSummary:
     """The real images a step took (``--images``), and how they were made its input."""
 
@@ -134,6 +166,7 @@ class StepSummary:
     losses: tuple[float, ...] = ()  # every step's, in order
     global_grad_norms: tuple[float, ...] = ()
     images: ImagesSummary | None = None  # --images: the real images the steps took
+    precision: PrecisionSummary | None = None  # --precision bf16|fp16; None for float32
 
 
 class FlagKind(StrEnum):
@@ -145,6 +178,7 @@ class FlagKind(StrEnum):
     DECAY_ON_BATCHNORM = "decay_on_batchnorm"  # weight decay pulls BatchNorm's γ and β to 0
     BATCHNORM_SMALL_BATCH = "batchnorm_small_batch"  # fewer than 8 values per channel
     FROZEN_BATCHNORM_TRAINING = "frozen_batchnorm_training"  # frozen, yet statistics move
+    SCALER_SKIPPED = "scaler_skipped"  # fp16: a gradient overflowed, GradScaler skipped a step
 
 
 @dataclass(frozen=True)
@@ -247,6 +281,7 @@ class Node:
     zero_fraction: float | None = None  # a ReLU call's exact zeros, in the real step's forward
     formulas: tuple[Formula, ...] = ()  # with --explain: the arithmetic behind this call's numbers
     receptive_field: ReceptiveField | None = None  # of one unit of its output; None: unknown
+    output_dtype: str = ""  # float32, or bfloat16 / float16 where autocast ran it so
 
     @property
     def frozen_params(self) -> int:
@@ -436,6 +471,7 @@ class GraphSummary:
     longest_path: int  # edges from the loss to the farthest leaf
     saved_bytes: int
     saved_bytes_by_section: dict[str, int]
+    saved_bytes_by_dtype: dict[str, int] = field(default_factory=dict)  # float32, bfloat16, …
 
 
 @dataclass(frozen=True)
@@ -449,6 +485,7 @@ class SavedTensor:
     shape: Shape
     bytes: int
     kind: str
+    dtype: str = ""  # float32, bfloat16, int64 (the max-pool's indices), ...
 
 
 @dataclass(frozen=True)
@@ -494,6 +531,7 @@ class GraphReport(Drawable):
     options: tuple[Setting, ...] = ()
     explained: bool = False  # --explain: each op carries what it keeps for backward
     input_from: str = ""  # --images: where the input's shape came from; "" for --input
+    precision: str = "fp32"  # --precision: the forward under autocast (bf16, fp16)
 
     def without_timings(self) -> GraphReport:
         """A graph is built on the meta device and holds no time: the report as it is."""
@@ -624,6 +662,7 @@ class PlanRow:
     live_peak_bytes: int  # the most bytes alive at once in a whole step, optimizer.step() too
     peak_bytes: int  # parameters + buffers + optimizer state + live_peak_bytes
     largest_batch: int | None = None  # None without a budget; 0 when batch 1 does not fit
+    precision: str = "fp32"  # fp32, or the mixed precision (bf16, fp16) the step runs in
 
 
 @dataclass(frozen=True, repr=False)
@@ -641,8 +680,9 @@ class PlanReport(Drawable):
     param_bytes: int
     buffer_bytes: int
     memory_bytes: int | None  # the budget, when given
-    rows: tuple[PlanRow, ...]
+    rows: tuple[PlanRow, ...]  # each depth, under each precision in turn
     options: tuple[Setting, ...] = ()
+    precisions: tuple[str, ...] = ("fp32",)  # --precision: fp32; bf16 or fp16; all three
 
     def without_timings(self) -> PlanReport:
         return self

@@ -18,6 +18,7 @@ EXPORTED = {
     "OptimizerKind",
     "OptionError",
     "PlanReport",
+    "Precision",
     "PredictReport",
     "StepOptions",
     "__version__",

@@ -69,6 +69,10 @@ def step_flags(
     noisy = _small_batchnorm_batches(capture, batchnorms_in_eval)
     if noisy:
         flags.append(Flag(FlagKind.BATCHNORM_SMALL_BATCH, tuple(noisy), float(min(noisy.values()))))
+    scaler = step.precision.scaler if step.precision else None
+    if scaler and scaler.skipped_steps:
+        skipped = scaler.skipped_steps
+        flags.append(Flag(FlagKind.SCALER_SKIPPED, (), float(len(skipped)), step=skipped[0]))
     if frozen_batchnorms:
         flags.append(
             Flag(FlagKind.FROZEN_BATCHNORM_TRAINING, frozen_batchnorms, len(frozen_batchnorms))

@@ -55,6 +55,7 @@ def summarise(capture: GraphCapture, layout: Layout) -> GraphSummary:
         longest_path=longest_path(len(capture.nodes), capture.edges),
         saved_bytes=sum(size for size, _, _ in capture.saved),
         saved_bytes_by_section=saved_by_section,
+        saved_bytes_by_dtype=capture.saved_by_dtype,
     )
 
 
@@ -143,7 +144,7 @@ def _group(
                 r.kind,
                 module_of(r),
                 tuple(inputs.get(id(r), ())),
-                tuple(SavedTensor(s.name, s.shape, s.bytes, s.kind) for s in r.saved),
+                tuple(SavedTensor(s.name, s.shape, s.bytes, s.kind, s.dtype) for s in r.saved),
             )
             for r in records
             if r.kind != LEAF
@@ -169,6 +170,7 @@ def build_graph_report(
     explained: bool = False,
     options: tuple[Setting, ...] = (),
     input_from: str = "",
+    precision: str = "fp32",
 ) -> GraphReport:
     return GraphReport(
         command="graph",
@@ -198,4 +200,5 @@ def build_graph_report(
         options=options,
         explained=explained,
         input_from=input_from,
+        precision=precision,
     )

@@ -179,6 +179,7 @@ def _step_summary(step: StepCapture, seed: int) -> StepSummary:
         losses=step.losses,
         global_grad_norms=step.global_grad_norms,
         images=step.images,
+        precision=step.precision,
     )
 
 
@@ -248,6 +249,7 @@ def _leaf_nodes(
                 step=aggregate_step(parameters),
                 zero_fraction=_zero_fraction(step, record),
                 receptive_field=record.field,
+                output_dtype=record.output_dtype,
             )
         )
     return nodes
@@ -347,6 +349,7 @@ def _group(
         settings=settings,
         input_shape=children[0].input_shape,
         output_shape=children[-1].output_shape,
+        output_dtype=children[-1].output_dtype,
         module_call=False,
         params=sum(node.params for node in leaves),
         trainable_params=sum(node.trainable_params for node in leaves),

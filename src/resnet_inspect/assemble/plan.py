@@ -17,10 +17,11 @@ def build_plan_report(
     optimizer: str,
     memory_bytes: int | None,
     options: tuple[Setting, ...],
+    precisions: tuple[str, ...] = ("fp32",),
 ) -> PlanReport:
     """``structure`` is of the model with its new head, so that its totals are the plan's."""
     params = sum(record.params for record in structure.modules.values())
-    full = next(cut for cut in cuts if cut.name == EVERYTHING)
+    full = {cut.precision: cut for cut in cuts if cut.name == EVERYTHING}
     kept = structure.param_bytes + structure.buffer_bytes
     rows = tuple(
         PlanRow(
@@ -33,10 +34,11 @@ def build_plan_report(
             saved_bytes=cut.saved_bytes,
             forward_flops=cut.forward_flops,
             backward_flops=cut.backward_flops,
-            backward_share=cut.backward_flops / full.backward_flops if full.backward_flops else 0.0,
+            backward_share=_share(cut.backward_flops, full[cut.precision].backward_flops),
             live_peak_bytes=cut.live_peak_bytes,
             peak_bytes=kept + cut.optimizer_state_bytes + cut.live_peak_bytes,
             largest_batch=cut.largest_batch,
+            precision=cut.precision,
         )
         for cut in cuts
     )
@@ -54,4 +56,9 @@ def build_plan_report(
         memory_bytes=memory_bytes,
         rows=rows,
         options=options,
+        precisions=precisions,
     )
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0

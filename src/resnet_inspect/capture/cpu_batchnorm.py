@@ -22,11 +22,20 @@ def _batchnorm_forward(
     """What ``native_batch_norm`` returns, shapes only: its meta kernel is a Python
     decomposition that would cost most of a pass (a resnet50 pass has 53 of them each way)."""
     channels = data.shape[1] if training else 0
-    return (  # statistics in the input's dtype, as the CPU kernel returns them
+    # Statistics as the CPU kernel returns them: in the input's dtype, or in float32 where a
+    # float32 weight meets a half-precision input (autocast's batch_norm).
+    affine = weight if weight is not None else mean
+    dtype = data.dtype
+    if affine is not None and affine.dtype == torch.float32 and data.dtype in _HALVES:
+        dtype = torch.float32
+    return (
         torch.empty_like(data),
-        torch.empty(channels, dtype=data.dtype, device=data.device),
-        torch.empty(channels, dtype=data.dtype, device=data.device),
+        torch.empty(channels, dtype=dtype, device=data.device),
+        torch.empty(channels, dtype=dtype, device=data.device),
     )
+
+
+_HALVES = (torch.float16, torch.bfloat16)
 
 
 def _batchnorm_backward(

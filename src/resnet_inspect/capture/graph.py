@@ -7,6 +7,8 @@ module whose forward created it, so the graph can be folded by the model's struc
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -22,8 +24,9 @@ from resnet_inspect.capture.instrument import (
     resident_storages,
     storage_id,
 )
+from resnet_inspect.capture.precision import autocasting
 from resnet_inspect.capture.step import loss_of, meta_labels
-from resnet_inspect.config import LossKind
+from resnet_inspect.config import LossKind, Precision
 from resnet_inspect.records import GraphCapture, GraphNodeRecord, SavedRecord
 
 
@@ -56,16 +59,20 @@ def capture_graph(
     loss: LossKind,
     classes: int,
     explain: bool = False,
+    precision: Precision = Precision.FP32,
 ) -> GraphCapture:
-    """Forward and loss on the meta device in train mode, then one walk of the graph; with
-    ``explain``, each node's saved tensors too."""
+    """Forward and loss in train mode (on the meta device; under autocast on a simulated
+    CPU for mixed precision), then one walk of the graph; with ``explain``, each node's
+    saved tensors too."""
     params = {id(p): name for name, p in model.named_parameters()}
     resident = resident_storages(model)
     dtype = model_dtype(model)
-    data = torch.empty(input_shape, dtype=dtype, device="meta")
-    labels = meta_labels(loss, input_shape[0], classes, dtype)
+    device = next(model.parameters()).device
+    data = torch.empty(input_shape, dtype=dtype, device=device)
+    labels = meta_labels(loss, input_shape[0], classes, dtype, device)
     running = ModuleStack(model, outside=LOSS_SECTION)  # after the forward: the loss
     saved: dict[int, tuple[int, str, str]] = {}
+    by_dtype: Counter[str] = Counter()
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         # Count each storage once: views (fc's weight.t(), the flatten) share their base's,
@@ -75,18 +82,20 @@ def capture_graph(
             size = tensor.untyped_storage().nbytes()
             module = running.current
             saved[storage] = (size, module, "" if module else running.last_done)
+            by_dtype[str(tensor.dtype).removeprefix("torch.")] += size
         return tensor
 
     tracker = _CreationTracker(running)
     with preserved_modes(model), running:
         model.train()
         hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
-        with hooks, tracker, CpuBatchNorm():  # saved as the CPU saves them
+        with hooks, tracker, CpuBatchNorm(), autocasting(precision):  # as the CPU saves them
             root = loss_of(loss, model(data), labels).grad_fn
     owners = {storage_id(p): "parameter" for p in model.parameters()}
     owners.update({storage_id(b): "buffer" for b in model.buffers()})
     keeps = _SavedReader(owners) if explain else None
-    return _walk(root, tracker.created, params, list(saved.values()), keeps)
+    found = _walk(root, tracker.created, params, list(saved.values()), keeps)
+    return replace(found, saved_by_dtype=dict(sorted(by_dtype.items())))
 
 
 class _SavedReader:
@@ -109,9 +118,9 @@ class _SavedReader:
             kind = self.owners.get(storage, "shared" if storage in self.seen else "activation")
             self.seen.add(storage)
             name = attribute.removeprefix("_saved_")
-            found.append(
-                SavedRecord(name, tuple(value.shape), value.untyped_storage().nbytes(), kind)
-            )
+            size = value.untyped_storage().nbytes()
+            dtype = str(value.dtype).removeprefix("torch.")
+            found.append(SavedRecord(name, tuple(value.shape), size, kind, dtype))
         return tuple(found)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -30,8 +30,9 @@ from resnet_inspect.capture.instrument import (
     resident_storages,
     storage_id,
 )
+from resnet_inspect.capture.precision import autocasting
 from resnet_inspect.capture.step import loss_of, make_optimizer, meta_labels
-from resnet_inspect.config import LARGEST_BATCH, FreezeOptions, LossKind, StepOptions
+from resnet_inspect.config import LARGEST_BATCH, FreezeOptions, LossKind, Precision, StepOptions
 from resnet_inspect.errors import OptionError
 from resnet_inspect.quantities import binary_bytes
 from resnet_inspect.records import CutCapture
@@ -147,6 +148,7 @@ def _run(
     classes: int,
     *,
     count: bool,
+    precision: Precision = Precision.FP32,
 ) -> _Pass:
     """One train-mode step on meta, watched, as a training loop's second step takes it:
     ``zero_grad()`` (gradients set to None), forward, loss, backward, ``optimizer.step()``
@@ -171,12 +173,15 @@ def _run(
     with preserved_modes(model), tracker:
         model.train()
         dtype = model_dtype(model)
-        data = torch.empty(input_shape, dtype=dtype, device="meta")
-        labels = meta_labels(loss, batch, classes, dtype)
+        device = next(model.parameters()).device  # meta, or a simulated CPU (mixed precision)
+        data = torch.empty(input_shape, dtype=dtype, device=device)
+        labels = meta_labels(loss, batch, classes, dtype, device)
         hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
         # BatchNorm as the CPU computes it, on top of the modes: FlopCounterMode would
-        # otherwise run its decomposition, whose statistics are not the CPU's.
-        with hooks, forward if count else nullcontext(), CpuBatchNorm():
+        # otherwise run its decomposition, whose statistics are not the CPU's. Autocast
+        # covers the forward and the loss, as a training script's does.
+        counted = forward if count else nullcontext()
+        with hooks, counted, CpuBatchNorm(), autocasting(precision):
             value = loss_of(loss, model(data), labels)
         if value.requires_grad:
             with backward if count else nullcontext(), CpuBatchNorm():
@@ -205,6 +210,8 @@ def capture_cut(
     *,
     room: Callable[[int], int] | None = None,
     smallest: int = 1,
+    flops_from: CutCapture | None = None,
+    same_as: CutCapture | None = None,
 ) -> CutCapture:
     """One cut point: the model from ``make`` frozen by ``recipe`` (``unfreeze`` names what
     trains beside the new head), counted at ``input_shape``.
@@ -213,6 +220,12 @@ def capture_cut(
     ``trainable bytes`` is set aside), the largest batch whose step fits is solved from the
     recorded timeline and confirmed by a pass at the answer; no batch below ``smallest``
     (what train-mode BatchNorm takes at this size) is ever run or answered.
+
+    Two shortcuts for the same cut under another precision, each taken only where it is
+    exact: ``flops_from``'s FLOPs (counted by shape, so the same in every dtype) instead of
+    counting again; and ``same_as``'s batch answer when this pass's timeline is identical
+    to its (the same operations, the same bytes: float16 and bfloat16 are both 2 bytes, and
+    where autocast treats them alike every later pass would repeat it).
     """
     model = make()
     freeze_backbone(model, recipe)
@@ -220,13 +233,38 @@ def capture_cut(
     trainable_bytes = sum(p.numel() * p.element_size() for p in trainable)
     state = optimizer_state_bytes(step.optimizer, step.momentum, trainable_bytes, len(trainable))
     optimizer = _steady_state(model, step) if trainable else None
-    first = _run(model, optimizer, input_shape, step.loss, recipe.new_classes, count=True)
+    first = _run(
+        model,
+        optimizer,
+        input_shape,
+        step.loss,
+        recipe.new_classes,
+        count=flops_from is None,
+        precision=step.precision,
+    )
+    if flops_from is not None:
+        first = replace(
+            first,
+            forward_flops=flops_from.forward_flops,
+            backward_flops=flops_from.backward_flops,
+        )
     largest: int | None = None
     batch_one: int | None = None
-    if room is not None:
+    repeated = same_as is not None and same_as.timeline == first.totals
+    if room is not None and repeated and same_as is not None:
+        largest, batch_one = same_as.largest_batch, same_as.batch_one_live_bytes
+    elif room is not None:
         space = room(state)
         largest, batch_one = _solve(
-            model, optimizer, input_shape, step.loss, recipe.new_classes, first, space, smallest
+            model,
+            optimizer,
+            input_shape,
+            step.loss,
+            recipe.new_classes,
+            first,
+            space,
+            smallest,
+            step.precision,
         )
     return CutCapture(
         name=name,
@@ -241,6 +279,8 @@ def capture_cut(
         live_peak_bytes=max(first.totals, default=0),
         largest_batch=largest,
         batch_one_live_bytes=batch_one,
+        precision=step.precision.value,
+        timeline=first.totals,
     )
 
 
@@ -253,6 +293,7 @@ def _solve(
     first: _Pass,
     space: int,
     smallest: int,
+    precision: Precision = Precision.FP32,
 ) -> tuple[int, int]:
     """The largest batch whose live peak fits ``space`` (0 when ``smallest`` does not), and
     the live peak at ``smallest``.
@@ -264,7 +305,7 @@ def _solve(
 
     def at(batch: int) -> tuple[int, ...]:
         shape = (batch, *input_shape[1:])
-        return _run(model, optimizer, shape, loss, classes, count=False).totals
+        return _run(model, optimizer, shape, loss, classes, count=False, precision=precision).totals
 
     known = {input_shape[0]: first.totals}
     line = first.live

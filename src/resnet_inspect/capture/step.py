@@ -10,6 +10,7 @@ after a step minus a copy taken before it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Any
@@ -20,9 +21,22 @@ from torch.overrides import TorchFunctionMode
 
 from resnet_inspect.capture.image_batches import ImageBatches
 from resnet_inspect.capture.instrument import ModuleStack, function_row, model_dtype
-from resnet_inspect.config import LossKind, OptimizerKind, StepOptions
+from resnet_inspect.capture.precision import (
+    OpDtypes,
+    autocast_dtype,
+    autocasting,
+    check_master_parameters,
+    make_scaler,
+)
+from resnet_inspect.config import LossKind, OptimizerKind, Precision, StepOptions
 from resnet_inspect.records import StepCapture
-from resnet_inspect.report import ParamStat, Setting, SettingValue
+from resnet_inspect.report import (
+    ParamStat,
+    PrecisionSummary,
+    ScalerSummary,
+    Setting,
+    SettingValue,
+)
 
 LOSS_EXPRESSIONS = {
     LossKind.SUM: "(prediction - labels).sum()",
@@ -42,12 +56,17 @@ def make_labels(
 
 
 def meta_labels(
-    kind: LossKind, batch: int, classes: int, dtype: torch.dtype = torch.float32
+    kind: LossKind,
+    batch: int,
+    classes: int,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "meta",
 ) -> torch.Tensor:
-    """The target ``make_labels`` draws, as shapes only, for the passes on the meta device."""
+    """The target ``make_labels`` draws, as shapes only, for the passes on the meta device
+    (or on a simulated CPU)."""
     if kind is LossKind.CROSS_ENTROPY:
-        return torch.empty(batch, dtype=torch.long, device="meta")
-    return torch.empty(batch, classes, dtype=dtype, device="meta")
+        return torch.empty(batch, dtype=torch.long, device=device)
+    return torch.empty(batch, classes, dtype=dtype, device=device)
 
 
 def loss_of(kind: LossKind, prediction: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -81,25 +100,37 @@ def run_step(
     else:
         labels, target = make_labels(options.loss, input_shape[0], classes, dtype)
     optimizer = make_optimizer(model.parameters(), options)
+    precision = options.precision
+    check_master_parameters(model, precision)
+    scaler = make_scaler(precision)
+    initial_scale = scaler.get_scale() if scaler else 1.0
+    skipped: list[int] = []
+    ops = OpDtypes() if autocast_dtype(precision) is not None else None
     buffers_before = {name: b.detach().clone() for name, b in model.named_buffers()}
     losses: list[float] = []
     norms: list[float] = []
     forward_s = backward_s = step_s = 0.0
     params_first: dict[str, torch.Tensor] = {}
     params_before = params_first
-    with _ZeroCounter(model) as zeros:
+    with _ZeroCounter(model, ops) as zeros:
         for index in range(options.steps):
             if images is not None:  # read before the clock starts
                 data = images.inputs(index).to(dtype)
                 labels = images.labels(index) if images.labelled else labels
             optimizer.zero_grad()
             zeros.fractions.clear()  # the last forward's are reported
+            if ops is not None:
+                ops.reset()  # the last forward's are reported
             start = time.perf_counter()
-            with zeros.function_calls():
+            with zeros.function_calls(), autocasting(precision), _watched(ops):
                 prediction = model(data)
-            loss = loss_of(options.loss, prediction, labels)
+                loss = loss_of(options.loss, prediction, labels)
             forwarded = time.perf_counter()
-            loss.backward()  # type: ignore[no-untyped-call]
+            if scaler is not None:
+                scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
+                scaler.unscale_(optimizer)  # the true gradients, read below
+            else:
+                loss.backward()  # type: ignore[no-untyped-call]
             backwarded = time.perf_counter()
             norms.append(_global_norm(model))
             # Forward and backward never change a parameter, so the copies for Δθ are taken
@@ -110,7 +141,14 @@ def run_step(
             elif index == options.steps - 1:  # the last step's own Δθ
                 params_before = _copies(model)
             stepping = time.perf_counter()
-            optimizer.step()
+            if scaler is not None:
+                scale = scaler.get_scale()
+                scaler.step(optimizer)  # skipped where a gradient is not finite
+                scaler.update()
+                if scaler.get_scale() < scale:  # backed off: this step found inf/NaN
+                    skipped.append(index + 1)
+            else:
+                optimizer.step()
             stepped = time.perf_counter()
             losses.append(float(loss.item()))
             forward_s += forwarded - start
@@ -150,6 +188,33 @@ def run_step(
         global_grad_norms=tuple(norms),
         relu_zeros={name: tuple(found) for name, found in zeros.fractions.items()},
         images=images.summary() if images is not None else None,
+        precision=_precision_summary(precision, ops, scaler, initial_scale, skipped),
+    )
+
+
+def _watched(ops: OpDtypes | None) -> contextlib.AbstractContextManager[Any]:
+    return ops if ops is not None else contextlib.nullcontext()
+
+
+def _precision_summary(
+    precision: Precision,
+    ops: OpDtypes | None,
+    scaler: torch.amp.GradScaler | None,
+    initial_scale: float,
+    skipped: list[int],
+) -> PrecisionSummary | None:
+    dtype = autocast_dtype(precision)
+    if ops is None or dtype is None:
+        return None
+    return PrecisionSummary(
+        precision=precision.value,
+        dtype=str(dtype).removeprefix("torch."),
+        lower=ops.counted(ops.lower),
+        mixed=ops.counted(ops.mixed),
+        float32=ops.counted(ops.float32),
+        casts=ops.casts,
+        cast_bytes=ops.cast_bytes,
+        scaler=ScalerSummary(initial_scale, scaler.get_scale(), tuple(skipped)) if scaler else None,
     )
 
 
@@ -177,8 +242,9 @@ class _ZeroCounter:
     computes changes (an in-place ReLU's output is its input: it is only read).
     """
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: torch.nn.Module, ops: OpDtypes | None = None) -> None:
         self.fractions: dict[str, list[float]] = {}
+        self.quiet = ops.muted if ops is not None else contextlib.nullcontext
         relus = {name for name, m in model.named_modules() if isinstance(m, torch.nn.ReLU)}
 
         def left(name: str, module: torch.nn.Module, inputs: Any, output: Any) -> None:
@@ -198,6 +264,10 @@ class _ZeroCounter:
         return _ReluCalls(self)
 
     def count(self, name: str, output: torch.Tensor) -> None:
+        with self.quiet():
+            self._count(name, output)
+
+    def _count(self, name: str, output: torch.Tensor) -> None:
         if output.numel():
             zero = (output.numel() - _nonzero(output)) / output.numel()
             self.fractions.setdefault(name, []).append(zero)

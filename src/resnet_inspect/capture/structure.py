@@ -195,6 +195,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
             allocates=storage_id(out) not in input_storages[name],
             flops=spent - nested,
             field=fields.field(out),
+            output_dtype=dtype_name(out),
         )
 
     def record_function(
@@ -226,6 +227,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 settings=_function_settings(function, args, kwargs),
                 residual=residual,
                 field=fields.field(out),
+                output_dtype=dtype_name(out),
             )
         )
 
@@ -337,3 +339,8 @@ def _is_classifier(module: ModuleRecord) -> bool:
         return True
     kernel = next((s.value for s in module.settings if s.name == "kernel_size"), None)
     return "Conv" in module.kind and kernel in ((1, 1), 1)
+
+
+def dtype_name(tensor: torch.Tensor) -> str:
+    """``float32``, ``bfloat16``: torch's dtype without its module."""
+    return str(tensor.dtype).removeprefix("torch.")

@@ -150,6 +150,10 @@ TEXT: dict[str, str] = {
     "random": "random init",
     "classes": "classes",
     "meta_note": "shapes and FLOPs from one forward pass on the meta device (nothing allocated)",
+    "fake_note": (
+        "shapes and FLOPs from one forward pass under autocast on CPU tensors that hold no data "
+        "(nothing allocated)"
+    ),
     "blocks": "blocks",
     "block": "block",
     "grad": "‖grad‖",
@@ -163,6 +167,34 @@ TEXT: dict[str, str] = {
     "steps_images_value": (
         "{steps}, each on its own batch of the images; the table shows the last step, and "
         "‖θN−θ0‖ all of them"
+    ),
+    "precision": "Precision",
+    "graph_precision": (
+        'precision: {precision}, the forward under torch.autocast("cpu") simulated on CPU '
+        "tensors that hold no data; saved by dtype: {saved}"
+    ),
+    "plan_precision": (
+        'precision: {precisions}; mixed precision simulated under torch.autocast("cpu") on '
+        "CPU tensors that hold no data (its half-precision copies of the weights are saved "
+        "for backward: counted)"
+    ),
+    "precision_value": (
+        '{precision}: forward and loss under torch.autocast("cpu", torch.{dtype}), float32 '
+        "master parameters; {casts} casts ({bytes}) in the last forward"
+    ),
+    "precision_lower": "In {dtype}",
+    "precision_mixed": "Mixed",
+    "precision_mixed_value": "{ops} (output in {dtype}, statistics in float32)",
+    "precision_float32": "In float32",
+    "scaler": "GradScaler",
+    "scaler_none_skipped": "scale {initial} → {final}; no step skipped",
+    "scaler_skipped": (
+        "scale {initial} → {final}; skipped step(s) {steps}: a gradient overflowed in float16, "
+        "so the optimizer did not step and the parameters did not move"
+    ),
+    "flag_scaler_skipped": (
+        "GradScaler skipped {count} step(s): a gradient overflowed in float16 and the "
+        "parameters did not move (lower --lr, or use --precision bf16)"
     ),
     "images": "Images",
     "images_found": "{found} found in {paths}",
@@ -265,6 +297,10 @@ TEXT: dict[str, str] = {
         "graph of one forward and loss on the meta device (nothing computed); saved = tensors "
         "autograd keeps for backward, each storage once, parameters not counted"
     ),
+    "graph_fake_note": (
+        "graph of one forward and loss on CPU tensors that hold no data (nothing computed); "
+        "saved = tensors autograd keeps for backward, each storage once, parameters not counted"
+    ),
     "graph_leaf_names": "Leaves",
     "diff_same": "Same",
     "diff_one_side": "One side",
@@ -331,6 +367,10 @@ TEXT: dict[str, str] = {
     "plan_recipe": "each row: all frozen, a new head of {classes} classes, that depth trainable",
     "plan_meta_note": (
         "one training step per depth, simulated on the meta device: nothing allocated, no real step"
+    ),
+    "plan_fake_note": (
+        "one training step per depth, simulated (fp32 on the meta device, mixed precision on "
+        "CPU tensors that hold no data): nothing allocated, no real step"
     ),
     "plan_compute": "What each depth trains and computes",
     "plan_memory": "What one step keeps in memory at {shape}",

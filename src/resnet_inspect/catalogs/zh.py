@@ -132,6 +132,9 @@ TEXT: dict[str, str] = {
     "random": "随机初始化",
     "classes": "类",
     "meta_note": "形状与 FLOPs 来自在 meta 设备上的一次前向传播（不分配内存）",
+    "fake_note": (
+        "形状与 FLOPs 来自在不含数据的 CPU 张量上以 autocast 做的一次前向传播（不分配内存）"
+    ),
     "blocks": "个块",
     "block": "个块",
     "grad": "‖梯度‖",
@@ -142,6 +145,33 @@ TEXT: dict[str, str] = {
     "steps_value": "同一个带种子的批次上 {steps} 步；表中是最后一步，‖θN−θ0‖ 是全部步数的累计",
     "steps_images_value": (
         "{steps} 步，每步取图像中各自的一批；表中是最后一步，‖θN−θ0‖ 是全部步数的累计"
+    ),
+    "precision": "精度",
+    "graph_precision": (
+        '精度：{precision}，前向在不含数据的 CPU 张量上以 torch.autocast("cpu") 模拟；'
+        "按 dtype 保存：{saved}"
+    ),
+    "plan_precision": (
+        '精度：{precisions}；混合精度在不含数据的 CPU 张量上以 torch.autocast("cpu") 模拟'
+        "（autocast 生成的半精度权重副本会为反向保存：已计入）"
+    ),
+    "precision_value": (
+        '{precision}：前向与损失在 torch.autocast("cpu", torch.{dtype}) 下计算，主参数为 '
+        "float32；最后一次前向中 {casts} 次类型转换（{bytes}）"
+    ),
+    "precision_lower": "{dtype} 计算",
+    "precision_mixed": "混合",
+    "precision_mixed_value": "{ops}（输出为 {dtype}，统计量为 float32）",
+    "precision_float32": "float32 计算",
+    "scaler": "GradScaler",
+    "scaler_none_skipped": "缩放 {initial} → {final}；没有跳过任何一步",
+    "scaler_skipped": (
+        "缩放 {initial} → {final}；跳过了第 {steps} 步：float16 梯度溢出，"
+        "优化器未执行，参数没有变化"
+    ),
+    "flag_scaler_skipped": (
+        "GradScaler 跳过了 {count} 步：float16 梯度溢出，参数没有变化"
+        "（降低 --lr，或使用 --precision bf16）"
     ),
     "images": "图像",
     "images_found": "{paths} 中 {found} 张",
@@ -236,6 +266,10 @@ TEXT: dict[str, str] = {
         "在 meta 设备上做一次前向和损失得到的计算图（不做真实计算）；保存 = 自动求导为反向传播保留"
         "的张量，每个存储只计一次，不计参数"
     ),
+    "graph_fake_note": (
+        "在不含数据的 CPU 张量上做一次前向和损失得到的计算图（不做真实计算）；保存 = 自动求导为"
+        "反向传播保留的张量，每个存储只计一次，不计参数"
+    ),
     "graph_leaf_names": "叶子",
     "diff_same": "相同",
     "diff_one_side": "仅一侧",
@@ -289,6 +323,10 @@ TEXT: dict[str, str] = {
     "diff_misfit": "；{side} 与 {arch} 的结构不符：只比较了共同的键",
     "plan_recipe": "每一行：全部冻结，换上 {classes} 类的新输出头，再让该深度可训练",
     "plan_meta_note": "每种深度在 meta 设备上模拟一个训练步：不分配内存，不做真实计算",
+    "plan_fake_note": (
+        "每种深度模拟一个训练步（fp32 在 meta 设备上，混合精度在不含数据的 CPU 张量上）："
+        "不分配内存，不做真实计算"
+    ),
     "plan_compute": "每种深度训练什么、计算多少",
     "plan_memory": "输入 {shape} 时一个训练步占用的内存",
     "plan_cut": "深度",

@@ -11,6 +11,7 @@ from typer.core import TyperCommand
 from resnet_inspect import __version__
 from resnet_inspect.cli.parameters import (
     DEPTH,
+    GRAPH_PRECISION,
     IMAGE_DATA,
     LOSS,
     MODEL,
@@ -20,6 +21,7 @@ from resnet_inspect.cli.parameters import (
     OUTPUT,
     OWN,
     PLAN_OPTIMIZER,
+    PLAN_PRECISION,
     PREPARATION,
     SEED,
     STEP,
@@ -206,7 +208,7 @@ OptionalClassesOption = Annotated[
 
 
 @app.command()
-@options(MODEL, OWN, LOSS, IMAGE_DATA, DEPTH, OUTPUT, NO_CACHE)
+@options(MODEL, OWN, LOSS, GRAPH_PRECISION, IMAGE_DATA, DEPTH, OUTPUT, NO_CACHE)
 def graph(
     ctx: typer.Context,
     new_classes: OptionalClassesOption = "",
@@ -223,7 +225,7 @@ def graph(
     (and, for an ImageFolder, the cross-entropy loss) of train-step's step on those images.
     """
     from resnet_inspect.commands.graph import GraphRequest
-    from resnet_inspect.parsing import parse_new_classes, parse_unfreeze
+    from resnet_inspect.parsing import parse_new_classes, parse_precision, parse_unfreeze
 
     model = model_choice(ctx)
     images = image_options(ctx)
@@ -234,6 +236,7 @@ def graph(
         unfreeze=parse_unfreeze(unfreeze, model.arch),
         explain=explain,
         images=images,
+        precision=parse_precision(ctx.params["precision"])[0],
         view=view_options(ctx.params),
     )
     # The images' folder can change under the same paths: such a graph is never cached.
@@ -256,7 +259,7 @@ PlanClassesOption = Annotated[
 
 
 @app.command()
-@options(OWN, MODEL, PLAN_OPTIMIZER, MOMENTUM, LOSS, OUTPUT, NO_CACHE)
+@options(OWN, MODEL, PLAN_OPTIMIZER, MOMENTUM, LOSS, PLAN_PRECISION, OUTPUT, NO_CACHE)
 def plan(
     ctx: typer.Context,
     new_classes: PlanClassesOption = "",
@@ -278,6 +281,7 @@ def plan(
         parse_memory,
         parse_momentum,
         parse_new_classes,
+        parse_precision,
         parse_unfreeze,
     )
 
@@ -292,6 +296,7 @@ def plan(
         momentum=parse_momentum(ctx.params["momentum"]),
         loss=parse_loss(ctx.params["loss"]),
         memory=parse_memory(memory) if memory else None,
+        precisions=parse_precision(ctx.params["precision"], every=True),
         view=view_options(ctx.params),
     )
     deliver(request, no_cache=ctx.params["no_cache"])

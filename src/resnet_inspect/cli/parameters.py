@@ -165,6 +165,36 @@ STEPS = _option(
     help="Real steps on the same seeded batch (momentum shows from the second); the table "
     "shows the last step's norms and ‖θN − θ0‖ over all of them.",
 )
+PRECISION = _option(
+    "precision",
+    "fp32",
+    str,
+    "--precision",
+    help="fp32, or mixed precision as training scripts use it: bf16 or fp16 (also bfloat16, "
+    "float16) run the forward and the loss under torch.autocast on the CPU with float32 "
+    "master parameters; fp16 steps go through torch.amp.GradScaler.",
+    metavar="P",
+)
+PLAN_PRECISION = _option(
+    "precision",
+    "fp32",
+    str,
+    "--precision",
+    help="fp32, bf16 or fp16 (also bfloat16, float16): every row's step under that "
+    "precision, mixed precision simulated under torch.autocast on data-less CPU tensors; all: "
+    "each row under each, side by side.",
+    metavar="P",
+)
+GRAPH_PRECISION = _option(
+    "precision",
+    "fp32",
+    str,
+    "--precision",
+    help="fp32, bf16 or fp16 (also bfloat16, float16): the graph of a mixed-precision "
+    "forward under torch.autocast, simulated on data-less CPU tensors; saved tensors in their "
+    "real dtypes.",
+    metavar="P",
+)
 DEPTH = _option(
     "depth", "layer", str, "--depth", help="How far to unfold: stage, block or layer.", metavar="D"
 )
@@ -277,7 +307,7 @@ def classes_option(help: str) -> Any:
 # The groups, in the order --help lists them.
 MODEL = (ARCH, MODEL_SPEC, INPUT, WEIGHTS)
 NAMED_MODEL = (DIFF_ARCH, DIFF_MODEL_SPEC)  # diff: the model alone, its weights are A and B
-STEP = (SEED, LR, MOMENTUM, WEIGHT_DECAY, NESTEROV, OPTIMIZER, LOSS, STEPS)
+STEP = (SEED, LR, MOMENTUM, WEIGHT_DECAY, NESTEROV, OPTIMIZER, LOSS, STEPS, PRECISION)
 OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
 IMAGE_DATA = (IMAGES, BATCH, SHUFFLE, RESIZE, CROP, MEAN, STD)
 PREPARATION = (RESIZE, CROP, MEAN, STD)  # predict's: its images are its argument
@@ -371,6 +401,7 @@ def step_options(ctx: typer.Context) -> StepOptions:
     from resnet_inspect.parsing import (
         parse_lr,
         parse_momentum,
+        parse_precision,
         parse_steps,
         parse_weight_decay,
     )
@@ -386,6 +417,7 @@ def step_options(ctx: typer.Context) -> StepOptions:
         nesterov=params["nesterov"],
         loss=loss,
         steps=parse_steps(params["steps"]),
+        precision=parse_precision(params["precision"])[0],
     )
 
 

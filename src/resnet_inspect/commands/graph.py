@@ -13,6 +13,7 @@ from resnet_inspect.config import (
     ImageOptions,
     LossKind,
     ModelChoice,
+    Precision,
     check_new_classes,
     check_unfreeze_names,
 )
@@ -31,6 +32,7 @@ class GraphRequest:
     unfreeze: tuple[str, ...] = ()
     explain: bool = keyed(False)  # the report says it (``explained``)
     images: ImageOptions | None = given()  # the shape (and labels) of a step on real images
+    precision: Precision = Precision.FP32
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -42,6 +44,8 @@ class GraphRequest:
         if self.unfreeze and self.new_classes is None:
             raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
         check_image_loss(self.images, self.loss)
+        if not isinstance(self.precision, Precision):
+            raise TypeError(f"precision must be a Precision, not {type(self.precision).__name__}")
 
     @property
     def recipe(self) -> FreezeOptions | None:
@@ -58,6 +62,7 @@ def run_graph(request: GraphRequest) -> GraphReport:
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import freeze_backbone, replace_head
     from resnet_inspect.capture.graph import capture_graph
+    from resnet_inspect.capture.precision import simulated_cpu
     from resnet_inspect.capture.structure import capture_structure
 
     recipe, loss, input_shape = request.recipe, request.loss, request.model.input_shape
@@ -74,18 +79,31 @@ def run_graph(request: GraphRequest) -> GraphReport:
     if not recipe:  # the recipe's new head trains whatever the model's flags say
         preflight.check_trains_something(structure, "graph")
     classes = request.new_classes or structure.num_classes
-    full = found.meta()
-    if recipe:
-        replace_head(full, recipe.new_classes)
-    explain = request.explain
-    unfrozen = capture_graph(
-        full, input_shape, loss=loss, classes=classes, explain=explain and not recipe
-    )
-    frozen = None
-    if recipe:
-        trained = found.meta()
-        freeze_backbone(trained, recipe)
-        frozen = capture_graph(trained, input_shape, loss=loss, classes=classes, explain=explain)
+    explain, precision = request.explain, request.precision
+    with simulated_cpu(precision) as make:  # mixed precision: fake CPU tensors
+        full = make(found)()
+        if recipe:
+            replace_head(full, recipe.new_classes)
+        unfrozen = capture_graph(
+            full,
+            input_shape,
+            loss=loss,
+            classes=classes,
+            explain=explain and not recipe,
+            precision=precision,
+        )
+        frozen = None
+        if recipe:
+            trained = make(found)()
+            freeze_backbone(trained, recipe)
+            frozen = capture_graph(
+                trained,
+                input_shape,
+                loss=loss,
+                classes=classes,
+                explain=explain,
+                precision=precision,
+            )
     return build_graph_report(
         frozen or unfrozen,
         layout=structure.layout,
@@ -100,6 +118,7 @@ def run_graph(request: GraphRequest) -> GraphReport:
         explained=explain,
         options=recorded(request),
         input_from=input_from,
+        precision=precision.value,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
@@ -12,6 +12,7 @@ from resnet_inspect.config import (
     LossKind,
     ModelChoice,
     OptimizerKind,
+    Precision,
     StepOptions,
     check_memory_budget,
     check_new_classes,
@@ -32,6 +33,7 @@ class PlanRequest:
     momentum: float = 0.9
     loss: LossKind = LossKind.SUM
     memory: int | None = None  # a budget in bytes: each row's largest batch that fits
+    precisions: tuple[Precision, ...] = (Precision.FP32,)  # each row under each, in turn
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -41,6 +43,8 @@ class PlanRequest:
             )
         check_new_classes(self.new_classes)
         check_memory_budget(self.memory)
+        if not self.precisions or not all(isinstance(p, Precision) for p in self.precisions):
+            raise TypeError(f"precisions must be a tuple of Precision, not {self.precisions!r}")
         self.recipe  # noqa: B018 - the unfreeze names, checked before any work
         self.step  # noqa: B018 - the optimizer, momentum and loss, likewise
 
@@ -54,6 +58,9 @@ class PlanRequest:
         """What of a step a plan needs: the optimizer's state and the loss's graph."""
         return StepOptions(optimizer=self.optimizer, momentum=self.momentum, loss=self.loss)
 
+    def step_in(self, precision: Precision) -> StepOptions:
+        return replace(self.step, precision=precision)
+
 
 def run_plan(request: PlanRequest) -> PlanReport:
     """Rows: the new head only, then each stage from the last down to the stem, then
@@ -63,7 +70,9 @@ def run_plan(request: PlanRequest) -> PlanReport:
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import check_unfreeze, freeze_backbone
     from resnet_inspect.capture.plan import capture_cut, too_small_budget
+    from resnet_inspect.capture.precision import simulated_cpu
     from resnet_inspect.capture.structure import capture_structure
+    from resnet_inspect.records import CutCapture
 
     memory, unfreeze, input_shape = request.memory, request.unfreeze, request.model.input_shape
     new_classes = request.recipe.new_classes
@@ -94,18 +103,28 @@ def run_plan(request: PlanRequest) -> PlanReport:
         assert memory is not None
         return memory - kept - state
 
-    cuts = [
-        capture_cut(
-            found.meta,
-            name,
-            FreezeOptions(new_classes=new_classes, unfreeze=names),
-            input_shape,
-            request.step,
-            room=room if memory is not None else None,
-            smallest=smallest,
-        )
-        for name, names in cut_points
-    ]
+    cuts: list[CutCapture] = []
+    for precision in request.precisions:
+        # The first precision's cuts count the FLOPs; a half-precision one's may repeat the
+        # other half precision's batch answers (capture_cut takes each shortcut only where
+        # it is exact).
+        earlier = {(cut.name, cut.precision): cut for cut in cuts}
+        half = {Precision.BF16: "fp16", Precision.FP16: "bf16"}.get(precision, "")
+        with simulated_cpu(precision) as make:  # mixed precision: fake CPU tensors
+            cuts += [
+                capture_cut(
+                    make(found),
+                    name,
+                    FreezeOptions(new_classes=new_classes, unfreeze=names),
+                    input_shape,
+                    request.step_in(precision),
+                    room=room if memory is not None else None,
+                    smallest=smallest,
+                    flops_from=cuts[index] if cuts else None,
+                    same_as=earlier.get((name, half)),
+                )
+                for index, (name, names) in enumerate(cut_points)
+            ]
     if memory is not None:
         too_small_budget(cuts, memory, kept, smallest)
     return build_plan_report(
@@ -116,6 +135,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
         optimizer=request.optimizer.value,
         memory_bytes=memory,
         options=recorded(request),
+        precisions=tuple(precision.value for precision in request.precisions),
     )
 
 

@@ -12,6 +12,7 @@ from resnet_inspect.config import (
     ImageOptions,
     LossKind,
     ModelChoice,
+    Precision,
     StepOptions,
     check_seed,
 )
@@ -81,6 +82,11 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
     from resnet_inspect.assemble.model import build_model_report
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import freeze_backbone, frozen_batchnorms, put_in_eval
+    from resnet_inspect.capture.precision import (
+        autocasting,
+        check_master_parameters,
+        simulated_cpu,
+    )
     from resnet_inspect.capture.step import run_step
     from resnet_inspect.capture.structure import capture_structure
 
@@ -96,7 +102,17 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
         freeze_backbone(meta, recipe)
     frozen_norms = frozen_batchnorms(meta) if recipe else ()
     in_eval = frozen_norms if recipe and recipe.bn_eval else ()
-    structure = capture_structure(meta, input_shape)
+    precision = request.step.precision
+    check_master_parameters(meta, precision)
+    if precision is Precision.FP32:
+        structure = capture_structure(meta, input_shape)
+    else:  # rows, outputs and activations as autocast runs them, on a simulated CPU
+        with simulated_cpu(precision) as make:
+            simulated = make(found)()
+            if recipe:
+                freeze_backbone(simulated, recipe)
+            with autocasting(precision):
+                structure = capture_structure(simulated, input_shape)
     preflight.check_trains_something(structure, request.command)
     preflight.check_batchnorm_batch(
         structure, shape_text(input_shape), in_eval, from_images=images is not None

@@ -151,14 +151,24 @@ def leaves_text(summary: GraphSummary, lang: Lang) -> Text:
 
 
 def _recipe_lines(report: GraphReport, lang: Lang) -> tuple[str, ...]:
-    """With --new-classes: the recipe the graph was built under."""
-    images = (say("graph_images", lang).format(how=report.input_from),) if report.input_from else ()
-    if report.new_classes is None:
-        return images
-    line = say("graph_freeze_note", lang).format(classes=report.new_classes)
-    if report.unfrozen:
-        line += f" ({say('unfrozen', lang).format(names=', '.join(report.unfrozen))})"
-    return (*images, line)
+    """What the graph was built from: --images' batch, --precision, the freeze recipe."""
+    lines: list[str] = []
+    if report.input_from:
+        lines.append(say("graph_images", lang).format(how=report.input_from))
+    if report.precision != "fp32":
+        by_dtype = ", ".join(
+            f"{units.binary_bytes(size)} {dtype}"
+            for dtype, size in report.summary.saved_bytes_by_dtype.items()
+        )
+        lines.append(
+            say("graph_precision", lang).format(precision=report.precision, saved=by_dtype)
+        )
+    if report.new_classes is not None:
+        line = say("graph_freeze_note", lang).format(classes=report.new_classes)
+        if report.unfrozen:
+            line += f" ({say('unfrozen', lang).format(names=', '.join(report.unfrozen))})"
+        lines.append(line)
+    return tuple(lines)
 
 
 def graph_view(
@@ -169,6 +179,7 @@ def graph_view(
         lang,
         facts=" · " + say("loss_line", lang).format(loss=report.loss_kind),
         lines=_recipe_lines(report, lang),
+        note="graph_fake_note" if report.precision != "fp32" else "",
     )
     bottom = leaves_text(report.summary, lang)
     if ascii_only:

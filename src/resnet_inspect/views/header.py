@@ -28,6 +28,7 @@ def header(
     *,
     facts: str = "",
     lines: Sequence[str] = (),
+    note: str = "",
 ) -> Text:
     """Model, input and classes (and the command's own ``facts`` on that line); the weights;
     what is known of the model; the command's own ``lines``; how the report was computed."""
@@ -41,7 +42,8 @@ def header(
     text.append("\n" + say("weights_line", lang).format(weights=weights) + "\n")
     for line in [*_metadata_lines(report.weights, lang), *_model_lines(report.model, lang), *lines]:
         text.append(line + "\n")
-    text.append(say(commands.by_name(report.command).note, lang), style="dim")
+    # The command's own note on how it computes, unless the view names another (``note``).
+    text.append(say(note or commands.by_name(report.command).note, lang), style="dim")
     return text
 
 

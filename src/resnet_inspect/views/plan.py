@@ -25,7 +25,11 @@ def plan_view(
     ascii_only: bool = False,
 ) -> Page:
     recipe = say("plan_recipe", lang).format(classes=report.num_classes)
-    top = header(report, lang, lines=(recipe,))
+    lines = [recipe]
+    if report.precisions != ("fp32",):
+        lines.append(say("plan_precision", lang).format(precisions=", ".join(report.precisions)))
+    mixed = report.precisions != ("fp32",)
+    top = header(report, lang, lines=lines, note="plan_fake_note" if mixed else "")
     compute_title = Text(say("plan_compute", lang), style="bold")
     memory_title = Text(
         say("plan_memory", lang).format(shape=units.shape(report.input_shape)), style="bold"
@@ -62,7 +66,8 @@ def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
         ],
         ascii_only=ascii_only,
     )
-    for row in report.rows:
+    first = report.precisions[0]
+    for row in (row for row in report.rows if row.precision == first):  # FLOPs alike in each
         table.add_row(
             Cell(cut_name(row, lang), style="bold"),
             units.count(row.trainable_params),
@@ -79,8 +84,10 @@ GRADIENTS_FROM = 72
 
 def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> TextTable:
     gradients = width >= GRADIENTS_FROM
+    several = len(report.precisions) > 1
     columns = [
         Column(say("plan_cut", lang), wrap=True, min_width=8),
+        *([Column(say("precision", lang))] if several else []),
         *([Column(say("plan_gradients", lang), right=True)] if gradients else []),
         Column(say("plan_optimizer", lang), right=True),
         Column(say("plan_saved", lang), right=True),
@@ -90,9 +97,15 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> Tex
     if budget:
         columns.append(Column(say("plan_batch", lang), right=True))
     table = TextTable(columns, ascii_only=ascii_only)
-    for row in report.rows:
+    # Under several precisions, each depth's rows stand together, one a precision.
+    order = {name: index for index, name in enumerate(report.precisions)}
+    depths = list(dict.fromkeys(row.name for row in report.rows))
+    rows = sorted(report.rows, key=lambda row: (depths.index(row.name), order[row.precision]))
+    for row in rows:
+        named = not several or row.precision == report.precisions[0]
         cells = [
-            Cell(cut_name(row, lang), style="bold"),
+            Cell(cut_name(row, lang) if named else "", style="bold"),
+            *([Cell(row.precision)] if several else []),
             *([Cell(units.binary_bytes(row.gradient_bytes))] if gradients else []),
             Cell(units.binary_bytes(row.optimizer_state_bytes)),
             Cell(units.binary_bytes(row.saved_bytes)),

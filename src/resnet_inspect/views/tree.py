@@ -24,6 +24,7 @@ from resnet_inspect.report import (
     LayerReport,
     Level,
     Node,
+    OpCount,
     ParamStat,
     ReceptiveField,
     SettingValue,
@@ -210,7 +211,14 @@ def _layer(row: Row, lang: Lang, width: int) -> Cell:
 
 
 def _output(row: Row, lang: Lang, width: int) -> Cell:
-    return Cell("" if row.param else units.shape(row.node.output_shape))
+    if row.param:
+        return Cell("")
+    dtype = row.node.output_dtype
+    short = SHORT_DTYPES.get(dtype, dtype)  # said where not float32: autocast's rows, a .half()
+    return Cell(units.shape(row.node.output_shape) + (f" {short}" if short else ""))
+
+
+SHORT_DTYPES = {"float32": "", "": "", "bfloat16": "bf16", "float16": "fp16", "float64": "fp64"}
 
 
 def _shapes(row: Row, lang: Lang, width: int) -> Cell:
@@ -533,6 +541,7 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
         ),
     ]
     facts += image_facts(step, report.num_classes, lang)
+    facts += precision_facts(step, lang)
     if step.steps > 1:
         steps_value = "steps_images_value" if step.images else "steps_value"
         facts += [
@@ -547,6 +556,52 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
                 f"{say('forward', lang)} {units.seconds(step.forward_s)} · "
                 f"{say('backward', lang)} {units.seconds(step.backward_s)} · "
                 f"{say('step', lang)} {units.seconds(step.step_s)} ({_time_note(step, lang)})",
+            )
+        )
+    return facts
+
+
+def precision_facts(step: StepSummary, lang: Lang) -> list[tuple[str, str]]:
+    """How autocast really ran the last forward (``--precision bf16|fp16``), and the scaler."""
+    amp = step.precision
+    if amp is None:
+        return []
+
+    def listed(ops: tuple[OpCount, ...]) -> str:
+        return ", ".join(f"{op.name} ×{op.calls}" for op in ops) or "—"
+
+    facts = [
+        (
+            say("precision", lang),
+            say("precision_value", lang).format(
+                precision=amp.precision,
+                dtype=amp.dtype,
+                casts=amp.casts,
+                bytes=units.binary_bytes(amp.cast_bytes),
+            ),
+        ),
+        (say("precision_lower", lang).format(dtype=amp.dtype), listed(amp.lower)),
+    ]
+    if amp.mixed:
+        facts.append(
+            (
+                say("precision_mixed", lang),
+                say("precision_mixed_value", lang).format(ops=listed(amp.mixed), dtype=amp.dtype),
+            )
+        )
+    facts.append((say("precision_float32", lang), listed(amp.float32)))
+    if amp.scaler is not None:
+        scaler = amp.scaler
+        skipped = ", ".join(map(str, scaler.skipped_steps))
+        key = "scaler_skipped" if skipped else "scaler_none_skipped"
+        facts.append(
+            (
+                say("scaler", lang),
+                say(key, lang).format(
+                    initial=f"{scaler.initial_scale:g}",
+                    final=f"{scaler.final_scale:g}",
+                    steps=skipped,
+                ),
             )
         )
     return facts
@@ -642,7 +697,9 @@ def _update_advice(report: LayerReport, lang: Lang) -> str:
     return say("advice_lr", lang)
 
 
-_COUNTS = frozenset({FlagKind.GRAD_NOT_FINITE})  # whose value is how many layers
+_COUNTS = frozenset(
+    {FlagKind.GRAD_NOT_FINITE, FlagKind.SCALER_SKIPPED}
+)  # whose value is how many layers
 
 
 def _flag_value(kind: FlagKind, value: float | None) -> str:
@@ -760,7 +817,13 @@ def model_view(
         columns = step_columns(report, width)
     else:
         columns = tree_columns(report, width)
-    top = header(report, lang, lines=() if stepped else field_lines(report, lang))
+    mixed = report.step is not None and report.step.precision is not None
+    top = header(
+        report,
+        lang,
+        lines=() if stepped else field_lines(report, lang),
+        note="fake_note" if mixed else "",
+    )
     parts: list[Text] = []
     if stepped:
         top_facts = step_header_facts(report, lang) + flag_facts(report, lang)

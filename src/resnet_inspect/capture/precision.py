@@ -1,0 +1,157 @@
+"""Automatic mixed precision on the CPU, as a training script uses it: the forward and the
+loss under ``torch.autocast("cpu", dtype)``, float32 master parameters, and for float16 a
+``torch.amp.GradScaler`` between the loss and the optimizer.
+
+``OpDtypes`` watches a real forward at the dispatcher, below autocast: each aten operation
+as it really ran, with the dtypes of its outputs. That is where the report's "ran in
+bfloat16" and "kept in float32" come from: measured, not a copy of autocast's op lists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
+
+from resnet_inspect.config import Precision
+from resnet_inspect.errors import OptionError
+from resnet_inspect.report import OpCount
+
+if TYPE_CHECKING:
+    from resnet_inspect.capture.source import ModelSource
+
+MakeModel = Callable[[], torch.nn.Module]
+
+CASTS = frozenset({"_to_copy", "to", "copy_"})  # autocast's casts of inputs and weights
+
+
+def autocast_dtype(precision: Precision) -> torch.dtype | None:
+    return {Precision.BF16: torch.bfloat16, Precision.FP16: torch.float16}.get(precision)
+
+
+@contextlib.contextmanager
+def autocasting(precision: Precision) -> Iterator[None]:
+    """The forward's context: autocast to the precision's dtype on the CPU, or nothing."""
+    dtype = autocast_dtype(precision)
+    if dtype is None:
+        yield
+        return
+    with torch.autocast("cpu", dtype=dtype):
+        yield
+
+
+@contextlib.contextmanager
+def simulated_cpu(precision: Precision) -> Iterator[Callable[[ModelSource], MakeModel]]:
+    """Where a step's passes run: on the meta device for float32, and for mixed precision
+    on tensors that say they are on the CPU and hold no data (``FakeTensorMode``), because
+    ``autocast("cpu")`` casts CPU tensors only: a meta forward under it stays float32.
+    Yields how to make the model there from its source."""
+    if precision is Precision.FP32:
+        yield lambda found: found.meta
+        return
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    with FakeTensorMode():
+        yield lambda found: lambda: on_simulated_cpu(found.meta())
+
+
+def on_simulated_cpu(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` (on meta) with every parameter and buffer made anew, in place, as an empty
+    CPU tensor of its shape and dtype: under ``FakeTensorMode``, one that holds no data.
+    A tensor shared by two modules stays shared."""
+    made: dict[int, torch.Tensor] = {}
+
+    def anew(tensor: torch.Tensor) -> torch.Tensor:
+        if id(tensor) not in made:
+            made[id(tensor)] = torch.empty(tensor.shape, dtype=tensor.dtype, device="cpu")
+        return made[id(tensor)]
+
+    for module in model.modules():
+        for name, param in module._parameters.items():
+            if param is not None:
+                fresh = torch.nn.Parameter(anew(param), requires_grad=param.requires_grad)
+                module._parameters[name] = made[id(param)] = fresh
+        for name, buffer in module._buffers.items():
+            if buffer is not None:
+                module._buffers[name] = anew(buffer)
+    return model
+
+
+def check_master_parameters(model: torch.nn.Module, precision: Precision) -> None:
+    """Mixed precision keeps float32 master parameters (GradScaler refuses float16 ones)."""
+    if precision is Precision.FP32:
+        return
+    kinds = sorted({str(p.dtype).removeprefix("torch.") for p in model.parameters()})
+    if kinds != ["float32"]:
+        raise OptionError(
+            f"--precision {precision.value}: mixed precision keeps float32 master parameters "
+            f"and these are {', '.join(kinds)}; load the model in float32 (model.float()), or "
+            "leave --precision out to step it in its own dtype"
+        )
+
+
+def make_scaler(precision: Precision) -> torch.amp.GradScaler | None:
+    """float16's GradScaler with torch's defaults (init_scale 2**16, growth every 2000
+    steps, backoff 0.5); bfloat16 has float32's range and needs none."""
+    if precision is not Precision.FP16:
+        return None
+    return torch.amp.GradScaler("cpu")
+
+
+class OpDtypes(TorchDispatchMode):  # type: ignore[no-untyped-call]
+    """Counts each aten operation of a forward by the dtypes of its floating outputs."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.low_dtypes = (torch.bfloat16, torch.float16)
+        self.reset()
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        """The report's own work during the forward (counting ReLU zeros) is not counted."""
+        self.quiet = True
+        try:
+            yield
+        finally:
+            self.quiet = False
+
+    def reset(self) -> None:
+        self.quiet = False
+        self.lower: Counter[str] = Counter()  # outputs in the autocast dtype only
+        self.mixed: Counter[str] = Counter()  # both: batch_norm's output and its statistics
+        self.float32: Counter[str] = Counter()  # float32 outputs only
+        self.casts = 0
+        self.cast_bytes = 0
+
+    def __torch_dispatch__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        out = func(*args, **(kwargs or {}))
+        if self.quiet or func.is_view:  # a view computes nothing: its base's dtype is counted
+            return out
+        name = func.overloadpacket.__name__
+        floats = [
+            t for t in tree_leaves(out) if isinstance(t, torch.Tensor) and t.is_floating_point()
+        ]
+        if name in CASTS:
+            self.casts += 1
+            self.cast_bytes += sum(t.numel() * t.element_size() for t in floats)
+        else:
+            low = sum(t.dtype in self.low_dtypes for t in floats)
+            full = sum(t.dtype == torch.float32 for t in floats)
+            if low and full:
+                self.mixed[name] += 1
+            elif low:
+                self.lower[name] += 1
+            elif full:
+                self.float32[name] += 1
+        return out
+
+    @staticmethod
+    def counted(counts: Counter[str]) -> tuple[OpCount, ...]:
+        return tuple(OpCount(name, calls) for name, calls in counts.most_common())

@@ -1,0 +1,171 @@
+"""--precision: mixed-precision steps against a plain autocast (+ GradScaler) script with the
+same seed, and the graph's saved tensors against a real autocast forward."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+import torch
+import torch.nn.functional as F
+import torchvision
+from typer.testing import Result
+
+import user_models
+from conftest import probed_run
+from resnet_inspect import LayerReport, graph, train_step
+from resnet_inspect.config import LossKind, Precision, StepOptions
+from resnet_inspect.errors import OptionError
+
+Run = Callable[..., Result]
+SHAPE = (2, 3, 32, 32)  # layer4's 1×1 maps: two values per channel for BatchNorm
+DTYPES = {Precision.BF16: torch.bfloat16, Precision.FP16: torch.float16}
+
+
+def plain_amp_steps(
+    build: Callable[[], torch.nn.Module], precision: Precision, steps: int, lr: float = 0.01
+) -> tuple[list[float], dict[str, float], dict[str, float], list[float]]:
+    """The script a user writes: seed, model, data and labels, then per step zero_grad,
+    forward and loss under autocast, backward (through GradScaler for float16, unscaled
+    before reading the gradients), the optimizer's step. Losses, the last step's gradient
+    and update norms, and the scale after each step."""
+    torch.manual_seed(0)
+    model = build()
+    model.train()
+    classes = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1].out_features
+    data = torch.rand(SHAPE)
+    labels = torch.randint(0, classes, (SHAPE[0],))
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    scaler = torch.amp.GradScaler("cpu") if precision is Precision.FP16 else None
+    losses, scales = [], []
+    grads: dict[str, float] = {}
+    updates: dict[str, float] = {}
+    for _ in range(steps):
+        optimizer.zero_grad()
+        with torch.autocast("cpu", dtype=DTYPES[precision]):
+            loss = F.cross_entropy(model(data), labels)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+        else:
+            loss.backward()
+        grads = {n: float(p.grad.norm()) for n, p in model.named_parameters() if p.grad is not None}
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+            scales.append(scaler.get_scale())
+        else:
+            optimizer.step()
+        updates = {n: float((p.detach() - before[n]).norm()) for n, p in model.named_parameters()}
+        losses.append(loss.item())
+    return losses, grads, updates, scales
+
+
+def _stats(report: LayerReport) -> dict[str, tuple[float | None, float]]:
+    return {
+        p.name: (p.grad_norm, p.update_norm) for leaf in report.leaves() for p in leaf.parameters
+    }
+
+
+@pytest.mark.parametrize(
+    ("model", "precision"),  # tiny_resnet: a user's model, by spec
+    [
+        ("resnet18", Precision.BF16),
+        ("tiny_resnet", Precision.BF16),
+        ("tiny_resnet", Precision.FP16),
+    ],
+)
+def test_a_mixed_precision_step_equals_a_plain_autocast_script(
+    model: str, precision: Precision
+) -> None:
+    step = StepOptions(precision=precision, loss=LossKind.CROSS_ENTROPY, steps=2)
+    if model == "resnet18":
+        report = train_step("resnet18", SHAPE, step=step)
+        build: Callable[[], torch.nn.Module] = torchvision.models.resnet18
+    else:
+        report = train_step(input_shape=SHAPE, step=step, model=f"{user_models.__file__}:{model}")
+        build = user_models.tiny_resnet
+    losses, grads, updates, scales = plain_amp_steps(build, precision, 2)
+    assert report.step is not None and report.step.precision is not None
+    assert report.step.losses == pytest.approx(losses, rel=1e-6)
+    for name, (grad, update) in _stats(report).items():
+        assert grad == pytest.approx(grads[name], rel=1e-5, abs=1e-9, nan_ok=True), name
+        assert update == pytest.approx(updates[name], rel=1e-5, abs=1e-12, nan_ok=True), name
+    amp = report.step.precision
+    assert amp.dtype == str(DTYPES[precision]).removeprefix("torch.")
+    lower = {op.name for op in amp.lower}
+    assert {"convolution", "addmm"} <= lower  # convs and the Linear: autocast's list
+    assert {op.name for op in amp.mixed} == {"native_batch_norm"}  # statistics in float32
+    assert "nll_loss_forward" in {op.name for op in amp.float32}  # the loss kept in float32
+    if precision is Precision.FP16:
+        assert amp.scaler is not None and amp.scaler.final_scale == scales[-1]
+        assert amp.scaler.skipped_steps == backed_off(scales)  # 2**16 overflows at first
+
+
+def backed_off(scales: list[float]) -> tuple[int, ...]:
+    """The steps (from 1) after which a plain script's GradScaler lowered its scale: those
+    it skipped, having found an inf or NaN gradient."""
+    before = [65536.0, *scales]
+    return tuple(i + 1 for i, scale in enumerate(scales) if scale < before[i])
+
+
+def test_an_overflow_skips_the_step_and_says_so() -> None:
+    """A huge learning rate makes float16 gradients overflow: GradScaler skips those steps
+    (the parameters do not move, as in a plain script) and backs off its scale."""
+    step = StepOptions(precision=Precision.FP16, loss=LossKind.CROSS_ENTROPY, steps=4, lr=1e4)
+    spec = f"{user_models.__file__}:tiny_resnet"
+    report = train_step(input_shape=SHAPE, step=step, model=spec)
+    _, _, updates, scales = plain_amp_steps(user_models.tiny_resnet, Precision.FP16, 4, lr=1e4)
+    assert report.step is not None and report.step.precision is not None
+    scaler = report.step.precision.scaler
+    assert scaler is not None and scaler.final_scale == scales[-1]
+    assert scaler.skipped_steps == backed_off(scales) and len(scaler.skipped_steps) >= 2
+    assert any(flag.kind.value == "scaler_skipped" for flag in report.flags)
+    if scaler.skipped_steps[-1] == 4:  # the last step skipped: nothing moved in it
+        assert all(update == 0 for _, update in _stats(report).values())
+        assert all(update == 0 for update in updates.values())
+    text = " ".join(repr(report).split())
+    assert "a gradient overflowed in float16, so the optimizer did not step" in text
+    assert "GradScaler skipped" in text
+
+
+@pytest.mark.parametrize("precision", [Precision.BF16, Precision.FP16])
+def test_the_graph_saves_what_a_real_autocast_forward_saves(precision: Precision) -> None:
+    """Saved bytes by dtype against a real autocast forward: the simulation the plan's
+    mixed-precision rows rest on too (bfloat16's live peak is in test_plan)."""
+    report = graph("resnet18", SHAPE, precision=precision)
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18().train()
+    resident = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+    kept: dict[int, tuple[int, str]] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        pointer = tensor.untyped_storage().data_ptr()
+        if pointer not in resident:
+            kept[pointer] = (tensor.untyped_storage().nbytes(), str(tensor.dtype)[6:])
+        return tensor
+
+    hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
+    with hooks, torch.autocast("cpu", dtype=DTYPES[precision]):
+        loss = (model(torch.rand(SHAPE)) - torch.rand(SHAPE[0], 1000)).sum()
+    del loss
+    by_dtype: Counter[str] = Counter()
+    for size, dtype in kept.values():
+        by_dtype[dtype] += size
+    assert report.summary.saved_bytes == sum(by_dtype.values())
+    assert report.summary.saved_bytes_by_dtype == dict(sorted(by_dtype.items()))
+    assert report.precision == precision.value
+
+
+def test_a_half_model_is_refused_in_one_line(run_cli: Run, tmp_path: object) -> None:
+    model = torchvision.models.resnet18().half()
+    with pytest.raises(OptionError, match="mixed precision keeps float32 master parameters"):
+        train_step(input_shape=SHAPE, model=model, step=StepOptions(precision=Precision.BF16))
+
+
+def test_a_wrong_precision_is_one_line_before_torch() -> None:
+    code, lines = probed_run(["train-step", "--precision", "fp8"])
+    assert code == 2 and "choose from fp32, bf16, fp16" in lines[0]
+    assert lines[-1] == "torch-loaded=False"
