@@ -169,3 +169,42 @@ def test_a_wrong_precision_is_one_line_before_torch() -> None:
     code, lines = probed_run(["train-step", "--precision", "fp8"])
     assert code == 2 and "choose from fp32, bf16, fp16" in lines[0]
     assert lines[-1] == "torch-loaded=False"
+
+
+def test_channels_last_is_kept_and_the_step_equals_a_plain_channels_last_script() -> None:
+    step = StepOptions(channels_last=True)
+    report = train_step("resnet18", SHAPE, step=step)
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18().train().to(memory_format=torch.channels_last)
+    data = torch.rand(SHAPE).contiguous(memory_format=torch.channels_last)
+    labels = torch.rand(SHAPE[0], 1000)
+    outputs: list[torch.Tensor] = []
+    hooks = [
+        m.register_forward_hook(lambda m, i, o: outputs.append(o))
+        for m in model.modules()
+        if not list(m.children())
+    ]
+    loss = (model(data) - labels).sum()
+    for hook in hooks:
+        hook.remove()
+    loss.backward()
+    assert report.step is not None and report.step.loss == pytest.approx(loss.item(), rel=1e-6)
+    for name, (grad, _) in _stats(report).items():
+        expected = model.get_parameter(name).grad
+        assert expected is not None and grad == pytest.approx(float(expected.norm()), rel=1e-5)
+    maps = [o for o in outputs if o.dim() == 4]  # a plain hook pass: every leaf's 4-d output
+    assert report.channels_last is not None and report.channels_last.changes == ()
+    assert all(o.is_contiguous(memory_format=torch.channels_last) for o in maps)
+    assert report.channels_last.kept >= len(maps)  # and the residual adds, in the block's code
+
+
+def test_a_reshape_that_breaks_channels_last_is_named_with_its_copy() -> None:
+    spec = f"{user_models.__file__}:layout_breaking_resnet"
+    report = train_step(input_shape=SHAPE, model=spec, step=StepOptions(channels_last=True))
+    summary = report.channels_last
+    assert summary is not None and summary.kept == summary.rows - 1
+    (change,) = summary.changes
+    assert (change.name, change.to) == ("layer2.1.reshape", "contiguous")
+    assert change.bytes == 2 * 128 * 4 * 4 * 4  # layer2's 2×128×4×4 float32 map, copied
+    text = " ".join(repr(report).split())
+    assert "turned back by layer2.1.reshape (to contiguous: a 16.00 KiB copy)" in text

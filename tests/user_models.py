@@ -146,3 +146,25 @@ def loads_a_file() -> nn.Module:
 
 
 instance = tiny_resnet()
+
+
+class FlattenedBlock(nn.Module):
+    """A block that reshapes its map to (B, C, H·W) and back (attention-style code): on a
+    channels_last input the first reshape copies, and the map comes back contiguous."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        mixed = x.reshape(b, c, h * w).softmax(dim=-1).reshape(b, c, h, w)
+        return torch.relu(self.bn(self.conv(mixed)) + x)
+
+
+def layout_breaking_resnet() -> nn.Module:
+    """tiny_resnet with a FlattenedBlock after layer2: channels_last breaks there."""
+    model = tiny_resnet()
+    model.layer2 = nn.Sequential(model.layer2, FlattenedBlock(128))
+    return model

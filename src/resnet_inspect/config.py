@@ -113,6 +113,7 @@ class StepOptions:
     optimizer: OptimizerKind = OptimizerKind.SGD
     steps: int = 1  # real steps on the same seeded batch
     precision: Precision = Precision.FP32
+    channels_last: bool = False  # the model and the input in torch.channels_last
 
     def __post_init__(self) -> None:
         check_steps(self.steps)
@@ -127,6 +128,10 @@ class StepOptions:
         check_lr(self.lr)
         check_momentum(self.momentum)
         check_weight_decay(self.weight_decay)
+        if not isinstance(self.channels_last, bool):
+            raise TypeError(
+                f"channels_last must be a bool, not {type(self.channels_last).__name__}"
+            )
         if not isinstance(self.nesterov, bool):
             raise TypeError(f"nesterov must be a bool, not {type(self.nesterov).__name__}")
         if not isinstance(self.loss, LossKind):

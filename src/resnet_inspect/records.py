@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from resnet_inspect.report import (
+    ChannelsLastSummary,
     ImagesSummary,
     ParamStat,
     PrecisionSummary,
@@ -168,6 +169,7 @@ class StepCapture:
     relu_zeros: dict[str, tuple[float, ...]] | None = None  # module -> each call's zero share
     images: ImagesSummary | None = None  # --images: the real images the steps took
     precision: PrecisionSummary | None = None
+    channels_last: ChannelsLastSummary | None = None
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,27 @@ class PrecisionSummary:
 
 
 @dataclass(frozen=True)
+class FormatChange:
+    """A row that took a channels_last input and gave a 4-d output in another layout: a
+    copy (its output's bytes) that undoes channels_last for the rows after it."""
+
+    name: str
+    to: str  # contiguous, other
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ChannelsLastSummary:
+    """``--channels-last``: the model and the input in ``torch.channels_last``, and which
+    calls kept it, read off the strides of the last real forward's outputs: every leaf
+    module's call, and every function a module's own forward runs (``x.reshape``, ``+``)."""
+
+    rows: int  # calls with a 4-d output
+    kept: int  # of them, in channels_last
+    changes: tuple[FormatChange, ...]  # where a row turned it back
+
+
+@dataclass(frozen=True)
 class ImagesSummary:
     """The real images a step took (``--images``), and how they were made its input."""
 
@@ -436,6 +457,7 @@ class LayerReport(Drawable):
     freeze: FreezeSummary | None = None
     options: tuple[Setting, ...] = ()  # the command's own options (lr, new_classes, ...)
     flags: tuple[Flag, ...] = ()  # health flags of a real step (train-step, freeze)
+    channels_last: ChannelsLastSummary | None = None  # --channels-last: which rows kept it
 
     def nodes(self) -> list[Node]:
         return [node for section in self.sections for node in section.walk()]

@@ -105,6 +105,7 @@ def build_model_report(
         ),
         options=options,
         flags=flags,
+        channels_last=step.channels_last if step else None,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -21,6 +22,7 @@ from torch.overrides import TorchFunctionMode
 
 from resnet_inspect.capture.image_batches import ImageBatches
 from resnet_inspect.capture.instrument import ModuleStack, function_row, model_dtype
+from resnet_inspect.capture.layout import LayoutWatch
 from resnet_inspect.capture.precision import (
     OpDtypes,
     autocast_dtype,
@@ -93,8 +95,11 @@ def run_step(
     The model's train/eval modes are the caller's choice and are left as they are.
     """
     dtype = model_dtype(model)
+    layout = torch.channels_last if options.channels_last else torch.contiguous_format
+    if options.channels_last:
+        model.to(memory_format=torch.channels_last)
     if images is None:
-        data = torch.rand(input_shape, dtype=dtype)
+        data = torch.rand(input_shape, dtype=dtype).contiguous(memory_format=layout)
     if images is not None and images.labelled:
         labels, target = images.labels(0), "the images' ImageFolder classes"
     else:
@@ -106,6 +111,7 @@ def run_step(
     initial_scale = scaler.get_scale() if scaler else 1.0
     skipped: list[int] = []
     ops = OpDtypes() if autocast_dtype(precision) is not None else None
+    layout_watch = LayoutWatch(model) if options.channels_last else None
     buffers_before = {name: b.detach().clone() for name, b in model.named_buffers()}
     losses: list[float] = []
     norms: list[float] = []
@@ -115,15 +121,18 @@ def run_step(
     with _ZeroCounter(model, ops) as zeros:
         for index in range(options.steps):
             if images is not None:  # read before the clock starts
-                data = images.inputs(index).to(dtype)
+                data = images.inputs(index).to(dtype).contiguous(memory_format=layout)
                 labels = images.labels(index) if images.labelled else labels
             optimizer.zero_grad()
             zeros.fractions.clear()  # the last forward's are reported
             if ops is not None:
                 ops.reset()  # the last forward's are reported
+            if layout_watch is not None:
+                layout_watch.reset()
             start = time.perf_counter()
             with zeros.function_calls(), autocasting(precision), _watched(ops):
-                prediction = model(data)
+                with _layouts(layout_watch):
+                    prediction = model(data)
                 loss = loss_of(options.loss, prediction, labels)
             forwarded = time.perf_counter()
             if scaler is not None:
@@ -189,11 +198,22 @@ def run_step(
         relu_zeros={name: tuple(found) for name, found in zeros.fractions.items()},
         images=images.summary() if images is not None else None,
         precision=_precision_summary(precision, ops, scaler, initial_scale, skipped),
+        channels_last=layout_watch.summary() if layout_watch is not None else None,
     )
 
 
 def _watched(ops: OpDtypes | None) -> contextlib.AbstractContextManager[Any]:
     return ops if ops is not None else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _layouts(watch: LayoutWatch | None) -> Iterator[None]:
+    """--channels-last: the forward watched for the layout of every call's output."""
+    if watch is None:
+        yield
+        return
+    with watch.modules, watch.functions():
+        yield
 
 
 def _precision_summary(

@@ -169,6 +169,12 @@ TEXT: dict[str, str] = {
         "‖θN−θ0‖ all of them"
     ),
     "precision": "Precision",
+    "layout": "Memory format",
+    "layout_kept": (
+        "channels_last (model and input): {kept} of {rows} rows with a 4-d output kept it"
+    ),
+    "layout_changes": "turned back by {changes}",
+    "layout_change": "{name} (to {to}: a {bytes} copy)",
     "graph_precision": (
         'precision: {precision}, the forward under torch.autocast("cpu") simulated on CPU '
         "tensors that hold no data; saved by dtype: {saved}"

@@ -147,6 +147,10 @@ TEXT: dict[str, str] = {
         "{steps} 步，每步取图像中各自的一批；表中是最后一步，‖θN−θ0‖ 是全部步数的累计"
     ),
     "precision": "精度",
+    "layout": "内存格式",
+    "layout_kept": "channels_last（模型与输入）：{rows} 个 4 维输出的行中 {kept} 个保持该格式",
+    "layout_changes": "被 {changes} 改回",
+    "layout_change": "{name}（改为 {to}：{bytes} 的拷贝）",
     "graph_precision": (
         '精度：{precision}，前向在不含数据的 CPU 张量上以 torch.autocast("cpu") 模拟；'
         "按 dtype 保存：{saved}"

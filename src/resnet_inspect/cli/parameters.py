@@ -195,6 +195,14 @@ GRAPH_PRECISION = _option(
     "real dtypes.",
     metavar="P",
 )
+CHANNELS_LAST = _option(
+    "channels_last",
+    False,
+    bool,
+    "--channels-last",
+    help="The model and the input in torch.channels_last (NHWC); the header says which rows "
+    "kept it and where one turned it back to the default layout, a copy.",
+)
 DEPTH = _option(
     "depth", "layer", str, "--depth", help="How far to unfold: stage, block or layer.", metavar="D"
 )
@@ -307,7 +315,18 @@ def classes_option(help: str) -> Any:
 # The groups, in the order --help lists them.
 MODEL = (ARCH, MODEL_SPEC, INPUT, WEIGHTS)
 NAMED_MODEL = (DIFF_ARCH, DIFF_MODEL_SPEC)  # diff: the model alone, its weights are A and B
-STEP = (SEED, LR, MOMENTUM, WEIGHT_DECAY, NESTEROV, OPTIMIZER, LOSS, STEPS, PRECISION)
+STEP = (
+    SEED,
+    LR,
+    MOMENTUM,
+    WEIGHT_DECAY,
+    NESTEROV,
+    OPTIMIZER,
+    LOSS,
+    STEPS,
+    PRECISION,
+    CHANNELS_LAST,
+)
 OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
 IMAGE_DATA = (IMAGES, BATCH, SHUFFLE, RESIZE, CROP, MEAN, STD)
 PREPARATION = (RESIZE, CROP, MEAN, STD)  # predict's: its images are its argument
@@ -418,6 +437,7 @@ def step_options(ctx: typer.Context) -> StepOptions:
         loss=loss,
         steps=parse_steps(params["steps"]),
         precision=parse_precision(params["precision"])[0],
+        channels_last=params["channels_last"],
     )
 
 

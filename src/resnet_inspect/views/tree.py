@@ -542,6 +542,7 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     ]
     facts += image_facts(step, report.num_classes, lang)
     facts += precision_facts(step, lang)
+    facts += layout_facts(report, lang)
     if step.steps > 1:
         steps_value = "steps_images_value" if step.images else "steps_value"
         facts += [
@@ -559,6 +560,23 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
             )
         )
     return facts
+
+
+def layout_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
+    """``--channels-last``: which rows kept the layout, and where one turned it back."""
+    summary = report.channels_last
+    if summary is None:
+        return []
+    text = say("layout_kept", lang).format(kept=summary.kept, rows=summary.rows)
+    if summary.changes:
+        changes = ", ".join(
+            say("layout_change", lang).format(
+                name=change.name, to=change.to, bytes=units.binary_bytes(change.bytes)
+            )
+            for change in summary.changes
+        )
+        text += "; " + say("layout_changes", lang).format(changes=changes)
+    return [(say("layout", lang), text)]
 
 
 def precision_facts(step: StepSummary, lang: Lang) -> list[tuple[str, str]]:
