@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
@@ -208,3 +209,29 @@ def test_a_reshape_that_breaks_channels_last_is_named_with_its_copy() -> None:
     assert change.bytes == 2 * 128 * 4 * 4 * 4  # layer2's 2×128×4×4 float32 map, copied
     text = " ".join(repr(report).split())
     assert "turned back by layer2.1.reshape (to contiguous: a 16.00 KiB copy)" in text
+
+
+def test_a_half_precision_checkpoint_is_shown_in_its_dtype(tmp_path: Path) -> None:
+    """A float16 checkpoint (common on the Hub): the header gives its dtype and bytes, and a
+    step loads it into the float32 model as a plain script's load_state_dict does."""
+    torch.manual_seed(0)
+    state = {
+        k: v.half() if v.is_floating_point() else v
+        for k, v in torchvision.models.resnet18().state_dict().items()
+    }
+    path = tmp_path / "half.pth"
+    torch.save(state, path)
+    report = train_step(input_shape=SHAPE, weights=str(path))
+    floats = [v for v in state.values() if v.is_floating_point()]
+    assert report.weights.dtypes == ("float16",)
+    assert report.weights.float_bytes == sum(v.numel() * v.element_size() for v in floats)
+    assert report.dtype == "float32"  # the model's own parameters
+    model = torchvision.models.resnet18()
+    model.load_state_dict(state)  # copied into float32 parameters
+    torch.manual_seed(0)
+    torchvision.models.resnet18()  # the tool builds (and seeds) the model before loading
+    model.train()
+    data, labels = torch.rand(SHAPE), torch.rand(SHAPE[0], 1000)
+    loss = (model(data) - labels).sum()
+    assert report.step is not None and report.step.loss == pytest.approx(loss.item(), rel=1e-6)
+    assert "the file's tensors are float16" in " ".join(repr(report).split())

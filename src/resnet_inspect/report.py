@@ -345,6 +345,8 @@ class WeightsInfo:
     # How a file's keys fitted the model: "" as saved; "removed module." (a wrapper's prefix
     # taken off every key); "kept model." (a prefix every key has, the model's own names too).
     keys: str = ""
+    dtypes: tuple[str, ...] = ()  # a file's floating-point dtypes (float16 on the Hub, often)
+    float_bytes: int = 0  # those tensors' bytes in the file
 
 
 @dataclass(frozen=True)

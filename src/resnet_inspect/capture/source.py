@@ -149,7 +149,9 @@ def _inferred(weights: WeightsChoice) -> ModelSource:
             inferred=config.inferred(),
             assumed=config.assumed(),
         ),
-        weights=file_info(weights.path, config.num_classes, keys=removed_keys(removed)),
+        weights=file_info(
+            weights.path, config.num_classes, keys=removed_keys(removed), state=state
+        ),
         make=lambda device: build_inferred(config, device),
         state_dict=state,
     )
@@ -181,7 +183,7 @@ def _file_weights(
         if not differences(state, expected):
             kept = forms[-1][0] if not removed else ""
             keys = removed_keys(removed) or (f"kept {kept}" if kept else "")
-            return file_info(weights.path, classes, keys=keys), state
+            return file_info(weights.path, classes, keys=keys, state=state), state
     _check_fits_model(forms[-1][1], meta, weights.shown, target)
     raise AssertionError("unreachable: the check above raises")
 

@@ -64,7 +64,8 @@ def load_weights(choice: WeightsChoice, arch: str) -> Weights:
     removed, state = forms[-1]  # a torchvision ResNet's names start with no wrapper's
     classes = _head_classes(state, shown)
     check_fits_arch(state, arch, shown)
-    return Weights(file_info(choice.path, classes, keys=removed_keys(removed)), state)
+    info = file_info(choice.path, classes, keys=removed_keys(removed), state=state)
+    return Weights(info, state)
 
 
 def read_state_dict(path: str, shown: str = "") -> StateDict:
@@ -87,7 +88,11 @@ def removed_keys(prefixes: str) -> str:
     return f"removed {prefixes}" if prefixes else ""
 
 
-def file_info(path: str, classes: int, name: str = "", keys: str = "") -> WeightsInfo:
+def file_info(
+    path: str, classes: int, name: str = "", keys: str = "", state: StateDict | None = None
+) -> WeightsInfo:
+    tensors = list(state.values()) if state is not None else []
+    floats = sorted({str(t.dtype).removeprefix("torch.") for t in tensors if t.is_floating_point()})
     return WeightsInfo(
         kind="file",
         name=name or os.path.basename(path),
@@ -95,6 +100,8 @@ def file_info(path: str, classes: int, name: str = "", keys: str = "") -> Weight
         path=path,
         metadata=file_metadata(path),
         keys=keys,
+        dtypes=tuple(floats),
+        float_bytes=sum(t.numel() * t.element_size() for t in tensors if t.is_floating_point()),
     )
 
 

@@ -169,6 +169,11 @@ TEXT: dict[str, str] = {
         "‖θN−θ0‖ all of them"
     ),
     "precision": "Precision",
+    "weights_dtype": (
+        "the file's tensors are {dtypes} ({bytes}); load_state_dict copies them into the "
+        "model's parameters, each in the parameter's own dtype (a float32 model steps them as "
+        "float32 master weights; .half() it to step in half precision)"
+    ),
     "layout": "Memory format",
     "layout_kept": (
         "channels_last (model and input): {kept} of {rows} rows with a 4-d output kept it"

@@ -147,6 +147,11 @@ TEXT: dict[str, str] = {
         "{steps} 步，每步取图像中各自的一批；表中是最后一步，‖θN−θ0‖ 是全部步数的累计"
     ),
     "precision": "精度",
+    "weights_dtype": (
+        "文件中的张量为 {dtypes}（{bytes}）；load_state_dict 把它们拷入模型的参数，"
+        "各自转换为该参数的 dtype（float32 模型以 float32 主权重训练它们；"
+        "若要以半精度训练，请对模型调用 .half()）"
+    ),
     "layout": "内存格式",
     "layout_kept": "channels_last（模型与输入）：{rows} 个 4 维输出的行中 {kept} 个保持该格式",
     "layout_changes": "被 {changes} 改回",

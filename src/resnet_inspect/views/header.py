@@ -57,6 +57,12 @@ def _metadata_lines(weights: WeightsInfo, lang: Lang) -> list[str]:
     how, _, prefix = weights.keys.partition(" ")
     if how in ("removed", "kept"):
         lines.append(say(f"weights_keys_{how}", lang).format(prefix=prefix))
+    if weights.dtypes and weights.dtypes != ("float32",):
+        lines.append(
+            say("weights_dtype", lang).format(
+                dtypes=", ".join(weights.dtypes), bytes=units.binary_bytes(weights.float_bytes)
+            )
+        )
     return lines
 
 
