@@ -3,6 +3,7 @@ same seed, and the graph's saved tensors against a real autocast forward."""
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -235,3 +236,35 @@ def test_a_half_precision_checkpoint_is_shown_in_its_dtype(tmp_path: Path) -> No
     loss = (model(data) - labels).sum()
     assert report.step is not None and report.step.loss == pytest.approx(loss.item(), rel=1e-6)
     assert "the file's tensors are float16" in " ".join(repr(report).split())
+
+
+def test_float16_underflow_is_flagged_against_float32(run_cli: Run) -> None:
+    """A model whose scores are scaled by 1e-12: in float16 its gradients underflow to zero
+    (GradScaler's 2**16 is not enough); a plain script's float16 and float32 gradients on the
+    same weights and batch say which layers, and by how much."""
+    spec = f"{user_models.__file__}:whisper"
+    step = StepOptions(precision=Precision.FP16, loss=LossKind.CROSS_ENTROPY)
+    report = train_step(input_shape=SHAPE, model=spec, step=step)
+    torch.manual_seed(0)
+    model = user_models.whisper().train()
+    data, labels = torch.rand(SHAPE), torch.randint(0, 7, (SHAPE[0],))
+    shares = {}
+    for dtype in (torch.float16, None):
+        trial = copy.deepcopy(model)
+        with torch.autocast("cpu", dtype=dtype or torch.float16, enabled=dtype is not None):
+            loss = F.cross_entropy(trial(data), labels)
+        (loss * (65536.0 if dtype else 1.0)).backward()
+        shares[dtype] = {
+            name: sum(int((p.grad == 0).sum()) for p in m.parameters(recurse=False))
+            / sum(p.numel() for p in m.parameters(recurse=False))
+            for name, m in trial.named_modules()
+            if list(m.parameters(recurse=False))
+        }
+    expected = {n for n, s in shares[torch.float16].items() if s - shares[None][n] >= 0.05}
+    assert report.step is not None and report.step.precision is not None
+    found = {z.layer: z for z in report.step.precision.underflow}
+    assert set(found) == expected and expected
+    for name, zero in found.items():
+        assert zero.share == pytest.approx(shares[torch.float16][name])
+        assert zero.float32_share == pytest.approx(shares[None][name])
+    assert any(flag.kind.value == "grad_underflow" for flag in report.flags)

@@ -109,6 +109,16 @@ class ScalerSummary:
 
 
 @dataclass(frozen=True)
+class ZeroGradients:
+    """A layer whose float16 step's gradients were more often exactly zero than a float32
+    step's on the same batch and weights: they underflowed."""
+
+    layer: str
+    share: float  # of its gradient elements, exactly zero in the float16 step
+    float32_share: float  # the same in float32
+
+
+@dataclass(frozen=True)
 class PrecisionSummary:
     """How a mixed-precision forward really ran (``--precision bf16|fp16``), measured at
     the dispatcher below autocast in the last step's forward."""
@@ -121,6 +131,8 @@ class PrecisionSummary:
     casts: int  # autocast's casts (weights and inputs to ``dtype``, back to float32)
     cast_bytes: int
     scaler: ScalerSummary | None = None  # fp16 only
+    # fp16: layers whose share of zero gradients grew against float32's (the last step)
+    underflow: tuple[ZeroGradients, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,6 +212,7 @@ class FlagKind(StrEnum):
     BATCHNORM_SMALL_BATCH = "batchnorm_small_batch"  # fewer than 8 values per channel
     FROZEN_BATCHNORM_TRAINING = "frozen_batchnorm_training"  # frozen, yet statistics move
     SCALER_SKIPPED = "scaler_skipped"  # fp16: a gradient overflowed, GradScaler skipped a step
+    GRAD_UNDERFLOW = "grad_underflow"  # fp16: more zero gradients than float32's
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,15 @@ def step_flags(
     if scaler and scaler.skipped_steps:
         skipped = scaler.skipped_steps
         flags.append(Flag(FlagKind.SCALER_SKIPPED, (), float(len(skipped)), step=skipped[0]))
+    underflow = step.precision.underflow if step.precision else ()
+    if underflow:
+        flags.append(
+            Flag(
+                FlagKind.GRAD_UNDERFLOW,
+                tuple(found.layer for found in underflow),
+                max(found.share for found in underflow),
+            )
+        )
     if frozen_batchnorms:
         flags.append(
             Flag(FlagKind.FROZEN_BATCHNORM_TRAINING, frozen_batchnorms, len(frozen_batchnorms))

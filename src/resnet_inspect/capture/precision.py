@@ -20,7 +20,7 @@ from torch.utils._pytree import tree_leaves
 
 from resnet_inspect.config import Precision
 from resnet_inspect.errors import OptionError
-from resnet_inspect.report import OpCount
+from resnet_inspect.report import OpCount, ZeroGradients
 
 if TYPE_CHECKING:
     from resnet_inspect.capture.source import ModelSource
@@ -155,3 +155,43 @@ class OpDtypes(TorchDispatchMode):  # type: ignore[no-untyped-call]
     @staticmethod
     def counted(counts: Counter[str]) -> tuple[OpCount, ...]:
         return tuple(OpCount(name, calls) for name, calls in counts.most_common())
+
+
+UNDERFLOW_GROWTH = 0.05  # a layer's share of zero gradients up by 5 points: underflow
+
+
+def zero_shares(model: torch.nn.Module) -> dict[str, float]:
+    """Per module that owns parameters with gradients: the share of exactly-zero elements."""
+    shares = {}
+    for name, module in model.named_modules():
+        grads = [p.grad for p in module.parameters(recurse=False) if p.grad is not None]
+        total = sum(g.numel() for g in grads)
+        if total:
+            zeros = sum(int(g.numel() - torch.count_nonzero(g)) for g in grads)
+            shares[name] = zeros / total
+    return shares
+
+
+def float32_zero_shares(
+    model: torch.nn.Module, run: Callable[[torch.nn.Module], torch.Tensor]
+) -> dict[str, float]:
+    """The zero-gradient shares of a float32 step on a copy of ``model`` (its weights now;
+    ``run`` gives its loss on the same batch), without the report's hooks: the reference an
+    fp16 step's shares are held against. The copy's statistics move, the model's do not."""
+    import copy
+
+    reference = copy.deepcopy(model)
+    for module in reference.modules():
+        module._forward_hooks.clear()
+        module._forward_pre_hooks.clear()
+    reference.zero_grad(set_to_none=True)
+    run(reference).backward()  # type: ignore[no-untyped-call]
+    return zero_shares(reference)
+
+
+def underflowed(half: dict[str, float], full: dict[str, float]) -> tuple[ZeroGradients, ...]:
+    return tuple(
+        ZeroGradients(name, share, full.get(name, 0.0))
+        for name, share in half.items()
+        if share - full.get(name, 0.0) >= UNDERFLOW_GROWTH
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -28,7 +28,10 @@ from resnet_inspect.capture.precision import (
     autocast_dtype,
     autocasting,
     check_master_parameters,
+    float32_zero_shares,
     make_scaler,
+    underflowed,
+    zero_shares,
 )
 from resnet_inspect.config import LossKind, OptimizerKind, Precision, StepOptions
 from resnet_inspect.records import StepCapture
@@ -38,6 +41,7 @@ from resnet_inspect.report import (
     ScalerSummary,
     Setting,
     SettingValue,
+    ZeroGradients,
 )
 
 LOSS_EXPRESSIONS = {
@@ -112,6 +116,7 @@ def run_step(
     skipped: list[int] = []
     ops = OpDtypes() if autocast_dtype(precision) is not None else None
     layout_watch = LayoutWatch(model) if options.channels_last else None
+    underflow: tuple[ZeroGradients, ...] = ()
     buffers_before = {name: b.detach().clone() for name, b in model.named_buffers()}
     losses: list[float] = []
     norms: list[float] = []
@@ -135,9 +140,14 @@ def run_step(
                     prediction = model(data)
                 loss = loss_of(options.loss, prediction, labels)
             forwarded = time.perf_counter()
+            last = index == options.steps - 1
+            if scaler is not None and last:  # float32's zero gradients, at these weights
+                full = float32_zero_shares(model, _loss_on(options.loss, data, labels))
             if scaler is not None:
                 scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
                 scaler.unscale_(optimizer)  # the true gradients, read below
+                if last and math.isfinite(_global_norm(model)):
+                    underflow = underflowed(zero_shares(model), full)
             else:
                 loss.backward()  # type: ignore[no-untyped-call]
             backwarded = time.perf_counter()
@@ -197,9 +207,16 @@ def run_step(
         global_grad_norms=tuple(norms),
         relu_zeros={name: tuple(found) for name, found in zeros.fractions.items()},
         images=images.summary() if images is not None else None,
-        precision=_precision_summary(precision, ops, scaler, initial_scale, skipped),
+        precision=_precision_summary(precision, ops, scaler, initial_scale, skipped, underflow),
         channels_last=layout_watch.summary() if layout_watch is not None else None,
     )
+
+
+def _loss_on(
+    kind: LossKind, data: torch.Tensor, labels: torch.Tensor
+) -> Callable[[torch.nn.Module], torch.Tensor]:
+    """The step's loss on this batch, for another copy of the model."""
+    return lambda model: loss_of(kind, model(data), labels)
 
 
 def _watched(ops: OpDtypes | None) -> contextlib.AbstractContextManager[Any]:
@@ -222,6 +239,7 @@ def _precision_summary(
     scaler: torch.amp.GradScaler | None,
     initial_scale: float,
     skipped: list[int],
+    underflow: tuple[ZeroGradients, ...],
 ) -> PrecisionSummary | None:
     dtype = autocast_dtype(precision)
     if ops is None or dtype is None:
@@ -235,6 +253,7 @@ def _precision_summary(
         casts=ops.casts,
         cast_bytes=ops.cast_bytes,
         scaler=ScalerSummary(initial_scale, scaler.get_scale(), tuple(skipped)) if scaler else None,
+        underflow=underflow,
     )
 
 

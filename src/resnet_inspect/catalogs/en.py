@@ -203,6 +203,11 @@ TEXT: dict[str, str] = {
         "scale {initial} → {final}; skipped step(s) {steps}: a gradient overflowed in float16, "
         "so the optimizer did not step and the parameters did not move"
     ),
+    "flag_grad_underflow": (
+        "gradients underflow to zero in float16: up to {value} of a layer's gradient "
+        "elements are exactly zero, 5 points or more above a float32 step's on the same batch, "
+        "in {layers} (a larger GradScaler scale, or --precision bf16, keeps them)"
+    ),
     "flag_scaler_skipped": (
         "GradScaler skipped {count} step(s): a gradient overflowed in float16 and the "
         "parameters did not move (lower --lr, or use --precision bf16)"

@@ -178,6 +178,11 @@ TEXT: dict[str, str] = {
         "缩放 {initial} → {final}；跳过了第 {steps} 步：float16 梯度溢出，"
         "优化器未执行，参数没有变化"
     ),
+    "flag_grad_underflow": (
+        "float16 梯度下溢为零：在 {layers} 中，一层最多有 {value} 的梯度元素恰为零，"
+        "比同一批次上 float32 训练步高出 5 个百分点以上（更大的 GradScaler 缩放或 "
+        "--precision bf16 可避免）"
+    ),
     "flag_scaler_skipped": (
         "GradScaler 跳过了 {count} 步：float16 梯度溢出，参数没有变化"
         "（降低 --lr，或使用 --precision bf16）"

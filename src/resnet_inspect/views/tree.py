@@ -723,7 +723,7 @@ _COUNTS = frozenset(
 def _flag_value(kind: FlagKind, value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return str(value)
-    if kind is FlagKind.DEAD_RELU:
+    if kind in (FlagKind.DEAD_RELU, FlagKind.GRAD_UNDERFLOW):
         return units.share(value)
     return units.count(int(value)) if value == int(value) and abs(value) >= 1 else units.norm(value)
 
