@@ -16,7 +16,7 @@ from typer.testing import Result
 
 import user_models
 from conftest import probed_run
-from resnet_inspect import LayerReport, graph, train_step
+from resnet_inspect import LayerReport, graph, plan, train_step
 from resnet_inspect.config import LossKind, Precision, StepOptions
 from resnet_inspect.errors import OptionError
 
@@ -268,3 +268,30 @@ def test_float16_underflow_is_flagged_against_float32(run_cli: Run) -> None:
         assert zero.share == pytest.approx(shares[torch.float16][name])
         assert zero.float32_share == pytest.approx(shares[None][name])
     assert any(flag.kind.value == "grad_underflow" for flag in report.flags)
+
+
+def test_graph_and_plan_count_a_channels_last_step(tmp_path: Path) -> None:
+    """Simulated on fake CPU tensors laid out in channels_last: the saved bytes of the
+    graph and of the plan's full fine-tune equal a real channels_last forward's, the copy
+    that a reshape makes included."""
+    spec = f"{user_models.__file__}:layout_breaking_resnet"
+    dag = graph(input_shape=SHAPE, model=spec, channels_last=True)
+    torch.manual_seed(0)
+    model = user_models.layout_breaking_resnet().train().to(memory_format=torch.channels_last)
+    resident = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+    kept: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        pointer = tensor.untyped_storage().data_ptr()
+        if pointer not in resident:
+            kept[pointer] = tensor.untyped_storage().nbytes()
+        return tensor
+
+    data = torch.rand(SHAPE).contiguous(memory_format=torch.channels_last)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = (model(data) - torch.rand(SHAPE[0], 7)).sum()
+    del loss
+    assert dag.channels_last and dag.summary.saved_bytes == sum(kept.values())
+    costs = plan(input_shape=SHAPE, model=spec, new_classes=7, step=StepOptions(channels_last=True))
+    everything = next(row for row in costs.rows if row.name == "everything")
+    assert costs.channels_last and everything.saved_bytes == sum(kept.values())

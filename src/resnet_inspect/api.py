@@ -174,6 +174,7 @@ def graph(
     explain: bool = False,
     images: ImagesArgument = None,
     precision: Precision = Precision.FP32,
+    channels_last: bool = False,
 ) -> GraphReport:
     """The autograd graph of ``train-step``'s loss, built on the meta device and walked.
 
@@ -192,6 +193,7 @@ def graph(
         explain=explain,
         images=image_options(images),
         precision=precision,
+        channels_last=channels_last,
     )
     return commands.run(request)  # type: ignore[no-any-return]
 
@@ -250,6 +252,7 @@ def plan(
         loss=options.loss,
         memory=memory,
         precisions=precisions or (options.precision,),
+        channels_last=options.channels_last,
     )
     return commands.run(request)  # type: ignore[no-any-return]
 

@@ -569,6 +569,7 @@ class GraphReport(Drawable):
     explained: bool = False  # --explain: each op carries what it keeps for backward
     input_from: str = ""  # --images: where the input's shape came from; "" for --input
     precision: str = "fp32"  # --precision: the forward under autocast (bf16, fp16)
+    channels_last: bool = False  # --channels-last: the model and the input laid out so
 
     def without_timings(self) -> GraphReport:
         """A graph is built on the meta device and holds no time: the report as it is."""
@@ -720,6 +721,7 @@ class PlanReport(Drawable):
     rows: tuple[PlanRow, ...]  # each depth, under each precision in turn
     options: tuple[Setting, ...] = ()
     precisions: tuple[str, ...] = ("fp32",)  # --precision: fp32; bf16 or fp16; all three
+    channels_last: bool = False  # --channels-last: every step laid out so
 
     def without_timings(self) -> PlanReport:
         return self

@@ -171,6 +171,7 @@ def build_graph_report(
     options: tuple[Setting, ...] = (),
     input_from: str = "",
     precision: str = "fp32",
+    channels_last: bool = False,
 ) -> GraphReport:
     return GraphReport(
         command="graph",
@@ -201,4 +202,5 @@ def build_graph_report(
         explained=explained,
         input_from=input_from,
         precision=precision,
+        channels_last=channels_last,
     )

@@ -18,6 +18,7 @@ def build_plan_report(
     memory_bytes: int | None,
     options: tuple[Setting, ...],
     precisions: tuple[str, ...] = ("fp32",),
+    channels_last: bool = False,
 ) -> PlanReport:
     """``structure`` is of the model with its new head, so that its totals are the plan's."""
     params = sum(record.params for record in structure.modules.values())
@@ -57,6 +58,7 @@ def build_plan_report(
         rows=rows,
         options=options,
         precisions=precisions,
+        channels_last=channels_last,
     )
 
 

@@ -60,6 +60,7 @@ def capture_graph(
     classes: int,
     explain: bool = False,
     precision: Precision = Precision.FP32,
+    channels_last: bool = False,
 ) -> GraphCapture:
     """Forward and loss in train mode (on the meta device; under autocast on a simulated
     CPU for mixed precision), then one walk of the graph; with ``explain``, each node's
@@ -69,6 +70,8 @@ def capture_graph(
     dtype = model_dtype(model)
     device = next(model.parameters()).device
     data = torch.empty(input_shape, dtype=dtype, device=device)
+    if channels_last:
+        data = data.contiguous(memory_format=torch.channels_last)
     labels = meta_labels(loss, input_shape[0], classes, dtype, device)
     running = ModuleStack(model, outside=LOSS_SECTION)  # after the forward: the loss
     saved: dict[int, tuple[int, str, str]] = {}

@@ -149,6 +149,7 @@ def _run(
     *,
     count: bool,
     precision: Precision = Precision.FP32,
+    channels_last: bool = False,
 ) -> _Pass:
     """One train-mode step on meta, watched, as a training loop's second step takes it:
     ``zero_grad()`` (gradients set to None), forward, loss, backward, ``optimizer.step()``
@@ -175,6 +176,8 @@ def _run(
         dtype = model_dtype(model)
         device = next(model.parameters()).device  # meta, or a simulated CPU (mixed precision)
         data = torch.empty(input_shape, dtype=dtype, device=device)
+        if channels_last:
+            data = data.contiguous(memory_format=torch.channels_last)
         labels = meta_labels(loss, batch, classes, dtype, device)
         hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
         # BatchNorm as the CPU computes it, on top of the modes: FlopCounterMode would
@@ -241,6 +244,7 @@ def capture_cut(
         recipe.new_classes,
         count=flops_from is None,
         precision=step.precision,
+        channels_last=step.channels_last,
     )
     if flops_from is not None:
         first = replace(
@@ -265,6 +269,7 @@ def capture_cut(
             space,
             smallest,
             step.precision,
+            step.channels_last,
         )
     return CutCapture(
         name=name,
@@ -294,6 +299,7 @@ def _solve(
     space: int,
     smallest: int,
     precision: Precision = Precision.FP32,
+    channels_last: bool = False,
 ) -> tuple[int, int]:
     """The largest batch whose live peak fits ``space`` (0 when ``smallest`` does not), and
     the live peak at ``smallest``.
@@ -305,7 +311,16 @@ def _solve(
 
     def at(batch: int) -> tuple[int, ...]:
         shape = (batch, *input_shape[1:])
-        return _run(model, optimizer, shape, loss, classes, count=False, precision=precision).totals
+        return _run(
+            model,
+            optimizer,
+            shape,
+            loss,
+            classes,
+            count=False,
+            precision=precision,
+            channels_last=channels_last,
+        ).totals
 
     known = {input_shape[0]: first.totals}
     line = first.live

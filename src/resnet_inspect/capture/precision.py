@@ -46,29 +46,36 @@ def autocasting(precision: Precision) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def simulated_cpu(precision: Precision) -> Iterator[Callable[[ModelSource], MakeModel]]:
+def simulated_cpu(
+    precision: Precision, channels_last: bool = False
+) -> Iterator[Callable[[ModelSource], MakeModel]]:
     """Where a step's passes run: on the meta device for float32, and for mixed precision
-    on tensors that say they are on the CPU and hold no data (``FakeTensorMode``), because
-    ``autocast("cpu")`` casts CPU tensors only: a meta forward under it stays float32.
-    Yields how to make the model there from its source."""
-    if precision is Precision.FP32:
+    or channels_last on tensors that say they are on the CPU and hold no data
+    (``FakeTensorMode``): ``autocast("cpu")`` casts CPU tensors only (a meta forward under
+    it stays float32), and the meta device's convolution drops the channels_last layout,
+    which the fake CPU one keeps. Yields how to make the model there from its source."""
+    if precision is Precision.FP32 and not channels_last:
         yield lambda found: found.meta
         return
     from torch._subclasses.fake_tensor import FakeTensorMode
 
     with FakeTensorMode():
-        yield lambda found: lambda: on_simulated_cpu(found.meta())
+        yield lambda found: lambda: on_simulated_cpu(found.meta(), channels_last)
 
 
-def on_simulated_cpu(model: torch.nn.Module) -> torch.nn.Module:
+def on_simulated_cpu(model: torch.nn.Module, channels_last: bool = False) -> torch.nn.Module:
     """``model`` (on meta) with every parameter and buffer made anew, in place, as an empty
-    CPU tensor of its shape and dtype: under ``FakeTensorMode``, one that holds no data.
-    A tensor shared by two modules stays shared."""
+    CPU tensor of its shape and dtype (4-d ones in channels_last, if asked, as
+    ``model.to(memory_format=torch.channels_last)`` lays them out): under
+    ``FakeTensorMode``, one that holds no data. A tensor shared by two modules stays shared."""
     made: dict[int, torch.Tensor] = {}
 
     def anew(tensor: torch.Tensor) -> torch.Tensor:
         if id(tensor) not in made:
-            made[id(tensor)] = torch.empty(tensor.shape, dtype=tensor.dtype, device="cpu")
+            fresh = torch.empty(tensor.shape, dtype=tensor.dtype, device="cpu")
+            if channels_last and fresh.dim() == 4:
+                fresh = fresh.contiguous(memory_format=torch.channels_last)
+            made[id(tensor)] = fresh
         return made[id(tensor)]
 
     for module in model.modules():

@@ -175,6 +175,10 @@ TEXT: dict[str, str] = {
         "float32 master weights; .half() it to step in half precision)"
     ),
     "layout": "Memory format",
+    "simulated_channels_last": (
+        "channels_last: the model and the input laid out so, on CPU tensors that hold no data "
+        "(the meta device's convolution drops the layout); a call that turns it back copies"
+    ),
     "layout_kept": (
         "channels_last (model and input): {kept} of {rows} rows with a 4-d output kept it"
     ),
@@ -385,8 +389,8 @@ TEXT: dict[str, str] = {
         "one training step per depth, simulated on the meta device: nothing allocated, no real step"
     ),
     "plan_fake_note": (
-        "one training step per depth, simulated (fp32 on the meta device, mixed precision on "
-        "CPU tensors that hold no data): nothing allocated, no real step"
+        "one training step per depth, simulated (fp32 on the meta device; mixed precision and "
+        "channels_last on CPU tensors that hold no data): nothing allocated, no real step"
     ),
     "plan_compute": "What each depth trains and computes",
     "plan_memory": "What one step keeps in memory at {shape}",

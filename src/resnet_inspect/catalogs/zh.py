@@ -153,6 +153,10 @@ TEXT: dict[str, str] = {
         "若要以半精度训练，请对模型调用 .half()）"
     ),
     "layout": "内存格式",
+    "simulated_channels_last": (
+        "channels_last：模型与输入按此布局，在不含数据的 CPU 张量上模拟"
+        "（meta 设备上的卷积会丢掉该布局）；改回默认布局的调用会产生拷贝"
+    ),
     "layout_kept": "channels_last（模型与输入）：{rows} 个 4 维输出的行中 {kept} 个保持该格式",
     "layout_changes": "被 {changes} 改回",
     "layout_change": "{name}（改为 {to}：{bytes} 的拷贝）",

@@ -10,6 +10,7 @@ from typer.core import TyperCommand
 
 from resnet_inspect import __version__
 from resnet_inspect.cli.parameters import (
+    CHANNELS_LAST,
     DEPTH,
     GRAPH_PRECISION,
     IMAGE_DATA,
@@ -208,7 +209,7 @@ OptionalClassesOption = Annotated[
 
 
 @app.command()
-@options(MODEL, OWN, LOSS, GRAPH_PRECISION, IMAGE_DATA, DEPTH, OUTPUT, NO_CACHE)
+@options(MODEL, OWN, LOSS, GRAPH_PRECISION, CHANNELS_LAST, IMAGE_DATA, DEPTH, OUTPUT, NO_CACHE)
 def graph(
     ctx: typer.Context,
     new_classes: OptionalClassesOption = "",
@@ -237,6 +238,7 @@ def graph(
         explain=explain,
         images=images,
         precision=parse_precision(ctx.params["precision"])[0],
+        channels_last=ctx.params["channels_last"],
         view=view_options(ctx.params),
     )
     # The images' folder can change under the same paths: such a graph is never cached.
@@ -259,7 +261,9 @@ PlanClassesOption = Annotated[
 
 
 @app.command()
-@options(OWN, MODEL, PLAN_OPTIMIZER, MOMENTUM, LOSS, PLAN_PRECISION, OUTPUT, NO_CACHE)
+@options(
+    OWN, MODEL, PLAN_OPTIMIZER, MOMENTUM, LOSS, PLAN_PRECISION, CHANNELS_LAST, OUTPUT, NO_CACHE
+)
 def plan(
     ctx: typer.Context,
     new_classes: PlanClassesOption = "",
@@ -297,6 +301,7 @@ def plan(
         loss=parse_loss(ctx.params["loss"]),
         memory=parse_memory(memory) if memory else None,
         precisions=parse_precision(ctx.params["precision"], every=True),
+        channels_last=ctx.params["channels_last"],
         view=view_options(ctx.params),
     )
     deliver(request, no_cache=ctx.params["no_cache"])

@@ -200,8 +200,9 @@ CHANNELS_LAST = _option(
     False,
     bool,
     "--channels-last",
-    help="The model and the input in torch.channels_last (NHWC); the header says which rows "
-    "kept it and where one turned it back to the default layout, a copy.",
+    help="The model and the input in torch.channels_last (NHWC): train-step and freeze say "
+    "which calls kept it and where one turned it back (a copy); graph and plan count what "
+    "such a step saves and keeps.",
 )
 DEPTH = _option(
     "depth", "layer", str, "--depth", help="How far to unfold: stage, block or layer.", metavar="D"

@@ -33,6 +33,7 @@ class GraphRequest:
     explain: bool = keyed(False)  # the report says it (``explained``)
     images: ImageOptions | None = given()  # the shape (and labels) of a step on real images
     precision: Precision = Precision.FP32
+    channels_last: bool = False  # the model and the input in torch.channels_last
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -80,7 +81,8 @@ def run_graph(request: GraphRequest) -> GraphReport:
         preflight.check_trains_something(structure, "graph")
     classes = request.new_classes or structure.num_classes
     explain, precision = request.explain, request.precision
-    with simulated_cpu(precision) as make:  # mixed precision: fake CPU tensors
+    channels_last = request.channels_last
+    with simulated_cpu(precision, channels_last) as make:  # fake CPU tensors, if needed
         full = make(found)()
         if recipe:
             replace_head(full, recipe.new_classes)
@@ -91,6 +93,7 @@ def run_graph(request: GraphRequest) -> GraphReport:
             classes=classes,
             explain=explain and not recipe,
             precision=precision,
+            channels_last=channels_last,
         )
         frozen = None
         if recipe:
@@ -103,6 +106,7 @@ def run_graph(request: GraphRequest) -> GraphReport:
                 classes=classes,
                 explain=explain,
                 precision=precision,
+                channels_last=channels_last,
             )
     return build_graph_report(
         frozen or unfrozen,
@@ -119,6 +123,7 @@ def run_graph(request: GraphRequest) -> GraphReport:
         options=recorded(request),
         input_from=input_from,
         precision=precision.value,
+        channels_last=channels_last,
     )
 
 

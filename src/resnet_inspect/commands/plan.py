@@ -34,6 +34,7 @@ class PlanRequest:
     loss: LossKind = LossKind.SUM
     memory: int | None = None  # a budget in bytes: each row's largest batch that fits
     precisions: tuple[Precision, ...] = (Precision.FP32,)  # each row under each, in turn
+    channels_last: bool = False  # the model and the input in torch.channels_last
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -56,7 +57,12 @@ class PlanRequest:
     @property
     def step(self) -> StepOptions:
         """What of a step a plan needs: the optimizer's state and the loss's graph."""
-        return StepOptions(optimizer=self.optimizer, momentum=self.momentum, loss=self.loss)
+        return StepOptions(
+            optimizer=self.optimizer,
+            momentum=self.momentum,
+            loss=self.loss,
+            channels_last=self.channels_last,
+        )
 
     def step_in(self, precision: Precision) -> StepOptions:
         return replace(self.step, precision=precision)
@@ -110,7 +116,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
         # it is exact).
         earlier = {(cut.name, cut.precision): cut for cut in cuts}
         half = {Precision.BF16: "fp16", Precision.FP16: "bf16"}.get(precision, "")
-        with simulated_cpu(precision) as make:  # mixed precision: fake CPU tensors
+        with simulated_cpu(precision, request.channels_last) as make:  # fake CPU tensors?
             cuts += [
                 capture_cut(
                     make(found),
@@ -136,6 +142,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
         memory_bytes=memory,
         options=recorded(request),
         precisions=tuple(precision.value for precision in request.precisions),
+        channels_last=request.channels_last,
     )
 
 

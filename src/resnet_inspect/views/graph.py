@@ -163,6 +163,8 @@ def _recipe_lines(report: GraphReport, lang: Lang) -> tuple[str, ...]:
         lines.append(
             say("graph_precision", lang).format(precision=report.precision, saved=by_dtype)
         )
+    if report.channels_last:
+        lines.append(say("simulated_channels_last", lang))
     if report.new_classes is not None:
         line = say("graph_freeze_note", lang).format(classes=report.new_classes)
         if report.unfrozen:
@@ -179,7 +181,7 @@ def graph_view(
         lang,
         facts=" · " + say("loss_line", lang).format(loss=report.loss_kind),
         lines=_recipe_lines(report, lang),
-        note="graph_fake_note" if report.precision != "fp32" else "",
+        note="graph_fake_note" if report.precision != "fp32" or report.channels_last else "",
     )
     bottom = leaves_text(report.summary, lang)
     if ascii_only:

@@ -28,8 +28,10 @@ def plan_view(
     lines = [recipe]
     if report.precisions != ("fp32",):
         lines.append(say("plan_precision", lang).format(precisions=", ".join(report.precisions)))
-    mixed = report.precisions != ("fp32",)
-    top = header(report, lang, lines=lines, note="plan_fake_note" if mixed else "")
+    if report.channels_last:
+        lines.append(say("simulated_channels_last", lang))
+    simulated = report.precisions != ("fp32",) or report.channels_last
+    top = header(report, lang, lines=lines, note="plan_fake_note" if simulated else "")
     compute_title = Text(say("plan_compute", lang), style="bold")
     memory_title = Text(
         say("plan_memory", lang).format(shape=units.shape(report.input_shape)), style="bold"
