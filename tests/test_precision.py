@@ -295,3 +295,13 @@ def test_graph_and_plan_count_a_channels_last_step(tmp_path: Path) -> None:
     costs = plan(input_shape=SHAPE, model=spec, new_classes=7, step=StepOptions(channels_last=True))
     everything = next(row for row in costs.rows if row.name == "everything")
     assert costs.channels_last and everything.saved_bytes == sum(kept.values())
+
+
+def test_a_timm_model_that_reads_values_as_it_builds_is_simulated() -> None:
+    """timm's ResNetV2 computes its drop-path rates with linspace(...).tolist() as it builds:
+    the model is built on meta outside the fake mode, then simulated. Its weight
+    standardisation keeps a float32 batch_norm, which the graph's dtypes show."""
+    pytest.importorskip("timm")
+    report = graph("timm:resnetv2_18", SHAPE, precision=Precision.BF16)
+    assert report.precision == "bf16"
+    assert set(report.summary.saved_bytes_by_dtype) >= {"bfloat16", "float32"}

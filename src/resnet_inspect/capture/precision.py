@@ -57,10 +57,20 @@ def simulated_cpu(
     if precision is Precision.FP32 and not channels_last:
         yield lambda found: found.meta
         return
-    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily
+
+    def make(found: ModelSource) -> MakeModel:
+        def made() -> torch.nn.Module:
+            # Built on meta outside the fake mode: a factory may read values as it builds
+            # (timm's drop-path rates: linspace(...).tolist()), which fake tensors cannot.
+            with unset_fake_temporarily():
+                meta = found.meta()
+            return on_simulated_cpu(meta, channels_last)
+
+        return made
 
     with FakeTensorMode():
-        yield lambda found: lambda: on_simulated_cpu(found.meta(), channels_last)
+        yield make
 
 
 def on_simulated_cpu(model: torch.nn.Module, channels_last: bool = False) -> torch.nn.Module:
