@@ -184,3 +184,17 @@ class Whisper(nn.Module):
 
 def whisper() -> nn.Module:
     return Whisper()
+
+
+class Gate(nn.Module):
+    """An SE-style gate: the map's channel means, squashed, broadcast back over it."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(x.mean(dim=(2, 3), keepdim=True)).expand_as(x)
+
+
+def gated_resnet() -> nn.Module:
+    """tiny_resnet with a Gate after layer2."""
+    model = tiny_resnet()
+    model.layer2 = nn.Sequential(model.layer2, Gate())
+    return model

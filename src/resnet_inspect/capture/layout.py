@@ -3,8 +3,10 @@
 Read off the strides of real CPU outputs: the meta device's convolution does not carry the
 layout (it returns the default strides whatever its input's), so only a real forward can
 say. Every leaf module's call is watched as it ends, and every function a module's own
-forward runs (``x.reshape``, ``out += identity``, ``F.relu``) by a torch function mode;
-calls are named as the structure pass names them (``layer2.1.reshape``).
+forward runs (``x.reshape``, ``x * gate``, ``F.relu``) by a torch function mode; calls are
+named as the structure pass names them (``layer2.1.reshape``). In-place results
+(``out += identity``) and broadcast views (an SE gate's ``expand_as``, whose strides are
+0) make no map of their own and are passed over.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import torch
 from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_leaves
 
 from resnet_inspect.capture.instrument import ModuleStack, function_row
 from resnet_inspect.report import ChannelsLastSummary, FormatChange
@@ -45,6 +48,8 @@ class LayoutWatch:
 
     def saw(self, name: str, output: Any) -> None:
         if not isinstance(output, torch.Tensor) or output.dim() != 4:
+            return
+        if 0 in output.stride():  # a broadcast view (an SE gate's expand_as): no map of its own
             return
         found = memory_format(output)
         self.rows += 1
@@ -80,6 +85,12 @@ class _OwnCalls(TorchFunctionMode):
         own = modules.in_own_code()
         out = func(*args, **(kwargs or {}))
         name = getattr(func, "__name__", "")
-        if own and name and not name.startswith("__get") and isinstance(out, torch.Tensor):
+        named = own and name and not name.startswith("__get")
+        if named and isinstance(out, torch.Tensor) and not _in_place(out, (args, kwargs)):
             self.watch.saw(function_row(modules.current, name), out)
         return out
+
+
+def _in_place(out: torch.Tensor, inputs: Any) -> bool:
+    """The result is one of the inputs (``out += identity``): no new map."""
+    return any(out is tensor for tensor in tree_leaves(inputs))
