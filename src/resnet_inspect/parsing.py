@@ -532,3 +532,11 @@ def _numbers(option: str, text: str) -> tuple[float, ...]:
             f"{option} {text!r}: expected one number per channel, comma-separated, e.g. "
             "0.485,0.456,0.406"
         ) from None
+
+
+def check_labels_path(path: str) -> str:
+    """``--labels``: "" (the weights' own names), or a file of names (read once the model's
+    class count is known)."""
+    if path and not os.path.isfile(path):
+        raise OptionError(f"--labels {path}: no such file")
+    return path

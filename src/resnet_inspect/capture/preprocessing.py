@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from resnet_inspect.capture.source import ModelSource
-from resnet_inspect.capture.weights import torchvision_weights
+from resnet_inspect.capture.weights import torchvision_entry, torchvision_weights
 from resnet_inspect.config import ImageOptions
 
 Transform = Callable[[Any], torch.Tensor]  # a PIL image to a C×H×W float tensor
@@ -101,11 +101,9 @@ def _described(recipe: Recipe) -> str:
 def _torchvision(found: ModelSource) -> tuple[Recipe, Transform] | None:
     if found.info.kind != "torchvision":
         return None
-    from resnet_inspect.capture.weights import _pretrained
-
     entry = torchvision_weights(found.info, found.weights)
     own = entry is not None
-    entry = entry if entry is not None else _pretrained(found.info.name, "DEFAULT")
+    entry = entry if entry is not None else torchvision_entry(found.info.name, "DEFAULT")
     transforms = entry.transforms()
     whose = f"{type(entry).__name__}.{entry.name}'s transforms()"
     if not own:

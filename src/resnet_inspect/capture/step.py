@@ -27,7 +27,6 @@ from resnet_inspect.capture.precision import (
     OpDtypes,
     autocast_dtype,
     autocasting,
-    check_master_parameters,
     float32_zero_shares,
     make_scaler,
     underflowed,
@@ -109,8 +108,7 @@ def run_step(
     else:
         labels, target = make_labels(options.loss, input_shape[0], classes, dtype)
     optimizer = make_optimizer(model.parameters(), options)
-    precision = options.precision
-    check_master_parameters(model, precision)
+    precision = options.precision  # float32 master parameters: checked on meta before
     scaler = make_scaler(precision)
     initial_scale = scaler.get_scale() if scaler else 1.0
     skipped: list[int] = []
@@ -146,12 +144,12 @@ def run_step(
             if scaler is not None:
                 scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
                 scaler.unscale_(optimizer)  # the true gradients, read below
-                if last and math.isfinite(_global_norm(model)):
-                    underflow = underflowed(zero_shares(model), full)
             else:
                 loss.backward()  # type: ignore[no-untyped-call]
             backwarded = time.perf_counter()
             norms.append(_global_norm(model))
+            if scaler is not None and last and math.isfinite(norms[-1]):  # not an overflow
+                underflow = underflowed(zero_shares(model), full)
             # Forward and backward never change a parameter, so the copies for Δθ are taken
             # here, once backward has freed the activations: they add nothing to the step's
             # peak (a whole copy of resnet50's parameters is 98 MiB).

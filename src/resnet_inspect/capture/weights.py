@@ -105,7 +105,8 @@ def file_info(
     )
 
 
-def _pretrained(arch: str, name: str) -> Any:
+def torchvision_entry(arch: str, name: str) -> Any:
+    """torchvision's weights entry of an architecture by name (``DEFAULT`` resolved)."""
     return torchvision.models.get_model_weights(arch)[name]
 
 
@@ -115,11 +116,11 @@ def torchvision_weights(model: ModelInfo, weights: WeightsInfo) -> Any | None:
     anything but a torchvision model with pretrained weights."""
     if weights.kind != "pretrained" or model.kind != "torchvision":
         return None
-    return _pretrained(model.name, weights.name.rpartition(".")[2])
+    return torchvision_entry(model.name, weights.name.rpartition(".")[2])
 
 
 def _pretrained_info(arch: str, name: str) -> WeightsInfo:
-    weights = _pretrained(arch, name)
+    weights = torchvision_entry(arch, name)
     metrics = weights.meta.get("_metrics", {}).get("ImageNet-1K", {})
     return WeightsInfo(
         kind="pretrained",
@@ -138,7 +139,7 @@ def cache_path(url: str) -> str:
 
 
 def _cached_or_downloaded(arch: str, name: str) -> str:
-    weights = _pretrained(arch, name)
+    weights = torchvision_entry(arch, name)
     path = cache_path(weights.url)
     if os.path.exists(path):
         return path

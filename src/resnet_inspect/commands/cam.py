@@ -3,7 +3,6 @@ image a layer's evidence for one class lies."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -11,7 +10,7 @@ from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.model import check_one_sample, nearest, structure_of
 from resnet_inspect.config import ModelChoice, check_seed
 from resnet_inspect.errors import OptionError
-from resnet_inspect.parsing import check_image_paths
+from resnet_inspect.parsing import check_image_paths, check_labels_path
 from resnet_inspect.report import CamLayer, CamReport, ChannelMap, Prediction
 from resnet_inspect.views.options import ViewOptions
 
@@ -42,8 +41,7 @@ class CamRequest:
             raise TypeError(f"maps must be an int, not {type(self.maps).__name__}")
         if not 0 <= self.maps <= MAX_MAPS:
             raise OptionError(f"--maps {self.maps}: expected a whole number from 0 to {MAX_MAPS}")
-        if self.labels and not os.path.isfile(self.labels):
-            raise OptionError(f"--labels {self.labels}: no such file")
+        check_labels_path(self.labels)
 
 
 def run_cam(request: CamRequest) -> CamReport:

@@ -68,11 +68,12 @@ def run_graph(request: GraphRequest) -> GraphReport:
 
     recipe, loss, input_shape = request.recipe, request.loss, request.model.input_shape
     found = source(request.model)
+    meta = found.meta()
     input_from = ""
     if request.images is not None:  # nothing is read: the batch's shape is what the graph needs
-        batches, input_shape = image_input(found, request.images, 1, 0, input_shape[1])
+        batches, input_shape = image_input(found, meta, request.images, 1, 0, input_shape[1])
         input_from = f"{batches.batch} a step; {batches.preprocessing.described}"
-    structure = capture_structure(checked_meta(found, input_shape), input_shape)
+    structure = capture_structure(checked_meta(found, input_shape, meta), input_shape)
     # The graph is of a train-mode forward, which BatchNorm must be able to take.
     preflight.check_batchnorm_batch(
         structure, shape_text(input_shape), from_images=request.images is not None

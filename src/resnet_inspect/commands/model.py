@@ -26,11 +26,14 @@ def source(model: ModelChoice) -> ModelSource:
     return resolve(arch=model.arch, weights=model.weights, spec=model.spec)
 
 
-def checked_meta(source: ModelSource, input_shape: InputShape) -> torch.nn.Module:
-    """The model on the meta device, once its first conv is known to take the input."""
+def checked_meta(
+    source: ModelSource, input_shape: InputShape, meta: torch.nn.Module | None = None
+) -> torch.nn.Module:
+    """The model on the meta device (``meta`` where the caller built it already), once its
+    first conv is known to take the input."""
     from resnet_inspect.capture import preflight
 
-    meta = source.meta()
+    meta = meta if meta is not None else source.meta()
     preflight.check_input_channels(first_conv(meta), input_shape, shape_text(input_shape))
     return meta
 
@@ -74,18 +77,23 @@ def nearest(name: str, names: Iterable[str], cutoff: float = 0.5) -> str:
 
 
 def image_input(
-    found: ModelSource, images: ImageOptions, steps: int, seed: int, channels_given: int
+    found: ModelSource,
+    meta: torch.nn.Module,
+    images: ImageOptions,
+    steps: int,
+    seed: int,
+    channels_given: int,
 ) -> tuple[ImageBatches, InputShape]:
     """``--images`` as the steps' batches, and the input shape they give: (batch, C, the
-    crop's height and width). C is the first conv's (``channels_given`` where there is
-    none); batch is ``images.batch``, else every image up to ``DEFAULT_IMAGE_BATCH``."""
+    crop's height and width). C is the first conv's of ``meta`` (the model on meta, only
+    read; ``channels_given`` where there is none); batch is ``images.batch``, else every
+    image up to ``DEFAULT_IMAGE_BATCH``."""
     from resnet_inspect.capture.image_batches import ImageBatches
     from resnet_inspect.capture.preprocessing import preprocessing_for
     from resnet_inspect.config import DEFAULT_IMAGE_BATCH
     from resnet_inspect.imagesets import find_images
 
     found_images = find_images(images.paths)
-    meta = found.meta()
     conv = first_conv(meta)
     channels = conv[1] if conv else channels_given
     preprocessing = preprocessing_for(found, meta, images)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -11,6 +10,7 @@ from resnet_inspect.commands.model import checked_meta, first_conv, source
 from resnet_inspect.config import ImageOptions, ModelChoice, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.imagesets import find_images
+from resnet_inspect.parsing import check_labels_path
 from resnet_inspect.report import ImagePrediction, Prediction, PredictReport
 from resnet_inspect.views.options import ViewOptions
 
@@ -39,8 +39,7 @@ class PredictRequest:
             raise TypeError(f"top must be an int, not {type(self.top).__name__}")
         if not 1 <= self.top <= MAX_TOP:
             raise OptionError(f"--top {self.top}: expected a whole number from 1 to {MAX_TOP}")
-        if self.labels and not os.path.isfile(self.labels):
-            raise OptionError(f"--labels {self.labels}: no such file")
+        check_labels_path(self.labels)
 
 
 def run_predict(request: PredictRequest) -> PredictReport:
@@ -60,7 +59,7 @@ def run_predict(request: PredictRequest) -> PredictReport:
     channels = conv[1] if conv else request.model.input_shape[1]
     preprocessing = preprocessing_for(found, meta, request.images)
     shape = (1, channels, *preprocessing.crop)
-    structure = capture_structure(checked_meta(found, shape), shape)
+    structure = capture_structure(checked_meta(found, shape, meta), shape)
     names, names_from = class_names(request.labels, found, meta, structure.num_classes)
     images = find_images(request.images.paths, option="IMAGES")
 

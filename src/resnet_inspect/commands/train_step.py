@@ -91,13 +91,14 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
     from resnet_inspect.capture.structure import capture_structure
 
     found = source(request.model)
+    meta = found.meta()
     input_shape = request.model.input_shape
     images = None
     if request.images is not None:
         images, input_shape = image_input(
-            found, request.images, request.step.steps, request.seed, input_shape[1]
+            found, meta, request.images, request.step.steps, request.seed, input_shape[1]
         )
-    meta = checked_meta(found, input_shape)
+    meta = checked_meta(found, input_shape, meta)
     if recipe:
         freeze_backbone(meta, recipe)
     frozen_norms = frozen_batchnorms(meta) if recipe else ()
