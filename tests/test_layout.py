@@ -144,6 +144,7 @@ FORBIDDEN = {
     "parsing": ("views", "commands", "cli", "api", "cache", "capture", "assemble"),
     "words": ("views", "commands", "cli", "api", "cache", "capture", "assemble", "report"),
     "quantities": ("views", "commands", "cli", "api", "cache", "capture", "assemble", "report"),
+    "budget": ("views", "commands", "cli", "api", "cache", "capture", "assemble", "report"),
 }
 # The one deliberate exception: a report draws itself and writes its JSON by handing itself
 # to views.output, imported inside report._views when that happens.

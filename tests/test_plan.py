@@ -211,14 +211,12 @@ def test_live_peak_equals_a_real_cpu_step_counted_by_storage(
 WHOLE_STEPS = [
     (StepOptions(), 140_603_328),
     (StepOptions(momentum=0.0), 95_876_760),
+    # AdamW keeps what Adam keeps (test_optimizer_state_equals_the_real_optimizers_...).
     (StepOptions(optimizer=OptimizerKind.ADAM), 199_066_844),
-    (StepOptions(optimizer=OptimizerKind.ADAMW), 199_066_844),
 ]
 
 
-@pytest.mark.parametrize(
-    ("step", "budget"), WHOLE_STEPS, ids=["sgd", "sgd-no-momentum", "adam", "adamw"]
-)
+@pytest.mark.parametrize(("step", "budget"), WHOLE_STEPS, ids=["sgd", "sgd-no-momentum", "adam"])
 def test_a_solved_batch_fits_the_whole_step_and_one_more_does_not(
     step: StepOptions, budget: int
 ) -> None:
@@ -274,8 +272,8 @@ def test_optimizer_state_equals_the_real_optimizers_after_one_step(step: StepOpt
         assert report.rows[index].optimizer_state_bytes == real_state_bytes(model, step)
 
 
-@pytest.mark.parametrize("budget", [200 * 2**20, 10**9])
-def test_largest_batch_fits_and_one_more_does_not(budget: int) -> None:
+def test_largest_batch_fits_and_one_more_does_not() -> None:
+    budget = 200 * 2**20  # a budget beyond every batch: test_a_budget_beyond_any_batch_...
     report = plan("resnet18", SMALL, new_classes=10, memory=budget)
     answers = [row.largest_batch for row in report.rows]
     assert all(isinstance(b, int) and b >= 1 for b in answers), answers
@@ -422,13 +420,13 @@ def test_the_fallback_search_finds_the_largest_batch_of_any_growing_step() -> No
         return (1_000, 1_000 + 3 * batch * batch)
 
     for space in (999, 1_003, 1_011, 1_012, 50_000):
-        largest, _ = _walk_down(quadratic, {}, 5, space, 1)
+        largest, _, _ = _walk_down(quadratic, {}, 5, space, 1)
         best = max((b for b in range(0, 200) if 1_000 + 3 * b * b <= space), default=0)
         assert largest == (best if space >= 1_000 else 0), space
 
 
 def test_a_line_through_two_recordings_is_exact() -> None:
-    from resnet_inspect.capture.budget import LiveBytes, largest_batch
+    from resnet_inspect.budget import LiveBytes, largest_batch
 
     fixed, per_sample = (10, 50, 20), (1, 7, 3)
 

@@ -231,6 +231,7 @@ def plan(
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
     precisions: tuple[Precision, ...] | None = None,
+    checkpoint: bool = False,
 ) -> PlanReport:
     """What each fine-tuning cut costs: the new head only, then each stage down to the
     stem, then everything (and ``unfreeze``'s own row when given).
@@ -241,6 +242,9 @@ def plan(
     from meta passes: nothing is allocated, no real step runs. Mixed precision
     (``precisions``, default ``(step.precision,)``; ``tuple(Precision)`` for all three) is
     simulated on data-less CPU tensors under ``torch.autocast``: every row under each.
+    ``checkpoint`` adds rows at the deepest depth (``unfreeze``'s when given) with each
+    trainable stage, then all, recomputed in backward. ``report.breakdown`` says where that
+    depth's memory goes.
     """
     options = step or StepOptions()
     request = PlanRequest(
@@ -253,6 +257,7 @@ def plan(
         memory=memory,
         precisions=precisions or (options.precision,),
         channels_last=options.channels_last,
+        checkpoint=checkpoint,
     )
     return commands.run(request)  # type: ignore[no-any-return]
 

@@ -9,7 +9,7 @@ messages, so that the library refuses what the CLI refuses. Pure Python.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from resnet_inspect.errors import OptionError
@@ -114,9 +114,15 @@ class StepOptions:
     steps: int = 1  # real steps on the same seeded batch
     precision: Precision = Precision.FP32
     channels_last: bool = False  # the model and the input in torch.channels_last
+    # Stages recomputed in backward (activation checkpointing); recorded only when given.
+    checkpoint: tuple[str, ...] = field(default=(), metadata={"omit_default": True})
 
     def __post_init__(self) -> None:
         check_steps(self.steps)
+        if not isinstance(self.checkpoint, tuple) or not all(
+            isinstance(name, str) and name for name in self.checkpoint
+        ):
+            raise TypeError(f"checkpoint must be a tuple of stage names, not {self.checkpoint!r}")
         if not isinstance(self.precision, Precision):
             raise TypeError(f"precision must be a Precision, not {type(self.precision).__name__}")
         if not isinstance(self.optimizer, OptimizerKind):

@@ -220,6 +220,33 @@ def parse_unfreeze(text: str, arch: str | None) -> tuple[str, ...]:
     return names
 
 
+def parse_rows(option: str, text: str) -> tuple[str, ...]:
+    """Comma-separated row names (``head,layer4``), each once, in the order given."""
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise OptionError(f"{option} names no row: give rows such as head,layer4, or all")
+    return names
+
+
+def parse_checkpoint(text: str, arch: str | None) -> tuple[str, ...]:
+    """``--checkpoint``: comma-separated stages to recompute in backward. For a torchvision
+    ``arch`` they are checked here, before torch; for any other model, against its stages
+    once built (``capture.recompute.check_recomputable``)."""
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise OptionError(
+            f"--checkpoint names no stage: give stages such as {','.join(STAGE_MODULES[2:])}"
+        )
+    if arch is not None and not is_timm(arch):
+        wrong = [name for name in names if name not in STAGE_MODULES]
+        if wrong:
+            raise OptionError(
+                f"--checkpoint {','.join(wrong)}: not a residual stage of {arch} "
+                f"(its stages: {', '.join(STAGE_MODULES)})"
+            )
+    return names
+
+
 _CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".tar", ".safetensors")
 
 

@@ -169,6 +169,7 @@ class StepCapture:
     relu_zeros: dict[str, tuple[float, ...]] | None = None  # module -> each call's zero share
     images: ImagesSummary | None = None  # --images: the real images the steps took
     precision: PrecisionSummary | None = None
+    checkpointed: tuple[str, ...] = ()  # stages recomputed in backward
     channels_last: ChannelsLastSummary | None = None
 
 
@@ -191,6 +192,34 @@ class CutCapture:
     batch_one_live_bytes: int | None = None
     precision: str = "fp32"
     timeline: tuple[int, ...] = ()  # live bytes after each operation of the pass at --input
+    located: LocatedPass | None = None  # the chosen depth's pass, followed (--breakdown)
+    batch_live_bytes: int | None = None  # with a budget: the live peak at largest_batch
+    next_live_bytes: int | None = None  # and at one sample more
+    checkpointed: tuple[str, ...] = ()  # stages recomputed in backward
+
+
+@dataclass(frozen=True)
+class KeptRecord:
+    """One storage autograd keeps for backward, with the layer whose forward kept it."""
+
+    module: str  # the running module ("" for the model's own code, "loss" after the forward)
+    after: str  # for the model's own code: the module that finished last (places it)
+    name: (
+        str  # the first node from the loss that keeps it, and its attribute: "ReluBackward0.result"
+    )
+    shape: Shape
+    dtype: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class LocatedPass:
+    """The plan's pass at the chosen depth, followed: what each layer kept, and where the
+    step was after each operation (``(phase, module)``, as the timeline's moments)."""
+
+    kept: tuple[KeptRecord, ...]
+    moments: tuple[tuple[str, str], ...]
+    trainable: tuple[tuple[str, int], ...]  # each trainable parameter and its bytes
 
 
 @dataclass(frozen=True)

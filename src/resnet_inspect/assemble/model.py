@@ -181,6 +181,7 @@ def _step_summary(step: StepCapture, seed: int) -> StepSummary:
         global_grad_norms=step.global_grad_norms,
         images=step.images,
         precision=step.precision,
+        checkpointed=step.checkpointed,
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from resnet_inspect.assemble.breakdown import build_breakdown
+from resnet_inspect.budget import process_growth
+from resnet_inspect.config import OptimizerKind
 from resnet_inspect.records import CutCapture, StructureCapture
-from resnet_inspect.report import ModelInfo, PlanReport, PlanRow, Setting, WeightsInfo
+from resnet_inspect.report import ModelInfo, PlanReport, PlanRow, RowCheck, Setting, WeightsInfo
 
 EVERYTHING = "everything"
 
@@ -19,10 +22,14 @@ def build_plan_report(
     options: tuple[Setting, ...],
     precisions: tuple[str, ...] = ("fp32",),
     channels_last: bool = False,
+    momentum: float = 0.9,
+    shows_breakdown: bool = False,
+    checks: dict[int, tuple[RowCheck, ...]] | None = None,
 ) -> PlanReport:
     """``structure`` is of the model with its new head, so that its totals are the plan's."""
     params = sum(record.params for record in structure.modules.values())
-    full = {cut.precision: cut for cut in cuts if cut.name == EVERYTHING}
+    full = {cut.precision: cut for cut in cuts if cut.name == EVERYTHING and not cut.checkpointed}
+    plain = {(cut.name, cut.precision): cut for cut in cuts if not cut.checkpointed}
     kept = structure.param_bytes + structure.buffer_bytes
     rows = tuple(
         PlanRow(
@@ -40,9 +47,19 @@ def build_plan_report(
             peak_bytes=kept + cut.optimizer_state_bytes + cut.live_peak_bytes,
             largest_batch=cut.largest_batch,
             precision=cut.precision,
+            checkpointed=cut.checkpointed,
+            process_bytes=process_growth(cut.live_peak_bytes, cut.optimizer_state_bytes, kept),
+            verify=(checks or {}).get(index, ()),
+            recompute_flops=(
+                cut.backward_flops - plain[cut.name, cut.precision].backward_flops
+                if cut.checkpointed
+                else 0
+            ),
         )
-        for cut in cuts
+        for index, cut in enumerate(cuts)
     )
+    followed = next((cut for cut in cuts if cut.located is not None), None)
+    kind = OptimizerKind(optimizer)
     return PlanReport(
         command="plan",
         arch=model.name,
@@ -59,6 +76,12 @@ def build_plan_report(
         options=options,
         precisions=precisions,
         channels_last=channels_last,
+        breakdown=(
+            build_breakdown(followed, structure.layout, kind, momentum)
+            if followed is not None
+            else None
+        ),
+        shows_breakdown=shows_breakdown,
     )
 
 

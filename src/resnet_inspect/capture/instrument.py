@@ -80,6 +80,8 @@ class ModuleStack:
 
     def _entered(self, name: str) -> Callable[..., None]:
         def hook(module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
+            if _recomputing():
+                return
             self.names.append(name)
             if self._on_enter is not None:
                 self._on_enter(name, module, inputs)
@@ -88,6 +90,8 @@ class ModuleStack:
 
     def _left(self, name: str) -> Callable[..., None]:
         def hook(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            if _recomputing():
+                return
             if self._on_leave is not None:
                 self._on_leave(name, module, inputs, output)
             self.names.pop()
@@ -95,6 +99,12 @@ class ModuleStack:
                 self.last_done = name
 
         return hook
+
+
+def _recomputing() -> bool:
+    """A forward that runs while an autograd node runs is activation checkpointing's
+    recomputation in backward (``capture.recompute``): not a call of the step, not seen."""
+    return torch._C._current_autograd_node() is not None
 
 
 def row_modules(model: torch.nn.Module) -> set[str]:

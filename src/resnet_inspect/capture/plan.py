@@ -21,7 +21,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import FlopCounterMode
 
-from resnet_inspect.capture.budget import LiveBytes, largest_batch, optimizer_state_bytes
+from resnet_inspect.budget import LiveBytes, largest_batch, optimizer_state_bytes
 from resnet_inspect.capture.cpu_batchnorm import CpuBatchNorm
 from resnet_inspect.capture.freezing import freeze_backbone
 from resnet_inspect.capture.instrument import (
@@ -30,7 +30,9 @@ from resnet_inspect.capture.instrument import (
     resident_storages,
     storage_id,
 )
+from resnet_inspect.capture.moments import Locator
 from resnet_inspect.capture.precision import autocasting
+from resnet_inspect.capture.recompute import checkpointed
 from resnet_inspect.capture.step import loss_of, make_optimizer, meta_labels
 from resnet_inspect.config import LARGEST_BATCH, FreezeOptions, LossKind, Precision, StepOptions
 from resnet_inspect.errors import OptionError
@@ -39,6 +41,30 @@ from resnet_inspect.records import CutCapture
 
 # A batch solve that has not settled after this many confirming passes searches instead.
 _CONFIRM_PASSES = 4
+
+
+class _Everywhere:
+    """A module tracker that places every operation in one bucket, "Global"."""
+
+    parents = frozenset({"Global"})
+
+    def __enter__(self) -> _Everywhere:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _Flops(FlopCounterMode):
+    """FlopCounterMode's own counting (its registry, its decompositions), without its
+    per-module tracker: the plan needs totals only, and that tracker's backward hooks keep
+    the tensors a checkpointed stage recomputes alive after their use (resnet18's step at
+    8×3×224×224 with every stage checkpointed read 260 MB live with it, 184 MB without, as
+    a real step allocates)."""
+
+    def __init__(self) -> None:
+        super().__init__(display=False)
+        self.mod_tracker = _Everywhere()  # type: ignore[assignment]
 
 
 class _LiveStorages(TorchDispatchMode):
@@ -50,9 +76,12 @@ class _LiveStorages(TorchDispatchMode):
     the batch.
     """
 
-    def __init__(self, existing: set[int], batch: int) -> None:
+    def __init__(
+        self, existing: set[int], batch: int, after_each: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.batch = batch
+        self.after_each = after_each  # a Locator, on the followed pass
         # Set for the optimizer's step: its temporaries are parameter-sized, whatever their
         # first dimension happens to equal.
         self.fixed_only = False
@@ -76,6 +105,8 @@ class _LiveStorages(TorchDispatchMode):
             self.events.append((key, size, scales))
             self.seen[key] = weakref.finalize(storage, self._released, key, size, scales)
         self.marks.append(len(self.events))
+        if self.after_each is not None:
+            self.after_each()
         return out
 
     def _released(self, key: int, size: int, scales: bool) -> None:
@@ -150,13 +181,15 @@ def _run(
     count: bool,
     precision: Precision = Precision.FP32,
     channels_last: bool = False,
+    locator: Locator | None = None,
 ) -> _Pass:
     """One train-mode step on meta, watched, as a training loop's second step takes it:
     ``zero_grad()`` (gradients set to None), forward, loss, backward, ``optimizer.step()``
     with the optimizer state of an earlier step already there (see ``_steady_state``). The
     optimizer is torch's own, with the implementation it picks for CPU tensors, so its
     temporaries (Adam's ``exp_avg_sq.sqrt() / bias_correction2_sqrt``, SGD's
-    ``grad + weight_decay * param``) are counted as a real step allocates them."""
+    ``grad + weight_decay * param``) are counted as a real step allocates them. A
+    ``locator`` follows the pass: where each operation ran, and who kept what."""
     for param in model.parameters():
         param.grad = None
     existing = resident_storages(model) | {storage_id(t) for t in _state_tensors(optimizer)}
@@ -166,11 +199,13 @@ def _run(
         key = storage_id(tensor)
         if key not in existing and key not in saved:  # each storage once, parameters never
             saved[key] = tensor.untyped_storage().nbytes()
+            if locator is not None:
+                locator.saved(key, tensor)
         return tensor
 
     batch = input_shape[0]
-    forward, backward = FlopCounterMode(display=False), FlopCounterMode(display=False)
-    tracker = _LiveStorages(existing, batch)
+    forward, backward = _Flops(), _Flops()
+    tracker = _LiveStorages(existing, batch, locator)
     with preserved_modes(model), tracker:
         model.train()
         dtype = model_dtype(model)
@@ -184,14 +219,19 @@ def _run(
         # otherwise run its decomposition, whose statistics are not the CPU's. Autocast
         # covers the forward and the loss, as a training script's does.
         counted = forward if count else nullcontext()
-        with hooks, counted, CpuBatchNorm(), autocasting(precision):
+        followed = locator.forward() if locator is not None else nullcontext()
+        with hooks, counted, CpuBatchNorm(), autocasting(precision), followed:
             value = loss_of(loss, model(data), labels)
+        if locator is not None:
+            locator.read_graph(value.grad_fn)
         if value.requires_grad:
             with backward if count else nullcontext(), CpuBatchNorm():
                 value.backward()  # type: ignore[no-untyped-call]
         if optimizer is not None:
             # The batch, the labels and the loss are still alive, as in a training loop.
             tracker.fixed_only = True
+            if locator is not None:
+                locator.stepping = True
             optimizer.step()
         del data, labels, value
     grads = {storage_id(p.grad) for p in model.parameters() if p.grad is not None}
@@ -215,6 +255,8 @@ def capture_cut(
     smallest: int = 1,
     flops_from: CutCapture | None = None,
     same_as: CutCapture | None = None,
+    checkpoint: tuple[str, ...] = (),
+    follow: bool = False,
 ) -> CutCapture:
     """One cut point: the model from ``make`` frozen by ``recipe`` (``unfreeze`` names what
     trains beside the new head), counted at ``input_shape``.
@@ -229,13 +271,39 @@ def capture_cut(
     counting again; and ``same_as``'s batch answer when this pass's timeline is identical
     to its (the same operations, the same bytes: float16 and bfloat16 are both 2 bytes, and
     where autocast treats them alike every later pass would repeat it).
+
+    ``checkpoint`` names stages recomputed in backward (``capture.recompute``); ``follow``
+    records where the pass at ``input_shape`` was after each operation and who kept what.
     """
     model = make()
     freeze_backbone(model, recipe)
+    # A followed pass reads every node's saved tensors, which for a checkpointed stage
+    # would run its recomputation then and there: checkpointed rows are never followed.
+    follow = follow and not checkpoint
+    with checkpointed(model, checkpoint, preserve_rng=False):
+        cut = _capture(
+            model, name, recipe, input_shape, step, room, smallest, flops_from, same_as, follow
+        )
+    return replace(cut, checkpointed=checkpoint)
+
+
+def _capture(
+    model: torch.nn.Module,
+    name: str,
+    recipe: FreezeOptions,
+    input_shape: tuple[int, ...],
+    step: StepOptions,
+    room: Callable[[int], int] | None,
+    smallest: int,
+    flops_from: CutCapture | None,
+    same_as: CutCapture | None,
+    follow: bool,
+) -> CutCapture:
     trainable = [p for p in model.parameters() if p.requires_grad]
     trainable_bytes = sum(p.numel() * p.element_size() for p in trainable)
     state = optimizer_state_bytes(step.optimizer, step.momentum, trainable_bytes, len(trainable))
     optimizer = _steady_state(model, step) if trainable else None
+    locator = Locator(model) if follow else None
     first = _run(
         model,
         optimizer,
@@ -245,6 +313,7 @@ def capture_cut(
         count=flops_from is None,
         precision=step.precision,
         channels_last=step.channels_last,
+        locator=locator,
     )
     if flops_from is not None:
         first = replace(
@@ -254,12 +323,14 @@ def capture_cut(
         )
     largest: int | None = None
     batch_one: int | None = None
+    peaks: tuple[int | None, int | None] = (None, None)
     repeated = same_as is not None and same_as.timeline == first.totals
     if room is not None and repeated and same_as is not None:
         largest, batch_one = same_as.largest_batch, same_as.batch_one_live_bytes
+        peaks = (same_as.batch_live_bytes, same_as.next_live_bytes)
     elif room is not None:
         space = room(state)
-        largest, batch_one = _solve(
+        largest, batch_one, peaks = _solve(
             model,
             optimizer,
             input_shape,
@@ -284,8 +355,11 @@ def capture_cut(
         live_peak_bytes=max(first.totals, default=0),
         largest_batch=largest,
         batch_one_live_bytes=batch_one,
+        batch_live_bytes=peaks[0],
+        next_live_bytes=peaks[1],
         precision=step.precision.value,
         timeline=first.totals,
+        located=locator.result() if locator is not None else None,
     )
 
 
@@ -300,9 +374,9 @@ def _solve(
     smallest: int,
     precision: Precision = Precision.FP32,
     channels_last: bool = False,
-) -> tuple[int, int]:
-    """The largest batch whose live peak fits ``space`` (0 when ``smallest`` does not), and
-    the live peak at ``smallest``.
+) -> tuple[int, int, tuple[int | None, int | None]]:
+    """The largest batch whose live peak fits ``space`` (0 when ``smallest`` does not), the
+    live peak at ``smallest``, and the live peaks at the answer and one sample more.
 
     The first pass's split (which tensors scale with the batch) gives a guess; a pass at the
     guess gives a second point of the same timeline, and the line through the two is exact.
@@ -339,7 +413,10 @@ def _solve(
             answer = 0
         if answer == guess and (guess == 0 or max(known[probe]) <= space):
             least = max(known[smallest]) if smallest in known else line.peak(smallest)
-            return answer, least
+            if not answer:
+                return answer, least, (None, None)
+            at_answer = max(known[answer]) if answer in known else line.peak(answer)
+            return answer, least, (at_answer, line.peak(answer + 1))
         guess = answer
     return _walk_down(at, known, guess, space, smallest)
 
@@ -355,7 +432,7 @@ def _walk_down(
     start: int,
     space: int,
     smallest: int,
-) -> tuple[int, int]:
+) -> tuple[int, int, tuple[int | None, int | None]]:
     """The slow, sure way, for a model whose step does not grow in a line with the batch: a
     search over passes, assuming only that a larger batch never needs less."""
 
@@ -365,14 +442,16 @@ def _walk_down(
         return max(known[batch], default=0) <= space
 
     if not fits(smallest):
-        return 0, max(known[smallest], default=0)
+        return 0, max(known[smallest], default=0), (None, None)
     low, high = smallest, max(start, smallest + 1)  # low fits; high is the first candidate
     while high <= LARGEST_BATCH and fits(high):
         low, high = high, high * 2
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if fits(middle) else (low, middle)
-    return min(low, LARGEST_BATCH), max(known[smallest], default=0)
+    answer = min(low, LARGEST_BATCH)
+    after = max(known[answer + 1]) if answer + 1 in known else None
+    return answer, max(known[smallest], default=0), (max(known[answer]), after)
 
 
 def too_small_budget(cuts: list[CutCapture], memory: int, kept: int, smallest: int = 1) -> None:

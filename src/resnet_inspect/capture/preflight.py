@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from resnet_inspect.capture.budget import optimizer_state_copies
+from resnet_inspect.budget import optimizer_state_copies
 from resnet_inspect.config import StepOptions
 from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.quantities import binary_bytes, shape

@@ -32,6 +32,7 @@ from resnet_inspect.capture.precision import (
     underflowed,
     zero_shares,
 )
+from resnet_inspect.capture.recompute import checkpointed
 from resnet_inspect.config import LossKind, OptimizerKind, Precision, StepOptions
 from resnet_inspect.records import StepCapture
 from resnet_inspect.report import (
@@ -121,7 +122,7 @@ def run_step(
     forward_s = backward_s = step_s = 0.0
     params_first: dict[str, torch.Tensor] = {}
     params_before = params_first
-    with _ZeroCounter(model, ops) as zeros:
+    with _ZeroCounter(model, ops) as zeros, checkpointed(model, options.checkpoint):
         for index in range(options.steps):
             if images is not None:  # read before the clock starts
                 data = images.inputs(index).to(dtype).contiguous(memory_format=layout)
@@ -207,6 +208,7 @@ def run_step(
         images=images.summary() if images is not None else None,
         precision=_precision_summary(precision, ops, scaler, initial_scale, skipped, underflow),
         channels_last=layout_watch.summary() if layout_watch is not None else None,
+        checkpointed=options.checkpoint,
     )
 
 

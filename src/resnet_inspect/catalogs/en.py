@@ -384,6 +384,61 @@ TEXT: dict[str, str] = {
         "{common} compared; {only_a} only in A, {only_b} only in B, {reshaped} of another shape"
     ),
     "diff_misfit": "; {side} does not fit {arch}: only the common keys were compared",
+    "checkpointing": "Checkpointing",
+    "checkpointing_value": (
+        "{stages} recomputed in backward (torch.utils.checkpoint, non-reentrant): each keeps "
+        "only its input in the forward, and its forward runs again in backward (in the "
+        "backward time); BatchNorm's running statistics are updated once, in the forward: "
+        "each stage's buffers are restored after its recomputation"
+    ),
+    "plan_recomputing": "{depth}, recompute {stages}",
+    "plan_recomputed": "Recomputed",
+    "plan_stages": "{count} stages",
+    "plan_recomputed_value": (
+        "forward FLOPs a checkpointed row runs again in backward (counted in its backward); "
+        "each recomputed stage keeps only its input for backward (torch.utils.checkpoint, "
+        "non-reentrant)"
+    ),
+    "breakdown_title": "Where the memory of {depth} goes at {shape} ({precision})",
+    "breakdown_part": "Part",
+    "breakdown_total": "total",
+    "breakdown_keepers": "The layers that keep the most for backward",
+    "breakdown_layer": "Layer",
+    "breakdown_kept": "What it keeps (for which backward node)",
+    "breakdown_more": "and {count} more",
+    "breakdown_own_code": "the model's own code",
+    "breakdown_peak_forward": "Peak: {bytes} of step tensors alive at once, in {module}'s forward",
+    "breakdown_peak_backward": (
+        "Peak: {bytes} of step tensors alive at once, in {module}'s backward"
+    ),
+    "breakdown_peak_step": "Peak: {bytes} of step tensors alive at once, in optimizer.step()",
+    "plan_process": "Process",
+    "plan_process_value": (
+        "how much a training process grows beyond its start (torch imported, the model "
+        "built) in its first steps, by a model fitted to real steps measured on an x86_64 "
+        "Linux box with glibc: 1.44 × the step's tensors (glibc keeps freed blocks and hands "
+        "them out again in pieces) + 1.26 × the optimizer state + 0.095 × the parameters and "
+        "buffers + 21 MiB (the first step's one-time costs); within ±25% of 35 measured rows, "
+        "and a process's own growth varies ±10% from run to run. --verify measures it here"
+    ),
+    "verify": "Verify",
+    "verify_value": (
+        "each row's steps run for real in a fresh process (torch imported, the model built, "
+        "then two steps): tensors = the most bytes the CPU allocator held at once in a step "
+        "for the tensors operations return (torch.profiler; kernels' own workspaces, released "
+        "inside their operation, aside); process = the growth of its peak resident size "
+        "(VmHWM) over its start. The % is the estimate's error: above 0 it said more"
+    ),
+    "verify_measured": (
+        "measured at batch {batch}: tensors {tensors} ({tensor_error}), process "
+        "+{growth} ({process_error})"
+    ),
+    "verify_skipped": "batch {batch} skipped: {reason}",
+    "verify_fits": "fits {budget}",
+    "verify_not_fits": "does not fit {budget}",
+    "verify_next": "batch {batch} would peak at {bytes}, {over} {side} the budget",
+    "verify_over": "over",
+    "verify_under": "under",
     "plan_recipe": "each row: all frozen, a new head of {classes} classes, that depth trainable",
     "plan_meta_note": (
         "one training step per depth, simulated on the meta device: nothing allocated, no real step"
@@ -420,9 +475,8 @@ TEXT: dict[str, str] = {
         "parameters {params} + buffers {buffers} + optimizer state (kept from the step before) + "
         "the most bytes alive at once in the whole step: forward, backward and optimizer.step() "
         "(input, activations, what autograd saves, gradients, the optimizer's temporaries), "
-        "followed operation by operation. That is what the tensors need (a resnet50 step "
-        "measured 2-11% more); glibc's allocator keeps freed memory and a process grew "
-        "1.2-2.1x this: leave headroom (benchmarks/bench_plan.py)"
+        "followed operation by operation: what the step's tensors need (kernels' own "
+        "workspaces aside); a process needs more: see Process"
     ),
     "plan_batch_value": (
         "the largest batch whose step peaks within {budget}, solved from the recorded step and "

@@ -339,6 +339,52 @@ TEXT: dict[str, str] = {
         "比较了 {common} 个；仅 A 有 {only_a} 个，仅 B 有 {only_b} 个，形状不同 {reshaped} 个"
     ),
     "diff_misfit": "；{side} 与 {arch} 的结构不符：只比较了共同的键",
+    "checkpointing": "激活检查点",
+    "checkpointing_value": (
+        "{stages} 在反向传播中重算（torch.utils.checkpoint，非重入）：前向时每个阶段只保留其输入，"
+        "反向时再跑一次其前向（计入反向时间）；BatchNorm 的运行统计量只在前向中更新一次："
+        "每个阶段重算后恢复其缓冲区"
+    ),
+    "plan_recomputing": "{depth}，重算 {stages}",
+    "plan_recomputed": "重算",
+    "plan_stages": "{count} 个阶段",
+    "plan_recomputed_value": (
+        "检查点行在反向中重跑的前向 FLOPs（已计入其反向）；每个重算阶段只为反向保留其输入"
+        "（torch.utils.checkpoint，非重入）"
+    ),
+    "breakdown_title": "{depth} 的内存去向（{shape}，{precision}）",
+    "breakdown_part": "部分",
+    "breakdown_total": "合计",
+    "breakdown_keepers": "为反向保留最多的层",
+    "breakdown_layer": "层",
+    "breakdown_kept": "保留了什么（供哪个反向节点使用）",
+    "breakdown_more": "另有 {count} 个",
+    "breakdown_own_code": "模型自身的代码",
+    "breakdown_peak_forward": "峰值：同时存活的训练步张量 {bytes}，在 {module} 的前向中",
+    "breakdown_peak_backward": "峰值：同时存活的训练步张量 {bytes}，在 {module} 的反向中",
+    "breakdown_peak_step": "峰值：同时存活的训练步张量 {bytes}，在 optimizer.step() 中",
+    "plan_process": "进程",
+    "plan_process_value": (
+        "训练进程在最初几步中相对起点（已导入 torch、已构建模型）增长多少；模型按在 x86_64 Linux"
+        "（glibc）上实测的训练步拟合：1.44 × 训练步张量（glibc 保留释放的块并拆分再用）+ 1.26 × "
+        "优化器状态 + 0.095 × 参数与缓冲区 + 21 MiB（第一步的一次性开销）；35 行实测误差在 ±25% "
+        "以内，而同一进程的增长每次运行相差 ±10%。--verify 在本机实测"
+    ),
+    "verify": "实测",
+    "verify_value": (
+        "每行的训练步在全新进程中真实运行（导入 torch、构建模型，然后两步）：张量 = 一步中 CPU "
+        "分配器为运算返回的张量同时持有的最多字节（torch.profiler；内核在运算内部释放的工作区不计）；"
+        "进程 = 峰值常驻内存（VmHWM）相对起点的增长。百分比是估计的误差：大于 0 表示估多了"
+    ),
+    "verify_measured": (
+        "批量 {batch} 实测：张量 {tensors}（{tensor_error}），进程 +{growth}（{process_error}）"
+    ),
+    "verify_skipped": "批量 {batch} 已跳过：{reason}",
+    "verify_fits": "在 {budget} 以内",
+    "verify_not_fits": "超出 {budget}",
+    "verify_next": "批量 {batch} 的峰值约 {bytes}，{side}预算 {over}",
+    "verify_over": "超出",
+    "verify_under": "低于",
     "plan_recipe": "每一行：全部冻结，换上 {classes} 类的新输出头，再让该深度可训练",
     "plan_meta_note": "每种深度在 meta 设备上模拟一个训练步：不分配内存，不做真实计算",
     "plan_fake_note": (
@@ -372,8 +418,7 @@ TEXT: dict[str, str] = {
     "plan_peak_value": (
         "参数 {params} + 缓冲区 {buffers} + 优化器状态（上一步留下的）+ 整个训练步中同时存活的最多"
         "字节：前向、反向和 optimizer.step()（输入、激活、自动求导保存的张量、梯度、优化器的临时"
-        "张量），逐个算子跟踪。这是张量本身所需（实测 resnet50 一步多 2-11%）；glibc 的分配器会"
-        "保留释放的内存，真实进程增长为此值的 1.2-2.1 倍：请留出余量（benchmarks/bench_plan.py）"
+        "张量），逐个算子跟踪：训练步张量本身所需（内核自身的工作区不计）；进程需要更多：见“进程”"
     ),
     "plan_batch_value": (
         "峰值不超过 {budget} 的最大批量：由记录的训练步求解，并在该批量下再模拟一次确认"

@@ -136,7 +136,8 @@ def train_step(ctx: typer.Context) -> None:
     """
     from resnet_inspect.commands.train_step import TrainStepRequest
 
-    model, step, view = model_choice(ctx), step_options(ctx), view_options(ctx.params)
+    model = model_choice(ctx)
+    step, view = step_options(ctx, model.arch), view_options(ctx.params)
     images = image_options(ctx)
     seed = ctx.params["seed"]
     deliver(TrainStepRequest(model=model, seed=seed, step=step, images=images, view=view))
@@ -189,7 +190,7 @@ def freeze(
         unfreeze=parse_unfreeze(unfreeze, model.arch),
         bn_eval=bn_eval,
     )
-    step, view, images = step_options(ctx), view_options(ctx.params), image_options(ctx)
+    step, view, images = step_options(ctx, model.arch), view_options(ctx.params), image_options(ctx)
     seed = ctx.params["seed"]
     request = FreezeRequest(
         model=model, seed=seed, step=step, recipe=recipe, images=images, view=view
@@ -255,12 +256,56 @@ MemoryOption = Annotated[
         show_default=False,
     ),
 ]
+PlanCheckpointOption = Annotated[
+    bool,
+    typer.Option(
+        "--checkpoint",
+        help="Rows at the deepest depth (or --unfreeze's) with each trainable stage, and then "
+        "all of them, recomputed in backward (activation checkpointing): the saved bytes and "
+        "peak it saves, the forward FLOPs it runs again, the batch it allows.",
+    ),
+]
+BreakdownOption = Annotated[
+    bool,
+    typer.Option(
+        "--breakdown",
+        help="Where the memory of the deepest depth (or --unfreeze's) goes: saved, gradient and "
+        "optimizer bytes per stage and block, the five layers that keep the most and what they "
+        "keep, and the layer whose forward or backward holds the peak (JSON always has it).",
+    ),
+]
+VerifyOption = Annotated[
+    str,
+    typer.Option(
+        "--verify",
+        help="After the estimate, run each row's real CPU steps in a fresh process and print "
+        "the measured tensor peak and process growth beside the estimates, with their error: "
+        "--verify alone checks every row; --verify head,layer4 those rows. With --memory, "
+        "also the step at each row's largest batch. Takes seconds to minutes.",
+        metavar="[ROWS]",
+        show_default=False,
+    ),
+]
 PlanClassesOption = Annotated[
     str, classes_option("Classes of the new head every row trains (required).")
 ]
 
 
-@app.command()
+class _BareVerify(TyperCommand):
+    """``--verify`` with no rows after it (at the end, or before another option) means every
+    row: click has no option whose value may be left out, so it is spelled out here."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        spelled = [
+            "--verify=all"
+            if arg == "--verify" and (index + 1 == len(args) or args[index + 1].startswith("-"))
+            else arg
+            for index, arg in enumerate(args)
+        ]
+        return list(super().parse_args(ctx, spelled))
+
+
+@app.command(cls=_BareVerify)
 @options(
     OWN, MODEL, PLAN_OPTIMIZER, MOMENTUM, LOSS, PLAN_PRECISION, CHANNELS_LAST, OUTPUT, NO_CACHE
 )
@@ -269,6 +314,9 @@ def plan(
     new_classes: PlanClassesOption = "",
     unfreeze: UnfreezeOption = "",
     memory: MemoryOption = "",
+    checkpoint: PlanCheckpointOption = False,
+    breakdown: BreakdownOption = False,
+    verify: VerifyOption = "",
 ) -> None:
     """How deep to fine-tune: what each depth trains, computes and keeps, and what batch fits.
 
@@ -286,6 +334,7 @@ def plan(
         parse_momentum,
         parse_new_classes,
         parse_precision,
+        parse_rows,
         parse_unfreeze,
     )
 
@@ -302,9 +351,13 @@ def plan(
         memory=parse_memory(memory) if memory else None,
         precisions=parse_precision(ctx.params["precision"], every=True),
         channels_last=ctx.params["channels_last"],
+        checkpoint=checkpoint,
+        breakdown=breakdown,
+        verify=parse_rows("--verify", verify) if verify else (),
         view=view_options(ctx.params),
     )
-    deliver(request, no_cache=ctx.params["no_cache"])
+    # Real steps measure this machine now: such a report is never cached.
+    deliver(request, no_cache=ctx.params["no_cache"] or bool(request.verify))
 
 
 _SIDE_HELP = (

@@ -204,6 +204,16 @@ CHANNELS_LAST = _option(
     "which calls kept it and where one turned it back (a copy); graph and plan count what "
     "such a step saves and keeps.",
 )
+CHECKPOINT = _option(
+    "checkpoint",
+    "",
+    str,
+    "--checkpoint",
+    help="Stages to recompute in backward (activation checkpointing, torch.utils.checkpoint "
+    "non-reentrant), e.g. layer3,layer4: each keeps only its input in the forward. Loss, "
+    "gradients and updates equal the step without it.",
+    metavar="STAGES",
+)
 DEPTH = _option(
     "depth", "layer", str, "--depth", help="How far to unfold: stage, block or layer.", metavar="D"
 )
@@ -327,6 +337,7 @@ STEP = (
     STEPS,
     PRECISION,
     CHANNELS_LAST,
+    CHECKPOINT,
 )
 OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
 IMAGE_DATA = (IMAGES, BATCH, SHUFFLE, RESIZE, CROP, MEAN, STD)
@@ -415,10 +426,12 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
     return ModelChoice(arch=name, input_shape=shape, weights=weights, spec=model)
 
 
-def step_options(ctx: typer.Context) -> StepOptions:
-    """The optimizer, loss and steps of the commands that take a real step."""
+def step_options(ctx: typer.Context, arch: str | None) -> StepOptions:
+    """The optimizer, loss and steps of the commands that take a real step (``arch``: the
+    chosen torchvision architecture, whose stages ``--checkpoint`` is checked against)."""
     from resnet_inspect.config import StepOptions, check_seed
     from resnet_inspect.parsing import (
+        parse_checkpoint,
         parse_lr,
         parse_momentum,
         parse_precision,
@@ -439,7 +452,17 @@ def step_options(ctx: typer.Context) -> StepOptions:
         steps=parse_steps(params["steps"]),
         precision=parse_precision(params["precision"])[0],
         channels_last=params["channels_last"],
+        checkpoint=(
+            parse_checkpoint(params["checkpoint"], arch)
+            if params["checkpoint"] or _typed(ctx, "checkpoint")
+            else ()
+        ),
     )
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
 
 
 def image_loss(ctx: typer.Context) -> LossKind:

@@ -37,10 +37,10 @@ def keyed(default: Any) -> Any:
     return field(default=default, metadata={"role": KEYED})
 
 
-def given() -> Any:
-    """A request field recorded (and keyed) only when given: None leaves no trace, so the
-    reports of runs without it stay as they were."""
-    return field(default=None, metadata={"role": RECORDED, "omit_none": True})
+def given(default: Any = None) -> Any:
+    """A request field recorded (and keyed) only when given: its default (None, False, ())
+    leaves no trace, so the reports of runs without it stay as they were."""
+    return field(default=default, metadata={"role": RECORDED, "omit_default": True})
 
 
 def shown() -> Any:
@@ -129,7 +129,7 @@ def _flat(options: Any, role: str) -> list[tuple[str, Any]]:
         if item.name == "model" or item.metadata.get("role", RECORDED) != role:
             continue
         value = getattr(options, item.name)
-        if value is None and item.metadata.get("omit_none"):
+        if item.metadata.get("omit_default") and value == item.default:
             continue
         if is_dataclass(value) and not isinstance(value, type):
             found += _flat(value, RECORDED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
-from resnet_inspect.commands import Command, recorded, shown
+from resnet_inspect.commands import Command, given, keyed, recorded, shown
 from resnet_inspect.commands.model import checked_meta, shape_text, source
 from resnet_inspect.config import (
     FreezeOptions,
@@ -18,6 +18,8 @@ from resnet_inspect.config import (
     check_new_classes,
 )
 from resnet_inspect.errors import OptionError
+from resnet_inspect.parsing import is_timm
+from resnet_inspect.records import within
 from resnet_inspect.report import PlanReport
 from resnet_inspect.views.options import ViewOptions
 
@@ -35,6 +37,10 @@ class PlanRequest:
     memory: int | None = None  # a budget in bytes: each row's largest batch that fits
     precisions: tuple[Precision, ...] = (Precision.FP32,)  # each row under each, in turn
     channels_last: bool = False  # the model and the input in torch.channels_last
+    checkpoint: bool = given(False)  # rows with trainable stages recomputed in backward
+    breakdown: bool = keyed(False)  # the view shows where the memory goes (JSON always has it)
+    # Rows whose real steps run in fresh processes: their names, or ("all",) for every row.
+    verify: tuple[str, ...] = given(())
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -46,6 +52,7 @@ class PlanRequest:
         check_memory_budget(self.memory)
         if not self.precisions or not all(isinstance(p, Precision) for p in self.precisions):
             raise TypeError(f"precisions must be a tuple of Precision, not {self.precisions!r}")
+        check_verify_rows(self.verify, bool(self.unfreeze), self.model.arch)
         self.recipe  # noqa: B018 - the unfreeze names, checked before any work
         self.step  # noqa: B018 - the optimizer, momentum and loss, likewise
 
@@ -78,6 +85,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
     from resnet_inspect.capture.plan import capture_cut, too_small_budget
     from resnet_inspect.capture.precision import simulated_cpu
     from resnet_inspect.capture.structure import capture_structure
+    from resnet_inspect.commands.verify import check_row_names, verify_cuts
     from resnet_inspect.records import CutCapture
 
     memory, unfreeze, input_shape = request.memory, request.unfreeze, request.model.input_shape
@@ -90,18 +98,25 @@ def run_plan(request: PlanRequest) -> PlanReport:
     structure = capture_structure(meta, input_shape)
     preflight.check_batchnorm_batch(structure, shape_text(input_shape))
 
-    stages = structure.layout.stages
+    layout = structure.layout
     # Each cut trains the new head and, from the last stage down, one more stage each.
-    cut_points: list[tuple[str, tuple[str, ...]]] = [("head", ())]
-    for index in range(len(stages) - 1, -1, -1):
-        cut_points.append((stages[index], tuple(reversed(stages[index:]))))
+    cut_points: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [("head", (), ())]
+    for index in range(len(layout.stages) - 1, -1, -1):
+        cut_points.append((layout.stages[index], tuple(reversed(layout.stages[index:])), ()))
     holders = [
         name for name, child in meta.named_children() if any(True for _ in child.parameters())
     ]
-    cut_points.append((EVERYTHING, tuple(holders)))
+    cut_points.append((EVERYTHING, tuple(holders), ()))
     if unfreeze:
-        cut_points.append(("unfreeze", unfreeze))
+        cut_points.append(("unfreeze", unfreeze, ()))
+    chosen = cut_points[-1]  # what --breakdown breaks down: --unfreeze's row, or everything
+    if request.checkpoint:
+        cut_points += [
+            (chosen[0], chosen[1], stages) for stages in recomputable(layout.stages, chosen[1])
+        ]
 
+    if request.verify:  # the rows are known now: a wrong name fails before any pass
+        check_row_names(request.verify, [name for name, _, _ in cut_points])
     kept = structure.param_bytes + structure.buffer_bytes
     smallest = structure.smallest_batch()  # 2 where a BatchNorm sees a 1×1 map
 
@@ -114,8 +129,9 @@ def run_plan(request: PlanRequest) -> PlanReport:
         # The first precision's cuts count the FLOPs; a half-precision one's may repeat the
         # other half precision's batch answers (capture_cut takes each shortcut only where
         # it is exact).
-        earlier = {(cut.name, cut.precision): cut for cut in cuts}
+        earlier = {(cut.name, cut.checkpointed, cut.precision): cut for cut in cuts}
         half = {Precision.BF16: "fp16", Precision.FP16: "bf16"}.get(precision, "")
+        first = not cuts
         with simulated_cpu(precision, request.channels_last) as make:  # fake CPU tensors?
             cuts += [
                 capture_cut(
@@ -127,12 +143,15 @@ def run_plan(request: PlanRequest) -> PlanReport:
                     room=room if memory is not None else None,
                     smallest=smallest,
                     flops_from=cuts[index] if cuts else None,
-                    same_as=earlier.get((name, half)),
+                    same_as=earlier.get((name, recomputed, half)),
+                    checkpoint=recomputed,
+                    follow=first and (name, names, recomputed) == chosen,
                 )
-                for index, (name, names) in enumerate(cut_points)
+                for index, (name, names, recomputed) in enumerate(cut_points)
             ]
     if memory is not None:
         too_small_budget(cuts, memory, kept, smallest)
+    checks = verify_cuts(request, cuts, kept) if request.verify else {}
     return build_plan_report(
         structure,
         cuts,
@@ -143,7 +162,43 @@ def run_plan(request: PlanRequest) -> PlanReport:
         options=recorded(request),
         precisions=tuple(precision.value for precision in request.precisions),
         channels_last=request.channels_last,
+        momentum=request.momentum,
+        shows_breakdown=request.breakdown,
+        checks=checks,
     )
+
+
+VERIFY_ALL = "all"
+_DEPTH_NAMES = ("head", "layer1", "layer2", "layer3", "layer4", "everything", "unfreeze")
+
+
+def check_verify_rows(names: tuple[str, ...], unfreeze: bool, arch: str | None) -> None:
+    """``--verify``: every row, or rows named as the plan names them (head, a stage,
+    everything, unfreeze). For a torchvision ``arch`` the names are checked here, before
+    torch; for another model, against its rows before any pass."""
+    if not isinstance(names, tuple) or not all(isinstance(n, str) and n for n in names):
+        raise TypeError(f"verify must be a tuple of row names, not {names!r}")
+    if VERIFY_ALL in names and len(names) > 1:
+        raise OptionError("--verify: give 'all' alone, or the rows to check (e.g. head,layer4)")
+    if "unfreeze" in names and not unfreeze:
+        raise OptionError("--verify unfreeze: there is no unfreeze row without --unfreeze")
+    if arch is not None and not is_timm(arch):
+        wrong = [name for name in names if name not in (*_DEPTH_NAMES, VERIFY_ALL)]
+        if wrong:
+            rows = ", ".join(name for name in _DEPTH_NAMES if unfreeze or name != "unfreeze")
+            raise OptionError(f"--verify {','.join(wrong)}: no such row (rows: {rows}, or all)")
+
+
+def recomputable(stages: tuple[str, ...], trains: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The checkpointing choices at a depth that trains ``trains``: each stage that holds
+    something trainable on its own, then all of them together (a frozen stage before the
+    first trainable one keeps nothing for backward, so recomputing it would save nothing)."""
+    trained = tuple(
+        stage
+        for stage in stages
+        if any(within(name, stage) or within(stage, name) for name in trains)
+    )
+    return [(stage,) for stage in trained] + ([trained] if len(trained) > 1 else [])
 
 
 COMMAND = Command(

@@ -87,6 +87,7 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
         check_master_parameters,
         simulated_cpu,
     )
+    from resnet_inspect.capture.recompute import check_recomputable
     from resnet_inspect.capture.step import run_step
     from resnet_inspect.capture.structure import capture_structure
 
@@ -114,6 +115,7 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
                 freeze_backbone(simulated, recipe)
             with autocasting(precision):
                 structure = capture_structure(simulated, input_shape)
+    check_recomputable(structure.layout, request.step.checkpoint)
     preflight.check_trains_something(structure, request.command)
     preflight.check_batchnorm_batch(
         structure, shape_text(input_shape), in_eval, from_images=images is not None

@@ -3,11 +3,14 @@ step of it keeps in memory, and with a budget the largest batch that fits."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 
 from resnet_inspect.config import LARGEST_BATCH
-from resnet_inspect.report import Level, PlanReport, PlanRow
+from resnet_inspect.report import Level, PlanReport, PlanRow, RowCheck
 from resnet_inspect.views import units
+from resnet_inspect.views.breakdown import breakdown_parts
 from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
 from resnet_inspect.views.page import Page
@@ -39,6 +42,8 @@ def plan_view(
     compute = _compute(report, lang, ascii_only).render(width)
     memory = _memory(report, lang, ascii_only, width).render(width)
     parts: list[Text] = [top, Text(), compute_title, compute, Text(), memory_title, memory, Text()]
+    if report.shows_breakdown and report.breakdown is not None:
+        parts += breakdown_parts(report, report.breakdown, lang, width, ascii_only)
     parts.append(facts_table(_facts(report, lang), width, ascii_only))
     if ascii_only:
         parts = [ascii_text(part) for part in parts]
@@ -47,7 +52,14 @@ def plan_view(
 
 def cut_name(row: PlanRow, lang: Lang) -> str:
     """``head only``, ``+ layer4`` (it and every later stage), ``everything``, or the
-    ``--unfreeze`` row's own names."""
+    ``--unfreeze`` row's own names; a ``--checkpoint`` row adds what it recomputes."""
+    if row.checkpointed:
+        plain = cut_name(replace(row, checkpointed=()), lang)
+        if len(row.checkpointed) > 1:  # JSON names them; the table counts them
+            stages = say("plan_stages", lang).format(count=len(row.checkpointed))
+        else:
+            stages = row.checkpointed[0]
+        return say("plan_recomputing", lang).format(depth=plain, stages=stages)
     if row.name == "head":
         return say("plan_head", lang)
     if row.name == "everything":
@@ -58,6 +70,7 @@ def cut_name(row: PlanRow, lang: Lang) -> str:
 
 
 def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
+    recomputes = any(row.checkpointed for row in report.rows)
     table = TextTable(
         [
             Column(say("plan_cut", lang), wrap=True, min_width=8),
@@ -65,6 +78,7 @@ def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
             Column(say("plan_share", lang), right=True),
             Column(say("plan_backward", lang), right=True),
             Column(say("plan_backward_share", lang), right=True),
+            *([Column(say("plan_recomputed", lang), right=True)] if recomputes else []),
         ],
         ascii_only=ascii_only,
     )
@@ -76,12 +90,17 @@ def _compute(report: PlanReport, lang: Lang, ascii_only: bool) -> TextTable:
             units.share(row.trainable_share),
             units.decimal(row.backward_flops),
             units.share(row.backward_share),
+            *(
+                [units.decimal(row.recompute_flops) if row.checkpointed else ""]
+                if recomputes
+                else []
+            ),
         )
     return table
 
 
 # Narrower than this, the gradients column goes (it is the trainable parameters' bytes).
-GRADIENTS_FROM = 72
+GRADIENTS_FROM = 96
 
 
 def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> TextTable:
@@ -94,6 +113,7 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> Tex
         Column(say("plan_optimizer", lang), right=True),
         Column(say("plan_saved", lang), right=True),
         Column(say("plan_peak", lang), right=True),
+        Column(say("plan_process", lang), right=True),
     ]
     budget = report.memory_bytes is not None
     if budget:
@@ -112,12 +132,45 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> Tex
             Cell(units.binary_bytes(row.optimizer_state_bytes)),
             Cell(units.binary_bytes(row.saved_bytes)),
             Cell(units.binary_bytes(row.peak_bytes), style="bold"),
+            Cell(f"+{units.binary_bytes(row.process_bytes)}"),
         ]
         if budget:
             fits = row.largest_batch or 0
             cells.append(Cell(_batch_text(fits, lang), style="green"))
         table.add_row(*cells)
+        for check in row.verify:
+            table.add_note("", check_text(check, report, lang), style="cyan")
     return table
+
+
+def check_text(check: RowCheck, report: PlanReport, lang: Lang) -> str:
+    """One verified batch of a row: what the real step measured beside the estimates."""
+    if check.status != "measured":
+        return say("verify_skipped", lang).format(batch=check.batch, reason=check.reason)
+    text = say("verify_measured", lang).format(
+        batch=check.batch,
+        tensors=units.binary_bytes(check.tensor_peak_bytes),
+        tensor_error=_signed(check.tensor_error),
+        growth=units.binary_bytes(check.process_growth_bytes),
+        process_error=_signed(check.process_error),
+    )
+    if check.fits is not None and report.memory_bytes is not None:
+        key = "verify_fits" if check.fits else "verify_not_fits"
+        text += "; " + say(key, lang).format(budget=units.binary_bytes(report.memory_bytes))
+    if check.next_bytes is not None and report.memory_bytes is not None:
+        over = check.next_bytes - report.memory_bytes
+        text += "; " + say("verify_next", lang).format(
+            batch=check.batch + 1,
+            bytes=units.binary_bytes(check.next_bytes),
+            over=units.binary_bytes(abs(over)),
+            side=say("verify_over" if over > 0 else "verify_under", lang),
+        )
+    return text
+
+
+def _signed(fraction: float) -> str:
+    """An estimate's error against a measurement: ``+3.1%`` (said more), ``-12%``."""
+    return f"{fraction * 100:+.1f}%"
 
 
 def _facts(report: PlanReport, lang: Lang) -> list[tuple[str, str]]:
@@ -140,6 +193,11 @@ def _facts(report: PlanReport, lang: Lang) -> list[tuple[str, str]]:
             ),
         ),
     ]
+    facts.append((say("plan_process", lang), say("plan_process_value", lang)))
+    if any(row.checkpointed for row in report.rows):
+        facts.append((say("plan_recomputed", lang), say("plan_recomputed_value", lang)))
+    if any(row.verify for row in report.rows):
+        facts.append((say("verify", lang), say("verify_value", lang)))
     if report.memory_bytes is not None:
         facts.append(
             (

@@ -543,6 +543,13 @@ def step_header_facts(report: LayerReport, lang: Lang) -> list[tuple[str, str]]:
     facts += image_facts(step, report.num_classes, lang)
     facts += precision_facts(step, lang)
     facts += layout_facts(report, lang)
+    if step.checkpointed:
+        facts.append(
+            (
+                say("checkpointing", lang),
+                say("checkpointing_value", lang).format(stages=", ".join(step.checkpointed)),
+            )
+        )
     if step.steps > 1:
         steps_value = "steps_images_value" if step.images else "steps_value"
         facts += [

@@ -72,3 +72,30 @@ def optimizer_state_copies(kind: OptimizerKind, momentum: float) -> int:
     if kind is not OptimizerKind.SGD:
         return 2
     return 1 if momentum > 0 else 0
+
+
+# The process model: what a training process grows by over its baseline (torch imported,
+# the model built) in its first two steps, beyond the tensors. Fitted by least squares on
+# relative error to 35 rows measured here (resnet18 at 8×3×224×224 and 16×3×128×128,
+# resnet50 at 8×3×224×224 and 8×3×128×128, timm's resnet26d at 8×3×224×224 and
+# 8×3×160×160, every depth, SGD; benchmarks/bench_plan.py prints the table again). Its
+# parts: glibc's heaps keep what the step freed and hand it out again in
+# pieces (about 0.4 byte more per live byte), the optimizer state is made in the first
+# step between that step's tensors, and the first step's one-time costs (oneDNN's kernels
+# and caches, the thread pool) grow with the model.
+PROCESS_FIXED = 21 * 2**20
+PROCESS_PER_LIVE = 1.44
+PROCESS_PER_STATE = 1.26
+PROCESS_PER_PARAM = 0.095
+
+
+def process_growth(live_peak: int, state: int, kept: int) -> int:
+    """The process model's growth for a step whose tensors peak at ``live_peak`` bytes,
+    with ``state`` bytes of optimizer state, in a model of ``kept`` parameter and buffer
+    bytes."""
+    return int(
+        PROCESS_FIXED
+        + PROCESS_PER_LIVE * live_peak
+        + PROCESS_PER_STATE * state
+        + PROCESS_PER_PARAM * kept
+    )

@@ -1,0 +1,122 @@
+"""``plan --verify``: which rows to check, at which batches, and the checks' numbers."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from resnet_inspect.budget import process_growth
+from resnet_inspect.errors import OptionError
+from resnet_inspect.report import RowCheck
+
+if TYPE_CHECKING:
+    from resnet_inspect.commands.plan import PlanRequest
+    from resnet_inspect.records import CutCapture
+
+
+def check_row_names(names: tuple[str, ...], rows: list[str]) -> None:
+    """Every name ``--verify`` gives is one of the plan's rows (or all)."""
+    from resnet_inspect.commands.plan import VERIFY_ALL
+
+    known = list(dict.fromkeys(rows))
+    wrong = [name for name in names if name not in (*known, VERIFY_ALL)]
+    if wrong:
+        raise OptionError(
+            f"--verify {','.join(wrong)}: no such row (rows: {', '.join(known)}, or all)"
+        )
+
+
+def chosen_cuts(names: tuple[str, ...], cuts: list[CutCapture]) -> list[int]:
+    """The indices of the cuts ``--verify`` names: all, or every row of each named depth
+    (in each precision, checkpointed or not)."""
+    from resnet_inspect.commands.plan import VERIFY_ALL
+
+    if VERIFY_ALL in names:
+        return list(range(len(cuts)))
+    return [index for index, cut in enumerate(cuts) if cut.name in names]
+
+
+def verify_cuts(
+    request: PlanRequest, cuts: list[CutCapture], kept: int
+) -> dict[int, tuple[RowCheck, ...]]:
+    """Each chosen cut's real steps at ``--input`` (and at its solved batch, with
+    ``--memory``), each in a fresh process, in turn. ``kept``: parameters and buffers."""
+    from resnet_inspect.capture.verify import measure_row, resident_bytes
+    from resnet_inspect.capture.verify_child import RowSpec
+    from resnet_inspect.config import FreezeOptions, Precision
+
+    chosen = chosen_cuts(request.verify, cuts)
+    input_shape = request.model.input_shape
+    baseline = resident_bytes()
+    jobs: list[tuple[int, int, int]] = []  # (cut, batch, live bytes the plan estimates)
+    for index in chosen:
+        cut = cuts[index]
+        jobs.append((index, input_shape[0], cut.live_peak_bytes))
+        solved, live = cut.largest_batch, cut.batch_live_bytes
+        if request.memory is not None and solved and live and solved != input_shape[0]:
+            jobs.append((index, solved, live))
+    found: dict[int, list[RowCheck]] = {}
+    progress = _Progress(len(jobs))
+    for number, (index, batch, live) in enumerate(jobs, 1):
+        cut = cuts[index]
+        progress.show(number, f"{_row_text(cut)} at batch {batch}")
+        step = replace(request.step_in(Precision(cut.precision)), checkpoint=cut.checkpointed)
+        spec = RowSpec(
+            model=request.model,
+            recipe=FreezeOptions(new_classes=request.recipe.new_classes, unfreeze=cut.unfreeze),
+            step=step,
+            shape=(batch, *input_shape[1:]),
+            classes=request.recipe.new_classes,
+        )
+        estimate = process_growth(live, cut.optimizer_state_bytes, kept)
+        measured = measure_row(spec, baseline + kept + estimate)
+        check = RowCheck(
+            batch=batch,
+            status="skipped" if measured.reason else "measured",
+            reason=measured.reason,
+            tensor_estimate_bytes=live,
+            tensor_peak_bytes=measured.tensor_peak,
+            tensor_error=_error(live, measured.tensor_peak),
+            process_estimate_bytes=estimate,
+            process_growth_bytes=measured.growth,
+            process_error=_error(estimate, measured.growth),
+        )
+        if batch != input_shape[0] and request.memory is not None and not measured.reason:
+            room = request.memory - kept - cut.optimizer_state_bytes
+            check = replace(
+                check,
+                fits=measured.tensor_peak <= room,
+                next_bytes=kept + cut.optimizer_state_bytes + (cut.next_live_bytes or 0),
+            )
+        found.setdefault(index, []).append(check)
+    progress.done()
+    return {index: tuple(checks) for index, checks in found.items()}
+
+
+def _error(estimate: int, measured: int) -> float:
+    """(estimate − measured) / measured: above 0, the estimate says more than was used."""
+    return (estimate - measured) / measured if measured else 0.0
+
+
+def _row_text(cut: CutCapture) -> str:
+    recomputed = f", recompute {','.join(cut.checkpointed)}" if cut.checkpointed else ""
+    return f"{cut.name}{recomputed} ({cut.precision})"
+
+
+class _Progress:
+    """One line on stderr, rewritten as each row's process runs; only on a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.live = sys.stderr.isatty()
+
+    def show(self, number: int, text: str) -> None:
+        if self.live:
+            sys.stderr.write(f"\r\033[Kverify {number}/{self.total}: {text}, in a fresh process…")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.live:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
