@@ -1,142 +1,169 @@
-"""`plan`: its cost against the import floor, and its memory estimate against real steps.
+"""`plan`: its cost against the import floor, --verify against bare steps, and the
+process model against real processes.
 
-    python benchmarks/bench_plan.py [--repeats 5]
+    python benchmarks/bench_plan.py [--repeats 5] [--skip-table]
 
-Goals (issue 13):
+Goals:
 - `plan --arch resnet50 --input 8,3,224,224 --new-classes 10 --memory 4GiB` (every row, with
-  the batch solve) ≤ 1.5× `import torch, torchvision`, wall and peak memory;
-- the estimate within ±20% of a real step, for three depths of resnet50 at 8,3,224,224 with
-  SGD (momentum 0.9) and with AdamW.
+  the batch solve) ≤ 1.5× `import torch, torchvision`, wall and peak memory (issue 13);
+- `plan ... --checkpoint --breakdown --memory 8GiB` ≤ 2.0× that floor (issue 26);
+- `plan --verify` on resnet18 at 8,3,224,224 ≤ 1.5× the sum of its rows' bare steps, each in
+  a fresh process (import, build, freeze, two steps: what each verified row runs) (issue 26);
+- the process model within ±15% of --verify's measured growth for every row of resnet18,
+  resnet50 and timm's resnet26d at two input sizes (issue 26): the table printed last.
 
-What "a real step" is measured as: in a fresh process, the runtime is first warmed on a tiny
-model (oneDNN's kernels and the thread pool are set up once per process, not per step), the
-frozen resnet50 is built, then the growth of the process's peak resident memory (VmHWM,
-reset through /proc/self/clear_refs) from just before the first step to just after the
-second: zero_grad, forward, backward, optimizer step, twice, so that the optimizer state of
-the first step is there during the second, as in training. It is compared with the
-estimate's step part: the peak less the parameters and buffers, which exist before.
+The old comparison of the estimate with real steps under glibc's default allocator and a
+fixed mmap threshold is `plan --verify` now: the table below is its output.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import subprocess
-import sys
+import time
 
 from measure import Case, measure, print_comparison, python, tool
 
-SHAPE = (8, 3, 224, 224)
-DEPTHS = {"head": (), "layer4": ("layer4",), "everything": None}
-
-REAL_STEP = """
-import json, sys, torch, torchvision
-
-def status(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-
-warm = torchvision.models.resnet18()
-(warm(torch.rand(2, 3, 64, 64))).sum().backward()
-del warm
+SHAPE = "8,3,224,224"
+BARE_STEP = """
+import torch, torchvision
 torch.manual_seed(0)
-model = torchvision.models.resnet50()
-trains, optimizer_kind = {trains!r}, {optimizer!r}
+model = torchvision.models.resnet18()
 for param in model.parameters():
-    param.requires_grad = trains is None
-model.fc = torch.nn.Linear(model.fc.in_features, 10)
-for name in trains or ():
+    param.requires_grad = {everything}
+model.fc = torch.nn.Linear(512, 10)
+for name in {trains!r}:
     for param in model.get_submodule(name).parameters():
         param.requires_grad = True
 model.train()
-if optimizer_kind == "sgd":
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-else:
-    optimizer = torch.optim.AdamW(model.parameters(), lr=0.001)
-before = status("VmRSS")
-with open("/proc/self/clear_refs", "w") as reset:
-    reset.write("5")  # VmHWM starts again from the current resident size
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01,
+                            momentum=0.9)
 for _ in range(2):
     optimizer.zero_grad()
-    data, labels = torch.rand({shape}), torch.rand({batch}, 10)
-    loss = (model(data) - labels).sum()
-    loss.backward()
+    (model(torch.rand(8, 3, 224, 224)) - torch.rand(8, 10)).sum().backward()
     optimizer.step()
-    del data, labels, loss
-print(json.dumps({{"growth": status("VmHWM") - before}}))
 """
+ROWS = {
+    "head": (),
+    "layer4": ("layer4",),
+    "layer3": ("layer3", "layer4"),
+    "layer2": ("layer2", "layer3", "layer4"),
+    "layer1": ("layer1", "layer2", "layer3", "layer4"),
+    "everything": (),
+}
+# The process model's table: every row of each, measured by plan --verify.
+TABLE = [
+    ("resnet18", "8,3,224,224"),
+    ("resnet18", "16,3,128,128"),
+    ("resnet50", "8,3,224,224"),
+    ("resnet50", "8,3,128,128"),
+    ("timm:resnet26d", "8,3,224,224"),
+    ("timm:resnet26d", "8,3,160,160"),
+]
 
 
-# glibc serves blocks below its mmap threshold (which grows up to 32 MiB as blocks are freed)
-# from heaps it rarely gives back, so the resident growth of a step depends on what the
-# process did before it. With a fixed low threshold every tensor is mapped on allocation and
-# unmapped on release: the growth is then what the step's tensors need.
-TENSORS_ONLY = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+def wall(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
-def real_growth(trains: tuple[str, ...] | None, optimizer: str, env: dict[str, str]) -> int:
-    code = REAL_STEP.format(trains=trains, optimizer=optimizer, shape=SHAPE, batch=SHAPE[0])
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **env},
-    )
-    growth: int = json.loads(out.stdout.splitlines()[-1])["growth"]
-    return growth
+def verify_against_bare_steps(repeats: int) -> None:
+    """plan --verify's wall time beside its rows' bare steps, run alternately."""
+    verify = tool("plan", "--input", SHAPE, "--new-classes", "10", "--verify", "--json")
+    bare = [
+        python(BARE_STEP.format(trains=trains, everything=name == "everything"))
+        for name, trains in ROWS.items()
+    ]
+    verified: list[float] = []
+    sums: list[float] = []
+    for _ in range(repeats):
+        sums.append(sum(wall(argv) for argv in bare))
+        verified.append(wall(verify))
+    verified.sort()
+    sums.sort()
+    middle = len(verified) // 2
+    print("\nplan --verify, resnet18 at 8,3,224,224, every row (goal ≤ 1.5x its bare steps)")
+    ratio = verified[middle] / sums[middle]
+    print(f"  {'sum of the 6 rows bare steps, each a fresh process':<52} {sums[middle]:>8.2f} s")
+    print(f"  {'plan --verify':<52} {verified[middle]:>8.2f} s")
+    print(f"  {'ratio':<52} {ratio:>8.3f}x")
 
 
-def estimates() -> None:
-    from resnet_inspect import OptimizerKind, StepOptions, plan
-
-    print("\nestimate vs a real step: resnet50, 8,3,224,224, 10 classes (goal ±20%)")
-    print("  measured: the growth of peak RSS over two steps, with glibc's default allocator and")
-    print(f"  with {TENSORS_ONLY} (every tensor mapped and unmapped: no allocator slack)")
+def process_table() -> None:
+    """The process model's estimate beside --verify's measured growth, every row."""
+    print("\nthe process model against --verify's measured growth (goal: within ±15%)")
     print(
-        f"  {'depth':<11} {'optimizer':<9} {'estimate':>10} {'default':>10} {'ratio':>6} "
-        f"{'no slack':>10} {'ratio':>6}"
+        f"  {'model':<15} {'input':<13} {'depth':<11} {'estimate':>11} {'measured':>11} "
+        f"{'error':>7} {'tensors':>11} {'error':>7}"
     )
-    for kind in ("sgd", "adamw"):
-        report = plan(
-            "resnet50", SHAPE, new_classes=10, step=StepOptions(optimizer=OptimizerKind(kind))
+    worst = 0.0
+    for arch, shape in TABLE:
+        out = subprocess.run(
+            tool(
+                "plan",
+                "--arch",
+                arch,
+                "--input",
+                shape,
+                "--new-classes",
+                "10",
+                "--verify",
+                "--json",
+            ),
+            check=True,
+            capture_output=True,
+            text=True,
         )
-        rows = {row.name: row for row in report.rows}
-        for name, trains in DEPTHS.items():
-            row = rows[name]
-            estimate = row.peak_bytes - report.param_bytes - report.buffer_bytes
-            default = real_growth(trains, kind, {})
-            tight = real_growth(trains, kind, TENSORS_ONLY)
+        for row in json.loads(out.stdout)["rows"]:
+            (check,) = row["verify"]
+            worst = max(worst, abs(check["process_error"]))
             print(
-                f"  {name:<11} {kind:<9} {_mib(estimate)} {_mib(default)} "
-                f"{estimate / default:>5.2f}x {_mib(tight)} {estimate / tight:>5.2f}x"
+                f"  {arch:<15} {shape:<13} {row['name']:<11} "
+                f"{_mib(check['process_estimate_bytes'])} {_mib(check['process_growth_bytes'])} "
+                f"{check['process_error'] * 100:>+6.1f}% {_mib(check['tensor_peak_bytes'])} "
+                f"{check['tensor_error'] * 100:>+6.1f}%"
             )
+    print(f"  largest |error| of the process model: {worst * 100:.1f}%")
 
 
 def _mib(value: int) -> str:
-    return f"{value / 2**20:>6.1f} MiB"
+    return f"{value / 2**20:>7.1f} MiB"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
-    repeats = parser.parse_args().repeats
-    args = ["--arch", "resnet50", "--input", "8,3,224,224", "--new-classes", "10"]
+    parser.add_argument("--skip-table", action="store_true", help="leave out the slow table")
+    options = parser.parse_args()
+    args = ["--arch", "resnet50", "--input", SHAPE, "--new-classes", "10", "--no-cache"]
+    levers = [*args, "--checkpoint", "--breakdown", "--memory", "8GiB"]
     cases = [
         Case("import torch, torchvision (floor)", python("import torch, torchvision")),
-        Case("plan resnet50 --memory 4GiB", tool("plan", *args, "--memory", "4GiB", "--no-cache")),
+        Case("plan resnet50 --memory 4GiB", tool("plan", *args, "--memory", "4GiB")),
+        Case("plan resnet50 --checkpoint --breakdown", tool("plan", *levers)),
     ]
-    results = measure(cases, repeats)
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, repeats: {repeats}")
+    results = measure(cases, options.repeats)
+    floor = results["import torch, torchvision (floor)"]
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"repeats: {options.repeats}"
+    )
     print_comparison(
         "plan, every row and the batch solve (goal ≤ 1.5x)",
         results["plan resnet50 --memory 4GiB"],
-        results["import torch, torchvision (floor)"],
+        floor,
     )
-    estimates()
+    print_comparison(
+        "plan --checkpoint --breakdown --memory 8GiB (goal ≤ 2.0x)",
+        results["plan resnet50 --checkpoint --breakdown"],
+        floor,
+    )
+    verify_against_bare_steps(max(1, options.repeats // 2))
+    if not options.skip_table:
+        process_table()
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from resnet_inspect.config import LossKind, Precision
 from resnet_inspect.records import GraphCapture, GraphNodeRecord, SavedRecord
 
 
-class CreationTracker(TorchFunctionMode):
+class _CreationTracker(TorchFunctionMode):
     """Remembers, for each new ``grad_fn``, the module running when it was made (and, for the
     model's own code, which top-level child ran last: that places it in stem or head)."""
 
@@ -88,7 +88,7 @@ def capture_graph(
             by_dtype[str(tensor.dtype).removeprefix("torch.")] += size
         return tensor
 
-    tracker = CreationTracker(running)
+    tracker = _CreationTracker(running)
     with preserved_modes(model), running:
         model.train()
         hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)

@@ -418,8 +418,9 @@ TEXT: dict[str, str] = {
         "built) in its first steps, by a model fitted to real steps measured on an x86_64 "
         "Linux box with glibc: 1.44 × the step's tensors (glibc keeps freed blocks and hands "
         "them out again in pieces) + 1.26 × the optimizer state + 0.095 × the parameters and "
-        "buffers + 21 MiB (the first step's one-time costs); within ±25% of 35 measured rows, "
-        "and a process's own growth varies ±10% from run to run. --verify measures it here"
+        "buffers + 21 MiB (the first step's one-time costs); within ±15% on 30 of 36 measured "
+        "rows and ±28% on all, and one row's growth varied 17% between two runs. --verify "
+        "measures it here"
     ),
     "verify": "Verify",
     "verify_value": (
@@ -434,8 +435,10 @@ TEXT: dict[str, str] = {
         "+{growth} ({process_error})"
     ),
     "verify_skipped": "batch {batch} skipped: {reason}",
-    "verify_fits": "fits {budget}",
-    "verify_not_fits": "does not fit {budget}",
+    "verify_fits": "its tensors fit {budget}",
+    "verify_not_fits": "its tensors do not fit {budget}",
+    "verify_process_fits": "the process, with the parameters, too",
+    "verify_process_over": "the process, with the parameters, went {bytes} over it",
     "verify_next": "batch {batch} would peak at {bytes}, {over} {side} the budget",
     "verify_over": "over",
     "verify_under": "under",

@@ -367,8 +367,8 @@ TEXT: dict[str, str] = {
     "plan_process_value": (
         "训练进程在最初几步中相对起点（已导入 torch、已构建模型）增长多少；模型按在 x86_64 Linux"
         "（glibc）上实测的训练步拟合：1.44 × 训练步张量（glibc 保留释放的块并拆分再用）+ 1.26 × "
-        "优化器状态 + 0.095 × 参数与缓冲区 + 21 MiB（第一步的一次性开销）；35 行实测误差在 ±25% "
-        "以内，而同一进程的增长每次运行相差 ±10%。--verify 在本机实测"
+        "优化器状态 + 0.095 × 参数与缓冲区 + 21 MiB（第一步的一次性开销）；36 行实测中 30 行误差在 "
+        "±15% 以内、全部在 ±28% 以内，同一行两次运行的增长相差可达 17%。--verify 在本机实测"
     ),
     "verify": "实测",
     "verify_value": (
@@ -380,8 +380,10 @@ TEXT: dict[str, str] = {
         "批量 {batch} 实测：张量 {tensors}（{tensor_error}），进程 +{growth}（{process_error}）"
     ),
     "verify_skipped": "批量 {batch} 已跳过：{reason}",
-    "verify_fits": "在 {budget} 以内",
-    "verify_not_fits": "超出 {budget}",
+    "verify_fits": "其张量在 {budget} 以内",
+    "verify_not_fits": "其张量超出 {budget}",
+    "verify_process_fits": "进程（含参数）也在以内",
+    "verify_process_over": "进程（含参数）超出 {bytes}",
     "verify_next": "批量 {batch} 的峰值约 {bytes}，{side}预算 {over}",
     "verify_over": "超出",
     "verify_under": "低于",

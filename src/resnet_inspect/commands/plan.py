@@ -19,7 +19,7 @@ from resnet_inspect.config import (
 )
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import is_timm
-from resnet_inspect.records import within
+from resnet_inspect.records import StructureCapture, within
 from resnet_inspect.report import PlanReport
 from resnet_inspect.views.options import ViewOptions
 
@@ -131,24 +131,29 @@ def run_plan(request: PlanRequest) -> PlanReport:
         # it is exact).
         earlier = {(cut.name, cut.checkpointed, cut.precision): cut for cut in cuts}
         half = {Precision.BF16: "fp16", Precision.FP16: "bf16"}.get(precision, "")
-        first = not cuts
+        counted = list(cuts)  # the first precision's, whose FLOPs every other repeats
         with simulated_cpu(precision, request.channels_last) as make:  # fake CPU tensors?
-            cuts += [
-                capture_cut(
-                    make(found),
-                    name,
-                    FreezeOptions(new_classes=new_classes, unfreeze=names),
-                    input_shape,
-                    request.step_in(precision),
-                    room=room if memory is not None else None,
-                    smallest=smallest,
-                    flops_from=cuts[index] if cuts else None,
-                    same_as=earlier.get((name, recomputed, half)),
-                    checkpoint=recomputed,
-                    follow=first and (name, names, recomputed) == chosen,
+            for index, (name, names, recomputed) in enumerate(cut_points):
+                flops_from, extra = counted[index] if counted else None, 0
+                if recomputed and not counted:  # its depth's FLOPs, and its stages' again
+                    flops_from = next(c for c in cuts if c.name == name and not c.checkpointed)
+                    extra = forward_flops(structure, recomputed)
+                cuts.append(
+                    capture_cut(
+                        make(found),
+                        name,
+                        FreezeOptions(new_classes=new_classes, unfreeze=names),
+                        input_shape,
+                        request.step_in(precision),
+                        room=room if memory is not None else None,
+                        smallest=smallest,
+                        flops_from=flops_from,
+                        same_as=earlier.get((name, recomputed, half)),
+                        checkpoint=recomputed,
+                        follow=not counted and (name, names, recomputed) == chosen,
+                        recompute_flops=extra,
+                    )
                 )
-                for index, (name, names, recomputed) in enumerate(cut_points)
-            ]
     if memory is not None:
         too_small_budget(cuts, memory, kept, smallest)
     checks = verify_cuts(request, cuts, kept) if request.verify else {}
@@ -187,6 +192,15 @@ def check_verify_rows(names: tuple[str, ...], unfreeze: bool, arch: str | None) 
         if wrong:
             rows = ", ".join(name for name in _DEPTH_NAMES if unfreeze or name != "unfreeze")
             raise OptionError(f"--verify {','.join(wrong)}: no such row (rows: {rows}, or all)")
+
+
+def forward_flops(structure: StructureCapture, stages: tuple[str, ...]) -> int:
+    """The forward FLOPs of ``stages``: what a checkpointed step runs again in backward."""
+    return sum(
+        call.flops
+        for call in structure.calls
+        if any(within(call.module, stage) for stage in stages)
+    )
 
 
 def recomputable(stages: tuple[str, ...], trains: tuple[str, ...]) -> list[tuple[str, ...]]:
