@@ -67,10 +67,10 @@ def test_the_breakdown_adds_up_to_its_row(checkpointed_plan: Any) -> None:
     assert "Where the memory" not in str(report)  # JSON has it; the view waits for --breakdown
 
 
-def test_the_layers_that_keep_the_most_are_what_autograd_keeps() -> None:
+def test_the_layers_that_keep_the_most_are_what_autograd_keeps(checkpointed_plan: Any) -> None:
     """The five layers' saved bytes = a plain saved_tensors_hooks pass on the CPU that puts
     each new storage on the module whose forward hook is open."""
-    report = plan("resnet18", SHAPE, new_classes=10)
+    report = checkpointed_plan  # the breakdown is of the everything row, not checkpointed
     model = _head_model()
     resident = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
     running: list[str] = []
@@ -133,8 +133,8 @@ class _LivePeak(TorchDispatchMode):
         self.total -= self.live.pop(key, 0)
 
 
-def test_the_peak_falls_where_a_real_step_peaks() -> None:
-    report = plan("resnet18", SHAPE, new_classes=10)
+def test_the_peak_falls_where_a_real_step_peaks(checkpointed_plan: Any) -> None:
+    report = checkpointed_plan
     model = _head_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     for _ in range(2):  # the plan's step is a second step: the momentum exists
@@ -234,8 +234,8 @@ def test_a_checkpointed_step_equals_the_step_without_it() -> None:
 
 
 def test_train_step_and_freeze_with_checkpoint_report_the_same_step() -> None:
-    plain = train_step("resnet18", SHAPE, step=StepOptions(steps=2))
-    ours = train_step("resnet18", SHAPE, step=StepOptions(steps=2, checkpoint=("layer3", "layer4")))
+    plain = train_step("resnet18", SHAPE)
+    ours = train_step("resnet18", SHAPE, step=StepOptions(checkpoint=("layer3", "layer4")))
     assert ours.step.checkpointed == ("layer3", "layer4")
     assert ours.step.losses == plain.step.losses
     assert ours.step.global_grad_norms == plain.step.global_grad_norms
