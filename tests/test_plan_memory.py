@@ -406,3 +406,40 @@ def test_verify_usage_errors(run_cli: Any) -> None:
 
     with pytest.raises(OptionError, match="--verify stage9: no such row"):
         check_row_names(("stage9",), ["head", "everything"])
+
+
+def test_verify_with_a_budget_also_runs_the_solved_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --memory each row runs at --input's batch and at its largest batch B; the note's
+    B + 1 is the plan's own peak at B + 1 (a plan at that batch says the same)."""
+    import resnet_inspect.capture.verify as verify
+    from resnet_inspect.commands import run
+    from resnet_inspect.commands.plan import PlanRequest
+    from resnet_inspect.config import ModelChoice
+
+    runs: list[tuple[int, ...]] = []
+
+    def fake(spec: Any, needs: int) -> Any:  # the real child is tested above
+        runs.append(spec.shape)
+        return verify.Measured(tensor_peak=10 * 2**20, growth=20 * 2**20)
+
+    monkeypatch.setattr(verify, "measure_row", fake)
+    budget = 200 * 2**20
+    request = PlanRequest(
+        model=ModelChoice(arch="resnet18", input_shape=SHAPE),
+        new_classes=10,
+        memory=budget,
+        verify=("layer4",),
+    )
+    row = next(r for r in run(request).rows if r.name == "layer4")
+    batch = row.largest_batch
+    assert batch is not None and batch > SHAPE[0]
+    assert runs == [SHAPE, (batch, *SHAPE[1:])]
+    first, solved = row.verify
+    assert (first.batch, solved.batch) == (SHAPE[0], batch)
+    assert first.fits is None and solved.fits is True
+    assert solved.process_error == pytest.approx(
+        (solved.process_estimate_bytes - 20 * 2**20) / (20 * 2**20)
+    )
+    after = plan("resnet18", (batch + 1, *SHAPE[1:]), new_classes=10)
+    assert solved.next_bytes == next(r for r in after.rows if r.name == "layer4").peak_bytes
+    assert solved.next_bytes > budget

@@ -15,13 +15,16 @@ _LISTED = 3
 
 
 def breakdown_parts(
-    report: PlanReport, breakdown: PlanBreakdown, lang: Lang, width: int, ascii_only: bool
+    report: PlanReport,
+    breakdown: PlanBreakdown,
+    depth: str,
+    lang: Lang,
+    width: int,
+    ascii_only: bool,
 ) -> list[Text]:
-    row = next(r for r in report.rows if r.name == breakdown.row and not r.checkpointed)
-    from resnet_inspect.views.plan import cut_name  # the row's name, as the tables name it
-
+    """``depth``: the broken-down row's name, as the plan's tables name it."""
     title = say("breakdown_title", lang).format(
-        depth=cut_name(row, lang),
+        depth=depth,
         shape=units.shape(report.input_shape),
         precision=breakdown.precision,
     )

@@ -42,8 +42,10 @@ def plan_view(
     compute = _compute(report, lang, ascii_only).render(width)
     memory = _memory(report, lang, ascii_only, width).render(width)
     parts: list[Text] = [top, Text(), compute_title, compute, Text(), memory_title, memory, Text()]
-    if report.shows_breakdown and report.breakdown is not None:
-        parts += breakdown_parts(report, report.breakdown, lang, width, ascii_only)
+    broken = report.breakdown
+    if report.shows_breakdown and broken is not None:
+        row = next(r for r in report.rows if r.name == broken.row and not r.checkpointed)
+        parts += breakdown_parts(report, broken, cut_name(row, lang), lang, width, ascii_only)
     parts.append(facts_table(_facts(report, lang), width, ascii_only))
     if ascii_only:
         parts = [ascii_text(part) for part in parts]
