@@ -351,17 +351,10 @@ def test_verify_measures_the_tensor_peak_to_the_byte_where_the_estimate_is_exact
     """resnet18's layer4 row at 2×3×64×64 allocates nothing the plan does not see but
     kernels' workspaces: the allocator's tensor peak equals the estimate to the byte. The
     process growth is read again by a plain script of the same steps."""
-    from resnet_inspect.commands import run
-    from resnet_inspect.commands.plan import PlanRequest
-    from resnet_inspect.config import ModelChoice
-
-    request = PlanRequest(
-        model=ModelChoice(arch="resnet18", input_shape=SHAPE), new_classes=10, verify=("layer4",)
-    )
     plain = subprocess.Popen(  # the plain script runs beside the plan's own child
         [sys.executable, "-c", _PLAIN_STEPS], stdout=subprocess.PIPE, text=True
     )
-    report = run(request)
+    report = plan("resnet18", SHAPE, new_classes=10, verify=("layer4",))
     plain_growth = int(plain.communicate(timeout=120)[0].strip())
     rows = {row.name: row for row in report.rows}
     (check,) = rows["layer4"].verify

@@ -232,6 +232,7 @@ def plan(
     model: torch.nn.Module | ModelSpec | str | None = None,
     precisions: tuple[Precision, ...] | None = None,
     checkpoint: bool = False,
+    verify: tuple[str, ...] = (),
 ) -> PlanReport:
     """What each fine-tuning cut costs: the new head only, then each stage down to the
     stem, then everything (and ``unfreeze``'s own row when given).
@@ -244,7 +245,8 @@ def plan(
     simulated on data-less CPU tensors under ``torch.autocast``: every row under each.
     ``checkpoint`` adds rows at the deepest depth (``unfreeze``'s when given) with each
     trainable stage, then all, recomputed in backward. ``report.breakdown`` says where that
-    depth's memory goes.
+    depth's memory goes. ``verify`` (``("all",)``, or row names such as ``("head",
+    "layer4")``) runs those rows' real steps, each in a fresh process, into ``row.verify``.
     """
     options = step or StepOptions()
     request = PlanRequest(
@@ -258,6 +260,7 @@ def plan(
         precisions=precisions or (options.precision,),
         channels_last=options.channels_last,
         checkpoint=checkpoint,
+        verify=verify,
     )
     return commands.run(request)  # type: ignore[no-any-return]
 

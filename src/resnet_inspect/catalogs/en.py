@@ -419,7 +419,7 @@ TEXT: dict[str, str] = {
         "Linux box with glibc: 1.44 × the step's tensors (glibc keeps freed blocks and hands "
         "them out again in pieces) + 1.26 × the optimizer state + 0.095 × the parameters and "
         "buffers + 21 MiB (the first step's one-time costs); within ±15% on 30 of 36 measured "
-        "rows and ±28% on all, and a row's growth differed by up to 22% between two runs. "
+        "rows and ±28% on all, and a row's growth differed by up to 26% between two runs. "
         "--verify measures it here"
     ),
     "verify": "Verify",
