@@ -302,6 +302,20 @@ def test_checkpoint_usage_errors(run_cli: Any) -> None:
 # --- the views --------------------------------------------------------------------------
 
 
+def test_a_verified_plan_says_that_real_steps_ran(
+    monkeypatch: pytest.MonkeyPatch, run_cli: Any
+) -> None:
+    import resnet_inspect.capture.verify as verify
+
+    measured = verify.Measured(tensor_peak=2**20, growth=2**24)
+    monkeypatch.setattr(verify, "measure_row", lambda spec, needs: measured)
+    result = run_cli(["plan", "--input", "2,3,32,32", "--new-classes", "10", "--verify"])
+    words = " ".join(result.output.split())
+    assert "then --verify's rows run for real, each in a fresh process" in words
+    assert "no real step" not in words
+    assert words.count("measured at batch 2") == 6
+
+
 def test_the_view_shows_the_breakdown_and_the_checkpointed_rows(run_cli: Any) -> None:
     args = ["plan", "--input", "2,3,32,32", "--new-classes", "10", "--checkpoint", "--breakdown"]
     result = run_cli(args, width=100)
@@ -381,6 +395,7 @@ def test_verify_skips_a_row_that_does_not_fit_and_says_why(
     )
     assert result.exit_code == 0, result.output
     words = " ".join(result.output.split())  # the note wraps under its row
+    assert "simulated on the meta device: nothing allocated, no real step" in words
     assert "batch 2 skipped: needs about" in words
     assert "50.00 MiB available" in words
 

@@ -450,6 +450,10 @@ TEXT: dict[str, str] = {
         "one training step per depth, simulated (fp32 on the meta device; mixed precision and "
         "channels_last on CPU tensors that hold no data): nothing allocated, no real step"
     ),
+    "plan_verified_note": (
+        "one training step per depth, simulated (on the meta device, or on CPU tensors that "
+        "hold no data), then --verify's rows run for real, each in a fresh process"
+    ),
     "plan_compute": "What each depth trains and computes",
     "plan_memory": "What one step keeps in memory at {shape}",
     "plan_cut": "Depth",

@@ -393,6 +393,10 @@ TEXT: dict[str, str] = {
         "每种深度模拟一个训练步（fp32 在 meta 设备上，混合精度在不含数据的 CPU 张量上）："
         "不分配内存，不做真实计算"
     ),
+    "plan_verified_note": (
+        "每个深度模拟一个训练步（在 meta 设备上，或在不含数据的 CPU 张量上），"
+        "然后 --verify 所选的行各在一个全新进程中真实运行"
+    ),
     "plan_compute": "每种深度训练什么、计算多少",
     "plan_memory": "输入 {shape} 时一个训练步占用的内存",
     "plan_cut": "深度",

@@ -34,7 +34,11 @@ def plan_view(
     if report.channels_last:
         lines.append(say("simulated_channels_last", lang))
     simulated = report.precisions != ("fp32",) or report.channels_last
-    top = header(report, lang, lines=lines, note="plan_fake_note" if simulated else "")
+    note = "plan_fake_note" if simulated else ""
+    measured = (check.status == "measured" for row in report.rows for check in row.verify)
+    if any(measured):  # then real steps ran too, in other processes
+        note = "plan_verified_note"
+    top = header(report, lang, lines=lines, note=note)
     compute_title = Text(say("plan_compute", lang), style="bold")
     memory_title = Text(
         say("plan_memory", lang).format(shape=units.shape(report.input_shape)), style="bold"
