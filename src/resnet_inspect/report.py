@@ -765,7 +765,11 @@ class RowCheck:
     process_growth_bytes: int = 0  # VmHWM over the child's baseline (import, model built)
     process_error: float = 0.0
     fits: bool | None = None  # at the solved batch: the measured step is within --memory
+    # At the solved batch: the parameters and buffers with the measured growth, less --memory
+    # (above 0: the process went over the budget by that much).
+    process_over_bytes: int | None = None
     next_bytes: int | None = None  # at the solved batch: the plan's peak at one sample more
+    next_over_bytes: int | None = None  # that peak less --memory
 
 
 @dataclass(frozen=True, repr=False)

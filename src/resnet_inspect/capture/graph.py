@@ -22,6 +22,7 @@ from resnet_inspect.capture.instrument import (
     model_dtype,
     preserved_modes,
     resident_storages,
+    saved_tensors,
     storage_id,
 )
 from resnet_inspect.capture.precision import autocasting
@@ -111,16 +112,10 @@ class _SavedReader:
 
     def __call__(self, node: Any) -> tuple[SavedRecord, ...]:
         found = []
-        for attribute in dir(node):
-            if not attribute.startswith("_saved_"):
-                continue
-            value = getattr(node, attribute, None)
-            if not isinstance(value, torch.Tensor):
-                continue
+        for name, value in saved_tensors(node):
             storage = storage_id(value)
             kind = self.owners.get(storage, "shared" if storage in self.seen else "activation")
             self.seen.add(storage)
-            name = attribute.removeprefix("_saved_")
             size = value.untyped_storage().nbytes()
             dtype = str(value.dtype).removeprefix("torch.")
             found.append(SavedRecord(name, tuple(value.shape), size, kind, dtype))

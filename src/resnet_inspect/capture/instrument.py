@@ -140,6 +140,22 @@ def preserved_modes(model: torch.nn.Module) -> Iterator[None]:
             module.training = training
 
 
+_SAVED_ATTRIBUTES: dict[type, tuple[str, ...]] = {}
+
+
+def saved_tensors(node: Any) -> Iterator[tuple[str, torch.Tensor]]:
+    """What an autograd node keeps for backward: each ``_saved_*`` attribute that holds a
+    tensor, by its name (``input``, ``result1``), in name order. The names are read once per
+    node type: dir() on every node took 0.16 s of a resnet50 plan."""
+    kind = type(node)
+    if kind not in _SAVED_ATTRIBUTES:
+        _SAVED_ATTRIBUTES[kind] = tuple(n for n in dir(kind) if n.startswith("_saved_"))
+    for attribute in _SAVED_ATTRIBUTES[kind]:
+        value = getattr(node, attribute, None)
+        if isinstance(value, torch.Tensor):
+            yield attribute.removeprefix("_saved_"), value
+
+
 def storage_id(tensor: torch.Tensor) -> int:
     """Identity of a tensor's storage; on the meta device too, where every data_ptr is 0."""
     return int(tensor.untyped_storage()._cdata)

@@ -17,21 +17,10 @@ import torch
 from torch.utils._pytree import tree_leaves
 
 from resnet_inspect.anatomy import LOSS_SECTION
-from resnet_inspect.capture.instrument import ModuleStack, storage_id
+from resnet_inspect.capture.instrument import ModuleStack, saved_tensors, storage_id
 from resnet_inspect.records import KeptRecord, LocatedPass
 
 FORWARD, BACKWARD, STEP = "forward", "backward", "step"
-
-
-_SAVED: dict[Any, tuple[str, ...]] = {}
-
-
-def _saved_attributes(kind: Any) -> tuple[str, ...]:
-    """A node type's ``_saved_*`` attributes, read once per type (dir() on every node took
-    0.16 s of a plan)."""
-    if kind not in _SAVED:
-        _SAVED[kind] = tuple(name for name in dir(kind) if name.startswith("_saved_"))
-    return _SAVED[kind]
 
 
 class Locator:
@@ -61,8 +50,7 @@ class Locator:
 
     def _left(self, name: str, module: torch.nn.Module, inputs: Any, output: Any) -> None:
         """As a module's forward ends, the backward nodes its output hangs on that no
-        module inside it made are its own (a block's residual add). Hooks, not a function
-        mode: the pass then runs exactly the operations a plain pass runs."""
+        module inside it made are its own (a block's residual add)."""
         for item in tree_leaves(output):
             if isinstance(item, torch.Tensor):
                 self._claim(item.grad_fn, name)
@@ -97,11 +85,8 @@ class Locator:
             seen.add(node)
             kind = type(node).__name__
             if kind != "AccumulateGrad":
-                for attribute in _saved_attributes(type(node)):
-                    value = getattr(node, attribute, None)
-                    if isinstance(value, torch.Tensor):
-                        name = f"{kind}.{attribute.removeprefix('_saved_')}"
-                        self._names.setdefault(storage_id(value), name)
+                for attribute, value in saved_tensors(node):
+                    self._names.setdefault(storage_id(value), f"{kind}.{attribute}")
             pending.extend(child for child, _ in node.next_functions)
 
     def __call__(self) -> None:

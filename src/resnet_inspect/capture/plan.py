@@ -85,6 +85,9 @@ class _LiveStorages(TorchDispatchMode):
         super().__init__()  # type: ignore[no-untyped-call]
         self.batch = batch
         self.after_each = after_each  # a Locator, on the followed pass
+        # Set while the Locator reads what the graph keeps: reading a saved tensor makes a
+        # view of it (an operation that allocates nothing), which the step itself never runs.
+        self.paused = False
         # Set for the optimizer's step: its temporaries are parameter-sized, whatever their
         # first dimension happens to equal.
         self.fixed_only = False
@@ -95,6 +98,8 @@ class _LiveStorages(TorchDispatchMode):
     def __torch_dispatch__(
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
     ) -> Any:
+        if self.paused:
+            return func(*args, **(kwargs or {}))
         if func is _THRESHOLD_BACKWARD and args[0].device.type == "meta":
             # ReLU's backward: on meta, torch runs a Python decomposition of it (a where()
             # over two tensors) only to make one tensor shaped as the gradient; a fifth of
@@ -232,7 +237,9 @@ def _run(
         with hooks, counted, CpuBatchNorm(), autocasting(precision), followed:
             value = loss_of(loss, model(data), labels)
         if locator is not None:
+            tracker.paused = True
             locator.read_graph(value.grad_fn)
+            tracker.paused = False
         if value.requires_grad:
             with backward if count else nullcontext(), CpuBatchNorm():
                 value.backward()  # type: ignore[no-untyped-call]
@@ -413,19 +420,12 @@ def _solve(
     known = {input_shape[0]: first.totals}
     line = first.live
     guess = _capped(largest_batch(line, space))
-    recorded = False  # whether --input's timeline is from a plain pass (no FLOPs, not followed)
     for _ in range(_CONFIRM_PASSES):
         probe = max(guess, smallest)
         if probe not in known:
             known[probe] = at(probe)
-        if len(known[probe]) != len(known[input_shape[0]]) and not recorded:
-            # The first pass may have been watched more closely: a followed pass's function
-            # mode sees composite operations in their parts (resnet50's full fine-tune: 1,855
-            # operations against 1,592, the same peak). Compare with a plain pass at --input.
-            known[input_shape[0]] = at(input_shape[0])
-            recorded = True
         others = [b for b in known if b != probe]
-        if len(known[probe]) != len(known[input_shape[0]]):
+        if len(known[probe]) != len(first.totals):
             break  # another sequence of operations at this batch: no line to draw
         if others:
             line = LiveBytes.through((others[0], known[others[0]]), (probe, known[probe]))

@@ -21,11 +21,6 @@ from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.records import Layout
 
 
-def in_backward() -> bool:
-    """Whether an autograd node is running: a module forward now is a recomputation."""
-    return torch._C._current_autograd_node() is not None
-
-
 class _BuffersKept:
     """Around a recomputation: the stage's buffers as they were before it, restored after."""
 

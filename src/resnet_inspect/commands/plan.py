@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
+from resnet_inspect.anatomy import STAGE_MODULES
 from resnet_inspect.commands import Command, given, keyed, recorded, shown
 from resnet_inspect.commands.model import checked_meta, shape_text, source
 from resnet_inspect.config import (
@@ -174,7 +175,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
 
 
 VERIFY_ALL = "all"
-_DEPTH_NAMES = ("head", "layer1", "layer2", "layer3", "layer4", "everything", "unfreeze")
+_DEPTH_NAMES = ("head", *STAGE_MODULES, "everything", "unfreeze")  # a torchvision model's
 
 
 def check_verify_rows(names: tuple[str, ...], unfreeze: bool, arch: str | None) -> None:

@@ -84,10 +84,13 @@ def verify_cuts(
         )
         if batch != input_shape[0] and request.memory is not None and not measured.reason:
             room = request.memory - kept - cut.optimizer_state_bytes
+            after = kept + cut.optimizer_state_bytes + (cut.next_live_bytes or 0)
             check = replace(
                 check,
                 fits=measured.tensor_peak <= room,
-                next_bytes=kept + cut.optimizer_state_bytes + (cut.next_live_bytes or 0),
+                process_over_bytes=kept + measured.growth - request.memory,
+                next_bytes=after,
+                next_over_bytes=after - request.memory,
             )
         found.setdefault(index, []).append(check)
     progress.done()

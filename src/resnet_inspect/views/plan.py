@@ -163,13 +163,12 @@ def check_text(check: RowCheck, report: PlanReport, lang: Lang) -> str:
     if check.fits is not None and report.memory_bytes is not None:
         key = "verify_fits" if check.fits else "verify_not_fits"
         text += "; " + say(key, lang).format(budget=units.binary_bytes(report.memory_bytes))
-        # What the process held: the parameters and buffers it started with, and its growth.
-        over = report.param_bytes + report.buffer_bytes + check.process_growth_bytes
-        over -= report.memory_bytes
+    if check.process_over_bytes is not None:
+        over = check.process_over_bytes
         key = "verify_process_over" if over > 0 else "verify_process_fits"
         text += "; " + say(key, lang).format(bytes=units.binary_bytes(abs(over)))
-    if check.next_bytes is not None and report.memory_bytes is not None:
-        over = check.next_bytes - report.memory_bytes
+    if check.next_bytes is not None and check.next_over_bytes is not None:
+        over = check.next_over_bytes
         text += "; " + say("verify_next", lang).format(
             batch=check.batch + 1,
             bytes=units.binary_bytes(check.next_bytes),
