@@ -180,3 +180,151 @@ def test_a_hard_linked_target_that_fails_half_way_keeps_its_content(
         write_all([Output("--save-text", str(kept), "new")])
     assert kept.read_text() == "old" and (tmp_path / "twin.txt").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt", "twin.txt"]
+
+
+# Issue #39, items 6 and 7: inputs that no option names as a file ---------------------------
+
+
+def _every_byte(folder: Path) -> dict[str, bytes]:
+    """Each file under ``folder`` (through links, as a reader sees it), by its relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def hub_repository(tmp_path: Path) -> Path:
+    """A repository in huggingface_hub's real cache layout: refs/main names a snapshot whose
+    files are symlinks to content-addressed blobs."""
+    folder = tmp_path / "hub" / "models--someone--pets"
+    (folder / "blobs").mkdir(parents=True)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text("0123abcd")
+    snapshot = folder / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    for name, blob, content in [
+        ("model.safetensors", "aa11", b"weights: refused before they are read"),
+        ("config.json", "bb22", b'{"architecture": "resnet18"}'),
+    ]:
+        (folder / "blobs" / blob).write_bytes(content)
+        (snapshot / name).symlink_to(Path("..", "..", "blobs", blob))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "snapshots/0123abcd/model.safetensors",  # the snapshot's link
+        "blobs/aa11",  # the blob it points to
+        "refs/main",
+        "snapshots/0123abcd/config.json",
+        "snapshots/0123abcd/report.txt",  # a new file in the repository's folder
+    ],
+)
+@pytest.mark.parametrize(
+    ("command", "save"),
+    [("tree", "--save-text"), ("train-step", "--save-svg"), ("graph", "--dot")],
+)
+def test_no_save_lands_in_the_hub_repository_a_run_reads(
+    run_cli: Run, no_work: None, hub_repository: Path, command: str, save: str, target: str
+) -> None:
+    before = _every_byte(hub_repository)
+    env = {"HF_HUB_CACHE": str(hub_repository.parent)}
+    path = hub_repository / target
+    result = run_cli([command, "--weights", "hf:someone/pets", save, str(path)], env=env)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1
+    assert "the Hub cache of someone/pets, an input" in result.stderr
+    assert _every_byte(hub_repository) == before
+
+
+def test_the_hub_folder_is_found_as_huggingface_hub_finds_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("huggingface_hub")
+    import importlib
+
+    from resnet_inspect.inputs import hub_cache
+
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    settings = [{}, {"XDG_CACHE_HOME": "x"}, {"HF_HOME": "h"}, {"HF_HUB_CACHE": "c"}]
+    for setting in settings:
+        for name, value in setting.items():
+            monkeypatch.setenv(name, str(tmp_path / value))
+        import huggingface_hub.constants as constants
+
+        assert hub_cache() == importlib.reload(constants).HF_HUB_CACHE
+    importlib.reload(constants)
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """An ImageFolder (two classes) with an image at its top, which ImageFolder skips."""
+    root = tmp_path / "pets"
+    for name in ("cat", "dog"):
+        (root / name).mkdir(parents=True)
+        (root / name / "1.png").write_bytes(b"a class image: refused before it is read")
+    (root / "loose.png").write_bytes(b"an image ImageFolder does not read")
+    (root / "notes.txt").write_text("not an image at all")
+    return root
+
+
+@pytest.mark.parametrize("target", ["loose.png", "notes.txt", "cat/1.png", "new.txt"])
+@pytest.mark.parametrize(
+    ("command", "save"),
+    [
+        ("freeze --new-classes 2 --images", "--save-text"),
+        ("train-step --images", "--save-svg"),
+        ("graph --images", "--dot"),
+        ("erf --images", "--save-png"),
+        ("predict", "--save-text"),
+    ],
+)
+def test_no_save_lands_in_an_images_folder(
+    run_cli: Run, no_work: None, image_folder: Path, command: str, save: str, target: str
+) -> None:
+    before = _every_byte(image_folder)
+    path = image_folder / target
+    result = run_cli([*command.split(), str(image_folder), save, str(path)])
+    assert result.exit_code in (1, 2), result.output
+    assert result.stderr.count("\n") == 1
+    assert _every_byte(image_folder) == before
+    assert not (image_folder / "new.txt").exists()
+
+
+def test_a_hard_link_out_of_an_images_folder_is_that_image(
+    run_cli: Run, no_work: None, image_folder: Path, tmp_path: Path
+) -> None:
+    twin = tmp_path / "twin.png"
+    os.link(image_folder / "loose.png", twin)
+    result = run_cli(["predict", str(image_folder), "--save-text", str(twin)])
+    assert result.exit_code == 1 and "an input" in result.stderr
+    assert twin.read_bytes() == b"an image ImageFolder does not read"
+
+
+def test_no_save_replaces_torchvisions_downloaded_weights(
+    run_cli: Run, no_work: None, tmp_path: Path
+) -> None:
+    folder = tmp_path / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    cached = folder / "resnet18-f37072fd.pth"
+    cached.write_bytes(b"torchvision's download")
+    result = run_cli(
+        ["tree", "--weights", "DEFAULT", "--save-text", str(cached)],
+        env={"TORCH_HOME": str(tmp_path)},
+    )
+    assert result.exit_code == 1 and "torchvision's downloaded weights" in result.stderr
+    assert cached.read_bytes() == b"torchvision's download"
+
+
+def test_torchs_checkpoints_folder_is_found_as_torch_finds_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import torch
+
+    from resnet_inspect.inputs import torch_checkpoints
+
+    monkeypatch.delenv("TORCH_HOME", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert torch_checkpoints() == os.path.join(torch.hub.get_dir(), "checkpoints")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "t"))
+    assert torch_checkpoints() == os.path.join(torch.hub.get_dir(), "checkpoints")

@@ -47,6 +47,7 @@ from resnet_inspect.config import (
 )
 from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.imagesets import find_images
+from resnet_inspect.inputs import CHECKPOINT_SUFFIXES
 
 DEFAULT_INPUT = "1,3,64,64"
 # Separators people type between dimensions: commas, x/× and spaces, in any mix.
@@ -247,9 +248,6 @@ def parse_checkpoint(text: str, arch: str | None) -> tuple[str, ...]:
     return names
 
 
-_CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".tar", ".safetensors")
-
-
 def parse_weights(text: str, arch: str) -> WeightsChoice:
     """``none``, a torchvision weights name of ``arch`` (any case, ``DEFAULT``, or the full
     ``ResNet18_Weights.IMAGENET1K_V1``), or the path of a local checkpoint."""
@@ -268,9 +266,7 @@ def parse_weights(text: str, arch: str) -> WeightsChoice:
             f"--weights {text!r}: no such file; with --arch {arch} give none or a checkpoint "
             "file (weights names such as DEFAULT are torchvision's)"
         )
-    looks_like_path = (
-        os.sep in value or "/" in value or value.lower().endswith(_CHECKPOINT_SUFFIXES)
-    )
+    looks_like_path = os.sep in value or "/" in value or value.lower().endswith(CHECKPOINT_SUFFIXES)
     # A weights name wins over a file of that name in the working directory: ./DEFAULT is
     # the file. Only a path, or a name that is no weights name, is taken as a file.
     is_name = _looks_like_weights_name(value)

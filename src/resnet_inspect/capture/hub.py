@@ -8,10 +8,10 @@ a repository that is not cached is one line naming the command that fetches it.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from resnet_inspect.errors import InspectError
+from resnet_inspect.inputs import hub_cache
 
 PREFIX = "hf:"
 WEIGHTS_FILE = "model.safetensors"
@@ -27,7 +27,7 @@ def cached_files(repo: str) -> tuple[str, dict[str, Any]]:
         raise InspectError(
             f'--weights {PREFIX}{repo} needs huggingface_hub: pip install "resnet-inspect[hub]"'
         ) from None
-    cache = _cache_folder()
+    cache = hub_cache()  # the folder no save may go into (resnet_inspect.inputs)
     try:
         weights = str(hf_hub_download(repo, WEIGHTS_FILE, cache_dir=cache, local_files_only=True))
     except LocalEntryNotFoundError:
@@ -46,16 +46,6 @@ def cached_files(repo: str) -> tuple[str, dict[str, Any]]:
     except (LocalEntryNotFoundError, OSError, ValueError):
         config = {}
     return weights, config if isinstance(config, dict) else {}
-
-
-def _cache_folder() -> str | None:
-    """HF_HUB_CACHE, or HF_HOME/hub, as they are now: huggingface_hub reads them once, when
-    it is first imported (timm imports it early); None for its own default."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return os.environ["HF_HUB_CACHE"]
-    if os.environ.get("HF_HOME"):
-        return os.path.join(os.environ["HF_HOME"], "hub")
-    return None
 
 
 def architecture(config: dict[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ import typer
 
 if TYPE_CHECKING:
     from resnet_inspect.config import ImageOptions, LossKind, ModelChoice, StepOptions
+    from resnet_inspect.inputs import RunInputs
     from resnet_inspect.views.options import ViewOptions
 
 DEFAULT_INPUT = "1,3,64,64"
@@ -523,31 +524,25 @@ def optimizer(ctx: typer.Context) -> Any:
     return kind
 
 
-def run_inputs(params: dict[str, Any]) -> list[tuple[str, str]]:
-    """The files a run reads, by the option that names them: no save may replace one."""
+def run_inputs(params: dict[str, Any]) -> RunInputs:
+    """What a run reads, by the option that names it: no save may replace any of it."""
+    from resnet_inspect.inputs import RunInputs, image_inputs, joined, weights_inputs
     from resnet_inspect.parsing import parse_model_spec
 
-    inputs = [("the --weights file", params.get("weights") or "")]
     images = params.get("image") or ()
     images = [images] if isinstance(images, str) else images  # cam's IMAGE, erf's --image
-    images = [*_image_files(list(images)), *_image_files(params.get("images") or [])]
-    inputs += [("an image file", path) for path in images]
-    inputs.append(("the --labels file", params.get("labels") or ""))
-    inputs += [(f"diff's {side.upper()}", params.get(side) or "") for side in ("a", "b")]
+    option = "IMAGES" if "top" in params else "--images"
+    parts = [
+        weights_inputs(params.get("weights") or ""),
+        image_inputs(images, "IMAGE" if "target" in params else "--image"),
+        image_inputs(params.get("images") or (), option),
+        *(weights_inputs(params.get(side) or "", f"diff's {side.upper()}") for side in "ab"),
+    ]
+    files = [("the --labels file", params.get("labels") or "")]
     if params.get("model_spec"):
-        inputs.append(("the --model file", parse_model_spec(params["model_spec"]).path))
-    return [(name, path) for name, path in inputs if path and os.path.isfile(path)]
-
-
-def _image_files(paths: list[str]) -> list[str]:
-    """The image files ``--images`` names (a folder's too): no save may replace one."""
-    from resnet_inspect.errors import OptionError
-    from resnet_inspect.imagesets import find_images
-
-    try:
-        return list(find_images(paths).files) if paths else []
-    except OptionError:
-        return [path for path in paths if os.path.isfile(path)]  # refused later, in words
+        files.append(("the --model file", parse_model_spec(params["model_spec"]).path))
+    found = [(name, path) for name, path in files if path and os.path.isfile(path)]
+    return joined([*parts, RunInputs(files=tuple(found))])
 
 
 def cache_folder() -> str:
@@ -569,7 +564,9 @@ def view_options(params: dict[str, Any]) -> ViewOptions:
     if sys.stdout is None:  # fd 1 was closed before the program started
         raise InspectError("standard output is closed: nothing to show the report on")
     targets = [(f"--{key.replace('_', '-')}", params.get(key, "")) for key in FILE_OPTIONS]
-    check_output_paths(targets, run_inputs(params), [("the report cache", cache_folder())])
+    read = run_inputs(params)
+    kept = [*read.folders, ("the report cache", cache_folder())]
+    check_output_paths(targets, read.files, kept)
     return ViewOptions(
         depth=parse_depth(params.get("depth", "layer")),
         lang=parse_lang(params["lang"]),
