@@ -258,7 +258,7 @@ def test_graph_and_erf_take_images(folder: Path, run_cli: Run, tmp_path: Path) -
     assert json.loads(erf.stdout)["images"] == list(find_images([str(folder)]).files)
     target = folder / "cat" / "a.png"
     refused = run_cli(["erf", "--images", str(folder), "--save-text", str(target)])
-    assert refused.exit_code == 1 and "(it is an image file, an input)" in refused.stderr
+    assert refused.exit_code == 1 and ", an input)" in refused.stderr
 
 
 def test_16_bit_and_oversized_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

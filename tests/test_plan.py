@@ -20,12 +20,10 @@ from typer.testing import Result
 
 import user_models
 from conftest import probed_run
-from resnet_inspect import plan
+from resnet_inspect import json_schema, plan, report_from_dict
 from resnet_inspect.config import OptimizerKind, Precision, StepOptions
 from resnet_inspect.errors import OptionError
 from resnet_inspect.report import PlanReport
-from resnet_inspect.views.codec import report_from_dict
-from resnet_inspect.views.output import json_schema
 
 Run = Callable[..., Result]
 STAGES = ("layer4", "layer3", "layer2", "layer1")

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         run,
         train_step,
     )
+    from resnet_inspect.commands import report_from_dict
     from resnet_inspect.config import (
         FreezeOptions,
         ImageOptions,
@@ -74,8 +75,7 @@ if TYPE_CHECKING:
         PlanReport,
         PredictReport,
     )
-    from resnet_inspect.views.codec import report_from_dict
-    from resnet_inspect.views.output import json_schema
+    from resnet_inspect.report.document import json_schema
 
 # Where each public name lives; loaded on first use, so `import resnet_inspect` stays light.
 _HOMES = {
@@ -105,8 +105,8 @@ _HOMES = {
     "ModelReport": "report",
     "PlanReport": "report",
     "PredictReport": "report",
-    "report_from_dict": "views.codec",
-    "json_schema": "views.output",
+    "report_from_dict": "commands",
+    "json_schema": "report.document",
 }
 
 

@@ -31,7 +31,6 @@ from resnet_inspect import __version__, commands
 from resnet_inspect.config import ModelChoice, WeightsKind
 from resnet_inspect.errors import debugging
 from resnet_inspect.report import SCHEMA_VERSION, Report
-from resnet_inspect.views.codec import report_from_dict
 
 DIR_ENV = "RESNET_INSPECT_CACHE_DIR"
 SWITCH_ENV = "RESNET_INSPECT_CACHE"  # 0 turns it off
@@ -138,7 +137,7 @@ def load(entry_key: dict[str, Any]) -> Report | None:
     if not isinstance(stored, dict) or stored.get("key") != entry_key:
         return None
     try:
-        report = report_from_dict(stored["report"])
+        report = commands.report_from_dict(stored["report"])
         if not commands.for_report(report).cached:
             raise ValueError("a report of a command that is not cached")
     except Exception as error:

@@ -6,12 +6,13 @@ import math
 from dataclasses import dataclass, field
 
 from resnet_inspect.report import (
+    NO_SETTINGS,
     ChannelsLastSummary,
     ImagesSummary,
     ParamStat,
     PrecisionSummary,
     ReceptiveField,
-    Setting,
+    Settings,
     Shape,
 )
 
@@ -33,7 +34,7 @@ class CallRecord:
     owner: str = ""  # for a function: the module whose forward ran it ("" for the model's)
     after: str = ""  # for the model's own functions: the top-level child that ran last
     kind: str = ""  # for a function: its name ("add_", "relu", "flatten", ...)
-    settings: tuple[Setting, ...] = ()  # for a function: its plain arguments (start_dim)
+    settings: Settings = NO_SETTINGS  # for a function: its plain arguments (start_dim)
     residual: bool = False  # a function that adds two tensors of one shape: a residual add
     field: ReceptiveField | None = None  # of one unit of its output (None: not worked out)
     output_dtype: str = ""  # float32; bfloat16 where autocast ran the call in it
@@ -101,7 +102,7 @@ class ModuleRecord:
 
     name: str
     kind: str
-    settings: tuple[Setting, ...]
+    settings: Settings
     params: int
     trainable_params: int
     param_names: tuple[str, ...] = ()  # its own parameters, local names ("weight", "bias")
@@ -159,7 +160,7 @@ class StepCapture:
     backward_s: float
     step_s: float
     optimizer: str
-    optimizer_settings: tuple[Setting, ...]
+    optimizer_settings: Settings
     global_grad_norm: float
     optimizer_state_bytes: int
     buffers_total: int

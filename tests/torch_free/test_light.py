@@ -14,11 +14,11 @@ from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import CliRunner
 
+from resnet_inspect import report_from_dict
 from resnet_inspect.cli import app
 from resnet_inspect.parsing import parse_input_shape, parse_model_spec
 from resnet_inspect.report import GraphReport, LayerReport, Level, PlanReport
 from resnet_inspect.views import units
-from resnet_inspect.views.codec import report_from_dict
 from resnet_inspect.views.output import renderable, report_json
 from resnet_inspect.words import Lang
 

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from resnet_inspect.assemble.model import build_model_report
 from resnet_inspect.records import StructureCapture
 from resnet_inspect.report import (
+    NO_SETTINGS,
     DiffNode,
     DiffReport,
     DiffState,
     DiffVerdict,
     ModelInfo,
     Node,
-    Setting,
+    Settings,
     TensorDiff,
     WeightsInfo,
 )
@@ -33,7 +34,7 @@ def build_diff_report(
     model: ModelInfo,
     a: str,
     b: str,
-    options: tuple[Setting, ...] = (),
+    options: Settings = NO_SETTINGS,
     fits: tuple[bool, bool] = (True, True),
 ) -> DiffReport:
     tree = build_model_report(

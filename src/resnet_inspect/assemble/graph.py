@@ -10,6 +10,7 @@ from resnet_inspect.anatomy import LOSS_SECTION, Role
 from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.records import GraphCapture, GraphNodeRecord, Layout
 from resnet_inspect.report import (
+    NO_SETTINGS,
     GraphGroup,
     GraphNode,
     GraphOp,
@@ -18,7 +19,7 @@ from resnet_inspect.report import (
     Level,
     ModelInfo,
     SavedTensor,
-    Setting,
+    Settings,
     WeightsInfo,
 )
 
@@ -168,7 +169,7 @@ def build_graph_report(
     new_classes: int | None = None,
     unfreeze: tuple[str, ...] = (),
     explained: bool = False,
-    options: tuple[Setting, ...] = (),
+    options: Settings = NO_SETTINGS,
     input_from: str = "",
     precision: str = "fp32",
     channels_last: bool = False,

@@ -19,6 +19,7 @@ from resnet_inspect.assemble.grouping import fold_sections
 from resnet_inspect.config import FreezeOptions
 from resnet_inspect.records import CallRecord, Layout, StepCapture, StructureCapture, within
 from resnet_inspect.report import (
+    NO_SETTINGS,
     FreezeSummary,
     LayerReport,
     Level,
@@ -26,6 +27,7 @@ from resnet_inspect.report import (
     Node,
     ParamStat,
     Setting,
+    Settings,
     SettingValue,
     StepStats,
     StepSummary,
@@ -45,7 +47,7 @@ def build_model_report(
     freeze: FreezeOptions | None = None,
     batchnorms_in_eval: tuple[str, ...] = (),
     frozen_batchnorms: tuple[str, ...] = (),
-    options: tuple[Setting, ...] = (),
+    options: Settings = NO_SETTINGS,
     explained: bool = False,
 ) -> LayerReport:
     """``frozen_batchnorms``: during a freeze, the BatchNorm layers whose parameters are all
@@ -320,7 +322,7 @@ def _side(shape: tuple[int, ...]) -> int:
     return shape[-1] if len(shape) == 4 else 0
 
 
-def _function_facts(record: CallRecord, capture: StructureCapture) -> tuple[Setting, ...]:
+def _function_facts(record: CallRecord, capture: StructureCapture) -> Settings:
     """A residual add says what it adds: the block's shortcut module, or the identity (no
     shortcut, or one that holds no parameters, such as an empty Sequential)."""
     if not record.residual:
@@ -330,8 +332,8 @@ def _function_facts(record: CallRecord, capture: StructureCapture) -> tuple[Sett
         m.params for name, m in capture.modules.items() if shortcut and within(name, shortcut)
     )
     if not projects:
-        return (Setting("shortcut", "identity"),)
-    return (Setting("shortcut", "projection"), Setting("shortcut_module", shortcut))
+        return Settings((Setting("shortcut", "identity"),))
+    return Settings((Setting("shortcut", "projection"), Setting("shortcut_module", shortcut)))
 
 
 def _group(
@@ -340,7 +342,7 @@ def _group(
     role: Role,
     kind: str,
     children: Sequence[Node],
-    settings: tuple[Setting, ...] = (),
+    settings: Settings = NO_SETTINGS,
 ) -> Node:
     leaves = [node for child in children for node in child.walk() if not node.children]
     return Node(
@@ -376,7 +378,8 @@ def _sections(
             role = Role.HEAD if part.name == "head" else Role.STEM
             # The stem's stride: how much its layers shrink the image, the product of their
             # strides (not the widths' ratio, which floor division blurs at odd sizes).
-            scale = (Setting("stride", _strides_product(part.loose)),) if role is Role.STEM else ()
+            stride = Setting("stride", _strides_product(part.loose))
+            scale = Settings((stride,)) if role is Role.STEM else NO_SETTINGS
             sections.append(_group(part.name, Level.SECTION, role, part.name, part.loose, scale))
             continue
         blocks = [
@@ -391,12 +394,12 @@ def _sections(
             for name, members in part.blocks
         ]
         children = [*blocks, *part.loose]
-        facts = (Setting("blocks", len(blocks)), Setting("stride", _stride(children)))
+        facts = Settings((Setting("blocks", len(blocks)), Setting("stride", _stride(children))))
         sections.append(_group(part.name, Level.SECTION, Role.STAGE, "stage", children, facts))
     return sections
 
 
-def _block_facts(block: str, members: Sequence[Node], layout: Layout) -> tuple[Setting, ...]:
+def _block_facts(block: str, members: Sequence[Node], layout: Layout) -> Settings:
     """Stride, shortcut kind and channels of a block: read off what went in and came out,
     and, for a bottleneck, its spatial conv's width and groups."""
     shortcut = layout.shortcuts.get(block, "")
@@ -414,7 +417,7 @@ def _block_facts(block: str, members: Sequence[Node], layout: Layout) -> tuple[S
         conv = {s.name: s.value for s in spatial[0].settings}
         facts.append(Setting("width", conv["out_channels"]))
         facts.append(Setting("groups", conv["groups"]))
-    return tuple(facts)
+    return Settings(facts)
 
 
 def _strides_product(members: Sequence[Node]) -> int:

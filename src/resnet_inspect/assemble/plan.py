@@ -6,7 +6,14 @@ from resnet_inspect.assemble.breakdown import build_breakdown
 from resnet_inspect.budget import process_growth
 from resnet_inspect.config import OptimizerKind
 from resnet_inspect.records import CutCapture, StructureCapture
-from resnet_inspect.report import ModelInfo, PlanReport, PlanRow, RowCheck, Setting, WeightsInfo
+from resnet_inspect.report import (
+    ModelInfo,
+    PlanReport,
+    PlanRow,
+    RowCheck,
+    Settings,
+    WeightsInfo,
+)
 
 EVERYTHING = "everything"
 
@@ -19,7 +26,7 @@ def build_plan_report(
     weights: WeightsInfo,
     optimizer: str,
     memory_bytes: int | None,
-    options: tuple[Setting, ...],
+    options: Settings,
     precisions: tuple[str, ...] = ("fp32",),
     channels_last: bool = False,
     momentum: float = 0.9,

@@ -19,7 +19,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 from resnet_inspect.anatomy import STAGE_BLOCKS
 from resnet_inspect.capture.model import SkipInitialisation
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import Setting
+from resnet_inspect.report import Setting, Settings
 
 StateDict = dict[str, torch.Tensor]
 
@@ -78,7 +78,7 @@ class ResNetConfig:
         body = stock or f"ResNet({self.block}, [{', '.join(map(str, self.layers))}])"
         return f"{body} variant"
 
-    def inferred(self) -> tuple[Setting, ...]:
+    def inferred(self) -> Settings:
         facts = [
             Setting("block", self.block),
             Setting("blocks_per_stage", self.layers),
@@ -90,9 +90,9 @@ class ResNetConfig:
         if (self.groups, self.width_per_group) != (1, 64):
             facts[1:1] = [Setting("groups", self.groups)]
             facts[2:2] = [Setting("width_per_group", self.width_per_group)]
-        return tuple(facts)
+        return Settings(facts)
 
-    def assumed(self) -> tuple[Setting, ...]:
+    def assumed(self) -> Settings:
         facts = []
         if not self.stock_stem:
             facts.append(Setting("stem_stride", self.stem_stride))
@@ -102,7 +102,7 @@ class ResNetConfig:
             facts.append(Setting("head_layers", ", ".join(guessed)))
         if self.block == "Bottleneck":
             facts.append(Setting("dilation", 1))
-        return tuple(facts)
+        return Settings(facts)
 
     def _head_text(self) -> str:
         return f"Sequential({', '.join(self.head)})"

@@ -40,6 +40,7 @@ from resnet_inspect.report import (
     PrecisionSummary,
     ScalerSummary,
     Setting,
+    Settings,
     SettingValue,
     ZeroGradients,
 )
@@ -195,7 +196,7 @@ def run_step(
         backward_s=backward_s,
         step_s=step_s,
         optimizer=type(optimizer).__name__,
-        optimizer_settings=tuple(
+        optimizer_settings=Settings(
             Setting(key, _plain_setting(value)) for key, value in group.items() if key != "params"
         ),
         global_grad_norm=norms[-1],

@@ -25,7 +25,7 @@ from resnet_inspect.capture.instrument import (
 from resnet_inspect.capture.receptive import FieldTracker
 from resnet_inspect.errors import InspectError
 from resnet_inspect.records import CallRecord, Layout, ModuleRecord, StructureCapture, within
-from resnet_inspect.report import Setting, SettingValue
+from resnet_inspect.report import NO_SETTINGS, Setting, Settings, SettingValue
 
 # The hyperparameters shown for each layer type, in the order a reader expects them.
 _SETTINGS: dict[type[torch.nn.Module], tuple[str, ...]] = {
@@ -51,9 +51,9 @@ _SETTINGS: dict[type[torch.nn.Module], tuple[str, ...]] = {
 }
 
 
-def module_settings(module: torch.nn.Module) -> tuple[Setting, ...]:
+def module_settings(module: torch.nn.Module) -> Settings:
     names = next((names for cls, names in _SETTINGS.items() if isinstance(module, cls)), ())
-    return tuple(Setting(name, _setting_value(module, name)) for name in names)
+    return Settings(Setting(name, _setting_value(module, name)) for name in names)
 
 
 def _setting_value(module: torch.nn.Module, name: str) -> SettingValue:
@@ -92,16 +92,13 @@ def _tensors(value: Any) -> list[torch.Tensor]:
 _ADDS = {"__iadd__": "add_", "add_": "add_", "__add__": "add", "add": "add", "__radd__": "add"}
 
 
-def _function_settings(
-    name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Setting, ...]:
+def _function_settings(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Settings:
     """The plain arguments worth showing: flatten's start_dim, a view's or a pool's sizes."""
     if name == "flatten":
-        return (
-            Setting("start_dim", int(args[1]) if len(args) > 1 else kwargs.get("start_dim", 0)),
-        )
+        start = int(args[1]) if len(args) > 1 else kwargs.get("start_dim", 0)
+        return Settings((Setting("start_dim", start),))
     plain = tuple(a for a in args[1:] if isinstance(a, int) and not isinstance(a, bool))
-    return (Setting("args", plain),) if plain else ()
+    return Settings((Setting("args", plain),)) if plain else NO_SETTINGS
 
 
 class _FunctionRecorder(TorchFunctionMode):

@@ -24,7 +24,7 @@ import torchvision.models
 from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.config import WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import ModelInfo, Setting, WeightsInfo
+from resnet_inspect.report import NO_SETTINGS, ModelInfo, Setting, Settings, WeightsInfo
 
 DOWNLOAD_TIMEOUT_S = 15
 StateDict = dict[str, torch.Tensor]
@@ -222,20 +222,20 @@ def _read_safetensors(path: str, shown: str) -> StateDict:
         ) from None
 
 
-def file_metadata(path: str) -> tuple[Setting, ...]:
+def file_metadata(path: str) -> Settings:
     """The free-form metadata of a safetensors file's header (none for torch.save files)."""
     try:
         with open(path, "rb") as file:
             start = file.read(9)
         if not _is_safetensors(path, start):
-            return ()
+            return NO_SETTINGS
         from safetensors import safe_open
 
         with safe_open(path, framework="pt", device="cpu") as opened:
             metadata = opened.metadata() or {}
     except Exception:  # an unreadable header was reported when the tensors were read
-        return ()
-    return tuple(Setting(str(key), str(value)) for key, value in sorted(metadata.items()))
+        return NO_SETTINGS
+    return Settings(Setting(str(key), str(value)) for key, value in sorted(metadata.items()))
 
 
 def _load(path: str) -> Any:

@@ -534,7 +534,7 @@ def run_inputs(params: dict[str, Any]) -> RunInputs:
     option = "IMAGES" if "top" in params else "--images"
     parts = [
         weights_inputs(params.get("weights") or ""),
-        image_inputs(images, "IMAGE" if "target" in params else "--image"),
+        image_inputs(images, "IMAGE" if "target" in params else "--images"),
         image_inputs(params.get("images") or (), option),
         *(weights_inputs(params.get(side) or "", f"diff's {side.upper()}") for side in "ab"),
     ]

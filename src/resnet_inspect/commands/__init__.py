@@ -21,7 +21,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from resnet_inspect.report import Setting, SettingValue
+from resnet_inspect.report import Report, Setting, Settings, SettingValue, document
 from resnet_inspect.views.options import ViewOptions
 
 # A field's role in its request: recorded in the report's ``options`` and in the cache key
@@ -102,9 +102,20 @@ def for_report(report: Any) -> Command:
     return by_name(report.command)
 
 
-def report_class(command: str) -> type[Any] | None:
-    """The report class of a command's JSON document (``report_from_dict``)."""
-    return next((entry.report for entry in commands() if entry.name == command), None)
+def report_from_dict(data: dict[str, Any]) -> Report:
+    """The report a ``to_dict()`` (or ``--json``) document describes, for drawing it again:
+    its ``command`` says which report class it is."""
+    command = data.get("command") if isinstance(data, dict) else None
+    entry = next((entry for entry in commands() if entry.name == command), None)
+    if entry is None:
+        raise ValueError(f"a report of an unknown command {command!r}")
+    report: Report = document.decode(data, entry.report)
+    return report
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of every registered command's document, from the report types."""
+    return document.schema((entry.name, entry.report) for entry in commands())
 
 
 def run(request: Any) -> Any:
@@ -112,10 +123,10 @@ def run(request: Any) -> Any:
     return for_request(request).run(request)
 
 
-def recorded(request: Any) -> tuple[Setting, ...]:
+def recorded(request: Any) -> Settings:
     """The request's own options, as the report records them: every field but the model and
     the view, nested option groups (``StepOptions``) flattened in field order."""
-    return tuple(Setting(name, _plain(value)) for name, value in _flat(request, RECORDED))
+    return Settings(Setting(name, _plain(value)) for name, value in _flat(request, RECORDED))
 
 
 def facts(request: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from resnet_inspect.report import (
     ModelInfo,
     PlanReport,
     PredictReport,
-    Setting,
+    Settings,
     WeightsInfo,
 )
 from resnet_inspect.views import units
@@ -80,5 +80,5 @@ def _model_lines(model: ModelInfo, lang: Lang) -> list[str]:
     return lines
 
 
-def _facts(settings: tuple[Setting, ...], lang: Lang) -> str:
+def _facts(settings: Settings, lang: Lang) -> str:
     return ", ".join(f"{s.name} {units.setting(s.value, lang)}" for s in settings)

@@ -19,7 +19,6 @@ from rich.text import Text
 from resnet_inspect import commands
 from resnet_inspect.errors import InspectError
 from resnet_inspect.report import CamReport, ErfReport, GraphReport, Level, Report
-from resnet_inspect.views.codec import report_document as report_document  # for reports
 from resnet_inspect.views.dot import graph_dot
 from resnet_inspect.views.files import Output, write_all
 from resnet_inspect.views.options import ViewOptions, parse_depth, parse_lang, parse_width
@@ -29,15 +28,6 @@ _HTML_FRAGMENT = (
     "<pre style=\"font-family: Menlo, 'DejaVu Sans Mono', Consolas, monospace; "
     'line-height: 1.25">{code}</pre>'
 )
-
-
-def json_schema() -> dict[str, object]:
-    """The JSON Schema every command's ``--json`` output follows (shipped with the package)."""
-    from importlib.resources import files
-
-    text = files("resnet_inspect").joinpath("schema/report.schema.json").read_text("utf-8")
-    schema: dict[str, object] = json.loads(text)
-    return schema
 
 
 def renderable(
@@ -63,7 +53,7 @@ def reproducible(report: Report, view: ViewOptions) -> Report:
 
 def report_json(report: Report, lang: Lang, *, ascii_safe: bool = False) -> str:
     """Strict JSON: non-finite numbers are null (listed in ``non_finite``), never NaN."""
-    document = report_document(report, lang)
+    document = report.to_dict(lang)
     return json.dumps(document, indent=2, ensure_ascii=ascii_safe, allow_nan=False)
 
 

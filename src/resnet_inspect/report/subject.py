@@ -1,0 +1,176 @@
+"""What every report is about (the model, its weights, the input) and the base class every
+report shares: a report draws itself by handing itself to the views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+from resnet_inspect.words import Lang
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+
+SettingValue = int | float | bool | str | tuple[int, ...] | None
+Shape = tuple[int, ...]
+
+
+class Level(StrEnum):
+    """Where a node sits in the tree: a section (stem, a stage, head), a block, a layer call.
+    Also how far a view unfolds (``--depth stage|block|layer``)."""
+
+    SECTION = "section"
+    BLOCK = "block"
+    LAYER = "layer"
+
+    @property
+    def levels_below_sections(self) -> int:
+        """How many levels a view unfolding to this one shows under each section."""
+        return (Level.SECTION, Level.BLOCK, Level.LAYER).index(self)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One hyperparameter of a layer (``kernel_size=(3, 3)``) or fact of a block (``stride=2``)."""
+
+    name: str
+    value: SettingValue
+
+
+class Settings(tuple[Setting, ...]):
+    """Named values (a layer's hyperparameters, a command's options): in JSON an object
+    ``{name: value}``, in Python a tuple of Setting, in order."""
+
+    __slots__ = ()
+
+    def get(self, name: str, default: SettingValue = None) -> SettingValue:
+        return next((item.value for item in self if item.name == name), default)
+
+
+NO_SETTINGS = Settings()  # the default of every Settings field (one immutable empty value)
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """Where the weights came from, and what the source says about them."""
+
+    kind: str  # none, pretrained, file, hub (a file of the local Hugging Face cache)
+    name: str
+    num_classes: int = 1000
+    path: str = ""  # the file read, or where torchvision caches the pretrained one
+    url: str = ""
+    top1: float | None = None  # ImageNet-1K accuracy, in percent, as torchvision reports it
+    top5: float | None = None
+    metadata: Settings = NO_SETTINGS  # a safetensors file's header metadata
+    # How a file's keys fitted the model: "" as saved; "removed module." (a wrapper's prefix
+    # taken off every key); "kept model." (a prefix every key has, the model's own names too).
+    keys: str = ""
+    dtypes: tuple[str, ...] = ()  # a file's floating-point dtypes (float16 on the Hub, often)
+    float_bytes: int = 0  # those tensors' bytes in the file
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which model was inspected and how it was made: a torchvision architecture, one inferred
+    from a checkpoint (with what was read off it and what had to be assumed), the user's own
+    code, or a module given to the library."""
+
+    kind: str  # torchvision, inferred, user, module
+    name: str  # resnet18, "ResNet(BasicBlock, [1, 1, 1, 1]) variant", models.py:build, MyNet
+    built_on: str = "meta"  # where the model was built; "cpu" where the factory needs values
+    note: str = ""  # why it was not built on meta: the factory's own error there
+    inferred: Settings = NO_SETTINGS
+    assumed: Settings = NO_SETTINGS  # what a state_dict cannot hold (stem stride, max-pool)
+
+
+class Subject(Protocol):
+    """The facts the header above every report names: what was inspected, on what input,
+    with which weights."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def arch(self) -> str: ...
+    @property
+    def input_shape(self) -> Shape: ...
+    @property
+    def num_classes(self) -> int: ...
+    @property
+    def weights(self) -> WeightsInfo: ...
+    @property
+    def model(self) -> ModelInfo: ...
+
+
+class Report:
+    """A report shows itself as its tree: ``repr``/``str`` give the plain text (what
+    ``--save-text`` writes), rich draws it at the console's width and character set, Jupyter
+    gets HTML and that text, once. ``format(report, "short")`` is one line for logs, and
+    ``report.view(depth=..., lang=..., width=...)`` chooses the view. Drawing is the views'
+    job: these only hand the report over to them, through ``_views``.
+
+    Every report class is one of these: the registry of commands names which command makes
+    which, and the JSON contract (``report.document``) is generated from their fields."""
+
+    command: str  # the command that made it: tree, train-step and freeze share LayerReport
+
+    def without_timings(self) -> Self:
+        """The same report with its wall-clock times left out, so that the same seed gives
+        the same bytes: the one timings policy of ``--json`` and of every save."""
+        return self
+
+    def view(
+        self,
+        *,
+        depth: str = "layer",
+        lang: str = "en",
+        width: int = 120,
+        ascii_only: bool = False,
+    ) -> Any:
+        """The report drawn another way: ``r.view(depth="block", lang="zh", width=100)``."""
+        return _views().view_of(self, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
+
+    def _default(self) -> Any:
+        return _views().default_view(self)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self._default().__rich_console__(console, options)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        bundle: dict[str, str] = self._default()._repr_mimebundle_(include, exclude)
+        return bundle
+
+    def _repr_html_(self) -> str:
+        # For frontends that ask for HTML alone; IPython takes the bundle above, never both.
+        html: str = self._default().html()
+        return html
+
+    def __repr__(self) -> str:
+        return str(self._default())
+
+    def __str__(self) -> str:
+        return str(self._default())
+
+    def __format__(self, spec: str) -> str:
+        if spec == "short":
+            short: str = _views().short(self)
+            return short
+        if spec:
+            raise ValueError(f"unknown format {spec!r} for a report: '' or 'short'")
+        return str(self)
+
+    def to_dict(self, lang: Lang | str = Lang.EN) -> dict[str, Any]:
+        """Plain data, exactly what ``--json`` prints (see docs/json.md and the schema):
+        every node carries its role's annotation in ``lang``."""
+        from resnet_inspect.report.document import encode
+
+        return encode(self, Lang(lang))
+
+
+def _views() -> Any:
+    """The one deliberate lazy hook from the contract to the views (tests/test_layout.py):
+    a report draws itself by handing itself to ``views.output``, which
+    is imported only when that happens, so that the contract stays below the views."""
+    from resnet_inspect.views import output
+
+    return output
