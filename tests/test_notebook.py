@@ -13,6 +13,7 @@ import pytest
 from nbclient import NotebookClient
 
 from resnet_inspect import inspect_tree
+from resnet_inspect.commands import by_name
 from resnet_inspect.views.options import ViewOptions
 from resnet_inspect.views.output import recording
 
@@ -35,7 +36,7 @@ def executed() -> dict[str, list[dict[str, object]]]:
 def saved_text_start() -> list[str]:
     """The header of what --save-text writes (rich.print in a notebook draws the table at
     the notebook console's 115 columns instead of 120, so the header is what all share)."""
-    return recording(inspect_tree(), ViewOptions()).export_text().splitlines()[:3]
+    return recording(inspect_tree(), by_name("tree"), ViewOptions()).export_text().splitlines()[:3]
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -62,7 +63,7 @@ def test_repr_at_the_python_prompt_is_the_tree() -> None:
     shown = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     ).stdout
-    assert shown == recording(inspect_tree(), ViewOptions()).export_text() + "\n"
+    assert shown == recording(inspect_tree(), by_name("tree"), ViewOptions()).export_text() + "\n"
     assert "LayerReport(command=" not in shown and "\x1b" not in shown
 
 

@@ -16,10 +16,12 @@ from typer.testing import CliRunner
 
 from resnet_inspect import report_from_dict
 from resnet_inspect.cli import app
+from resnet_inspect.commands import for_report
 from resnet_inspect.parsing import parse_input_shape, parse_model_spec
 from resnet_inspect.report import GraphReport, LayerReport, Level, PlanReport
 from resnet_inspect.views import units
-from resnet_inspect.views.output import renderable, report_json
+from resnet_inspect.views.options import ViewOptions
+from resnet_inspect.views.output import ReportView, report_json
 from resnet_inspect.words import Lang
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "tree_resnet18_1x3x64x64_w80.txt"
@@ -110,7 +112,7 @@ def test_a_saved_report_comes_back_whole(saved: Load, name: str) -> None:
 def test_a_saved_tree_draws_the_golden_text(saved: Load) -> None:
     report = report_from_dict(saved("tree.json"))
     console = Console(width=80, color_system=None, file=io.StringIO(), record=True)
-    console.print(renderable(report, width=80))
+    console.print(report.view(width=80))
     assert console.export_text() == GOLDEN.read_text(encoding="utf-8")
 
 
@@ -121,7 +123,7 @@ def test_every_saved_report_draws_at_every_width(saved: Load, name: str, width: 
     drawn = {}
     for depth in Level:
         console = Console(width=width, color_system=None, file=io.StringIO(), record=True)
-        console.print(renderable(report, depth=depth, lang=Lang.ZH, width=width))
+        console.print(ReportView(report, for_report(report), ViewOptions(depth, Lang.ZH)))
         lines = console.export_text().splitlines()
         assert max(cell_len(line) for line in lines) <= width
         assert all(line == line.rstrip() for line in lines)

@@ -91,9 +91,10 @@ def deliver(request: Any, *, no_cache: bool = False) -> None:
 
 
 def _show(report: Any, view: ViewOptions) -> None:
+    from resnet_inspect import commands
     from resnet_inspect.views.output import show
 
-    show(report, view)
+    show(report, commands.for_report(report), view)
 
 
 ExplainOption = Annotated[
@@ -117,7 +118,7 @@ def tree(ctx: typer.Context, explain: ExplainOption = False) -> None:
     """
     from resnet_inspect.commands.tree import TreeRequest
 
-    model, view = model_choice(ctx), view_options(ctx.params)
+    model, view = model_choice(ctx), view_options(ctx)
     deliver(TreeRequest(model=model, explain=explain, view=view), no_cache=ctx.params["no_cache"])
 
 
@@ -137,7 +138,7 @@ def train_step(ctx: typer.Context) -> None:
     from resnet_inspect.commands.train_step import TrainStepRequest
 
     model = model_choice(ctx)
-    step, view = step_options(ctx, model.arch), view_options(ctx.params)
+    step, view = step_options(ctx, model.arch), view_options(ctx)
     images = image_options(ctx)
     seed = ctx.params["seed"]
     deliver(TrainStepRequest(model=model, seed=seed, step=step, images=images, view=view))
@@ -190,7 +191,7 @@ def freeze(
         unfreeze=parse_unfreeze(unfreeze, model.arch),
         bn_eval=bn_eval,
     )
-    step, view, images = step_options(ctx, model.arch), view_options(ctx.params), image_options(ctx)
+    step, view, images = step_options(ctx, model.arch), view_options(ctx), image_options(ctx)
     seed = ctx.params["seed"]
     request = FreezeRequest(
         model=model, seed=seed, step=step, recipe=recipe, images=images, view=view
@@ -240,7 +241,7 @@ def graph(
         images=images,
         precision=parse_precision(ctx.params["precision"])[0],
         channels_last=ctx.params["channels_last"],
-        view=view_options(ctx.params),
+        view=view_options(ctx),
     )
     # The images' folder can change under the same paths: such a graph is never cached.
     deliver(request, no_cache=ctx.params["no_cache"] or images is not None)
@@ -354,7 +355,7 @@ def plan(
         checkpoint=checkpoint,
         breakdown=breakdown,
         verify=parse_rows("--verify", verify) if verify else (),
-        view=view_options(ctx.params),
+        view=view_options(ctx),
     )
     # Real steps measure this machine now: such a report is never cached.
     deliver(request, no_cache=ctx.params["no_cache"] or bool(request.verify))
@@ -396,7 +397,7 @@ def diff_command(ctx: typer.Context, a: ASide, b: BSide) -> None:
     from resnet_inspect.commands.diff import DiffRequest
 
     model = model_choice(ctx, named_only=True)
-    deliver(DiffRequest(a=a, b=b, model=model, view=view_options(ctx.params)))
+    deliver(DiffRequest(a=a, b=b, model=model, view=view_options(ctx)))
 
 
 LayerOption = Annotated[
@@ -464,7 +465,7 @@ def erf(
         samples=samples,
         seed=ctx.params["seed"],
         images=tuple(image or ()),
-        view=view_options(ctx.params),
+        view=view_options(ctx),
     )
     deliver(request)
 
@@ -547,7 +548,7 @@ def cam(
         labels=labels,
         seed=ctx.params["seed"],
         maps=maps,
-        view=view_options(ctx.params),
+        view=view_options(ctx),
     )
     deliver(request)
 
@@ -586,7 +587,7 @@ def predict(
         top=top,
         labels=labels,
         seed=ctx.params["seed"],
-        view=view_options(ctx.params),
+        view=view_options(ctx),
     )
     deliver(request)
 

@@ -345,8 +345,8 @@ IMAGE_DATA = (IMAGES, BATCH, SHUFFLE, RESIZE, CROP, MEAN, STD)
 PREPARATION = (RESIZE, CROP, MEAN, STD)  # predict's: its images are its argument
 OWN = ...  # where the command's own parameters go among its groups
 
-# Options that give the path of a file the command writes (checked before any work).
-FILE_OPTIONS = ("save_svg", "save_html", "save_text", "dot", "save_png")
+# The recordings every command can save; a command's own files are in its registry entry.
+RECORDINGS = ("--save-svg", "--save-html", "--save-text")
 
 
 def options(*layout: tuple[Shared, ...] | Shared | Any) -> Callable[[Callable[..., None]], Any]:
@@ -505,7 +505,7 @@ def image_options(ctx: typer.Context) -> ImageOptions | None:
         crop=params["crop"],
         mean=params["mean"],
         std=params["std"],
-        option="--images" if "batch" in params else "IMAGES",
+        option=_declared(ctx, "images"),
     )
 
 
@@ -524,25 +524,35 @@ def optimizer(ctx: typer.Context) -> Any:
     return kind
 
 
-def run_inputs(params: dict[str, Any]) -> RunInputs:
-    """What a run reads, by the option that names it: no save may replace any of it."""
+def run_inputs(ctx: typer.Context) -> RunInputs:
+    """What a run reads, by the option that names it (as the command declares it): no save
+    may replace any of it."""
     from resnet_inspect.inputs import RunInputs, image_inputs, joined, weights_inputs
     from resnet_inspect.parsing import parse_model_spec
 
-    images = params.get("image") or ()
-    images = [images] if isinstance(images, str) else images  # cam's IMAGE, erf's --image
-    option = "IMAGES" if "top" in params else "--images"
-    parts = [
-        weights_inputs(params.get("weights") or ""),
-        image_inputs(images, "IMAGE" if "target" in params else "--images"),
-        image_inputs(params.get("images") or (), option),
-        *(weights_inputs(params.get(side) or "", f"diff's {side.upper()}") for side in "ab"),
-    ]
+    params = ctx.params
+    parts = [weights_inputs(params.get("weights") or "")]
+    for name in ("image", "images"):  # cam's IMAGE, erf's --images, predict's IMAGES, …
+        paths = params.get(name) or ()
+        paths = [paths] if isinstance(paths, str) else paths
+        parts.append(image_inputs(paths, _declared(ctx, name)))
+    parts += [weights_inputs(params.get(side) or "", f"diff's {side.upper()}") for side in "ab"]
     files = [("the --labels file", params.get("labels") or "")]
     if params.get("model_spec"):
         files.append(("the --model file", parse_model_spec(params["model_spec"]).path))
     found = [(name, path) for name, path in files if path and os.path.isfile(path)]
     return joined([*parts, RunInputs(files=tuple(found))])
+
+
+def _declared(ctx: typer.Context, name: str) -> str:
+    """How the command names one of its parameters: ``--images``, or ``IMAGE`` for an
+    argument."""
+    for parameter in ctx.command.params:
+        if parameter.name == name:
+            if parameter.param_type_name == "argument":
+                return (parameter.metavar or name.upper()).rstrip(".")
+            return parameter.opts[0]
+    return name
 
 
 def cache_folder() -> str:
@@ -551,20 +561,23 @@ def cache_folder() -> str:
     return str(cache.folder())
 
 
-def view_options(params: dict[str, Any]) -> ViewOptions:
+def view_options(ctx: typer.Context) -> ViewOptions:
     """The view options (read by name from the parsed command line), checked in pure
     Python, with every file the command will write and its standard output: a run that
     could not deliver its output fails before any work."""
     import sys
 
+    from resnet_inspect import commands
     from resnet_inspect.errors import InspectError
     from resnet_inspect.parsing import check_output_paths
     from resnet_inspect.views.options import ViewOptions, parse_depth, parse_lang, parse_width
 
     if sys.stdout is None:  # fd 1 was closed before the program started
         raise InspectError("standard output is closed: nothing to show the report on")
-    targets = [(f"--{key.replace('_', '-')}", params.get(key, "")) for key in FILE_OPTIONS]
-    read = run_inputs(params)
+    params = ctx.params
+    own = tuple(option for option, _ in commands.by_name(str(ctx.info_name)).files)
+    targets = [(option, params.get(_name(option)) or "") for option in (*RECORDINGS, *own)]
+    read = run_inputs(ctx)
     kept = [*read.folders, ("the report cache", cache_folder())]
     check_output_paths(targets, read.files, kept)
     return ViewOptions(
@@ -576,7 +589,11 @@ def view_options(params: dict[str, Any]) -> ViewOptions:
         save_svg=params["save_svg"],
         save_html=params["save_html"],
         save_text=params["save_text"],
-        save_dot=params.get("dot", ""),
-        save_png=params.get("save_png", ""),
+        files=tuple((option, path) for option, path in targets if option in own and path),
         timings=params.get("timings", False),
     )
+
+
+def _name(option: str) -> str:
+    """The parameter an option fills: ``--save-png`` → ``save_png``."""
+    return option.lstrip("-").replace("-", "_")

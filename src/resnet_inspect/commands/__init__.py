@@ -59,7 +59,12 @@ class Command:
     view: str  # "module:function" drawing the report: (report, *, depth, lang, width, ascii_only)
     short: str  # "module:function": one line for logs
     cached: bool = False  # a pure function of the request: kept in the report cache
-    note: str = "meta_note"  # the catalog key of the header's last line: how it was computed
+    # The command's own files beside the recordings: (option, "module:function" that makes
+    # the file's content from the report), e.g. ("--dot", "resnet_inspect.views.dot:graph_dot").
+    files: tuple[tuple[str, str], ...] = ()
+    # A cheap, typical run's arguments, for the docs and the tests that cover every command;
+    # {image}, {a} and {b} stand for an image file and two checkpoints the caller provides.
+    example: tuple[str, ...] = ()
 
     def drawer(self) -> Callable[..., Any]:
         draw: Callable[..., Any] = _resolved(self.view)
@@ -68,6 +73,14 @@ class Command:
     def shortener(self) -> Callable[[Any], str]:
         shorten: Callable[[Any], str] = _resolved(self.short)
         return shorten
+
+    def picture(self, option: str) -> Callable[[Any], str | bytes]:
+        make: Callable[[Any], str | bytes] = _resolved(dict(self.files)[option])
+        return make
+
+    def references(self) -> tuple[str, ...]:
+        """Every "module:function" this entry names (the layer rules read them too)."""
+        return (self.view, self.short, *(reference for _, reference in self.files))
 
 
 @cache

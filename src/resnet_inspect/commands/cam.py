@@ -133,5 +133,6 @@ COMMAND = Command(
     run=run_cam,
     view="resnet_inspect.views.cam:cam_view",
     short="resnet_inspect.views.cam:cam_short",
-    note="cam_note",
+    files=(("--save-png", "resnet_inspect.views.heatmap:cam_png"),),
+    example=("{image}",),
 )

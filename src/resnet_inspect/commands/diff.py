@@ -109,4 +109,5 @@ COMMAND = Command(
     run=run_diff,
     view="resnet_inspect.views.diff:diff_view",
     short="resnet_inspect.views.diff:diff_short",
+    example=("{a}", "{b}"),
 )

@@ -147,5 +147,6 @@ COMMAND = Command(
     run=run_erf,
     view="resnet_inspect.views.erf:erf_view",
     short="resnet_inspect.views.erf:erf_short",
-    note="erf_note",
+    files=(("--save-png", "resnet_inspect.views.heatmap:erf_png"),),
+    example=("--input", "1,3,64,64", "--samples", "4"),
 )

@@ -34,4 +34,5 @@ COMMAND = Command(
     run=run_freeze,
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",
+    example=("--new-classes", "10", "--input", "2,3,64,64"),
 )

@@ -136,5 +136,6 @@ COMMAND = Command(
     view="resnet_inspect.views.graph:graph_view",
     short="resnet_inspect.views.graph:graph_short",
     cached=True,
-    note="graph_meta_note",
+    files=(("--dot", "resnet_inspect.views.dot:graph_dot"),),
+    example=("--input", "1,3,64,64"),
 )

@@ -224,5 +224,5 @@ COMMAND = Command(
     view="resnet_inspect.views.plan:plan_view",
     short="resnet_inspect.views.plan:plan_short",
     cached=True,
-    note="plan_meta_note",
+    example=("--new-classes", "10", "--input", "8,3,224,224", "--memory", "2GiB"),
 )

@@ -99,5 +99,5 @@ COMMAND = Command(
     run=run_predict,
     view="resnet_inspect.views.predict:predict_view",
     short="resnet_inspect.views.predict:predict_short",
-    note="predict_note",
+    example=("{image}",),
 )

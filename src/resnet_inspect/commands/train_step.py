@@ -156,4 +156,5 @@ COMMAND = Command(
     run=run_train_step,
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",
+    example=("--input", "2,3,64,64"),
 )

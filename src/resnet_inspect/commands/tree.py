@@ -47,4 +47,5 @@ COMMAND = Command(
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",
     cached=True,
+    example=("--input", "1,3,64,64"),
 )

@@ -107,7 +107,7 @@ class Report:
     ``--save-text`` writes), rich draws it at the console's width and character set, Jupyter
     gets HTML and that text, once. ``format(report, "short")`` is one line for logs, and
     ``report.view(depth=..., lang=..., width=...)`` chooses the view. Drawing is the views'
-    job: these only hand the report over to them, through ``_views``.
+    job: these only hand the report over to them, through ``_drawing``.
 
     Every report class is one of these: the registry of commands names which command makes
     which, and the JSON contract (``report.document``) is generated from their fields."""
@@ -128,10 +128,14 @@ class Report:
         ascii_only: bool = False,
     ) -> Any:
         """The report drawn another way: ``r.view(depth="block", lang="zh", width=100)``."""
-        return _views().view_of(self, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
+        output, look = _drawing(self)
+        return output.view_of(
+            self, look, depth=depth, lang=lang, width=width, ascii_only=ascii_only
+        )
 
     def _default(self) -> Any:
-        return _views().default_view(self)
+        output, look = _drawing(self)
+        return output.default_view(self, look)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self._default().__rich_console__(console, options)
@@ -153,7 +157,8 @@ class Report:
 
     def __format__(self, spec: str) -> str:
         if spec == "short":
-            short: str = _views().short(self)
+            output, look = _drawing(self)
+            short: str = output.short(self, look)
             return short
         if spec:
             raise ValueError(f"unknown format {spec!r} for a report: '' or 'short'")
@@ -167,10 +172,11 @@ class Report:
         return encode(self, Lang(lang))
 
 
-def _views() -> Any:
-    """The one deliberate lazy hook from the contract to the views (tests/test_layout.py):
-    a report draws itself by handing itself to ``views.output``, which
-    is imported only when that happens, so that the contract stays below the views."""
+def _drawing(report: Report) -> tuple[Any, Any]:
+    """The one deliberate lazy hook from the contract upward (tests/test_layout.py): a report
+    finds its command's view in the registry and hands itself to ``views.output``, imported
+    only when that happens, so that the contract stays below the commands and the views."""
+    from resnet_inspect import commands
     from resnet_inspect.views import output
 
-    return output
+    return output, commands.for_report(report)

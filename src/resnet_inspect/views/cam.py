@@ -27,7 +27,7 @@ def cam_view(
             probability=units.share(report.probability),
         ),
     ]
-    top = header(report, lang, lines=lines)
+    top = header(report, lang, lines=lines, note="cam_note")
     predictions = [
         (
             say("cam_top", lang) if i == 0 else "",

@@ -26,7 +26,7 @@ def erf_view(
         ),
         _inputs(report, lang),
     ]
-    top = header(report, lang, lines=lines)
+    top = header(report, lang, lines=lines, note="erf_note")
     picture = Heatmap(
         report.heat, report.field_box, width=min(width, MAX_MAP_WIDTH), ascii_only=ascii_only
     )

@@ -181,7 +181,9 @@ def graph_view(
         lang,
         facts=" · " + say("loss_line", lang).format(loss=report.loss_kind),
         lines=_recipe_lines(report, lang),
-        note="graph_fake_note" if report.precision != "fp32" or report.channels_last else "",
+        note="graph_fake_note"
+        if report.precision != "fp32" or report.channels_last
+        else "graph_meta_note",
     )
     bottom = leaves_text(report.summary, lang)
     if ascii_only:

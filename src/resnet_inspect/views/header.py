@@ -6,29 +6,18 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from resnet_inspect import commands
-from resnet_inspect.report import (
-    CamReport,
-    ErfReport,
-    GraphReport,
-    LayerReport,
-    ModelInfo,
-    PlanReport,
-    PredictReport,
-    Settings,
-    WeightsInfo,
-)
+from resnet_inspect.report import ModelInfo, Settings, Subject, WeightsInfo
 from resnet_inspect.views import units
 from resnet_inspect.words import Lang, say
 
 
 def header(
-    report: LayerReport | GraphReport | PlanReport | ErfReport | CamReport | PredictReport,
+    report: Subject,
     lang: Lang,
     *,
     facts: str = "",
     lines: Sequence[str] = (),
-    note: str = "",
+    note: str,
 ) -> Text:
     """Model, input and classes (and the command's own ``facts`` on that line); the weights;
     what is known of the model; the command's own ``lines``; how the report was computed."""
@@ -42,8 +31,7 @@ def header(
     text.append("\n" + say("weights_line", lang).format(weights=weights) + "\n")
     for line in [*_metadata_lines(report.weights, lang), *_model_lines(report.model, lang), *lines]:
         text.append(line + "\n")
-    # The command's own note on how it computes, unless the view names another (``note``).
-    text.append(say(note or commands.by_name(report.command).note, lang), style="dim")
+    text.append(say(note, lang), style="dim")  # the view's own note on how it was computed
     return text
 
 

@@ -18,6 +18,8 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 
+from resnet_inspect.report import CamReport, ErfReport
+
 Grid = Sequence[Sequence[float]]
 Box = tuple[float, float, float, float]  # top, left, bottom, right, in grid cells (inclusive)
 Picture = Sequence[Sequence[Sequence[int]]]  # rows of RGB pixels, 0-255, the grid's size
@@ -234,3 +236,18 @@ def _encoded(image: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")  # type: ignore[attr-defined]
     return buffer.getvalue()
+
+
+def erf_png(report: ErfReport) -> bytes:
+    """erf's ``--save-png``: the measured map with the theoretical field outlined."""
+    return png(report.heat, report.field_box)
+
+
+def cam_png(report: CamReport) -> bytes:
+    """cam's ``--save-png``: each layer's map over the image, side by side; under them, with
+    ``--maps``, each layer's strongest channels."""
+    row = png_row([layer.heat for layer in report.layers], report.pixels)
+    mosaic = [
+        png_tiles([c.grid for c in layer.channels]) for layer in report.layers if layer.channels
+    ]
+    return png_stack([row, *mosaic]) if mosaic else row

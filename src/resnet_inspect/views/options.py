@@ -40,8 +40,8 @@ class ViewOptions:
     save_svg: str = ""
     save_html: str = ""
     save_text: str = ""
-    save_dot: str = ""  # graph: Graphviz DOT
-    save_png: str = ""  # erf: the heatmap as a picture
+    # The command's own files, (option, path): graph's --dot, erf's and cam's --save-png.
+    files: tuple[tuple[str, str], ...] = ()
     timings: bool = True  # JSON: wall-clock times of the step
 
     def __post_init__(self) -> None:

@@ -10,16 +10,15 @@ import io
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
-from resnet_inspect import commands
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import CamReport, ErfReport, GraphReport, Level, Report
-from resnet_inspect.views.dot import graph_dot
+from resnet_inspect.report import Level, Report
 from resnet_inspect.views.files import Output, write_all
 from resnet_inspect.views.options import ViewOptions, parse_depth, parse_lang, parse_width
 from resnet_inspect.words import Lang
@@ -30,18 +29,27 @@ _HTML_FRAGMENT = (
 )
 
 
+class Look(Protocol):
+    """How one command's reports are drawn (its entry in the command registry): the views
+    are handed it, and never look it up, so that they stay below the commands."""
+
+    def drawer(self) -> Callable[..., RenderableType]: ...
+    def shortener(self) -> Callable[[Any], str]: ...
+    def picture(self, option: str) -> Callable[[Any], str | bytes]: ...
+
+
 def renderable(
     report: Report,
+    look: Look,
     *,
     depth: Level = Level.LAYER,
     lang: Lang = Lang.EN,
     width: int = 120,
     ascii_only: bool = False,
 ) -> RenderableType:
-    """The report drawn by its command's view (see ``commands``)."""
-    draw = commands.for_report(report).drawer()
-    drawn: RenderableType = draw(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
-    return drawn
+    """The report drawn by its command's view."""
+    draw = look.drawer()
+    return draw(report, depth=depth, lang=lang, width=width, ascii_only=ascii_only)
 
 
 def reproducible(report: Report, view: ViewOptions) -> Report:
@@ -57,7 +65,7 @@ def report_json(report: Report, lang: Lang, *, ascii_safe: bool = False) -> str:
     return json.dumps(document, indent=2, ensure_ascii=ascii_safe, allow_nan=False)
 
 
-def recording(report: Report, view: ViewOptions, *, plain: bool = False) -> Console:
+def recording(report: Report, look: Look, view: ViewOptions, *, plain: bool = False) -> Console:
     """A console that has printed the view at ``view.width`` columns, ready to export;
     ``plain`` for text, which keeps no colour: a picture (erf's heatmap) then draws itself
     in characters that read without colour."""
@@ -71,7 +79,7 @@ def recording(report: Report, view: ViewOptions, *, plain: bool = False) -> Cons
         legacy_windows=False,
         force_jupyter=False,  # in a notebook it would display what it records: twice shown
     )
-    console.print(_drawn(report, view, view.width))
+    console.print(_drawn(report, look, view, view.width))
     return console
 
 
@@ -80,8 +88,9 @@ class ReportView:
     tree (what ``--save-text`` writes), Jupyter gets HTML and that text, rich draws it at the
     console's width. What ``report.view(depth=..., lang=..., width=...)`` returns."""
 
-    def __init__(self, report: Report, view: ViewOptions) -> None:
+    def __init__(self, report: Report, look: Look, view: ViewOptions) -> None:
         self.report = report
+        self.look = look
         self.options = view
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -90,20 +99,20 @@ class ReportView:
         if console.is_jupyter:
             # rich.print in a notebook sends its text/plain part with its colours as escape
             # codes, which a terminal kernel or a text export shows raw: hand it plain text.
-            yield Text(recording(self.report, view, plain=True).export_text())
+            yield Text(recording(self.report, self.look, view, plain=True).export_text())
             return
-        yield _drawn(self.report, view, view.width)
+        yield _drawn(self.report, self.look, view, view.width)
 
     def text(self) -> str:
-        return recording(self.report, self.options, plain=True).export_text(clear=False)
+        return recording(self.report, self.look, self.options, plain=True).export_text(clear=False)
 
     def html(self) -> str:
-        return recording(self.report, self.options).export_html(
+        return recording(self.report, self.look, self.options).export_html(
             inline_styles=True, code_format=_HTML_FRAGMENT
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        console = recording(self.report, self.options)  # one recording, two exports
+        console = recording(self.report, self.look, self.options)  # one recording, two exports
         return {
             "text/plain": console.export_text(clear=False),
             "text/html": console.export_html(
@@ -117,7 +126,9 @@ class ReportView:
     __str__ = __repr__
 
 
-def view_of(report: Report, *, depth: str, lang: str, width: int, ascii_only: bool) -> ReportView:
+def view_of(
+    report: Report, look: Look, *, depth: str, lang: str, width: int, ascii_only: bool
+) -> ReportView:
     """``report.view(...)``: the options as the command line spells them, checked alike."""
     options = ViewOptions(
         depth=parse_depth(depth),
@@ -125,27 +136,27 @@ def view_of(report: Report, *, depth: str, lang: str, width: int, ascii_only: bo
         width=parse_width(width),
         ascii_only=ascii_only,
     )
-    return ReportView(report, options)
+    return ReportView(report, look, options)
 
 
-def default_view(report: Report) -> ReportView:
+def default_view(report: Report, look: Look) -> ReportView:
     """120 columns, or the terminal's width where there is one (a notebook has none)."""
     width = shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 120
-    return ReportView(report, ViewOptions(width=max(width, MIN_WIDTH)))
+    return ReportView(report, look, ViewOptions(width=max(width, MIN_WIDTH)))
 
 
-def short(report: Report) -> str:
+def short(report: Report, look: Look) -> str:
     """One line for logs, by the command's own short form: ``LayerReport(tree resnet18
     1×3×64×64: 11,689,512 params, 149M MACs)``."""
-    return commands.for_report(report).shortener()(report)
+    return look.shortener()(report)
 
 
-def save(report: Report, view: ViewOptions) -> None:
+def save(report: Report, look: Look, view: ViewOptions) -> None:
     """Write every file the view asks for, all or none (see ``views.files``), of the report
     as files get it (see ``reproducible``)."""
     outputs: list[Output] = []
     if view.save_svg or view.save_html:
-        console = recording(report, view)
+        console = recording(report, look, view)
         # One recording, exported once per format (clear=False keeps it for the next export).
         if view.save_svg:
             svg = console.export_svg(title=f"resnet-inspect {report.command}", clear=False)
@@ -154,38 +165,22 @@ def save(report: Report, view: ViewOptions) -> None:
             page = console.export_html(inline_styles=True, clear=False)
             outputs.append(Output("--save-html", view.save_html, page))
     if view.save_text:
-        text = recording(report, view, plain=True).export_text(clear=False)
+        text = recording(report, look, view, plain=True).export_text(clear=False)
         outputs.append(Output("--save-text", view.save_text, text))
-    if view.save_dot and isinstance(report, GraphReport):
-        outputs.append(Output("--dot", view.save_dot, graph_dot(report)))
-    if view.save_png and isinstance(report, ErfReport | CamReport):
-        outputs.append(Output("--save-png", view.save_png, _picture(report)))
+    # The command's own files (graph's --dot, erf's and cam's --save-png), by its registry entry.
+    outputs += [Output(option, path, look.picture(option)(report)) for option, path in view.files]
     if outputs:
         write_all(outputs)
-
-
-def _picture(report: ErfReport | CamReport) -> bytes:
-    """``--save-png``: erf's map with its field outlined; cam's maps over the image, side by
-    side (one per layer)."""
-    from resnet_inspect.views.heatmap import png, png_row, png_stack, png_tiles
-
-    if isinstance(report, ErfReport):
-        return png(report.heat, report.field_box)
-    row = png_row([layer.heat for layer in report.layers], report.pixels)
-    mosaic = [
-        png_tiles([c.grid for c in layer.channels]) for layer in report.layers if layer.channels
-    ]
-    return png_stack([row, *mosaic]) if mosaic else row
 
 
 MIN_WIDTH = 40  # narrower than this, no table reads: COLUMNS=0 or 5 is taken as 40
 
 
-def show(report: Report, view: ViewOptions, console: Console | None = None) -> None:
+def show(report: Report, look: Look, view: ViewOptions, console: Console | None = None) -> None:
     """What a command does with its report: any saves first (a path that cannot be written
     fails before anything is printed), then JSON or the terminal view."""
     written = reproducible(report, view)  # the terminal shows times; files and JSON ask first
-    save(written, view)
+    save(written, look, view)
     stream = sys.stdout
     if stream is None:  # fd 1 was closed before the program started
         raise InspectError("standard output is closed: nothing to show the report on")
@@ -204,10 +199,10 @@ def show(report: Report, view: ViewOptions, console: Console | None = None) -> N
             f"the output's encoding ({encoding}) cannot show --lang {view.lang.value}; set "
             "PYTHONIOENCODING=utf-8, or use --lang en"
         )
-    out.print(_drawn(report, replace(view, ascii_only=ascii_only), out.width))
+    out.print(_drawn(report, look, replace(view, ascii_only=ascii_only), out.width))
 
 
-def _drawn(report: Report, view: ViewOptions, width: int) -> RenderableType:
+def _drawn(report: Report, look: Look, view: ViewOptions, width: int) -> RenderableType:
     return renderable(
-        report, depth=view.depth, lang=view.lang, width=width, ascii_only=view.ascii_only
+        report, look, depth=view.depth, lang=view.lang, width=width, ascii_only=view.ascii_only
     )

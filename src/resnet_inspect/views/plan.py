@@ -34,7 +34,7 @@ def plan_view(
     if report.channels_last:
         lines.append(say("simulated_channels_last", lang))
     simulated = report.precisions != ("fp32",) or report.channels_last
-    note = "plan_fake_note" if simulated else ""
+    note = "plan_fake_note" if simulated else "plan_meta_note"
     measured = (check.status == "measured" for row in report.rows for check in row.verify)
     if any(measured):  # then real steps ran too, in other processes
         note = "plan_verified_note"

@@ -19,7 +19,7 @@ BAR_WIDTH = 20  # characters of a probability of 1
 def predict_view(
     report: PredictReport, *, depth: Level, lang: Lang, width: int, ascii_only: bool = False
 ) -> Page:
-    top = header(report, lang)
+    top = header(report, lang, note="predict_note")
     names = report.names_from or say("predict_no_names", lang)
     prepared = "; ".join([report.preprocessing, *report.conversions])
     folder, shown = _relative([item.image for item in report.predictions])

@@ -847,7 +847,7 @@ def model_view(
         report,
         lang,
         lines=() if stepped else field_lines(report, lang),
-        note="fake_note" if mixed else "",
+        note="fake_note" if mixed else "meta_note",
     )
     parts: list[Text] = []
     if stepped:
