@@ -14,7 +14,7 @@ from PIL import Image
 from typer.testing import Result
 
 from conftest import probed_run
-from resnet_inspect import cam
+from resnet_inspect import Preparation, cam, predict
 
 Run = Callable[..., Result]
 SIZE = 96
@@ -30,20 +30,39 @@ def picture(tmp_path: Path) -> Path:
     return path
 
 
+SMALL = Preparation(resize=SIZE, crop=(SIZE, SIZE))  # the pipeline's steps, at 96 px
+
+
 def plain_input(path: Path) -> torch.Tensor:
-    image = Image.open(path).convert("RGB").resize((SIZE, SIZE), Image.Resampling.BILINEAR)
-    pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).float()
-    pixels = pixels.view(SIZE, SIZE, 3)
-    return (pixels.permute(2, 0, 1) / 255)[None]
+    """The image as torchvision's ImageClassification prepares it for resnet18 (its DEFAULT
+    weights' mean and std), at 96 px: written out with torchvision's own transforms."""
+    from torchvision import transforms
+
+    entry = torchvision.models.ResNet18_Weights.DEFAULT.transforms()
+    prepare = transforms.Compose(
+        [
+            transforms.Resize(SIZE, antialias=True),
+            transforms.CenterCrop(SIZE),
+            transforms.PILToTensor(),
+            transforms.ConvertImageDtype(torch.float32),
+            transforms.Normalize(entry.mean, entry.std),
+        ]
+    )
+    return prepare(Image.open(path).convert("RGB"))[None]
 
 
 def plain_grad_cam(
-    layer: str, path: Path, target: int | None = None
+    layer: str, path: Path, target: int | None = None, *, inplace: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Grad-CAM written out: hooks on the layer, the class score's gradient, channel weights
-    = the gradient averaged over the map, ReLU of the weighted sum, bilinear upsampling."""
+    = the gradient averaged over the map, ReLU of the weighted sum, bilinear upsampling.
+    ``inplace=False``: every ReLU makes a new tensor, so no later op rewrites the layer's
+    output (the reference for a layer before an in-place ReLU)."""
     torch.manual_seed(0)
     model = torchvision.models.resnet18().eval()
+    for module in model.modules():
+        if isinstance(module, torch.nn.ReLU):
+            module.inplace = module.inplace and inplace
     kept: dict[str, torch.Tensor] = {}
 
     def hook(module: torch.nn.Module, inputs: object, output: torch.Tensor) -> None:
@@ -62,7 +81,7 @@ def plain_grad_cam(
 
 
 def test_grad_cam_equals_a_plain_implementation(picture: Path) -> None:
-    report = cam(picture, "resnet18", (1, 3, SIZE, SIZE), layer="all")
+    report = cam(picture, "resnet18", layer="all", preparation=SMALL)
     assert [layer.layer for layer in report.layers] == ["layer1", "layer2", "layer3", "layer4"]
     for layer in report.layers:
         grid, heat, chosen = plain_grad_cam(layer.layer, picture)
@@ -72,7 +91,7 @@ def test_grad_cam_equals_a_plain_implementation(picture: Path) -> None:
 
 
 def test_the_top_five_are_the_softmax_of_a_plain_forward(picture: Path) -> None:
-    report = cam(picture, "resnet18", (1, 3, SIZE, SIZE))
+    report = cam(picture, "resnet18", preparation=SMALL)
     torch.manual_seed(0)
     model = torchvision.models.resnet18().eval()
     with torch.no_grad():
@@ -84,7 +103,7 @@ def test_the_top_five_are_the_softmax_of_a_plain_forward(picture: Path) -> None:
 
 
 def test_a_chosen_class_by_index_or_by_a_labels_name(picture: Path, tmp_path: Path) -> None:
-    by_index = cam(picture, "resnet18", (1, 3, SIZE, SIZE), target=7)
+    by_index = cam(picture, "resnet18", target=7, preparation=SMALL)
     assert by_index.target == 7
     _, heat, _ = plain_grad_cam("layer4", picture, target=7)
     assert torch.allclose(
@@ -92,13 +111,13 @@ def test_a_chosen_class_by_index_or_by_a_labels_name(picture: Path, tmp_path: Pa
     )
     labels = tmp_path / "labels.txt"
     labels.write_text("\n".join(f"thing {i}" for i in range(1000)))
-    named = cam(picture, "resnet18", (1, 3, SIZE, SIZE), target="Thing 7", labels=str(labels))
+    named = cam(picture, "resnet18", target="Thing 7", labels=str(labels), preparation=SMALL)
     assert named.target == 7 and named.target_name == "thing 7"
     assert named.top[0].name.startswith("thing ")
 
 
 def test_the_view_and_the_png(picture: Path, tmp_path: Path, run_cli: Run) -> None:
-    args = ["cam", str(picture), "--input", f"1,3,{SIZE},{SIZE}", "--layer", "all"]
+    args = ["cam", str(picture), "--resize", str(SIZE), "--crop", str(SIZE), "--layer", "all"]
     saved = []
     for run in ("a", "b"):
         png = tmp_path / f"{run}.png"
@@ -123,7 +142,7 @@ def test_the_view_and_the_png(picture: Path, tmp_path: Path, run_cli: Run) -> No
 def test_bad_input_is_one_line(
     picture: Path, run_cli: Run, args: list[str], code: int, fragment: str
 ) -> None:
-    result = run_cli(["cam", str(picture), "--input", f"1,3,{SIZE},{SIZE}", *args])
+    result = run_cli(["cam", str(picture), "--resize", str(SIZE), "--crop", str(SIZE), *args])
     assert result.exit_code == code, result.stderr
     assert len(result.stderr.splitlines()) == 1 and fragment in result.stderr
 
@@ -143,8 +162,8 @@ def test_a_missing_image_is_a_usage_error_before_torch() -> None:
 def test_pretrained_weights_give_their_own_names_and_normalisation() -> None:
     """Read from torchvision's metadata (nothing is downloaded): the weights a report names
     as ``ResNet18_Weights.IMAGENET1K_V1`` are found again for their transforms and classes."""
-    from resnet_inspect.capture.class_names import class_names
-    from resnet_inspect.capture.images import weights_normalisation
+    from resnet_inspect.capture.images.class_names import class_names
+    from resnet_inspect.capture.images.preprocessing import preprocessing_for
     from resnet_inspect.commands.model import source
     from resnet_inspect.config import ModelChoice
     from resnet_inspect.parsing import parse_weights
@@ -154,8 +173,12 @@ def test_pretrained_weights_give_their_own_names_and_normalisation() -> None:
     names, whose = class_names("", found, found.meta(), 1000)
     assert names == list(entry.meta["categories"]) and names[281] == "tabby"
     assert whose == 'ResNet18_Weights.IMAGENET1K_V1.meta["categories"]'
-    mean, std = weights_normalisation(found, torchvision.models.resnet18()) or ((), ())
-    assert (list(mean), list(std)) == (entry.transforms().mean, entry.transforms().std)
+    prepared = preprocessing_for(found, found.meta(), Preparation())
+    assert prepared.transform is not None and prepared.mean is not None and prepared.std
+    assert (list(prepared.mean), list(prepared.std)) == (
+        entry.transforms().mean,
+        entry.transforms().std,
+    )
 
 
 def test_the_strongest_channels_are_a_plain_hooks(
@@ -163,7 +186,7 @@ def test_the_strongest_channels_are_a_plain_hooks(
 ) -> None:
     """--maps: the channels of the largest mean activation in a plain forward hook's output,
     with their maps; in the terminal and below the maps in the PNG."""
-    report = cam(picture, "resnet18", (1, 3, SIZE, SIZE), layer="all", maps=3)
+    report = cam(picture, "resnet18", layer="all", maps=3, preparation=SMALL)
     torch.manual_seed(0)
     model = torchvision.models.resnet18().eval()
     for layer in report.layers:
@@ -182,7 +205,7 @@ def test_the_strongest_channels_are_a_plain_hooks(
                 torch.tensor(found.grid, dtype=torch.float64), kept[0][found.channel].double()
             )
     png = tmp_path / "maps.png"
-    args = ["cam", str(picture), "--input", f"1,3,{SIZE},{SIZE}", "--maps", "2"]
+    args = ["cam", str(picture), "--resize", str(SIZE), "--crop", str(SIZE), "--maps", "2"]
     shown = run_cli([*args, "--save-png", str(png)], width=100)
     assert shown.exit_code == 0, shown.stderr
     assert "layer4: the 2 strongest channels" in " ".join(shown.stdout.split())
@@ -190,3 +213,46 @@ def test_the_strongest_channels_are_a_plain_hooks(
         assert image.size == (288, 288 + 8 + 96)  # the map, a gap, layer4 3×3 maps of 32-px cells
     bad = run_cli([*args, "--maps", "65"])
     assert bad.exit_code == 2 and "--maps 65: expected a whole number from 0 to 64" in bad.stderr
+
+
+def test_cam_and_predict_give_the_same_classes_for_the_same_photo(tmp_path: Path) -> None:
+    """One image pipeline (issue #35): on a photo-sized image and a checkpoint, cam's top 5
+    equal predict's, index for index, to 1e-6, with or without --arch."""
+    rng = torch.Generator().manual_seed(5)
+    pixels = torch.randint(0, 256, (300, 400, 3), dtype=torch.uint8, generator=rng)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(pixels.numpy()).save(photo)
+    torch.manual_seed(3)
+    weights = tmp_path / "r18.pth"
+    torch.save(torchvision.models.resnet18().state_dict(), weights)
+    for arch in ("resnet18", None):
+        explained = cam(photo, arch, weights=str(weights))
+        predicted = predict(str(photo), arch, weights=str(weights)).predictions[0].top
+        assert explained.input_shape == (1, 3, 224, 224)
+        assert [p.index for p in explained.top] == [p.index for p in predicted]
+        for a, b in zip(explained.top, predicted, strict=True):
+            assert math.isclose(a.probability, b.probability, rel_tol=0, abs_tol=1e-6)
+    with torch.no_grad():  # and both equal a plain torchvision script
+        model = torchvision.models.resnet18().eval()
+        model.load_state_dict(torch.load(weights, weights_only=True))
+        entry = torchvision.models.ResNet18_Weights.DEFAULT.transforms()
+        scores = model(entry(Image.open(photo).convert("RGB"))[None])[0].double()
+    assert [p.index for p in explained.top] == torch.softmax(scores, 0).topk(5).indices.tolist()
+
+
+def test_a_layer_before_an_in_place_op_is_explained_as_it_was(picture: Path) -> None:
+    """bn1 before ReLU(inplace=True) (issue #39, item 8): the map and the channels of the
+    layer's own output, equal to a model whose ReLUs make new tensors."""
+    report = cam(picture, "resnet18", layer="layer4.1.bn1", maps=3, preparation=SMALL)
+    grid, heat, _ = plain_grad_cam("layer4.1.bn1", picture, inplace=False)
+    layer = report.layers[0]
+    assert torch.allclose(torch.tensor(layer.grid, dtype=torch.float32), grid, atol=1e-6)
+    assert torch.allclose(torch.tensor(layer.heat, dtype=torch.float32), heat, atol=1e-6)
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18().eval()
+    copied: list[torch.Tensor] = []
+    model.layer4[1].bn1.register_forward_hook(lambda m, i, o: copied.append(o.detach().clone()))
+    with torch.no_grad():
+        model(plain_input(picture))
+    means = copied[0][0].mean(dim=(1, 2))
+    assert [c.channel for c in layer.channels] == torch.topk(means, 3).indices.tolist()

@@ -111,7 +111,7 @@ def test_images_are_converted_and_say_how(tmp_path: Path, run_cli: Run) -> None:
 
     Image.new("RGBA", (40, 30), (200, 10, 10, 128)).save(tmp_path / "rgba.png")
     Image.new("L", (40, 30), 90).save(tmp_path / "gray.png")
-    args = ["erf", "--input", "1,3,64,64", "--image", str(tmp_path / "rgba.png")]
+    args = ["erf", "--crop", "64", "--resize", "64", "--image", str(tmp_path / "rgba.png")]
     shown = run_cli([*args, "--image", str(tmp_path / "gray.png")], width=200)
     assert shown.exit_code == 0, shown.stderr
     text = " ".join(shown.stdout.split())

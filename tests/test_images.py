@@ -61,7 +61,7 @@ def test_the_files_and_labels_are_imagefolders(folder: Path) -> None:
 
 
 def test_a_shuffled_order_is_a_random_samplers(folder: Path) -> None:
-    from resnet_inspect.capture.image_batches import _stream
+    from resnet_inspect.capture.images.batches import _stream
 
     reference = torchvision.datasets.ImageFolder(str(folder))
     sampler = RandomSampler(reference, generator=torch.Generator().manual_seed(7))
@@ -71,7 +71,7 @@ def test_a_shuffled_order_is_a_random_samplers(folder: Path) -> None:
 
 
 def _prepared(arch: str, weights: str, path: Path) -> torch.Tensor:
-    from resnet_inspect.capture.preprocessing import preprocessing_for
+    from resnet_inspect.capture.images.preprocessing import preprocessing_for
     from resnet_inspect.commands.model import source
     from resnet_inspect.config import ModelChoice
     from resnet_inspect.parsing import parse_weights
@@ -253,7 +253,7 @@ def test_graph_and_erf_take_images(folder: Path, run_cli: Run, tmp_path: Path) -
     assert document["input_shape"] == [2, 3, 224, 224]
     assert document["loss_kind"] == "cross-entropy"
     assert "2 a step; ResNet18_Weights.IMAGENET1K_V1's transforms()" in document["input_from"]
-    erf = run_cli(["erf", "--images", str(folder), "--input", "1,3,32,32", "--json"])
+    erf = run_cli(["erf", "--images", str(folder), "--crop", "32", "--resize", "32", "--json"])
     assert erf.exit_code == 0, erf.stderr
     assert json.loads(erf.stdout)["images"] == list(find_images([str(folder)]).files)
     target = folder / "cat" / "a.png"

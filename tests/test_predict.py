@@ -113,7 +113,7 @@ def test_the_view_and_json(checkpoint: Path, tmp_path: Path, run_cli: Run) -> No
     [
         (["/no/such.png"], "IMAGES /no/such.png: no such file or folder"),
         (["{png}", "--top", "0"], "--top 0: expected a whole number from 1 to 1000"),
-        (["{png}", "--input", "1,3,32,32"], "--input: the input is the images as prepared"),
+        (["{png}", "--input", "1,3,32,32"], "No such option: --input"),
         (["{png}", "--labels", "/no/labels.txt"], "--labels /no/labels.txt: no such file"),
     ],
 )

@@ -26,6 +26,7 @@ __all__ = [
     "PlanReport",
     "Precision",
     "PredictReport",
+    "Preparation",
     "StepOptions",
     "__version__",
     "cam",
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
         LossKind,
         OptimizerKind,
         Precision,
+        Preparation,
         StepOptions,
     )
     from resnet_inspect.errors import InspectError, OptionError
@@ -94,6 +96,7 @@ _HOMES = {
     "FreezeOptions": "config",
     "ImageOptions": "config",
     "Precision": "config",
+    "Preparation": "config",
     "LossKind": "config",
     "OptimizerKind": "config",
     "StepOptions": "config",

@@ -32,9 +32,11 @@ from resnet_inspect.config import (
     ModelChoice,
     ModelSpec,
     Precision,
+    Preparation,
     StepOptions,
     WeightsChoice,
 )
+from resnet_inspect.errors import InspectError
 from resnet_inspect.parsing import choose_model
 from resnet_inspect.report import (
     CamReport,
@@ -60,11 +62,24 @@ def image_options(images: ImagesArgument) -> ImageOptions | None:
     """``images=`` as the request takes it: paths become :class:`ImageOptions`."""
     if images is None or isinstance(images, ImageOptions):
         return images
-    if isinstance(images, str | os.PathLike):
-        return ImageOptions(paths=(os.fspath(images),))
-    if isinstance(images, Sequence) and all(isinstance(p, str | os.PathLike) for p in images):
-        return ImageOptions(paths=tuple(os.fspath(p) for p in images))
-    raise TypeError(f"images must be a path, several, or ImageOptions, not {type(images).__name__}")
+    return ImageOptions(paths=paths_of(images, "images"))
+
+
+def paths_of(value: Any, name: str, *, one: bool = False) -> tuple[str, ...]:
+    """A path (a str or an ``os.PathLike``: that one path, never its characters), or a
+    sequence of them; anything else is refused in one sentence saying what is accepted."""
+    if isinstance(value, str | os.PathLike):
+        return (os.fspath(value),)
+    many = isinstance(value, Sequence) and not isinstance(value, bytes)
+    if not one and many and all(isinstance(item, str | os.PathLike) for item in value):
+        return tuple(os.fspath(item) for item in value)
+    accepted = "a path (str or pathlib.Path)" + ("" if one else ", or a list of paths")
+    kind = type(value).__name__
+    if kind == "Image" or kind.endswith("ImageFile"):
+        kind += " (an image already decoded: save it to a file and give its path)"
+    elif kind == "Tensor":
+        kind += " (give the image file it came from)"
+    raise InspectError(f"{name} must be {accepted}, not {kind}")
 
 
 def run(request: Any) -> Report:
@@ -272,22 +287,26 @@ def erf(
     layer: str = "",
     samples: int = 16,
     seed: int = 0,
-    images: tuple[str, ...] = (),
+    images: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+    preparation: Preparation | None = None,
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> ErfReport:
     """The effective receptive field of ``layer``'s centre unit (default: the last stage):
     the mean absolute gradient of that unit with respect to the input, over ``samples``
-    random inputs (or the ``images`` files), in eval mode, beside its theoretical field.
-    ``report.grid`` is the heatmap as nested lists summing to 1; ``radius_50`` and
-    ``radius_90`` the radii around the field's centre that hold half and 90% of it.
+    random inputs of ``input_shape`` (or the ``images``: a path, several, or folders, each
+    prepared by the one image pipeline, ``preparation`` changing its steps), in eval mode,
+    beside its theoretical field. ``report.grid`` is the heatmap as nested lists summing to
+    1; ``radius_50`` and ``radius_90`` the radii around the field's centre that hold half
+    and 90% of it.
     """
     request = ErfRequest(
         model=model_choice(arch, input_shape, weights, model),
         layer=layer,
         samples=samples,
         seed=seed,
-        images=tuple(images),
+        images=paths_of(images, "images") if images else (),
+        preparation=preparation or Preparation(),
     )
     return commands.run(request)  # type: ignore[no-any-return]
 
@@ -295,27 +314,31 @@ def erf(
 def cam(
     image: str | os.PathLike[str],
     arch: str | None = None,
-    input_shape: InputShape = (1, 3, 224, 224),
     *,
     target: str | int | None = None,
     layer: str = "",
-    labels: str = "",
+    labels: str | os.PathLike[str] = "",
     seed: int = 0,
     maps: int = 0,
+    preparation: Preparation | None = None,
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> CamReport:
-    """The model's top 5 classes for ``image`` and the Grad-CAM map of ``layer`` (default:
-    the last stage; ``"all"``: every stage) for class ``target`` (an index or a name;
-    default: the top class). ``report.layers[i].heat`` is the map over the input, the
-    largest 1; ``.grid`` the map at the layer's own resolution; with ``maps``, ``.channels``
-    the layer's ``maps`` strongest channels (largest mean activation) and their maps."""
+    """The model's top 5 classes for ``image`` (a file, prepared by the one image pipeline
+    as ``predict`` prepares it, so both give the same classes; ``preparation`` changes its
+    steps) and the Grad-CAM map of ``layer`` (default: the last stage; ``"all"``: every
+    stage) for class ``target`` (an index or a name; default: the top class).
+    ``report.layers[i].heat`` is the map over the input, the largest 1; ``.grid`` the map at
+    the layer's own resolution; with ``maps``, ``.channels`` the layer's ``maps`` strongest
+    channels (largest mean activation) and their maps."""
+    (path,) = paths_of(image, "image", one=True)
     request = CamRequest(
-        image=os.fspath(image),
-        model=model_choice(arch, input_shape, weights, model),
+        image=path,
+        model=model_choice(arch, DEFAULT_SHAPE, weights, model),
+        preparation=preparation or Preparation(),
         target="" if target is None else str(target),
         layer=layer,
-        labels=labels,
+        labels=os.fspath(labels),
         seed=seed,
         maps=maps,
     )
@@ -333,11 +356,12 @@ def predict(
     model: torch.nn.Module | ModelSpec | str | None = None,
 ) -> PredictReport:
     """The ``top`` most probable classes of each image (a path, several, a folder, or
-    :class:`ImageOptions` for its preprocessing), from one eval-mode forward after the
-    weights' own preprocessing; named by the weights, a Hub config.json or ``labels``."""
+    :class:`ImageOptions` for its preprocessing), from one eval-mode forward after the one
+    image pipeline (the weights' own preprocessing); named by the weights, a Hub
+    config.json or ``labels``."""
     options = image_options(images)
     if options is None:
-        raise TypeError("images must be a path, several, or ImageOptions, not None")
+        raise InspectError("images: give a path, several, or ImageOptions")
     request = PredictRequest(
         images=options,
         model=model_choice(arch, DEFAULT_SHAPE, weights, model),

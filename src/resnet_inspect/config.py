@@ -304,32 +304,18 @@ MAX_IMAGE_SIDE = 65_536  # far beyond any image a step takes; keeps resize arith
 
 
 @dataclass(frozen=True)
-class ImageOptions:
-    """``--images``: real images as the step's input, and how they are prepared.
+class Preparation:
+    """How an image is made a model's input, where it is not the weights' own way: the
+    shorter side ``resize``d, a centre ``crop`` (height, width), normalised by ``mean`` and
+    ``std`` (one value per channel). None keeps the weights' own part (see the one image
+    pipeline, capture/images/preprocessing.py)."""
 
-    ``batch`` images a step (None: all of them, at most ``DEFAULT_IMAGE_BATCH``), walked in
-    order or, with ``shuffle``, in an order drawn from the run's seed. ``resize`` (the
-    shorter side), ``crop`` (height, width), ``mean`` and ``std`` replace the weights' own
-    preprocessing where given.
-    """
-
-    paths: tuple[str, ...]
-    batch: int | None = None
-    shuffle: bool = False
     resize: int | None = None
     crop: tuple[int, int] | None = None
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        if not (
-            isinstance(self.paths, tuple)
-            and self.paths
-            and all(isinstance(p, str) for p in self.paths)
-        ):
-            raise TypeError(f"images must be a tuple of paths, e.g. ('cats/',), not {self.paths!r}")
-        if self.batch is not None:
-            _check_whole("--batch", self.batch, MAX_DIM)
         if self.resize is not None:
             _check_whole("--resize", self.resize, MAX_IMAGE_SIDE)
         if self.crop is not None:
@@ -350,6 +336,47 @@ class ImageOptions:
             for value in self.std:
                 if _check_float("--std", value, 0.0, FLOAT32_MAX, "expected numbers > 0") == 0:
                     raise OptionError("--std 0: a standard deviation must be greater than 0")
+
+    def check_channels(self, channels: int) -> None:
+        """A mean and std of one value per channel of the model's first conv."""
+        if self.mean is not None and len(self.mean) != channels:
+            raise OptionError(
+                f"--mean has {len(self.mean)} values for a model of {channels} channels"
+            )
+
+
+@dataclass(frozen=True)
+class ImageOptions:
+    """``--images``: real images as the step's input, and how they are prepared.
+
+    ``batch`` images a step (None: all of them, at most ``DEFAULT_IMAGE_BATCH``), walked in
+    order or, with ``shuffle``, in an order drawn from the run's seed. ``resize`` (the
+    shorter side), ``crop`` (height, width), ``mean`` and ``std`` replace the weights' own
+    preprocessing where given (``preparation``).
+    """
+
+    paths: tuple[str, ...]
+    batch: int | None = None
+    shuffle: bool = False
+    resize: int | None = None
+    crop: tuple[int, int] | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not (
+            isinstance(self.paths, tuple)
+            and self.paths
+            and all(isinstance(p, str) for p in self.paths)
+        ):
+            raise TypeError(f"images must be a tuple of paths, e.g. ('cats/',), not {self.paths!r}")
+        if self.batch is not None:
+            _check_whole("--batch", self.batch, MAX_DIM)
+        self.preparation  # noqa: B018 (checked as it is made)
+
+    @property
+    def preparation(self) -> Preparation:
+        return Preparation(resize=self.resize, crop=self.crop, mean=self.mean, std=self.std)
 
 
 DEFAULT_IMAGE_BATCH = 8

@@ -34,6 +34,7 @@ from resnet_inspect.config import (
     ModelSpec,
     OptimizerKind,
     Precision,
+    Preparation,
     SideKind,
     WeightsChoice,
     WeightsKind,
@@ -487,13 +488,13 @@ def parse_memory(text: str) -> int:
     return size
 
 
-def check_image_paths(paths: Sequence[str]) -> tuple[str, ...]:
-    """``--image``: every path names a file (read later, with Pillow)."""
+def check_image_paths(paths: Sequence[str], option: str = "--images") -> tuple[str, ...]:
+    """Every path names a file (read later, with Pillow); ``option`` names them in errors."""
     for path in paths:
         if not os.path.exists(path):
-            raise OptionError(f"--image {path}: no such file")
+            raise OptionError(f"{option} {path}: no such file")
         if not os.path.isfile(path):
-            raise OptionError(f"--image {path}: not a file (give image files)")
+            raise OptionError(f"{option} {path}: not a file (give image files)")
     return tuple(paths)
 
 
@@ -524,13 +525,27 @@ def parse_images(
             raise OptionError(f"{typed} prepares real images: give them with --images PATH")
         return None
     find_images(paths, option)
-    crop_sides = _whole_numbers("--crop", crop, "a size, or HEIGHT,WIDTH, e.g. 224") if crop else ()
-    if len(crop_sides) > 2:
-        raise OptionError(f"--crop {crop!r}: give a size, or HEIGHT,WIDTH, e.g. 224")
+    prepared = parse_preparation(resize=resize, crop=crop, mean=mean, std=std)
     return ImageOptions(
         paths=tuple(paths),
         batch=_whole_numbers("--batch", batch, "a whole number ≥ 1, e.g. 8")[0] if batch else None,
         shuffle=shuffle,
+        resize=prepared.resize,
+        crop=prepared.crop,
+        mean=prepared.mean,
+        std=prepared.std,
+    )
+
+
+def parse_preparation(
+    *, resize: str = "", crop: str = "", mean: str = "", std: str = ""
+) -> Preparation:
+    """``--resize/--crop/--mean/--std``: the parts of the image pipeline given in place of
+    the weights' own."""
+    crop_sides = _whole_numbers("--crop", crop, "a size, or HEIGHT,WIDTH, e.g. 224") if crop else ()
+    if len(crop_sides) > 2:
+        raise OptionError(f"--crop {crop!r}: give a size, or HEIGHT,WIDTH, e.g. 224")
+    return Preparation(
         resize=_whole_numbers("--resize", resize, "a size, e.g. 256")[0] if resize else None,
         crop=(crop_sides[0], crop_sides[-1]) if crop_sides else None,
         mean=_numbers("--mean", mean) if mean else None,

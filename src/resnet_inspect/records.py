@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from resnet_inspect.report import (
@@ -254,3 +255,46 @@ class GraphCapture:
     edges: tuple[tuple[int, int], ...]  # (node, one of its next_functions)
     saved: tuple[tuple[int, str, str], ...]  # (bytes, module, after) of each saved tensor
     saved_by_dtype: dict[str, int] = field(default_factory=dict)  # the same bytes by dtype
+
+
+Grid = tuple[tuple[float, ...], ...]
+
+
+def counted_notes(counts: Mapping[str, int]) -> tuple[str, ...]:
+    """How the images' conversions are recorded: ``grayscale repeated to RGB (2 images)``,
+    each with how many images it took."""
+    return tuple(
+        f"{note} ({count} image{'s' if count > 1 else ''})"
+        for note, count in sorted(counts.items())
+    )
+
+
+@dataclass(frozen=True)
+class ErfCapture:
+    """erf's measurement: the mean |∂unit/∂input| of one row's centre unit."""
+
+    heat: Grid  # H×W, sums to 1
+    output_shape: tuple[int, ...]  # of one sample at the row
+    unit: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CamCapture:
+    """Grad-CAM of one image at each chosen layer, and the scores it explains."""
+
+    logits: tuple[float, ...]
+    target: int
+    grids: dict[str, Grid]  # at the layer's own resolution, as computed
+    maps: dict[str, Grid]  # upsampled to the input, scaled so the largest is 1 (0 stays 0)
+    # The layer's strongest channels (by mean activation), strongest first: (channel, mean,
+    # its activation map at the layer's resolution, as computed).
+    channels: dict[str, tuple[tuple[int, float, Grid], ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image as a command read it: where, the model's scores, and what reading it took."""
+
+    path: str
+    scores: tuple[float, ...]
+    conversions: tuple[str, ...] = ()  # "alpha dropped", "turned upright by its EXIF …"

@@ -19,6 +19,7 @@ EXPORTED = {
     "OptionError",
     "PlanReport",
     "Precision",
+    "Preparation",
     "PredictReport",
     "StepOptions",
     "__version__",

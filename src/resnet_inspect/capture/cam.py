@@ -7,25 +7,12 @@ bilinearly to the input's height and width. One forward and one backward serve e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
 from resnet_inspect.errors import InspectError
-
-Grid = tuple[tuple[float, ...], ...]
-
-
-@dataclass(frozen=True)
-class CamCapture:
-    logits: tuple[float, ...]
-    target: int
-    grids: dict[str, Grid]  # at the layer's own resolution, as computed
-    maps: dict[str, Grid]  # upsampled to the input, scaled so the largest is 1 (0 stays 0)
-    # The layer's strongest channels (by mean activation), strongest first: (channel, mean,
-    # its activation map at the layer's resolution, as computed).
-    channels: dict[str, tuple[tuple[int, float, Grid], ...]] = field(default_factory=dict)
+from resnet_inspect.records import CamCapture, Grid
 
 
 def grad_cam(
@@ -40,11 +27,17 @@ def grad_cam(
     many channels of the largest mean activation, with their maps (from the same forward)."""
     seen: dict[str, torch.Tensor] = {}
 
-    def keep(name: str) -> Callable[[torch.nn.Module, object, object], None]:
-        def hook(_: torch.nn.Module, __: object, output: object) -> None:
+    def keep(name: str) -> Callable[[torch.nn.Module, object, object], object]:
+        def hook(_: torch.nn.Module, __: object, output: object) -> object:
             if isinstance(output, torch.Tensor) and output.requires_grad:
                 output.retain_grad()
                 seen[name] = output
+                # What runs next gets a copy: an in-place op after the layer (a ReLU with
+                # inplace=True after a BatchNorm, the block's out += identity) rewrites
+                # the copy, not the layer's own output, whose values and gradient are the
+                # layer's (captum's LayerGradCam reads the same).
+                return output.clone()
+            return None
 
         return hook
 

@@ -11,22 +11,15 @@ forward stops at the row: nothing after it is computed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
 from resnet_inspect.errors import InspectError
+from resnet_inspect.records import ErfCapture
 
 
 class _Reached(Exception):
     """Raised by the row's hook: the forward has computed what the measurement needs."""
-
-
-@dataclass(frozen=True)
-class ErfCapture:
-    heat: tuple[tuple[float, ...], ...]  # H×W, sums to 1
-    output_shape: tuple[int, ...]  # of one sample at the row
-    unit: tuple[int, int]
 
 
 def measure_erf(model: torch.nn.Module, layer: str, data: torch.Tensor) -> ErfCapture:
@@ -67,33 +60,4 @@ def measure_erf(model: torch.nn.Module, layer: str, data: torch.Tensor) -> ErfCa
         heat=tuple(tuple(float(v) for v in row) for row in heat.tolist()),
         output_shape=tuple(output.shape[1:]),
         unit=unit,
-    )
-
-
-def mass_radius(
-    heat: tuple[tuple[float, ...], ...], centre: tuple[float, float], share: float
-) -> float:
-    """The smallest radius around ``centre`` (in pixels) whose disc holds ``share`` of the
-    gradient's mass."""
-    cells = sorted(
-        (math.hypot(y - centre[0], x - centre[1]), value)
-        for y, row in enumerate(heat)
-        for x, value in enumerate(row)
-    )
-    held = 0.0
-    for distance, value in cells:
-        held += value
-        if held >= share - 1e-12:
-            return distance
-    return cells[-1][0] if cells else 0.0
-
-
-def inside(heat: tuple[tuple[float, ...], ...], box: tuple[float, float, float, float]) -> float:
-    """The share of the mass on pixels inside ``box`` (top, left, bottom, right, inclusive)."""
-    top, left, bottom, right = box
-    return math.fsum(
-        value
-        for y, row in enumerate(heat)
-        for x, value in enumerate(row)
-        if top <= y <= bottom and left <= x <= right
     )

@@ -1,48 +1,42 @@
-"""The model's most probable classes for each image: one eval-mode forward without
-gradients, a few images at a time, each image read, prepared and let go in turn."""
+"""The model's scores for each image: one eval-mode forward without gradients, a few images
+at a time, each image read, prepared and let go in turn."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 import torch
 
-from resnet_inspect.capture.images import open_image
+from resnet_inspect.capture.images.preprocessing import Preprocessing, prepared
+from resnet_inspect.capture.images.reading import open_image
 from resnet_inspect.capture.instrument import model_dtype
-from resnet_inspect.capture.preprocessing import Preprocessing
-from resnet_inspect.errors import InspectError
+from resnet_inspect.records import ImageRecord
 
 CHUNK = 16  # images a forward: a folder of thousands never sits in memory at once
 
 
-def top_classes(
+def image_scores(
     model: torch.nn.Module,
     files: Sequence[str],
     preprocessing: Preprocessing,
     channels: int,
-    top: int,
-) -> tuple[list[list[tuple[int, float]]], Counter[str]]:
-    """For each file, its ``top`` (class, probability) pairs, most probable first (softmax
-    in float64 of the model's scores), and the conversions the files needed."""
+    option: str = "IMAGES",
+) -> list[ImageRecord]:
+    """Each file's scores (the model's outputs, one per class) and what reading it took.
+    Each image is looked at on its own, so its EXIF orientation is applied."""
     dtype = model_dtype(model)
-    conversions: Counter[str] = Counter()
-    found: list[list[tuple[int, float]]] = []
+    found: list[ImageRecord] = []
     model.eval()
     for start in range(0, len(files), CHUNK):
-        tensors = []
+        tensors: list[torch.Tensor] = []
+        notes: list[tuple[str, ...]] = []
         for path in files[start : start + CHUNK]:
-            image, notes = open_image(path, channels, "IMAGES")
-            conversions.update(notes)
-            try:
-                tensors.append(preprocessing.transform(image))
-            except (RuntimeError, ValueError) as error:
-                first = str(error).splitlines()[0]
-                raise InspectError(f"IMAGES {path}: preprocessing failed: {first}") from None
+            image, conversions = open_image(path, channels, option, upright=True)
+            notes.append(tuple(sorted(conversions)))
+            tensors.append(prepared(preprocessing, image, f"{option} {path}"))
         with torch.no_grad():
-            scores = model(torch.stack(tensors).to(dtype))
-        probabilities = torch.softmax(scores.to(torch.float64), dim=1)
-        values, indices = torch.topk(probabilities, min(top, probabilities.shape[1]), dim=1)
-        for row_values, row_indices in zip(values.tolist(), indices.tolist(), strict=True):
-            found.append(list(zip(row_indices, row_values, strict=True)))
-    return found, conversions
+            scores = model(torch.stack(tensors).to(dtype)).to(torch.float64)
+        chunk = files[start : start + CHUNK]
+        for path, row, said in zip(chunk, scores.tolist(), notes, strict=True):
+            found.append(ImageRecord(path=path, scores=tuple(row), conversions=said))
+    return found

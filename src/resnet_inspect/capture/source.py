@@ -55,6 +55,8 @@ class ModelSource:
     weights: WeightsInfo
     make: Callable[[str], torch.nn.Module]  # device -> a fresh model, randomly initialised
     state_dict: StateDict | None = None  # the weights a real step loads (file or pretrained)
+    # A Hub repository's pretrained_cfg (config.json): its preprocessing, as timm reads it.
+    pretrained_cfg: dict[str, Any] | None = None
     _pretrained: WeightsChoice | None = None
     _arch: str = ""
 
@@ -86,6 +88,8 @@ def resolve(
             arch=arch, weights=WeightsChoice(WeightsKind.FILE, path=path), spec=spec, module=module
         )
         found.weights = replace(found.weights, kind="hub", name=shown)
+        own = config.get("pretrained_cfg")
+        found.pretrained_cfg = own if isinstance(own, dict) else None
         return found
     if module is not None:
         return _from_instance(module, weights, name=type(module).__name__, kind="module")

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from resnet_inspect.capture.image_batches import ImageBatches
+from resnet_inspect.capture.images.batches import ImageBatches
 from resnet_inspect.capture.instrument import ModuleStack, function_row, model_dtype
 from resnet_inspect.capture.layout import LayoutWatch
 from resnet_inspect.capture.precision import (

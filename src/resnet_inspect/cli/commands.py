@@ -14,6 +14,7 @@ from resnet_inspect.cli.parameters import (
     DEPTH,
     GRAPH_PRECISION,
     IMAGE_DATA,
+    IMAGE_MODEL,
     LOSS,
     MODEL,
     MOMENTUM,
@@ -33,6 +34,7 @@ from resnet_inspect.cli.parameters import (
     model_choice,
     optimizer,
     options,
+    preparation,
     step_options,
     view_options,
 )
@@ -424,13 +426,13 @@ ImageOption = Annotated[
         "--images",
         "--image",
         help="Image files or folders to measure on instead of random inputs (repeat for "
-        "several): converted to the model's channels, resized to --input, normalised by the "
-        "weights' mean and std where they have them.",
+        "several): each prepared as the weights prepare theirs (the one image pipeline, as "
+        "cam and predict do; --resize/--crop/--mean/--std change a step), one sample each.",
         metavar="PATH",
         show_default=False,
     ),
 ]
-PngOption = Annotated[
+ErfPngOption = Annotated[
     str,
     typer.Option(
         "--save-png",
@@ -439,16 +441,26 @@ PngOption = Annotated[
         show_default=False,
     ),
 ]
+CamPngOption = Annotated[
+    str,
+    typer.Option(
+        "--save-png",
+        help="Also save the maps as a PNG: each layer's map over the image as the model saw "
+        "it, side by side (with --maps, each layer's strongest channels under them).",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
 
 
 @app.command()
-@options(MODEL, OWN, (SEED,), OUTPUT)
+@options(MODEL, OWN, (SEED,), PREPARATION, OUTPUT)
 def erf(
     ctx: typer.Context,
     layer: LayerOption = "",
     samples: SamplesOption = 16,
-    image: ImageOption = None,
-    save_png: PngOption = "",
+    images: ImageOption = None,
+    save_png: ErfPngOption = "",
 ) -> None:
     """The effective receptive field: how much each input pixel moves one unit, measured.
 
@@ -464,7 +476,8 @@ def erf(
         layer=layer.strip(),
         samples=samples,
         seed=ctx.params["seed"],
-        images=tuple(image or ()),
+        images=tuple(images or ()),
+        preparation=preparation(ctx),
         view=view_options(ctx),
     )
     deliver(request)
@@ -473,8 +486,9 @@ def erf(
 ImageArgument = Annotated[
     str,
     typer.Argument(
-        help="The image file: converted to the model's channels, resized to --input, "
-        "normalised by the weights' mean and std where they have them.",
+        help="The image file, prepared as the weights prepare theirs (the one image pipeline: "
+        "torchvision's transforms(), timm's data config; --resize/--crop/--mean/--std change "
+        "a step), turned upright by its EXIF orientation.",
         metavar="IMAGE",
         show_default=False,
     ),
@@ -520,7 +534,7 @@ LabelsOption = Annotated[
 
 
 @app.command(cls=_PlainUsage)
-@options(OWN, MODEL, (SEED,), OUTPUT)
+@options(OWN, IMAGE_MODEL, (SEED,), PREPARATION, OUTPUT)
 def cam(
     ctx: typer.Context,
     image: ImageArgument,
@@ -528,7 +542,7 @@ def cam(
     layer: CamLayerOption = "",
     labels: LabelsOption = "",
     maps: MapsOption = 0,
-    save_png: PngOption = "",
+    save_png: CamPngOption = "",
 ) -> None:
     """What the model predicts for an image, and where it looks: Grad-CAM over the image.
 
@@ -543,6 +557,7 @@ def cam(
     request = CamRequest(
         image=image,
         model=model_choice(ctx),
+        preparation=preparation(ctx),
         target=target.strip(),
         layer=layer.strip(),
         labels=labels,
@@ -566,7 +581,7 @@ TopOption = Annotated[int, typer.Option("--top", help="Classes shown per image."
 
 
 @app.command(cls=_PlainUsage)
-@options(OWN, MODEL, (SEED,), PREPARATION, OUTPUT)
+@options(OWN, IMAGE_MODEL, (SEED,), PREPARATION, OUTPUT)
 def predict(
     ctx: typer.Context, images: ImagesArgument, top: TopOption = 5, labels: LabelsOption = ""
 ) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 import typer
 
 if TYPE_CHECKING:
-    from resnet_inspect.config import ImageOptions, LossKind, ModelChoice, StepOptions
+    from resnet_inspect.config import ImageOptions, LossKind, ModelChoice, Preparation, StepOptions
     from resnet_inspect.inputs import RunInputs
     from resnet_inspect.views.options import ViewOptions
 
@@ -326,6 +326,8 @@ def classes_option(help: str) -> Any:
 
 # The groups, in the order --help lists them.
 MODEL = (ARCH, MODEL_SPEC, INPUT, WEIGHTS)
+# cam and predict: the input is the image as the one image pipeline prepares it
+IMAGE_MODEL = (ARCH, MODEL_SPEC, WEIGHTS)
 NAMED_MODEL = (DIFF_ARCH, DIFF_MODEL_SPEC)  # diff: the model alone, its weights are A and B
 STEP = (
     SEED,
@@ -413,9 +415,10 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
         return ModelChoice(arch=name, input_shape=(1, 3, 64, 64), spec=model)
     name, weights, model = choose_model(arch, params["weights"], spec)
     timm = is_timm(name)
-    shape = parse_input_shape(params["input"], stock=name is not None and not timm)
-    source = ctx.get_parameter_source("input")
-    if timm and (source is None or source.name == "DEFAULT"):
+    shape = parse_input_shape(
+        params.get("input", DEFAULT_INPUT), stock=name is not None and not timm
+    )
+    if timm and not _typed(ctx, "input"):
         # timm's models say what they take (pretrained_cfg["input_size"]): known only with
         # timm imported, which brings torch; the model is needed next anyway.
         from resnet_inspect.cli.process import load_torch
@@ -462,8 +465,26 @@ def step_options(ctx: typer.Context, arch: str | None) -> StepOptions:
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
+    """The option was given (on the command line or in the environment), not defaulted."""
+    if name not in ctx.params:
+        return False
     source = ctx.get_parameter_source(name)
     return source is not None and source.name != "DEFAULT"
+
+
+def preparation(ctx: typer.Context) -> Preparation:
+    """``--resize/--crop/--mean/--std`` of a command whose images are its argument (cam,
+    predict) or an option beside random inputs (erf); with ``--images``, ``--input`` is
+    refused (the input is the images as prepared)."""
+    from resnet_inspect.errors import OptionError
+    from resnet_inspect.parsing import parse_preparation
+
+    params = ctx.params
+    if params.get("images") and _typed(ctx, "input"):
+        raise OptionError("--input: the input is the images as prepared; set --crop instead")
+    return parse_preparation(
+        resize=params["resize"], crop=params["crop"], mean=params["mean"], std=params["std"]
+    )
 
 
 def image_loss(ctx: typer.Context) -> LossKind:
@@ -493,8 +514,7 @@ def image_options(ctx: typer.Context) -> ImageOptions | None:
     from resnet_inspect.parsing import parse_images
 
     params = ctx.params
-    source = ctx.get_parameter_source("input")
-    if params.get("images") and source is not None and source.name != "DEFAULT":
+    if params.get("images") and _typed(ctx, "input"):
         instead = "--batch and --crop" if "batch" in params else "--crop"
         raise OptionError(f"--input: the input is the images as prepared; set {instead} instead")
     return parse_images(

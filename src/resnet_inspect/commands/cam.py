@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from resnet_inspect.commands import Command, recorded, shown
-from resnet_inspect.commands.model import check_one_sample, nearest, structure_of
-from resnet_inspect.config import ModelChoice, check_seed
+from resnet_inspect.commands import Command, given, recorded, shown
+from resnet_inspect.commands.model import checked_meta, image_pipeline, nearest, source
+from resnet_inspect.config import ModelChoice, Preparation, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import check_image_paths, check_labels_path
-from resnet_inspect.report import CamLayer, CamReport, ChannelMap, Prediction
+from resnet_inspect.report import CamReport
 from resnet_inspect.views.options import ViewOptions
 
 ALL = "all"  # --layer all: every stage
@@ -23,7 +23,8 @@ class CamRequest:
     command: ClassVar[str] = "cam"
 
     image: str = ""
-    model: ModelChoice = field(default_factory=lambda: ModelChoice(input_shape=(1, 3, 224, 224)))
+    model: ModelChoice = field(default_factory=ModelChoice)  # its input: the image, prepared
+    preparation: Preparation = given(Preparation())  # in place of the weights' own
     target: str = ""  # a class index or name; "" is the top class
     layer: str = ""  # a stage, block or layer, or "all" (every stage); "" is the last stage
     labels: str = ""  # a text file of class names, one a line
@@ -32,10 +33,15 @@ class CamRequest:
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
-        check_one_sample(self.model, "cam")
+        if not isinstance(self.image, str):
+            raise TypeError(f"image must be a path, not {type(self.image).__name__}")
+        if not isinstance(self.preparation, Preparation):
+            raise TypeError(
+                f"preparation must be Preparation, not {type(self.preparation).__name__}"
+            )
         if not self.image:
             raise OptionError("cam needs an IMAGE file")
-        check_image_paths([self.image])
+        check_image_paths([self.image], "IMAGE")
         check_seed(self.seed)
         if isinstance(self.maps, bool) or not isinstance(self.maps, int):
             raise TypeError(f"maps must be an int, not {type(self.maps).__name__}")
@@ -47,12 +53,20 @@ class CamRequest:
 def run_cam(request: CamRequest) -> CamReport:
     import torch
 
+    from resnet_inspect.assemble.cam import cam_report
     from resnet_inspect.capture.cam import grad_cam
-    from resnet_inspect.capture.class_names import class_names
-    from resnet_inspect.capture.images import normalised, read_pixels, weights_normalisation
+    from resnet_inspect.capture.images.class_names import class_names
+    from resnet_inspect.capture.images.preprocessing import prepared
+    from resnet_inspect.capture.images.reading import open_image
+    from resnet_inspect.capture.instrument import model_dtype
+    from resnet_inspect.capture.structure import capture_structure
 
-    found, meta, structure = structure_of(request.model)
-    _, channels, height, width = request.model.input_shape
+    found = source(request.model)
+    meta = found.meta()
+    given = request.model.input_shape[1]
+    preprocessing, channels = image_pipeline(found, meta, request.preparation, given)
+    shape = (1, channels, *preprocessing.crop)
+    structure = capture_structure(checked_meta(found, shape, meta), shape)
     modules = {name for name, _ in meta.named_modules() if name}
     layers = _layers(request.layer, structure.layout.stages, modules)
     names, _ = class_names(request.labels, found, meta, structure.num_classes)
@@ -60,38 +74,23 @@ def run_cam(request: CamRequest) -> CamReport:
 
     torch.manual_seed(request.seed)
     model = found.real()
-    pixels, notes = read_pixels([request.image], channels, (height, width), option="IMAGE")
-    data, preprocessing = normalised(pixels, weights_normalisation(found, model), notes)
-    data = data.to(next(model.parameters()).dtype)
-    captured = grad_cam(model, data, layers, target, request.maps)
-    probabilities = torch.softmax(torch.tensor(captured.logits, dtype=torch.float64), dim=0)
-    order = torch.argsort(probabilities, descending=True)[:5].tolist()
-    rgb = (pixels[0].expand(3, -1, -1) * 255).round().to(torch.uint8).permute(1, 2, 0)
-    chosen = captured.target
-    return CamReport(
-        command="cam",
+    image, notes = open_image(request.image, channels, "IMAGE", upright=True)
+    data = prepared(preprocessing, image, f"IMAGE {request.image}")
+    captured = grad_cam(model, data[None].to(model_dtype(model)), layers, target, request.maps)
+    seen = preprocessing.picture(data.to(torch.float32)).expand(3, -1, -1)
+    rgb = (seen * 255).round().to(torch.uint8).permute(1, 2, 0)
+    return cam_report(
+        captured,
         arch=found.info.name,
-        input_shape=request.model.input_shape,
+        input_shape=shape,
         num_classes=structure.num_classes,
         weights=found.weights,
         model=found.info,
         image=request.image,
-        preprocessing=preprocessing,
+        preprocessing="; ".join([*sorted(notes), preprocessing.described]),
         pixels=tuple(tuple(tuple(p) for p in row) for row in rgb.tolist()),
-        target=chosen,
-        target_name=names[chosen] if names else "",
-        score=captured.logits[chosen],
-        probability=float(probabilities[chosen]),
-        top=tuple(Prediction(i, names[i] if names else "", float(probabilities[i])) for i in order),
-        layers=tuple(
-            CamLayer(
-                name,
-                captured.grids[name],
-                captured.maps[name],
-                tuple(ChannelMap(*found) for found in captured.channels.get(name, ())),
-            )
-            for name in layers
-        ),
+        layers=layers,
+        names=names,
         options=recorded(request),
     )
 

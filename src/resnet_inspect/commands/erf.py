@@ -3,17 +3,28 @@ theoretical field."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
-from resnet_inspect.commands import Command, recorded, shown
-from resnet_inspect.commands.model import check_one_sample, nearest, structure_of
-from resnet_inspect.config import ModelChoice, check_seed
+from resnet_inspect.commands import Command, given, recorded, shown
+from resnet_inspect.commands.model import (
+    check_one_sample,
+    checked_meta,
+    image_pipeline,
+    nearest,
+    source,
+)
+from resnet_inspect.config import ModelChoice, Preparation, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.imagesets import image_files
 from resnet_inspect.parsing import check_image_paths
-from resnet_inspect.report import ErfReport, Level, Node, ReceptiveField
+from resnet_inspect.report import ErfReport, Level, Node
 from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    import torch
+
+    from resnet_inspect.capture.images.preprocessing import Preprocessing
 
 MAX_SAMPLES = 4096
 
@@ -26,7 +37,8 @@ class ErfRequest:
     layer: str = ""  # a stage, block or layer of the model; "" is the last stage
     samples: int = 16  # random inputs averaged over (images: one sample each)
     seed: int = 0
-    images: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()  # with images, the input is each image prepared (its crop)
+    preparation: Preparation = given(Preparation())  # of the images
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -42,22 +54,35 @@ class ErfRequest:
             raise OptionError(f"--images: {len(files):,} images; erf averages over at most "
                               f"{MAX_SAMPLES}")  # fmt: skip
         object.__setattr__(self, "images", check_image_paths(files))
+        if not isinstance(self.preparation, Preparation):
+            raise TypeError(
+                f"preparation must be Preparation, not {type(self.preparation).__name__}"
+            )
+        if self.preparation != Preparation() and not self.images:
+            raise OptionError("--resize, --crop, --mean and --std prepare images: give --images")
 
 
 def run_erf(request: ErfRequest) -> ErfReport:
     import torch
 
+    from resnet_inspect.assemble.erf import erf_report
     from resnet_inspect.assemble.model import build_model_report
     from resnet_inspect.capture import preflight
-    from resnet_inspect.capture.erf import inside, mass_radius, measure_erf
+    from resnet_inspect.capture.erf import measure_erf
     from resnet_inspect.capture.instrument import model_dtype
+    from resnet_inspect.capture.structure import capture_structure
 
+    found = source(request.model)
+    meta = found.meta()
+    _, channels, height, width = request.model.input_shape
+    if request.images:  # the input is each image as the one image pipeline prepares it
+        preprocessing, channels = image_pipeline(found, meta, request.preparation, channels)
+        height, width = preprocessing.crop
     # One meta pass at the batch the measurement runs: the rows and their fields (which no
     # batch changes), and the memory that batch needs.
-    _, channels, height, width = request.model.input_shape
     count = len(request.images) or request.samples
     batch = (count, channels, height, width)
-    found, meta, structure = structure_of(replace(request.model, input_shape=batch))
+    structure = capture_structure(checked_meta(found, batch, meta), batch)
     tree = build_model_report(structure, command="tree", model=found.info, weights=found.weights)
     name = request.layer or structure.layout.stages[-1]
     row = _row(tree.sections, name, {n for n, _ in meta.named_modules() if n})
@@ -66,46 +91,48 @@ def run_erf(request: ErfRequest) -> ErfReport:
     torch.manual_seed(request.seed)
     model = found.real()
     dtype = model_dtype(model)  # a .double() model measures in float64, as every command does
-    preprocessing = ""
+    described = ""
     if request.images:
-        from resnet_inspect.capture.images import load_images, weights_normalisation
-
-        data, preprocessing = load_images(
-            request.images, channels, (height, width), weights_normalisation(found, model)
-        )
+        data, described = _prepared_images(request.images, preprocessing, channels)
         data = data.to(dtype)
     else:
         data = torch.rand(batch, dtype=dtype)
     measured = measure_erf(model, name, data)
-
-    field_ = row.receptive_field
-    assert field_ is not None
-    box = _box(field_, measured.unit)
-    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-    return ErfReport(
-        command="erf",
+    assert row.receptive_field is not None  # _row checked it
+    return erf_report(
+        measured,
+        row.receptive_field,
         arch=found.info.name,
-        input_shape=request.model.input_shape,
+        input_shape=(1, channels, height, width),
         num_classes=tree.num_classes,
         weights=found.weights,
         model=found.info,
         layer=name,
-        output_shape=measured.output_shape,
-        unit=measured.unit,
-        samples=count,
-        inputs="images" if request.images else "random",
         images=request.images,
-        preprocessing=preprocessing,
+        preprocessing=described,
         seed=request.seed,
-        heat=measured.heat,
-        field=field_,
-        field_box=box,
-        radius_50=mass_radius(measured.heat, centre, 0.5),
-        radius_90=mass_radius(measured.heat, centre, 0.9),
-        field_radius=(min(field_.height.size, field_.width.size) - 1) / 2,
-        inside_field=inside(measured.heat, box),
+        samples=count,
         options=recorded(request),
     )
+
+
+def _prepared_images(
+    paths: tuple[str, ...], preprocessing: Preprocessing, channels: int
+) -> tuple[torch.Tensor, str]:
+    """The images as one batch, each as the one image pipeline prepares it (upright by its
+    EXIF orientation, as each is looked at on its own), and every step said."""
+    import torch
+
+    from resnet_inspect.capture.images.preprocessing import prepared
+    from resnet_inspect.capture.images.reading import open_image
+
+    notes: set[str] = set()
+    tensors = []
+    for path in paths:
+        image, said = open_image(path, channels, "--images", upright=True)
+        notes |= said
+        tensors.append(prepared(preprocessing, image, f"--images {path}"))
+    return torch.stack(tensors), "; ".join([*sorted(notes), preprocessing.described])
 
 
 def _row(sections: tuple[Node, ...], name: str, modules: set[str]) -> Node:
@@ -128,16 +155,6 @@ def _row(sections: tuple[Node, ...], name: str, modules: set[str]) -> Node:
             "map of units with a field of their own; choose a stage, block or conv"
         )
     return row
-
-
-def _box(field_: ReceptiveField, unit: tuple[int, int]) -> tuple[float, float, float, float]:
-    """The theoretical field of the measured unit: top, left, bottom, right, in pixels."""
-    edges = []
-    for axis, index in ((field_.height, unit[0]), (field_.width, unit[1])):
-        centre = axis.start + index * axis.jump
-        edges.append((centre - (axis.size - 1) / 2, centre + (axis.size - 1) / 2))
-    (top, bottom), (left, right) = edges
-    return (top, left, bottom, right)
 
 
 COMMAND = Command(

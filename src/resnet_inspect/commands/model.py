@@ -6,13 +6,14 @@ import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from resnet_inspect.config import ImageOptions, InputShape, ModelChoice
+from resnet_inspect.config import ImageOptions, InputShape, ModelChoice, Preparation
 from resnet_inspect.errors import OptionError
 
 if TYPE_CHECKING:
     import torch
 
-    from resnet_inspect.capture.image_batches import ImageBatches
+    from resnet_inspect.capture.images.batches import ImageBatches
+    from resnet_inspect.capture.images.preprocessing import Preprocessing
     from resnet_inspect.capture.source import ModelSource
     from resnet_inspect.records import StructureCapture
 
@@ -88,15 +89,12 @@ def image_input(
     crop's height and width). C is the first conv's of ``meta`` (the model on meta, only
     read; ``channels_given`` where there is none); batch is ``images.batch``, else every
     image up to ``DEFAULT_IMAGE_BATCH``."""
-    from resnet_inspect.capture.image_batches import ImageBatches
-    from resnet_inspect.capture.preprocessing import preprocessing_for
+    from resnet_inspect.capture.images.batches import ImageBatches
     from resnet_inspect.config import DEFAULT_IMAGE_BATCH
     from resnet_inspect.imagesets import find_images
 
     found_images = find_images(images.paths)
-    conv = first_conv(meta)
-    channels = conv[1] if conv else channels_given
-    preprocessing = preprocessing_for(found, meta, images)
+    preprocessing, channels = image_pipeline(found, meta, images.preparation, channels_given)
     batch = images.batch or min(len(found_images.files), DEFAULT_IMAGE_BATCH)
     batches = ImageBatches(
         found_images,
@@ -108,8 +106,19 @@ def image_input(
         shuffle=images.shuffle,
         seed=seed,
     )
-    mean = images.mean
-    if mean is not None and len(mean) != channels:
-        raise OptionError(f"--mean has {len(mean)} values for a model of {channels} channels")
     height, width = preprocessing.crop
     return batches, (batch, channels, height, width)
+
+
+def image_pipeline(
+    found: ModelSource, meta: torch.nn.Module, preparation: Preparation, channels_given: int
+) -> tuple[Preprocessing, int]:
+    """The one way every command makes an image its model's input (see
+    capture/images/preprocessing.py), and the channels it gives: the first conv's of
+    ``meta`` (``channels_given`` where there is none)."""
+    from resnet_inspect.capture.images.preprocessing import preprocessing_for
+
+    conv = first_conv(meta)
+    channels = conv[1] if conv else channels_given
+    preparation.check_channels(channels)
+    return preprocessing_for(found, meta, preparation), channels

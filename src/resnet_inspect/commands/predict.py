@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
-from resnet_inspect.commands.model import checked_meta, first_conv, source
+from resnet_inspect.commands.model import checked_meta, image_pipeline, source
 from resnet_inspect.config import ImageOptions, ModelChoice, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.imagesets import find_images
 from resnet_inspect.parsing import check_labels_path
-from resnet_inspect.report import ImagePrediction, Prediction, PredictReport
+from resnet_inspect.report import PredictReport
 from resnet_inspect.views.options import ViewOptions
 
 MAX_TOP = 1000
@@ -43,51 +43,39 @@ class PredictRequest:
 
 
 def run_predict(request: PredictRequest) -> PredictReport:
-    """The images prepared as the weights prepare theirs, one eval-mode forward each."""
+    """The images prepared by the one image pipeline, one eval-mode forward each."""
     import torch
 
-    from resnet_inspect.capture.class_names import class_names
-    from resnet_inspect.capture.images import counted_notes
-    from resnet_inspect.capture.predict import top_classes
-    from resnet_inspect.capture.preprocessing import preprocessing_for
+    from resnet_inspect.assemble.predict import predict_report
+    from resnet_inspect.capture.images.class_names import class_names
+    from resnet_inspect.capture.predict import image_scores
     from resnet_inspect.capture.structure import capture_structure
 
     assert request.images is not None  # checked on construction
     found = source(request.model)
     meta = found.meta()
-    conv = first_conv(meta)
-    channels = conv[1] if conv else request.model.input_shape[1]
-    preprocessing = preprocessing_for(found, meta, request.images)
+    preparation, channels_given = request.images.preparation, request.model.input_shape[1]
+    preprocessing, channels = image_pipeline(found, meta, preparation, channels_given)
     shape = (1, channels, *preprocessing.crop)
     structure = capture_structure(checked_meta(found, shape, meta), shape)
     names, names_from = class_names(request.labels, found, meta, structure.num_classes)
     images = find_images(request.images.paths, option="IMAGES")
 
     torch.manual_seed(request.seed)
-    model = found.real()
-    found_top, conversions = top_classes(model, images.files, preprocessing, channels, request.top)
-    predictions = tuple(
-        ImagePrediction(
-            image=path,
-            folder_class=images.classes[images.labels[i]] if images.labels else "",
-            top=tuple(
-                Prediction(index, names[index] if names else "", probability)
-                for index, probability in found_top[i]
-            ),
-        )
-        for i, path in enumerate(images.files)
-    )
-    return PredictReport(
-        command="predict",
+    read = image_scores(found.real(), images.files, preprocessing, channels)
+    labels = images.labels
+    return predict_report(
+        read,
         arch=found.info.name,
         input_shape=shape,
         num_classes=structure.num_classes,
         weights=found.weights,
         model=found.info,
         preprocessing=preprocessing.described,
-        conversions=counted_notes(conversions),
+        folder_classes=[images.classes[label] for label in labels] if labels else [""] * len(read),
+        names=names,
         names_from=names_from,
-        predictions=predictions,
+        top=request.top,
         options=recorded(request),
     )
 

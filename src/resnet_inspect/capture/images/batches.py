@@ -16,10 +16,10 @@ from collections import Counter
 
 import torch
 
-from resnet_inspect.capture.images import counted_notes, open_image
-from resnet_inspect.capture.preprocessing import Preprocessing
-from resnet_inspect.errors import InspectError
+from resnet_inspect.capture.images.preprocessing import Preprocessing, prepared
+from resnet_inspect.capture.images.reading import open_image
 from resnet_inspect.imagesets import ImageSet
+from resnet_inspect.records import counted_notes
 from resnet_inspect.report import ImagesSummary
 
 
@@ -67,12 +67,7 @@ class ImageBatches:
             path = self.images.files[index]
             image, notes = open_image(path, self.channels, "--images")
             self.conversions.update(notes)
-            try:
-                prepared = self.preprocessing.transform(image)
-            except (RuntimeError, ValueError) as error:  # a mean of the wrong length, …
-                first = str(error).splitlines()[0]
-                raise InspectError(f"--images {path}: preprocessing failed: {first}") from None
-            self.loaded[index] = prepared
+            self.loaded[index] = prepared(self.preprocessing, image, f"--images {path}")
         return self.loaded[index]
 
     def summary(self) -> ImagesSummary:

@@ -1,11 +1,14 @@
-"""How ``--images`` become the model's input: the weights' own transforms where the model
-has them, used as they are (so a plain script that applies them gets the same tensors), or
-a resize, centre crop and normalisation composed from ``--resize/--crop/--mean/--std``.
+"""The one image pipeline: how every command that reads an image makes it the model's input
+(cam, predict, erf's images, and the steps' ``--images``). The weights' own transforms where
+the model has them, used as they are (so a plain script that applies them gets the same
+tensors), or a resize, centre crop and normalisation composed from ``--resize/--crop/--mean/
+--std``:
 
-- torchvision's architectures: their weights' ``transforms()`` (the loaded weights', or
-  the architecture's DEFAULT weights' when the weights are random or a file);
-- ``timm:`` models: timm's data config of the model (``resolve_model_data_config``) and
-  the transform timm creates from it;
+- torchvision's architectures, named or inferred from a checkpoint: their weights'
+  ``transforms()`` (the loaded weights', or the architecture's DEFAULT weights' when the
+  weights are random or a file, which the description says);
+- ``timm:`` models: timm's data config (a Hub repository's own ``pretrained_cfg`` first, as
+  timm's ``hf-hub:`` loading reads it) and the transform timm creates from it;
 - anything else: resize the shorter side to 256, centre crop 224, not normalised.
 
 Any of ``--resize/--crop/--mean/--std`` replaces that part and keeps the rest.
@@ -20,9 +23,11 @@ from typing import Any
 
 import torch
 
+from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.capture.source import ModelSource
 from resnet_inspect.capture.weights import torchvision_entry, torchvision_weights
-from resnet_inspect.config import ImageOptions
+from resnet_inspect.config import Preparation
+from resnet_inspect.errors import InspectError
 
 Transform = Callable[[Any], torch.Tensor]  # a PIL image to a C×H×W float tensor
 
@@ -47,10 +52,21 @@ class Preprocessing:
     transform: Transform
     crop: tuple[int, int]
     described: str
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+    def picture(self, prepared: torch.Tensor) -> torch.Tensor:
+        """A prepared input (C×H×W) as the picture it is, in [0, 1]: the normalisation
+        undone, for drawing a map over what the model saw."""
+        if self.mean is None or self.std is None:
+            return prepared.clamp(0, 1)
+        mean = torch.tensor(self.mean, dtype=prepared.dtype).view(-1, 1, 1)
+        std = torch.tensor(self.std, dtype=prepared.dtype).view(-1, 1, 1)
+        return (prepared * std + mean).clamp(0, 1)
 
 
 def preprocessing_for(
-    found: ModelSource, model: torch.nn.Module, options: ImageOptions
+    found: ModelSource, model: torch.nn.Module, options: Preparation
 ) -> Preprocessing:
     """The model's own preprocessing, with the options' parts in place of its own."""
     own = _torchvision(found) or _timm(found, model)
@@ -74,7 +90,23 @@ def preprocessing_for(
             whose=recipe.whose + (f", with {' and '.join(changed)}" if changed else ""),
         )
         transform = _composed(recipe)
-    return Preprocessing(transform=transform, crop=recipe.crop, described=_described(recipe))
+    return Preprocessing(
+        transform=transform,
+        crop=recipe.crop,
+        described=_described(recipe),
+        mean=recipe.mean,
+        std=recipe.std,
+    )
+
+
+def prepared(preprocessing: Preprocessing, image: Any, where: str) -> torch.Tensor:
+    """One decoded image as the model's input (C×H×W), or one line naming ``where``."""
+    try:
+        tensor: torch.Tensor = preprocessing.transform(image)
+    except (RuntimeError, ValueError) as error:
+        first = str(error).splitlines()[0]
+        raise InspectError(f"{where}: preprocessing failed: {first}") from None
+    return tensor
 
 
 def _described(recipe: Recipe) -> str:
@@ -99,7 +131,9 @@ def _described(recipe: Recipe) -> str:
 
 
 def _torchvision(found: ModelSource) -> tuple[Recipe, Transform] | None:
-    if found.info.kind != "torchvision":
+    """A torchvision architecture's transforms: one named (``--arch``) or one a checkpoint
+    was inferred to be exactly (a checkpoint alone gives the same as with ``--arch``)."""
+    if found.info.kind not in ("torchvision", "inferred") or found.info.name not in ARCHITECTURES:
         return None
     entry = torchvision_weights(found.info, found.weights)
     own = entry is not None
@@ -127,7 +161,10 @@ def _timm(found: ModelSource, model: torch.nn.Module) -> tuple[Recipe, Transform
     import importlib
 
     timm_data: Any = importlib.import_module("timm.data")  # an optional extra, untyped
-    config = timm_data.resolve_model_data_config(model)
+    if found.pretrained_cfg is not None:  # a Hub repository's own, as hf-hub: loading uses
+        config = timm_data.resolve_data_config(pretrained_cfg=found.pretrained_cfg, model=model)
+    else:
+        config = timm_data.resolve_model_data_config(model)
     height, width = config["input_size"][1:]
     crop_pct = config.get("crop_pct") or 1.0
     scaled = (math.floor(height / crop_pct), math.floor(width / crop_pct))
