@@ -132,22 +132,24 @@ def test_freeze_takes_weight_decay_and_nesterov(run_cli: Callable[..., Result]) 
 
 
 # Which layers each layer may not import from, at the top or inside a function: the data
-# flows request -> capture -> records -> assemble -> report -> views, and the contract
-# (report) sits below the views that draw it.
+# flows request -> capture -> records -> assemble -> report -> views, the commands (the
+# registry) drive it, and the CLI reaches capture only through them.
 FORBIDDEN = {
-    "capture": ("assemble", "views", "commands", "cli", "api", "cache"),
+    "capture": ("assemble", "report", "views", "commands", "cli", "api", "cache", "parsing"),
+    "records": ("parsing", "report", "views", "commands", "cli", "api", "cache", "capture"),
     "assemble": ("capture", "views", "commands", "cli", "api", "cache"),
     "report": ("parsing", "views", "commands", "cli", "api", "cache", "capture", "assemble"),
-    "records": ("parsing", "views", "commands", "cli", "api", "cache", "capture", "assemble"),
     "views": ("capture", "assemble", "commands", "cli", "api", "cache"),
+    "commands": ("cli", "api", "cache"),
+    "cli": ("capture", "assemble"),
     "config": ("parsing", "views", "commands", "cli", "api", "cache", "capture", "assemble"),
     "parsing": ("views", "commands", "cli", "api", "cache", "capture", "assemble"),
     "words": ("views", "commands", "cli", "api", "cache", "capture", "assemble", "report"),
     "quantities": ("views", "commands", "cli", "api", "cache", "capture", "assemble", "report"),
     "budget": ("views", "commands", "cli", "api", "cache", "capture", "assemble", "report"),
 }
-# The one deliberate exception: a report draws itself and writes its JSON by handing itself
-# to views.output, imported inside report._views when that happens.
+# The one deliberate exception: a report draws itself by finding its command's view in the
+# registry and handing itself to views.output, both imported inside report.subject._drawing.
 ALLOWED = {
     ("resnet_inspect.report.subject", "resnet_inspect.commands", "_drawing"),
     ("resnet_inspect.report.subject", "resnet_inspect.views.output", "_drawing"),
@@ -161,6 +163,8 @@ def imports_of(path: Path) -> list[tuple[str, str]]:
 
 def _imports(node: ast.AST, function: str) -> Iterator[tuple[str, str]]:
     for child in ast.iter_child_nodes(node):
+        if _type_checking_only(child):
+            continue  # annotations: nothing is imported when the program runs
         inside = child.name if isinstance(child, ast.FunctionDef) else function
         if isinstance(child, ast.ImportFrom) and (child.module or "").startswith(PACKAGE_NAME):
             module = child.module or ""
@@ -174,7 +178,47 @@ def _imports(node: ast.AST, function: str) -> Iterator[tuple[str, str]]:
         yield from _imports(child, inside)
 
 
+def _type_checking_only(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+    )
+
+
 PACKAGE_NAME = "resnet_inspect"
+
+
+def module_of(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join((PACKAGE_NAME, *parts)).removesuffix(".__init__")
+
+
+def registry_imports() -> list[tuple[str, str, str]]:
+    """The "module:function" strings of every registry entry, as imports of the command's
+    module (whose COMMAND names them), made when a report is drawn."""
+    from resnet_inspect.commands import commands
+
+    found = []
+    for entry in commands():
+        owner = entry.request.__module__
+        for reference in entry.references():
+            found.append((owner, reference.partition(":")[0], "COMMAND"))
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, at the top, in functions and through the
+    registry; a package's own __init__ counts as the package."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = module_of(path)
+        for target, function in imports_of(path):
+            if (module, target, function) not in ALLOWED and target != module:
+                graph.setdefault(module, set()).add(target)
+    for owner, target, _ in registry_imports():
+        graph.setdefault(owner, set()).add(target)
+    return graph
 
 
 def layer_of(module: str) -> str:
@@ -183,15 +227,45 @@ def layer_of(module: str) -> str:
 
 def test_no_layer_imports_a_layer_above_it() -> None:
     wrong = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = path.relative_to(PACKAGE).with_suffix("").parts
-        module = ".".join((PACKAGE_NAME, *parts)).removesuffix(".__init__")
-        for target, function in imports_of(path):
-            if layer_of(target) in FORBIDDEN.get(layer_of(module), ()) and (
-                (module, target, function) not in ALLOWED
-            ):
-                wrong.append(f"{module} ({function or 'top'}) imports {target}")
+    found = [
+        (module_of(path), target, function)
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for target, function in imports_of(path)
+    ]
+    for module, target, function in [*found, *registry_imports()]:
+        if layer_of(target) in FORBIDDEN.get(layer_of(module), ()) and (
+            (module, target, function) not in ALLOWED
+        ):
+            wrong.append(f"{module} ({function or 'top'}) imports {target}")
     assert wrong == []
+
+
+def test_no_module_imports_itself_back() -> None:
+    """No import cycle, lazy imports and registry strings included (the draw hook aside)."""
+    graph = import_graph()
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
+
+    def walk(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target not in state:
+                walk(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert cycles == []
+
+
+def test_the_cycle_finder_sees_a_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    ring = {"a": {"b"}, "b": {"a"}}
+    monkeypatch.setattr(sys.modules[__name__], "import_graph", lambda: ring)
+    with pytest.raises(AssertionError):
+        test_no_module_imports_itself_back()
 
 
 def test_the_layer_rules_see_a_wrong_arrow(tmp_path: Path) -> None:

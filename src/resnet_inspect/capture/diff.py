@@ -18,14 +18,16 @@ from resnet_inspect.capture.weights import (
     load_weights,
     read_state_dict,
 )
-from resnet_inspect.config import DiffSide, SideKind
+from resnet_inspect.config import DiffSide, SideKind, WeightsChoice
 from resnet_inspect.errors import InspectError
-from resnet_inspect.parsing import parse_weights
-from resnet_inspect.report import DiffState, TensorDiff
+from resnet_inspect.records import DiffState, TensorDiff
 
 
-def side_state(side: DiffSide, which: str, source: ModelSource, arch: str | None) -> StateDict:
-    """The state_dict a side names."""
+def side_state(
+    side: DiffSide, which: str, source: ModelSource, arch: str, pretrained: WeightsChoice | None
+) -> StateDict:
+    """The state_dict a side names (``pretrained``: the torchvision weights a name is, for
+    ``arch``; None where the model is no torchvision architecture)."""
     if side.kind is SideKind.FILE:
         if source.state_dict is not None and source.weights.path == side.path:
             return source.state_dict  # the model was inferred from this very file: read once
@@ -33,13 +35,12 @@ def side_state(side: DiffSide, which: str, source: ModelSource, arch: str | None
     if side.kind is SideKind.INIT:
         torch.manual_seed(side.seed)
         return dict(source.make("cpu").state_dict())
-    if arch is None:
+    if pretrained is None:
         raise InspectError(
             f"{side.text} is a torchvision weights name: give --arch (the architecture it "
             "belongs to)"
         )
-    choice = parse_weights(side.text, arch)
-    state = load_weights(choice, arch).state_dict
+    state = load_weights(pretrained, arch).state_dict
     assert state is not None
     return state
 

@@ -19,7 +19,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 from resnet_inspect.anatomy import STAGE_BLOCKS
 from resnet_inspect.capture.model import SkipInitialisation
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import Setting, Settings
+from resnet_inspect.records import Setting, Settings
 
 StateDict = dict[str, torch.Tensor]
 

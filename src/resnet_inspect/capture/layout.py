@@ -18,7 +18,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
 from resnet_inspect.capture.instrument import ModuleStack, function_row
-from resnet_inspect.report import ChannelsLastSummary, FormatChange
+from resnet_inspect.records import ChannelsLastSummary, FormatChange
 
 
 def memory_format(tensor: torch.Tensor) -> str:

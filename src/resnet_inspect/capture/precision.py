@@ -20,7 +20,7 @@ from torch.utils._pytree import tree_leaves
 
 from resnet_inspect.config import Precision
 from resnet_inspect.errors import OptionError
-from resnet_inspect.report import OpCount, ZeroGradients
+from resnet_inspect.records import OpCount, ZeroGradients
 
 if TYPE_CHECKING:
     from resnet_inspect.capture.source import ModelSource

@@ -29,7 +29,7 @@ from torch.utils._pytree import tree_leaves
 from torch.utils.weak import WeakTensorKeyDictionary
 
 from resnet_inspect.errors import debugging
-from resnet_inspect.report import FieldAxis, ReceptiveField
+from resnet_inspect.records import FieldAxis, ReceptiveField
 
 # Operations that give back their input's units unchanged (a view, a copy, a cast).
 _SAME_UNITS = frozenset(

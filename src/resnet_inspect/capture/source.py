@@ -44,7 +44,7 @@ from resnet_inspect.capture.weights import (
 )
 from resnet_inspect.config import ModelSpec, WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError, OptionError
-from resnet_inspect.report import ModelInfo, WeightsInfo
+from resnet_inspect.records import ModelInfo, WeightsInfo
 
 
 @dataclass

@@ -34,14 +34,14 @@ from resnet_inspect.capture.precision import (
 )
 from resnet_inspect.capture.recompute import checkpointed
 from resnet_inspect.config import LossKind, OptimizerKind, Precision, StepOptions
-from resnet_inspect.records import StepCapture
-from resnet_inspect.report import (
+from resnet_inspect.records import (
     ParamStat,
     PrecisionSummary,
     ScalerSummary,
     Setting,
     Settings,
     SettingValue,
+    StepCapture,
     ZeroGradients,
 )
 

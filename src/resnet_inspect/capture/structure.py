@@ -24,8 +24,17 @@ from resnet_inspect.capture.instrument import (
 )
 from resnet_inspect.capture.receptive import FieldTracker
 from resnet_inspect.errors import InspectError
-from resnet_inspect.records import CallRecord, Layout, ModuleRecord, StructureCapture, within
-from resnet_inspect.report import NO_SETTINGS, Setting, Settings, SettingValue
+from resnet_inspect.records import (
+    NO_SETTINGS,
+    CallRecord,
+    Layout,
+    ModuleRecord,
+    Setting,
+    Settings,
+    SettingValue,
+    StructureCapture,
+    within,
+)
 
 # The hyperparameters shown for each layer type, in the order a reader expects them.
 _SETTINGS: dict[type[torch.nn.Module], tuple[str, ...]] = {

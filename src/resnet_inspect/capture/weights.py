@@ -24,7 +24,7 @@ import torchvision.models
 from resnet_inspect.anatomy import ARCHITECTURES
 from resnet_inspect.config import WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError
-from resnet_inspect.report import NO_SETTINGS, ModelInfo, Setting, Settings, WeightsInfo
+from resnet_inspect.records import NO_SETTINGS, ModelInfo, Setting, Settings, WeightsInfo
 
 DOWNLOAD_TIMEOUT_S = 15
 StateDict = dict[str, torch.Tensor]

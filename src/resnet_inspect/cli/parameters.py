@@ -424,7 +424,7 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
         from resnet_inspect.cli.process import load_torch
 
         load_torch()
-        from resnet_inspect.capture.timm_models import default_input
+        from resnet_inspect.commands.model import default_input
 
         shape = default_input(str(name))
     return ModelChoice(arch=name, input_shape=shape, weights=weights, spec=model)

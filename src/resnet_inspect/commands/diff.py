@@ -9,9 +9,9 @@ from typing import ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.model import first_conv, source
-from resnet_inspect.config import ModelChoice, SideKind, WeightsChoice, WeightsKind
+from resnet_inspect.config import DiffSide, ModelChoice, SideKind, WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError
-from resnet_inspect.parsing import parse_diff_side
+from resnet_inspect.parsing import parse_diff_side, parse_weights
 from resnet_inspect.report import DiffReport
 from resnet_inspect.views.options import ViewOptions
 
@@ -75,8 +75,10 @@ def run_diff(request: DiffRequest) -> DiffReport:
     first = first_conv(meta)
     structure = capture_structure(meta, (1, first[1] if first else 3, 64, 64))
     stock = found.info.name if found.info.name in ARCHITECTURES else None
-    state_a = side_state(side_a, "A", found, stock)
-    state_b = side_state(side_b, "B", found, stock)
+    state_a, state_b = (
+        side_state(side, which, found, found.info.name, _pretrained(side, stock))
+        for side, which in ((side_a, "A"), (side_b, "B"))
+    )
     if not set(state_a) & set(state_b):
         raise InspectError(
             f"A and B have no key in common (A: {', '.join(list(state_a)[:2])}, …; B: "
@@ -100,6 +102,13 @@ def run_diff(request: DiffRequest) -> DiffReport:
         options=recorded(request),
         fits=(not problems_a, not problems_b),
     )
+
+
+def _pretrained(side: DiffSide, arch: str | None) -> WeightsChoice | None:
+    """The torchvision weights a side names (checked against the architecture now known)."""
+    if side.kind is not SideKind.PRETRAINED or arch is None:
+        return None
+    return parse_weights(side.text, arch)
 
 
 COMMAND = Command(

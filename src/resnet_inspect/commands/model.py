@@ -122,3 +122,10 @@ def image_pipeline(
     channels = conv[1] if conv else channels_given
     preparation.check_channels(channels)
     return preprocessing_for(found, meta, preparation), channels
+
+
+def default_input(arch: str) -> InputShape:
+    """The input a timm model says it takes (its pretrained_cfg's input_size), at batch 1."""
+    from resnet_inspect.capture.timm_models import default_input as timms
+
+    return timms(arch)

@@ -8,6 +8,7 @@ from typing import ClassVar
 from resnet_inspect.anatomy import STAGE_MODULES
 from resnet_inspect.commands import Command, given, keyed, recorded, shown
 from resnet_inspect.commands.model import checked_meta, shape_text, source
+from resnet_inspect.commands.verify import VERIFY_ALL, check_row_names, verify_cuts
 from resnet_inspect.config import (
     FreezeOptions,
     LossKind,
@@ -86,7 +87,6 @@ def run_plan(request: PlanRequest) -> PlanReport:
     from resnet_inspect.capture.plan import capture_cut, too_small_budget
     from resnet_inspect.capture.precision import simulated_cpu
     from resnet_inspect.capture.structure import capture_structure
-    from resnet_inspect.commands.verify import check_row_names, verify_cuts
     from resnet_inspect.records import CutCapture
 
     memory, unfreeze, input_shape = request.memory, request.unfreeze, request.model.input_shape
@@ -174,7 +174,6 @@ def run_plan(request: PlanRequest) -> PlanReport:
     )
 
 
-VERIFY_ALL = "all"
 _DEPTH_NAMES = ("head", *STAGE_MODULES, "everything", "unfreeze")  # a torchvision model's
 
 

@@ -14,11 +14,11 @@ if TYPE_CHECKING:
     from resnet_inspect.commands.plan import PlanRequest
     from resnet_inspect.records import CutCapture
 
+VERIFY_ALL = "all"  # --verify all (or --verify alone): every row
+
 
 def check_row_names(names: tuple[str, ...], rows: list[str]) -> None:
     """Every name ``--verify`` gives is one of the plan's rows (or all)."""
-    from resnet_inspect.commands.plan import VERIFY_ALL
-
     known = list(dict.fromkeys(rows))
     wrong = [name for name in names if name not in (*known, VERIFY_ALL)]
     if wrong:
@@ -30,8 +30,6 @@ def check_row_names(names: tuple[str, ...], rows: list[str]) -> None:
 def chosen_cuts(names: tuple[str, ...], cuts: list[CutCapture]) -> list[int]:
     """The indices of the cuts ``--verify`` names: all, or every row of each named depth
     (in each precision, checkpointed or not)."""
-    from resnet_inspect.commands.plan import VERIFY_ALL
-
     if VERIFY_ALL in names:
         return list(range(len(cuts)))
     return [index for index, cut in enumerate(cuts) if cut.name in names]

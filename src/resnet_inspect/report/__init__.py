@@ -8,13 +8,28 @@ never format strings. One module per command family, beside what every report sh
 
 from __future__ import annotations
 
-from resnet_inspect.report.diff import (
-    DiffNode,
-    DiffReport,
+from resnet_inspect.records.facts import (
+    NO_SETTINGS,
+    ChannelsLastSummary,
     DiffState,
-    DiffVerdict,
+    FieldAxis,
+    FormatChange,
+    ImagesSummary,
+    ModelInfo,
+    OpCount,
+    ParamStat,
+    PrecisionSummary,
+    ReceptiveField,
+    ScalerSummary,
+    Setting,
+    Settings,
+    SettingValue,
+    Shape,
     TensorDiff,
+    WeightsInfo,
+    ZeroGradients,
 )
+from resnet_inspect.report.diff import DiffNode, DiffReport, DiffVerdict
 from resnet_inspect.report.document import SCHEMA_VERSION
 from resnet_inspect.report.graph import (
     GraphGroup,
@@ -35,26 +50,16 @@ from resnet_inspect.report.images import (
 )
 from resnet_inspect.report.layers import (
     DEAD_SHARE,
-    ChannelsLastSummary,
-    FieldAxis,
     Flag,
     FlagKind,
-    FormatChange,
     Formula,
     FreezeState,
     FreezeSummary,
-    ImagesSummary,
     LayerReport,
     Node,
-    OpCount,
-    ParamStat,
-    PrecisionSummary,
-    ReceptiveField,
-    ScalerSummary,
     StepStats,
     StepSummary,
     Totals,
-    ZeroGradients,
 )
 from resnet_inspect.report.plan import (
     KeepingLayer,
@@ -65,18 +70,7 @@ from resnet_inspect.report.plan import (
     PlanRow,
     RowCheck,
 )
-from resnet_inspect.report.subject import (
-    NO_SETTINGS,
-    Level,
-    ModelInfo,
-    Report,
-    Setting,
-    Settings,
-    SettingValue,
-    Shape,
-    Subject,
-    WeightsInfo,
-)
+from resnet_inspect.report.subject import Level, Report, Subject
 
 ModelReport = LayerReport  # the name before 0.2
 

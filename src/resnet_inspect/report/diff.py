@@ -3,40 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
 from resnet_inspect.anatomy import Role
-from resnet_inspect.report.subject import NO_SETTINGS, Level, ModelInfo, Report, Settings, Shape
-
-
-class DiffState(StrEnum):
-    IDENTICAL = "identical"  # same shape, dtype and every bit
-    CHANGED = "changed"
-    RESHAPED = "reshaped"  # another shape (a replaced head): not comparable value by value
-    # Another dtype, and nothing else: one side is the other rounded to its dtype (a lossless
-    # float32 → float64 copy, or a half-precision export), so no value was trained.
-    RECAST = "dtype only"
-    ONLY_A = "only in A"
-    ONLY_B = "only in B"
-
-
-@dataclass(frozen=True)
-class TensorDiff:
-    """One tensor of two checkpoints, compared in float64 whatever its stored dtype."""
-
-    name: str
-    kind: str  # parameter, buffer, or other (a key the model does not have)
-    state: DiffState
-    shape_a: Shape
-    shape_b: Shape
-    dtype_a: str
-    dtype_b: str
-    delta_norm: float | None = None  # ‖B − A‖
-    base_norm: float | None = None  # ‖A‖
-    relative: float | None = None  # ‖B − A‖ / ‖A‖; None where ‖A‖ is 0 or shapes differ
-    max_abs: float | None = None  # max |B − A|
-    count_delta: int | None = None  # an integer scalar (num_batches_tracked): B − A
+from resnet_inspect.records.facts import NO_SETTINGS, ModelInfo, Settings, Shape, TensorDiff
+from resnet_inspect.report.subject import Level, Report
 
 
 @dataclass(frozen=True)

@@ -22,18 +22,21 @@ import math
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 import msgspec
 
-from resnet_inspect.report.subject import Report, Setting, Settings, SettingValue
+from resnet_inspect.records.facts import Setting, Settings, SettingValue
 from resnet_inspect.words import Lang, annotation, node_annotation
+
+if TYPE_CHECKING:  # a report encodes itself through this module (Report.to_dict)
+    from resnet_inspect.report.subject import Report
 
 SCHEMA_VERSION = 2  # 2: Node.explain is Node.formulas
 SCHEMA_ID = f"https://resnet-inspect.invalid/schema/report-{SCHEMA_VERSION}.json"
 ANNOTATION = "annotation"  # the derived field of every type with a role
 
-R = TypeVar("R", bound=Report)
+R = TypeVar("R", bound="Report")
 
 
 # Encoding ------------------------------------------------------------------------------------

@@ -5,15 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from resnet_inspect.anatomy import Role
-from resnet_inspect.report.subject import (
-    NO_SETTINGS,
-    Level,
-    ModelInfo,
-    Report,
-    Settings,
-    Shape,
-    WeightsInfo,
-)
+from resnet_inspect.records.facts import NO_SETTINGS, ModelInfo, Settings, Shape, WeightsInfo
+from resnet_inspect.report.subject import Level, Report
 
 
 @dataclass(frozen=True)

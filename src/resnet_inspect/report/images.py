@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resnet_inspect.report.layers import ReceptiveField
-from resnet_inspect.report.subject import (
+from resnet_inspect.records.facts import (
     NO_SETTINGS,
     ModelInfo,
-    Report,
+    ReceptiveField,
     Settings,
     Shape,
     WeightsInfo,
 )
+from resnet_inspect.report.subject import Report
 
 
 @dataclass(frozen=True, repr=False)

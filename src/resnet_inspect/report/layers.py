@@ -8,16 +8,20 @@ from enum import StrEnum
 from typing import ClassVar
 
 from resnet_inspect.anatomy import Role
-from resnet_inspect.report.subject import (
+from resnet_inspect.records.facts import (
     NO_SETTINGS,
-    Level,
+    ChannelsLastSummary,
+    ImagesSummary,
     ModelInfo,
-    Report,
+    ParamStat,
+    PrecisionSummary,
+    ReceptiveField,
     Settings,
     SettingValue,
     Shape,
     WeightsInfo,
 )
+from resnet_inspect.report.subject import Level, Report
 
 # A ReLU call whose outputs are zero more often than this is flagged as dead, and its share
 # is drawn in red: one rule for the flag and the view.
@@ -32,26 +36,6 @@ class FreezeState(StrEnum):
 
 
 @dataclass(frozen=True)
-class ParamStat:
-    """One parameter tensor before and after a real training step.
-
-    ``grad_norm`` is None when no gradient reached the parameter (it was not in the
-    autograd graph, e.g. frozen), which is not the same as a gradient of zero.
-    """
-
-    name: str
-    shape: Shape
-    numel: int
-    trainable: bool
-    grad_norm: float | None
-    update_norm: float
-    param_norm: float
-    relative_update: float | None
-    changed: bool  # after the last step, against before the first
-    total_update_norm: float = 0.0  # ‖θ_N − θ_0‖ over all the steps (the last one's alone: 1)
-
-
-@dataclass(frozen=True)
 class StepStats:
     """A node's parameters taken together: L2 norms over all their elements."""
 
@@ -63,87 +47,6 @@ class StepStats:
     tensors_with_grad: int
     tensors_changed: int
     total_update_norm: float = 0.0  # ‖θ_N − θ_0‖ over all the steps
-
-
-@dataclass(frozen=True)
-class OpCount:
-    """An aten operation and how many times a forward ran it."""
-
-    name: str
-    calls: int
-
-
-@dataclass(frozen=True)
-class ScalerSummary:
-    """What float16's GradScaler did over the steps."""
-
-    initial_scale: float
-    final_scale: float
-    skipped_steps: tuple[int, ...]  # from 1: where a gradient overflowed and the step was skipped
-
-
-@dataclass(frozen=True)
-class ZeroGradients:
-    """A layer whose float16 step's gradients were more often exactly zero than a float32
-    step's on the same batch and weights: they underflowed."""
-
-    layer: str
-    share: float  # of its gradient elements, exactly zero in the float16 step
-    float32_share: float  # the same in float32
-
-
-@dataclass(frozen=True)
-class PrecisionSummary:
-    """How a mixed-precision forward really ran (``--precision bf16|fp16``), measured at
-    the dispatcher below autocast in the last step's forward."""
-
-    precision: str  # bf16, fp16
-    dtype: str  # bfloat16, float16
-    lower: tuple[OpCount, ...]  # operations whose outputs were in ``dtype``
-    mixed: tuple[OpCount, ...]  # both: batch_norm's output in ``dtype``, its statistics float32
-    float32: tuple[OpCount, ...]  # operations autocast left in float32 (the loss, …)
-    casts: int  # autocast's casts (weights and inputs to ``dtype``, back to float32)
-    cast_bytes: int
-    scaler: ScalerSummary | None = None  # fp16 only
-    # fp16: layers whose share of zero gradients grew against float32's (the last step)
-    underflow: tuple[ZeroGradients, ...] = ()
-
-
-@dataclass(frozen=True)
-class FormatChange:
-    """A row that took a channels_last input and gave a 4-d output in another layout: a
-    copy (its output's bytes) that undoes channels_last for the rows after it."""
-
-    name: str
-    to: str  # contiguous, other
-    bytes: int
-
-
-@dataclass(frozen=True)
-class ChannelsLastSummary:
-    """``--channels-last``: the model and the input in ``torch.channels_last``, and which
-    calls kept it, read off the strides of the last real forward's outputs: every leaf
-    module's call, and every function a module's own forward runs (``x.reshape``, ``+``)."""
-
-    rows: int  # calls with a 4-d output
-    kept: int  # of them, in channels_last
-    changes: tuple[FormatChange, ...]  # where a row turned it back
-
-
-@dataclass(frozen=True)
-class ImagesSummary:
-    """The real images a step took (``--images``), and how they were made its input."""
-
-    paths: tuple[str, ...]  # as given
-    found: int  # image files the paths name
-    classes: tuple[str, ...]  # an ImageFolder's classes, in label order; () without labels
-    ignored: int  # image files at an ImageFolder's top, which it does not read
-    batch: int  # images a step
-    shuffled: bool  # in an order drawn from the seed; else as found
-    used: int  # distinct images the steps took
-    taken: int  # images the steps took in all (steps × batch)
-    preprocessing: str
-    conversions: tuple[str, ...] = ()  # "grayscale repeated to RGB (2 images)"
 
 
 @dataclass(frozen=True)
@@ -222,30 +125,6 @@ class FreezeSummary:
     frozen_part_unchanged: bool
     holds: bool  # every frozen tensor without gradient and unchanged, every trainable one moved
     head_kind: str = "Linear"  # or Conv2d: BiT's classifier is a 1×1 conv
-
-
-@dataclass(frozen=True)
-class FieldAxis:
-    """A receptive field along one axis (height or width), in input pixels: pixel centres
-    are at 0, 1, …, H − 1, and padding lies outside them."""
-
-    size: float  # r: how many input pixels one unit sees
-    jump: float  # j: the distance between the fields of neighbouring units (effective stride)
-    start: float  # the centre of the first unit's field (negative: it reaches into padding)
-    units: int  # units along this axis in the output
-
-
-@dataclass(frozen=True)
-class ReceptiveField:
-    """What one unit of a layer's output can see of the input, in theory: worked out from
-    kernels, strides, padding and dilations through every branch (see capture.receptive)."""
-
-    height: FieldAxis
-    width: FieldAxis
-    shared: bool = False  # every unit sees one same region (after a global pool or an SE gate)
-    mismatch: bool = False  # an add joined operands on different grids (another jump)
-    coverage: float = 0.0  # the share of the input the unit nearest its centre sees
-    covers_input: bool = False  # that unit sees every input pixel
 
 
 @dataclass(frozen=True)

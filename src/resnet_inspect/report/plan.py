@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resnet_inspect.report.subject import (
-    NO_SETTINGS,
-    ModelInfo,
-    Report,
-    Settings,
-    Shape,
-    WeightsInfo,
-)
+from resnet_inspect.records.facts import NO_SETTINGS, ModelInfo, Settings, Shape, WeightsInfo
+from resnet_inspect.report.subject import Report
 
 
 @dataclass(frozen=True)

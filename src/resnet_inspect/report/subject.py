@@ -3,17 +3,14 @@ report shares: a report draws itself by handing itself to the views."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from resnet_inspect.records.facts import ModelInfo, Shape, WeightsInfo
 from resnet_inspect.words import Lang
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
-
-SettingValue = int | float | bool | str | tuple[int, ...] | None
-Shape = tuple[int, ...]
 
 
 class Level(StrEnum):
@@ -28,60 +25,6 @@ class Level(StrEnum):
     def levels_below_sections(self) -> int:
         """How many levels a view unfolding to this one shows under each section."""
         return (Level.SECTION, Level.BLOCK, Level.LAYER).index(self)
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One hyperparameter of a layer (``kernel_size=(3, 3)``) or fact of a block (``stride=2``)."""
-
-    name: str
-    value: SettingValue
-
-
-class Settings(tuple[Setting, ...]):
-    """Named values (a layer's hyperparameters, a command's options): in JSON an object
-    ``{name: value}``, in Python a tuple of Setting, in order."""
-
-    __slots__ = ()
-
-    def get(self, name: str, default: SettingValue = None) -> SettingValue:
-        return next((item.value for item in self if item.name == name), default)
-
-
-NO_SETTINGS = Settings()  # the default of every Settings field (one immutable empty value)
-
-
-@dataclass(frozen=True)
-class WeightsInfo:
-    """Where the weights came from, and what the source says about them."""
-
-    kind: str  # none, pretrained, file, hub (a file of the local Hugging Face cache)
-    name: str
-    num_classes: int = 1000
-    path: str = ""  # the file read, or where torchvision caches the pretrained one
-    url: str = ""
-    top1: float | None = None  # ImageNet-1K accuracy, in percent, as torchvision reports it
-    top5: float | None = None
-    metadata: Settings = NO_SETTINGS  # a safetensors file's header metadata
-    # How a file's keys fitted the model: "" as saved; "removed module." (a wrapper's prefix
-    # taken off every key); "kept model." (a prefix every key has, the model's own names too).
-    keys: str = ""
-    dtypes: tuple[str, ...] = ()  # a file's floating-point dtypes (float16 on the Hub, often)
-    float_bytes: int = 0  # those tensors' bytes in the file
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """Which model was inspected and how it was made: a torchvision architecture, one inferred
-    from a checkpoint (with what was read off it and what had to be assumed), the user's own
-    code, or a module given to the library."""
-
-    kind: str  # torchvision, inferred, user, module
-    name: str  # resnet18, "ResNet(BasicBlock, [1, 1, 1, 1]) variant", models.py:build, MyNet
-    built_on: str = "meta"  # where the model was built; "cpu" where the factory needs values
-    note: str = ""  # why it was not built on meta: the factory's own error there
-    inferred: Settings = NO_SETTINGS
-    assumed: Settings = NO_SETTINGS  # what a state_dict cannot hold (stem stride, max-pool)
 
 
 class Subject(Protocol):

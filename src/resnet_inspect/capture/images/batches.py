@@ -19,8 +19,7 @@ import torch
 from resnet_inspect.capture.images.preprocessing import Preprocessing, prepared
 from resnet_inspect.capture.images.reading import open_image
 from resnet_inspect.imagesets import ImageSet
-from resnet_inspect.records import counted_notes
-from resnet_inspect.report import ImagesSummary
+from resnet_inspect.records import ImagesSummary, counted_notes
 
 
 class ImageBatches:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from resnet_inspect.report import (
+from resnet_inspect.records.facts import (
     NO_SETTINGS,
     ChannelsLastSummary,
     ImagesSummary,
