@@ -164,7 +164,7 @@ def test_pretrained_weights_give_their_own_names_and_normalisation() -> None:
     as ``ResNet18_Weights.IMAGENET1K_V1`` are found again for their transforms and classes."""
     from resnet_inspect.capture.images.class_names import class_names
     from resnet_inspect.capture.images.preprocessing import preprocessing_for
-    from resnet_inspect.commands.model import source
+    from resnet_inspect.commands.found import source
     from resnet_inspect.config import ModelChoice
     from resnet_inspect.parsing import parse_weights
 

@@ -72,7 +72,7 @@ def test_a_shuffled_order_is_a_random_samplers(folder: Path) -> None:
 
 def _prepared(arch: str, weights: str, path: Path) -> torch.Tensor:
     from resnet_inspect.capture.images.preprocessing import preprocessing_for
-    from resnet_inspect.commands.model import source
+    from resnet_inspect.commands.found import source
     from resnet_inspect.config import ModelChoice
     from resnet_inspect.parsing import parse_weights
 

@@ -19,10 +19,10 @@ from typer.testing import Result
 
 import resnet_inspect
 from resnet_inspect import inspect_tree
-from resnet_inspect.capture.model import SkipInitialisation, build_model
+from resnet_inspect.capture.models.torchvision import SkipInitialisation, build_model
 
 PACKAGE = Path(resnet_inspect.__file__).parent
-TORCH_FREE_FOLDERS = ("assemble", "views")
+TORCH_FREE_FOLDERS = ("assemble", "views", "report", "records")
 TORCH_FREE_MODULES = (
     "config",
     "parsing",

@@ -292,7 +292,7 @@ def test_largest_batch_fits_and_one_more_does_not() -> None:
 def row_step_bytes(trains: tuple[str, ...], batch: int) -> int:
     """Optimizer state and live peak of one row's step at ``batch`` (resnet18, 64×64)."""
     from resnet_inspect.capture.plan import capture_cut
-    from resnet_inspect.commands.model import source
+    from resnet_inspect.commands.found import source
     from resnet_inspect.config import FreezeOptions, ModelChoice
 
     found = source(ModelChoice("resnet18", (batch, 3, 64, 64)))

@@ -13,7 +13,7 @@ import torchvision
 from typer.testing import Result
 
 from resnet_inspect import train_step
-from resnet_inspect.assemble.model import aggregate_step
+from resnet_inspect.assemble.layers import aggregate_step
 from resnet_inspect.config import LossKind, StepOptions
 from resnet_inspect.report import LayerReport, Level, ParamStat
 

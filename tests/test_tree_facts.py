@@ -192,7 +192,7 @@ def test_big_inputs_cost_nothing_on_the_meta_device() -> None:
 
 def test_shape_pass_stand_ins_are_undone() -> None:
     """The meta build skips nn.init and the pass stands in for BatchNorm: both put back."""
-    from resnet_inspect.capture.model import build_model
+    from resnet_inspect.capture.models.torchvision import build_model
 
     initialisers = {name: getattr(torch.nn.init, name) for name in ("kaiming_normal_", "uniform_")}
     model = build_model("resnet50", device="meta")
@@ -203,7 +203,7 @@ def test_shape_pass_stand_ins_are_undone() -> None:
 
 
 def test_cpu_models_are_still_initialised() -> None:
-    from resnet_inspect.capture.model import build_model
+    from resnet_inspect.capture.models.torchvision import build_model
 
     torch.manual_seed(0)
     model = build_model("resnet18", device="cpu")

@@ -21,7 +21,7 @@ import user_models
 from conftest import leaf_call_shapes
 from resnet_inspect import freeze, graph, inspect_tree, train_step
 from resnet_inspect.anatomy import ARCHITECTURES, Role
-from resnet_inspect.capture.infer import build_inferred, infer_config
+from resnet_inspect.capture.models.infer import build_inferred, infer_config
 from resnet_inspect.config import FreezeOptions
 from resnet_inspect.report import Level
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from resnet_inspect.assemble.model import build_model_report
+from resnet_inspect.assemble.layers import build_model_report
 from resnet_inspect.records import StructureCapture
 from resnet_inspect.report import (
     NO_SETTINGS,

@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from resnet_inspect.capture.source import ModelSource
-from resnet_inspect.capture.weights import (
+from resnet_inspect.capture.models.source import ModelSource
+from resnet_inspect.capture.models.weights import (
     StateDict,
     differences,
     load_weights,

@@ -23,7 +23,7 @@ from resnet_inspect.errors import OptionError
 from resnet_inspect.records import OpCount, ZeroGradients
 
 if TYPE_CHECKING:
-    from resnet_inspect.capture.source import ModelSource
+    from resnet_inspect.capture.models.source import ModelSource
 
 MakeModel = Callable[[], torch.nn.Module]
 

@@ -53,9 +53,9 @@ def measure(spec: RowSpec) -> dict[str, int]:
 
     from resnet_inspect.capture.freezing import freeze_backbone
     from resnet_inspect.capture.instrument import model_dtype
+    from resnet_inspect.capture.models.source import resolve
     from resnet_inspect.capture.precision import autocasting, make_scaler
     from resnet_inspect.capture.recompute import checkpointed
-    from resnet_inspect.capture.source import resolve
     from resnet_inspect.capture.step import loss_of, make_labels, make_optimizer
 
     choice, step = spec.model, spec.step

@@ -15,6 +15,7 @@ from resnet_inspect.cli.parameters import (
     GRAPH_PRECISION,
     IMAGE_DATA,
     IMAGE_MODEL,
+    LAYER,
     LOSS,
     MODEL,
     MOMENTUM,
@@ -25,16 +26,17 @@ from resnet_inspect.cli.parameters import (
     PLAN_OPTIMIZER,
     PLAN_PRECISION,
     PREPARATION,
+    RECIPE,
     SEED,
     STEP,
     TIMINGS,
-    classes_option,
     image_loss,
     image_options,
     model_choice,
     optimizer,
     options,
     preparation,
+    recipe,
     step_options,
     view_options,
 )
@@ -146,18 +148,6 @@ def train_step(ctx: typer.Context) -> None:
     deliver(TrainStepRequest(model=model, seed=seed, step=step, images=images, view=view))
 
 
-NewClassesOption = Annotated[
-    str, classes_option("Classes of the new head that replaces fc (the tutorial uses 10).")
-]
-UnfreezeOption = Annotated[
-    str,
-    typer.Option(
-        "--unfreeze",
-        help="Comma-separated stages, blocks or layers to keep trainable, e.g. layer4 or "
-        "layer4,layer3.1,layer2.0.bn1.",
-        metavar="NAMES",
-    ),
-]
 BnEvalOption = Annotated[
     bool,
     typer.Option(
@@ -169,13 +159,8 @@ BnEvalOption = Annotated[
 
 
 @app.command()
-@options(OWN, MODEL, STEP, IMAGE_DATA, DEPTH, OUTPUT, TIMINGS)
-def freeze(
-    ctx: typer.Context,
-    new_classes: NewClassesOption,
-    unfreeze: UnfreezeOption = "",
-    bn_eval: BnEvalOption = False,
-) -> None:
+@options(RECIPE, OWN, MODEL, STEP, IMAGE_DATA, DEPTH, OUTPUT, TIMINGS)
+def freeze(ctx: typer.Context, bn_eval: BnEvalOption = False) -> None:
     """Freeze the backbone, put a new head on it, and prove with one step that only it moves.
 
     The tutorial's recipe: every parameter requires_grad=False, fc replaced by a new
@@ -185,18 +170,17 @@ def freeze(
     """
     from resnet_inspect.commands.freeze import FreezeRequest
     from resnet_inspect.config import FreezeOptions
-    from resnet_inspect.parsing import parse_new_classes, parse_unfreeze
+    from resnet_inspect.errors import OptionError
 
     model = model_choice(ctx)
-    recipe = FreezeOptions(
-        new_classes=parse_new_classes(new_classes),
-        unfreeze=parse_unfreeze(unfreeze, model.arch),
-        bn_eval=bn_eval,
-    )
+    new_classes, unfreeze = recipe(ctx, model.arch)
+    if new_classes is None:
+        raise OptionError("freeze needs --new-classes N: the new head's classes (e.g. 10)")
+    chosen = FreezeOptions(new_classes=new_classes, unfreeze=unfreeze, bn_eval=bn_eval)
     step, view, images = step_options(ctx, model.arch), view_options(ctx), image_options(ctx)
     seed = ctx.params["seed"]
     request = FreezeRequest(
-        model=model, seed=seed, step=step, recipe=recipe, images=images, view=view
+        model=model, seed=seed, step=step, recipe=chosen, images=images, view=view
     )
     deliver(request)
 
@@ -207,17 +191,14 @@ DotOption = Annotated[
         "--dot", help="Also write the graph as Graphviz DOT to this file.", metavar="FILE"
     ),
 ]
-OptionalClassesOption = Annotated[
-    str, classes_option("Apply the freeze recipe with a new head of N classes and compare.")
-]
 
 
 @app.command()
-@options(MODEL, OWN, LOSS, GRAPH_PRECISION, CHANNELS_LAST, IMAGE_DATA, DEPTH, OUTPUT, NO_CACHE)
+@options(
+    MODEL, RECIPE, OWN, LOSS, GRAPH_PRECISION, CHANNELS_LAST, IMAGE_DATA, DEPTH, OUTPUT, NO_CACHE
+)
 def graph(
     ctx: typer.Context,
-    new_classes: OptionalClassesOption = "",
-    unfreeze: UnfreezeOption = "",
     dot: DotOption = "",
     explain: ExplainOption = False,
 ) -> None:
@@ -230,15 +211,16 @@ def graph(
     (and, for an ImageFolder, the cross-entropy loss) of train-step's step on those images.
     """
     from resnet_inspect.commands.graph import GraphRequest
-    from resnet_inspect.parsing import parse_new_classes, parse_precision, parse_unfreeze
+    from resnet_inspect.parsing import parse_precision
 
     model = model_choice(ctx)
     images = image_options(ctx)
+    new_classes, unfreeze = recipe(ctx, model.arch)
     request = GraphRequest(
         model=model,
         loss=image_loss(ctx),
-        new_classes=parse_new_classes(new_classes) if new_classes else None,
-        unfreeze=parse_unfreeze(unfreeze, model.arch),
+        new_classes=new_classes,
+        unfreeze=unfreeze,
         explain=explain,
         images=images,
         precision=parse_precision(ctx.params["precision"])[0],
@@ -289,9 +271,6 @@ VerifyOption = Annotated[
         show_default=False,
     ),
 ]
-PlanClassesOption = Annotated[
-    str, classes_option("Classes of the new head every row trains (required).")
-]
 
 
 class _BareVerify(TyperCommand):
@@ -310,12 +289,19 @@ class _BareVerify(TyperCommand):
 
 @app.command(cls=_BareVerify)
 @options(
-    OWN, MODEL, PLAN_OPTIMIZER, MOMENTUM, LOSS, PLAN_PRECISION, CHANNELS_LAST, OUTPUT, NO_CACHE
+    RECIPE,
+    OWN,
+    MODEL,
+    PLAN_OPTIMIZER,
+    MOMENTUM,
+    LOSS,
+    PLAN_PRECISION,
+    CHANNELS_LAST,
+    OUTPUT,
+    NO_CACHE,
 )
 def plan(
     ctx: typer.Context,
-    new_classes: PlanClassesOption = "",
-    unfreeze: UnfreezeOption = "",
     memory: MemoryOption = "",
     checkpoint: PlanCheckpointOption = False,
     breakdown: BreakdownOption = False,
@@ -335,19 +321,18 @@ def plan(
         parse_loss,
         parse_memory,
         parse_momentum,
-        parse_new_classes,
         parse_precision,
         parse_rows,
-        parse_unfreeze,
     )
 
-    if not new_classes:
+    if not ctx.params["new_classes"]:
         PlanRequest(new_classes=None)  # says what is missing, before any option is read
     model = model_choice(ctx)
+    new_classes, unfreeze = recipe(ctx, model.arch)
     request = PlanRequest(
         model=model,
-        new_classes=parse_new_classes(new_classes),
-        unfreeze=parse_unfreeze(unfreeze, model.arch),
+        new_classes=new_classes,
+        unfreeze=unfreeze,
         optimizer=optimizer(ctx),
         momentum=parse_momentum(ctx.params["momentum"]),
         loss=parse_loss(ctx.params["loss"]),
@@ -402,16 +387,6 @@ def diff_command(ctx: typer.Context, a: ASide, b: BSide) -> None:
     deliver(DiffRequest(a=a, b=b, model=model, view=view_options(ctx)))
 
 
-LayerOption = Annotated[
-    str,
-    typer.Option(
-        "--layer",
-        help="The row whose centre unit is measured: a stage (layer3), a block (layer3.1) or a "
-        "layer (layer3.1.conv2). Default: the last stage.",
-        metavar="NAME",
-        show_default=False,
-    ),
-]
 SamplesOption = Annotated[
     int,
     typer.Option(
@@ -454,10 +429,9 @@ CamPngOption = Annotated[
 
 
 @app.command()
-@options(MODEL, OWN, (SEED,), PREPARATION, OUTPUT)
+@options(MODEL, LAYER, OWN, (SEED,), PREPARATION, OUTPUT)
 def erf(
     ctx: typer.Context,
-    layer: LayerOption = "",
     samples: SamplesOption = 16,
     images: ImageOption = None,
     save_png: ErfPngOption = "",
@@ -473,7 +447,7 @@ def erf(
 
     request = ErfRequest(
         model=model_choice(ctx),
-        layer=layer.strip(),
+        layer=ctx.params["layer"].strip(),
         samples=samples,
         seed=ctx.params["seed"],
         images=tuple(images or ()),
@@ -503,16 +477,6 @@ ClassOption = Annotated[
         show_default=False,
     ),
 ]
-CamLayerOption = Annotated[
-    str,
-    typer.Option(
-        "--layer",
-        help="Where to look: a stage (layer3), a block or a layer, or all (every stage, side "
-        "by side). Default: the last stage.",
-        metavar="NAME",
-        show_default=False,
-    ),
-]
 MapsOption = Annotated[
     int,
     typer.Option(
@@ -534,12 +498,11 @@ LabelsOption = Annotated[
 
 
 @app.command(cls=_PlainUsage)
-@options(OWN, IMAGE_MODEL, (SEED,), PREPARATION, OUTPUT)
+@options(OWN, IMAGE_MODEL, LAYER, (SEED,), PREPARATION, OUTPUT)
 def cam(
     ctx: typer.Context,
     image: ImageArgument,
     target: ClassOption = "",
-    layer: CamLayerOption = "",
     labels: LabelsOption = "",
     maps: MapsOption = 0,
     save_png: CamPngOption = "",
@@ -559,7 +522,7 @@ def cam(
         model=model_choice(ctx),
         preparation=preparation(ctx),
         target=target.strip(),
-        layer=layer.strip(),
+        layer=ctx.params["layer"].strip(),
         labels=labels,
         seed=ctx.params["seed"],
         maps=maps,

@@ -319,9 +319,36 @@ STD = _option(
 )
 
 
-def classes_option(help: str) -> Any:
-    """``--new-classes N``: freeze and plan require it, graph takes it; each says why."""
-    return typer.Option("--new-classes", help=help, metavar="N", show_default=False)
+NEW_CLASSES = _option(
+    "new_classes",
+    "",
+    str,
+    "--new-classes",
+    help="The fine-tuning recipe: a new head of N classes replaces the classifier (the "
+    "tutorial uses 10). freeze and plan need it; graph with it draws the recipe's graph beside "
+    "the full one.",
+    metavar="N",
+    show_default=False,
+)
+UNFREEZE = _option(
+    "unfreeze",
+    "",
+    str,
+    "--unfreeze",
+    help="With --new-classes: stages, blocks or layers kept trainable, comma-separated, e.g. "
+    "layer4 or layer4,layer3.1,layer2.0.bn1.",
+    metavar="NAMES",
+)
+LAYER = _option(
+    "layer",
+    "",
+    str,
+    "--layer",
+    help="The row to look at: a stage (layer3), a block (layer3.1) or a layer "
+    "(layer3.1.conv2); cam also takes all (every stage, side by side). Default: the last stage.",
+    metavar="NAME",
+    show_default=False,
+)
 
 
 # The groups, in the order --help lists them.
@@ -344,6 +371,7 @@ STEP = (
 )
 OUTPUT = (LANG, JSON, ASCII, WIDTH, SAVE_SVG, SAVE_HTML, SAVE_TEXT)
 IMAGE_DATA = (IMAGES, BATCH, SHUFFLE, RESIZE, CROP, MEAN, STD)
+RECIPE = (NEW_CLASSES, UNFREEZE)  # freeze, graph and plan: the fine-tuning recipe
 PREPARATION = (RESIZE, CROP, MEAN, STD)  # predict's: its images are its argument
 OWN = ...  # where the command's own parameters go among its groups
 
@@ -424,7 +452,7 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
         from resnet_inspect.cli.process import load_torch
 
         load_torch()
-        from resnet_inspect.commands.model import default_input
+        from resnet_inspect.commands.found import default_input
 
         shape = default_input(str(name))
     return ModelChoice(arch=name, input_shape=shape, weights=weights, spec=model)
@@ -470,6 +498,16 @@ def _typed(ctx: typer.Context, name: str) -> bool:
         return False
     source = ctx.get_parameter_source(name)
     return source is not None and source.name != "DEFAULT"
+
+
+def recipe(ctx: typer.Context, arch: str | None) -> tuple[int | None, tuple[str, ...]]:
+    """``--new-classes`` (None where not given) and ``--unfreeze``'s names, checked against
+    a torchvision architecture's stages before torch loads."""
+    from resnet_inspect.parsing import parse_new_classes, parse_unfreeze
+
+    text = ctx.params["new_classes"]
+    classes = parse_new_classes(text) if text else None
+    return classes, parse_unfreeze(ctx.params["unfreeze"], arch)
 
 
 def preparation(ctx: typer.Context) -> Preparation:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from resnet_inspect.commands import Command, given, recorded, shown
-from resnet_inspect.commands.model import checked_meta, image_pipeline, nearest, source
+from resnet_inspect.commands.found import checked_meta, image_pipeline, nearest, source
 from resnet_inspect.config import ModelChoice, Preparation, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.parsing import check_image_paths, check_labels_path

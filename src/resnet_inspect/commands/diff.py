@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
-from resnet_inspect.commands.model import first_conv, source
+from resnet_inspect.commands.found import first_conv, source
 from resnet_inspect.config import DiffSide, ModelChoice, SideKind, WeightsChoice, WeightsKind
 from resnet_inspect.errors import InspectError
 from resnet_inspect.parsing import parse_diff_side, parse_weights

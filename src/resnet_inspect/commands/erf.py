@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from resnet_inspect.commands import Command, given, recorded, shown
-from resnet_inspect.commands.model import (
+from resnet_inspect.commands.found import (
     check_one_sample,
     checked_meta,
     image_pipeline,
@@ -66,7 +66,7 @@ def run_erf(request: ErfRequest) -> ErfReport:
     import torch
 
     from resnet_inspect.assemble.erf import erf_report
-    from resnet_inspect.assemble.model import build_model_report
+    from resnet_inspect.assemble.layers import build_model_report
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.erf import measure_erf
     from resnet_inspect.capture.instrument import model_dtype

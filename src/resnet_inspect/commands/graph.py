@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from resnet_inspect.commands import Command, given, keyed, recorded, shown
-from resnet_inspect.commands.model import checked_meta, image_input, shape_text, source
+from resnet_inspect.commands.found import checked_meta, image_input, shape_text, source
 from resnet_inspect.commands.train_step import check_image_loss
 from resnet_inspect.config import (
     FreezeOptions,

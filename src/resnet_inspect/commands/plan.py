@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from resnet_inspect.anatomy import STAGE_MODULES
 from resnet_inspect.commands import Command, given, keyed, recorded, shown
-from resnet_inspect.commands.model import checked_meta, shape_text, source
+from resnet_inspect.commands.found import checked_meta, shape_text, source
 from resnet_inspect.commands.verify import VERIFY_ALL, check_row_names, verify_cuts
 from resnet_inspect.config import (
     FreezeOptions,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from resnet_inspect.commands import Command, recorded, shown
-from resnet_inspect.commands.model import checked_meta, image_pipeline, source
+from resnet_inspect.commands.found import checked_meta, image_pipeline, source
 from resnet_inspect.config import ImageOptions, ModelChoice, check_seed
 from resnet_inspect.errors import OptionError
 from resnet_inspect.imagesets import find_images

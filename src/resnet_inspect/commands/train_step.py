@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from resnet_inspect.commands import Command, given, recorded, shown
-from resnet_inspect.commands.model import checked_meta, image_input, shape_text, source
+from resnet_inspect.commands.found import checked_meta, image_input, shape_text, source
 from resnet_inspect.config import (
     FreezeOptions,
     ImageOptions,
@@ -79,7 +79,7 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
     """
     import torch
 
-    from resnet_inspect.assemble.model import build_model_report
+    from resnet_inspect.assemble.layers import build_model_report
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import freeze_backbone, frozen_batchnorms, put_in_eval
     from resnet_inspect.capture.precision import (

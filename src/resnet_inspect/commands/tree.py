@@ -23,9 +23,9 @@ class TreeRequest:
 def run_tree(request: TreeRequest) -> LayerReport:
     """Builds the model on the meta device: no weights are initialised and no activation is
     allocated, so resnet152 at 64×3×512×512 costs about what resnet18 does."""
-    from resnet_inspect.assemble.model import build_model_report
+    from resnet_inspect.assemble.layers import build_model_report
     from resnet_inspect.capture.structure import capture_structure
-    from resnet_inspect.commands.model import checked_meta, source
+    from resnet_inspect.commands.found import checked_meta, source
 
     found = source(request.model)
     meta = checked_meta(found, request.model.input_shape)

@@ -9,10 +9,11 @@ from rich.text import Text
 from resnet_inspect.report import DiffNode, DiffReport, DiffState, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.bars import log_bar
+from resnet_inspect.views.facts import facts_table
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.page import Page
+from resnet_inspect.views.rows import section_title, stage_numbers
 from resnet_inspect.views.table import Cell, Column, TextTable
-from resnet_inspect.views.tree import facts_table, section_title, stage_numbers
 from resnet_inspect.words import Lang, annotation, say
 
 

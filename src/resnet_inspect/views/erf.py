@@ -7,11 +7,12 @@ from rich.text import Text
 
 from resnet_inspect.report import ErfReport, Level
 from resnet_inspect.views import units
+from resnet_inspect.views.columns import field_size
+from resnet_inspect.views.facts import facts_table
 from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
 from resnet_inspect.views.heatmap import MAX_MAP_WIDTH, Heatmap
 from resnet_inspect.views.page import Page
-from resnet_inspect.views.tree import facts_table, field_size
 from resnet_inspect.words import Lang, say
 
 

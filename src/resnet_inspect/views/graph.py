@@ -10,8 +10,8 @@ from resnet_inspect.views import units
 from resnet_inspect.views.glyphs import ascii_text, below, branch
 from resnet_inspect.views.header import header
 from resnet_inspect.views.page import Page
+from resnet_inspect.views.rows import section_title, stage_numbers
 from resnet_inspect.views.table import Cell, Column, TextTable
-from resnet_inspect.views.tree import section_title, stage_numbers
 from resnet_inspect.words import Lang, annotation, keeps, say
 
 

@@ -11,11 +11,11 @@ from resnet_inspect.config import LARGEST_BATCH
 from resnet_inspect.report import Level, PlanReport, PlanRow, RowCheck
 from resnet_inspect.views import units
 from resnet_inspect.views.breakdown import breakdown_parts
+from resnet_inspect.views.facts import facts_table
 from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
-from resnet_inspect.views.tree import facts_table
 from resnet_inspect.words import Lang, say
 
 

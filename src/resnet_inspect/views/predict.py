@@ -6,11 +6,11 @@ import os
 
 from resnet_inspect.report import Level, Prediction, PredictReport
 from resnet_inspect.views import units
+from resnet_inspect.views.facts import facts_table
 from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Cell, Column, TextTable
-from resnet_inspect.views.tree import facts_table
 from resnet_inspect.words import Lang, say
 
 BAR_WIDTH = 20  # characters of a probability of 1

@@ -13,10 +13,10 @@ from typing import Any
 
 import torch
 
-from resnet_inspect.capture.hub import PREFIX as HUB_PREFIX
-from resnet_inspect.capture.hub import cached_files
-from resnet_inspect.capture.source import ModelSource
-from resnet_inspect.capture.weights import torchvision_weights
+from resnet_inspect.capture.models.hub import PREFIX as HUB_PREFIX
+from resnet_inspect.capture.models.hub import cached_files
+from resnet_inspect.capture.models.source import ModelSource
+from resnet_inspect.capture.models.weights import torchvision_weights
 from resnet_inspect.errors import InspectError, OptionError
 
 Names = tuple[list[str], str]  # the names, and where they come from ("" where none)

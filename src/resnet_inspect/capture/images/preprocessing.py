@@ -24,8 +24,8 @@ from typing import Any
 import torch
 
 from resnet_inspect.anatomy import ARCHITECTURES
-from resnet_inspect.capture.source import ModelSource
-from resnet_inspect.capture.weights import torchvision_entry, torchvision_weights
+from resnet_inspect.capture.models.source import ModelSource
+from resnet_inspect.capture.models.weights import torchvision_entry, torchvision_weights
 from resnet_inspect.config import Preparation
 from resnet_inspect.errors import InspectError
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from resnet_inspect.capture.model import SkipInitialisation
+from resnet_inspect.capture.models.torchvision import SkipInitialisation
 from resnet_inspect.errors import InspectError, OptionError
 
 PREFIX = "timm:"

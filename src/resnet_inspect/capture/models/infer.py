@@ -17,7 +17,7 @@ import torch
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from resnet_inspect.anatomy import STAGE_BLOCKS
-from resnet_inspect.capture.model import SkipInitialisation
+from resnet_inspect.capture.models.torchvision import SkipInitialisation
 from resnet_inspect.errors import InspectError
 from resnet_inspect.records import Setting, Settings
 

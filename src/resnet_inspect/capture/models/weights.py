@@ -312,7 +312,7 @@ def _head_classes(state: StateDict, shown: str) -> int:
 
 
 def _expected_shapes(arch: str, classes: int) -> dict[str, tuple[int, ...]]:
-    from resnet_inspect.capture.model import build_model
+    from resnet_inspect.capture.models.torchvision import build_model
 
     model = build_model(arch, device="meta", num_classes=classes)
     return {key: tuple(value.shape) for key, value in model.state_dict().items()}
@@ -358,7 +358,7 @@ def check_fits_arch(state: StateDict, arch: str, shown: str) -> None:
 
 def _inferred_hint(state: StateDict, shown: str) -> str:
     """What the checkpoint looks like when no stock architecture fits it as it is."""
-    from resnet_inspect.capture.infer import infer_config
+    from resnet_inspect.capture.models.infer import infer_config
 
     try:
         config = infer_config(state, shown)

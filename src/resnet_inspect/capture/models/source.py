@@ -25,14 +25,14 @@ from typing import Any
 import torch
 
 from resnet_inspect.capture.freezing import classifier_name
-from resnet_inspect.capture.hub import PREFIX as HUB_PREFIX
-from resnet_inspect.capture.hub import architecture, cached_files
-from resnet_inspect.capture.infer import build_inferred, infer_config
 from resnet_inspect.capture.instrument import attributed_user_hooks, without_user_hooks
-from resnet_inspect.capture.model import SkipInitialisation, build_model
-from resnet_inspect.capture.timm_models import PREFIX as TIMM_PREFIX
-from resnet_inspect.capture.timm_models import build_timm
-from resnet_inspect.capture.weights import (
+from resnet_inspect.capture.models.hub import PREFIX as HUB_PREFIX
+from resnet_inspect.capture.models.hub import architecture, cached_files
+from resnet_inspect.capture.models.infer import build_inferred, infer_config
+from resnet_inspect.capture.models.timm_models import PREFIX as TIMM_PREFIX
+from resnet_inspect.capture.models.timm_models import build_timm
+from resnet_inspect.capture.models.torchvision import SkipInitialisation, build_model
+from resnet_inspect.capture.models.weights import (
     StateDict,
     describe_weights,
     differences,

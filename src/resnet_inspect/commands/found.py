@@ -14,13 +14,13 @@ if TYPE_CHECKING:
 
     from resnet_inspect.capture.images.batches import ImageBatches
     from resnet_inspect.capture.images.preprocessing import Preprocessing
-    from resnet_inspect.capture.source import ModelSource
+    from resnet_inspect.capture.models.source import ModelSource
     from resnet_inspect.records import StructureCapture
 
 
 def source(model: ModelChoice) -> ModelSource:
     """How to build the chosen model, with its weights (imports torch)."""
-    from resnet_inspect.capture.source import resolve
+    from resnet_inspect.capture.models.source import resolve
 
     if model.module is not None:  # the library's own case: "show me my model"
         return resolve(arch=None, weights=model.weights, spec=None, module=model.module)
@@ -126,6 +126,6 @@ def image_pipeline(
 
 def default_input(arch: str) -> InputShape:
     """The input a timm model says it takes (its pretrained_cfg's input_size), at batch 1."""
-    from resnet_inspect.capture.timm_models import default_input as timms
+    from resnet_inspect.capture.models.timm_models import default_input as timms
 
     return timms(arch)
