@@ -12,17 +12,18 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from resnet_inspect.cli import commands
+from resnet_inspect.cli import commands as cli
+from resnet_inspect.commands import commands
 from resnet_inspect.views.files import Output, write_all
 
 Run = Callable[..., Result]
 SAVES = ("--save-svg", "--save-html", "--save-text")
+# Every command that takes --weights (diff's inputs are A and B: tested on their own below),
+# with its registry example's arguments; {image} is a file the refusal never reads.
 COMMANDS = {
-    "tree": [],
-    "train-step": [],
-    "freeze": ["--new-classes", "3"],
-    "graph": [],
-    "plan": ["--new-classes", "3"],
+    entry.name: [a.replace("{image}", "{tmp}/photo.png") for a in entry.example]
+    for entry in commands()
+    if entry.name != "diff"
 }
 
 
@@ -31,7 +32,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse() -> None:
         raise AssertionError("the run started work before refusing its save target")
 
-    monkeypatch.setattr(commands, "load_torch", refuse)
+    monkeypatch.setattr(cli, "load_torch", refuse)
 
 
 @pytest.fixture
@@ -76,8 +77,10 @@ def test_no_save_replaces_an_input_of_the_command(
     source = ["--weights", str(inputs["weights"])]
     if kind == "model":
         source = ["--model", f"{inputs['model']}:build"]
+    (tmp_path / "photo.png").write_bytes(b"an image: refused before it is read")
     before = _snapshot(tmp_path)
-    result = run_cli([command, *COMMANDS[command], *source, save, str(tmp_path / target)])
+    example = [a.format(tmp=tmp_path) for a in COMMANDS[command]]
+    result = run_cli([command, *example, *source, save, str(tmp_path / target)])
     assert result.exit_code == 1, result.output
     assert f"cannot write it (it is {words}, an input)" in result.stderr
     assert _snapshot(tmp_path) == before

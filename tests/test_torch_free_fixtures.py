@@ -10,15 +10,27 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
+from examples import example_files
 from golden_cases import FIXTURE_DATA, FIXTURES
 
 
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("examples")
+    example_files(folder)
+    return folder
+
+
 @pytest.mark.parametrize("name", FIXTURES)
-def test_saved_reports_equal_the_current_output(run_cli: Callable[..., Result], name: str) -> None:
+def test_saved_reports_equal_the_current_output(
+    run_cli: Callable[..., Result], name: str, examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(examples)  # the saved reports name the example files relative to it
     output = run_cli(FIXTURES[name]).stdout
     saved = json.loads((FIXTURE_DATA / name).read_text(encoding="utf-8"))
     assert _close(json.loads(output), saved)

@@ -16,15 +16,16 @@ from typer.testing import CliRunner
 
 from resnet_inspect import report_from_dict
 from resnet_inspect.cli import app
-from resnet_inspect.commands import for_report
+from resnet_inspect.commands import by_name, commands, for_report
 from resnet_inspect.parsing import parse_input_shape, parse_model_spec
-from resnet_inspect.report import GraphReport, LayerReport, Level, PlanReport
+from resnet_inspect.report import DiffReport, GraphReport, LayerReport, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.options import ViewOptions
 from resnet_inspect.views.output import ReportView, report_json
 from resnet_inspect.words import Lang
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "tree_resnet18_1x3x64x64_w80.txt"
+DATA = Path(__file__).parent / "data"
 Load = Callable[[str], dict[str, Any]]
 
 
@@ -98,16 +99,19 @@ def test_options_parse() -> None:
     assert parse_model_spec("pkg.models:build").module == "pkg.models"
 
 
-KINDS = {"graph.json": GraphReport, "plan.json": PlanReport}
+SAVED = sorted(path.name for path in DATA.glob("*.json"))
 
 
-@pytest.mark.parametrize(
-    "name", ["tree.json", "train_step.json", "freeze.json", "graph.json", "plan.json"]
-)
+def test_every_command_has_a_saved_report() -> None:
+    commands_saved = {json.loads((DATA / name).read_text("utf-8"))["command"] for name in SAVED}
+    assert commands_saved == {entry.name for entry in commands()}
+
+
+@pytest.mark.parametrize("name", SAVED)
 def test_a_saved_report_comes_back_whole(saved: Load, name: str) -> None:
     data = saved(name)
     report = report_from_dict(data)
-    assert isinstance(report, KINDS.get(name, LayerReport))
+    assert isinstance(report, by_name(data["command"]).report)
     assert json.loads(report_json(report, Lang(data["lang"]))) == data
 
 
@@ -118,7 +122,7 @@ def test_a_saved_tree_draws_the_golden_text(saved: Load) -> None:
     assert console.export_text() == GOLDEN.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["train_step.json", "freeze.json", "graph.json", "plan.json"])
+@pytest.mark.parametrize("name", [name for name in SAVED if name != "tree.json"])
 @pytest.mark.parametrize("width", [60, 120, 200])
 def test_every_saved_report_draws_at_every_width(saved: Load, name: str, width: int) -> None:
     report = report_from_dict(saved(name))
@@ -129,9 +133,14 @@ def test_every_saved_report_draws_at_every_width(saved: Load, name: str, width: 
         lines = console.export_text().splitlines()
         assert max(cell_len(line) for line in lines) <= width
         assert all(line == line.rstrip() for line in lines)
-        assert lines[0].startswith(f"resnet18 · 输入 {units.shape(report.input_shape)}")
+        assert lines[0].startswith("resnet18 · ")
+        if hasattr(report, "input_shape") and not isinstance(report, DiffReport):
+            assert lines[0].startswith(f"resnet18 · 输入 {units.shape(report.input_shape)}")
         drawn[depth] = lines
-    if isinstance(report, PlanReport):  # no tree to unfold: every depth draws the same
+    if isinstance(report, DiffReport):  # a tree of the changes: deeper shows more
+        assert len(drawn[Level.SECTION]) < len(drawn[Level.BLOCK]) <= len(drawn[Level.LAYER])
+        return
+    if not isinstance(report, LayerReport | GraphReport):  # no tree: every depth the same
         assert drawn[Level.SECTION] == drawn[Level.BLOCK] == drawn[Level.LAYER]
         return
     if isinstance(report, GraphReport):  # frozen backbone: only the head's and loss's nodes

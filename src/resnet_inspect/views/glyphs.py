@@ -36,6 +36,12 @@ _ASCII = str.maketrans(
         "≠": "!=",
         "▀": "#",
         "β": "beta",
+        "α": "a",
+        "Σ": "sum ",
+        "±": "+/-",
+        "²": "^2",
+        "µ": "u",
+        "°": " deg",
         # Bars and sparklines (views/bars.py): full blocks as #, partial ones left out.
         "█": "#",
         "▉": "",
