@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 app = typer.Typer(
     cls=OneLineErrors,
     name=PROG,
-    help="See what a ResNet is (torchvision's or your own) and what training steps do to it.",
+    help="See what a ResNet is (torchvision's, timm's ResNet family, or your own) and what "
+    "training steps do to it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # click's plain help: typer's rich help imports rich.markdown and rich.traceback
@@ -73,7 +74,8 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """See what a ResNet is (torchvision's or your own) and what training steps do to it."""
+    """See what a ResNet is (torchvision's, timm's ResNet family, or your own) and what training
+    steps do to it."""
 
 
 def deliver(request: Any, *, no_cache: bool = False) -> None:
@@ -314,7 +316,8 @@ def plan(
     --unfreeze when given. Per row: trainable parameters, gradient and optimizer-state
     memory, what autograd saves for backward, backward FLOPs, and the peak memory of one
     training step at --input; with --memory, the largest batch whose step fits. Each step is
-    simulated on the meta device: nothing is allocated and no real step runs.
+    simulated on the meta device (nothing is allocated); --verify then runs real steps of the
+    rows it names, each in a fresh process, and prints the measured memory beside the estimate.
     """
     from resnet_inspect.commands.plan import PlanRequest
     from resnet_inspect.parsing import (

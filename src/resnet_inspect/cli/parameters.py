@@ -119,7 +119,9 @@ WEIGHTS = _option(
     "--weights",
     metavar="W",
     help="none (random init), a torchvision weights name (DEFAULT, IMAGENET1K_V1, "
-    "IMAGENET1K_V2), or a checkpoint file (.pth/.pt/.bin).",
+    "IMAGENET1K_V2), a checkpoint file (.pth/.pt/.bin/.safetensors; alone, its architecture is "
+    "inferred), or hf:OWNER/NAME (a repository of the local Hugging Face cache; nothing is "
+    "downloaded).",
 )
 SEED = _option("seed", 0, int, "--seed", help="Seed of the weights, input and labels.")
 LR = _option("lr", "0.01", str, "--lr", help="Learning rate (> 0).")
