@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from PIL import Image
-from torch.utils.data import RandomSampler
+from torch.utils.data import DataLoader
 from typer.testing import Result
 
 import resnet_inspect as ri
@@ -60,13 +60,18 @@ def test_the_files_and_labels_are_imagefolders(folder: Path) -> None:
     assert list(found.classes) == reference.classes and found.ignored == 1
 
 
-def test_a_shuffled_order_is_a_random_samplers(folder: Path) -> None:
+def test_a_shuffled_order_is_a_dataloaders(folder: Path) -> None:
+    """--shuffle takes the order DataLoader(shuffle=True, generator=g) draws, epoch after
+    epoch (issue #39, item 18: it was a bare RandomSampler's, which another draw precedes)."""
     from resnet_inspect.capture.images.batches import _stream
 
     reference = torchvision.datasets.ImageFolder(str(folder))
-    sampler = RandomSampler(reference, generator=torch.Generator().manual_seed(7))
-    two_passes = [*sampler, *sampler]
-    assert _stream(6, 11, True, 7) == two_passes[:11]
+    indices = list(range(len(reference)))
+    loader = DataLoader(
+        indices, batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(7)
+    )
+    two_epochs = [i for _ in range(2) for batch in loader for i in batch.tolist()]
+    assert _stream(6, 11, True, 7) == two_epochs[:11]
     assert _stream(6, 8, False, 7) == [0, 1, 2, 3, 4, 5, 0, 1]
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "FreezeOptions",
     "GraphReport",
     "ImageOptions",
+    "ArgumentError",
     "InspectError",
     "LayerReport",
     "LossKind",
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
         Preparation,
         StepOptions,
     )
-    from resnet_inspect.errors import InspectError, OptionError
+    from resnet_inspect.errors import ArgumentError, InspectError, OptionError
     from resnet_inspect.report import (
         CamReport,
         DiffReport,
@@ -91,6 +92,7 @@ _HOMES = {
     "predict": "api",
     "run": "api",
     "train_step": "api",
+    "ArgumentError": "errors",
     "InspectError": "errors",
     "OptionError": "errors",
     "FreezeOptions": "config",

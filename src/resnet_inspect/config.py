@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from resnet_inspect.errors import OptionError
+from resnet_inspect.errors import ArgumentError, OptionError
 
 InputShape = tuple[int, int, int, int]
 
@@ -34,7 +34,7 @@ MAX_CLASSES = 2**31 - 1
 def _check_float(option: str, value: object, low: float, high: float, expected: str) -> float:
     """A finite number in [low, high] (float32's range at most), or a usage error."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{option.lstrip('-').replace('-', '_')} must be a number, not "
+        raise ArgumentError(f"{option.lstrip('-').replace('-', '_')} must be a number, not "
                         f"{type(value).__name__}")  # fmt: skip
     number = float(value)
     if not math.isfinite(number) or not low <= number <= high:
@@ -68,7 +68,7 @@ def check_weight_decay(value: object) -> float:
 
 def check_seed(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"seed must be an int, not {type(value).__name__}")
+        raise ArgumentError(f"seed must be an int, not {type(value).__name__}")
     low, high = SEED_RANGE
     if not low <= value <= high:
         raise OptionError(f"--seed {value}: expected a whole number from -2^63 to 2^64 - 1")
@@ -122,11 +122,15 @@ class StepOptions:
         if not isinstance(self.checkpoint, tuple) or not all(
             isinstance(name, str) and name for name in self.checkpoint
         ):
-            raise TypeError(f"checkpoint must be a tuple of stage names, not {self.checkpoint!r}")
+            raise ArgumentError(
+                f"checkpoint must be a tuple of stage names, not {self.checkpoint!r}"
+            )
         if not isinstance(self.precision, Precision):
-            raise TypeError(f"precision must be a Precision, not {type(self.precision).__name__}")
+            raise ArgumentError(
+                f"precision must be a Precision, not {type(self.precision).__name__}"
+            )
         if not isinstance(self.optimizer, OptimizerKind):
-            raise TypeError(
+            raise ArgumentError(
                 f"optimizer must be an OptimizerKind, not {type(self.optimizer).__name__}"
             )
         if self.optimizer is not OptimizerKind.SGD and self.nesterov:
@@ -135,13 +139,13 @@ class StepOptions:
         check_momentum(self.momentum)
         check_weight_decay(self.weight_decay)
         if not isinstance(self.channels_last, bool):
-            raise TypeError(
+            raise ArgumentError(
                 f"channels_last must be a bool, not {type(self.channels_last).__name__}"
             )
         if not isinstance(self.nesterov, bool):
-            raise TypeError(f"nesterov must be a bool, not {type(self.nesterov).__name__}")
+            raise ArgumentError(f"nesterov must be a bool, not {type(self.nesterov).__name__}")
         if not isinstance(self.loss, LossKind):
-            raise TypeError(f"loss must be a LossKind, not {type(self.loss).__name__}")
+            raise ArgumentError(f"loss must be a LossKind, not {type(self.loss).__name__}")
         if self.nesterov and self.momentum == 0:
             raise OptionError("--nesterov needs a momentum above 0 (e.g. --momentum 0.9)")
 
@@ -151,7 +155,7 @@ MAX_STEPS = 10_000
 
 def check_steps(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"steps must be an int, not {type(value).__name__}")
+        raise ArgumentError(f"steps must be an int, not {type(value).__name__}")
     if not 1 <= value <= MAX_STEPS:
         raise OptionError(f"--steps {value}: expected a whole number from 1 to {MAX_STEPS:,}")
     return value
@@ -159,7 +163,7 @@ def check_steps(value: object) -> int:
 
 def check_new_classes(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"new_classes must be an int, not {type(value).__name__}")
+        raise ArgumentError(f"new_classes must be an int, not {type(value).__name__}")
     if not 1 <= value <= MAX_CLASSES:
         raise OptionError(
             f"--new-classes {value}: expected the number of classes of the new head, a whole "
@@ -199,14 +203,14 @@ class FreezeOptions:
         check_new_classes(self.new_classes)
         check_unfreeze_names(self.unfreeze)
         if not isinstance(self.bn_eval, bool):
-            raise TypeError(f"bn_eval must be a bool, not {type(self.bn_eval).__name__}")
+            raise ArgumentError(f"bn_eval must be a bool, not {type(self.bn_eval).__name__}")
 
 
 def check_unfreeze_names(names: object) -> tuple[str, ...]:
     """``--unfreeze``'s names as the library takes them: a tuple of names, none twice. Whether
     the model has them is known once it is built (or, for torchvision's, from ``anatomy``)."""
     if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):
-        raise TypeError(f"unfreeze must be a tuple of names, e.g. ('layer4',), not {names!r}")
+        raise ArgumentError(f"unfreeze must be a tuple of names, e.g. ('layer4',), not {names!r}")
     for index, name in enumerate(names):
         if name in names[:index]:
             raise OptionError(f"--unfreeze names {name!r} twice")
@@ -233,7 +237,7 @@ def check_input_shape(shape: object) -> InputShape:
         isinstance(shape, tuple)
         and all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
     ):
-        raise TypeError(f"input_shape must be a tuple of ints, not {shape!r}")
+        raise ArgumentError(f"input_shape must be a tuple of ints, not {shape!r}")
     if len(shape) != 4 or not all(1 <= d <= MAX_DIM for d in shape):
         raise OptionError(
             f"input_shape {shape!r}: expected B, C, H, W as 4 whole numbers from 1 to "
@@ -286,7 +290,9 @@ def check_memory_budget(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"memory must be a number of bytes (an int), not {type(value).__name__}")
+        raise ArgumentError(
+            f"memory must be a number of bytes (an int), not {type(value).__name__}"
+        )
     if value <= 0:
         raise OptionError(f"--memory {value}: must be more than 0 bytes")
     if value > MAX_MEMORY:
@@ -320,7 +326,7 @@ class Preparation:
             _check_whole("--resize", self.resize, MAX_IMAGE_SIDE)
         if self.crop is not None:
             if not isinstance(self.crop, tuple) or len(self.crop) != 2:
-                raise TypeError(f"crop must be (height, width), not {self.crop!r}")
+                raise ArgumentError(f"crop must be (height, width), not {self.crop!r}")
             for side in self.crop:
                 _check_whole("--crop", side, MAX_IMAGE_SIDE)
         if (self.mean is None) != (self.std is None):
@@ -369,7 +375,9 @@ class ImageOptions:
             and self.paths
             and all(isinstance(p, str) for p in self.paths)
         ):
-            raise TypeError(f"images must be a tuple of paths, e.g. ('cats/',), not {self.paths!r}")
+            raise ArgumentError(
+                f"images must be a tuple of paths, e.g. ('cats/',), not {self.paths!r}"
+            )
         if self.batch is not None:
             _check_whole("--batch", self.batch, MAX_DIM)
         self.preparation  # noqa: B018 (checked as it is made)
@@ -385,7 +393,7 @@ DEFAULT_IMAGE_BATCH = 8
 def _check_whole(option: str, value: object, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         name = option.lstrip("-").replace("-", "_")
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        raise ArgumentError(f"{name} must be an int, not {type(value).__name__}")
     if not 1 <= value <= high:
         raise OptionError(f"{option} {value}: expected a whole number from 1 to {high:,}")
     return value

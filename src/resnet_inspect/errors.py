@@ -22,3 +22,8 @@ class OptionError(InspectError):
     """Bad input on the command line; found before torch is imported."""
 
     exit_code = 2
+
+
+class ArgumentError(OptionError, TypeError):
+    """A library argument of the wrong type: one sentence saying what is accepted. It is an
+    InspectError (what callers catch) and a TypeError (what Python code expects)."""

@@ -46,7 +46,7 @@ from resnet_inspect.config import (
     check_unfreeze_names,
     check_weight_decay,
 )
-from resnet_inspect.errors import InspectError, OptionError
+from resnet_inspect.errors import ArgumentError, InspectError, OptionError
 from resnet_inspect.imagesets import find_images
 from resnet_inspect.inputs import CHECKPOINT_SUFFIXES
 
@@ -341,7 +341,7 @@ def choose_model(
     caller builds from), else ``arch``, else what a ``weights`` file says it is (arch None:
     inferred from the file), else resnet18."""
     if arch is not None and not isinstance(arch, str):
-        raise TypeError(f"arch must be a name such as 'resnet18', not {type(arch).__name__}")
+        raise ArgumentError(f"arch must be a name such as 'resnet18', not {type(arch).__name__}")
     spec = parse_model_spec(model) if isinstance(model, str) and model else None
     if isinstance(model, ModelSpec):
         spec = model
@@ -353,7 +353,7 @@ def choose_model(
     if isinstance(weights, os.PathLike):  # a pathlib.Path is a checkpoint file
         weights = os.fspath(weights)
     if isinstance(model, os.PathLike):
-        raise TypeError(
+        raise ArgumentError(
             f"model {os.fspath(model)!r} is a path; give 'file.py:NAME' (the file and the "
             "name of the model or function in it) or an nn.Module"
         )
@@ -362,7 +362,7 @@ def choose_model(
     elif isinstance(weights, str):
         choice = parse_weights(weights, name or "resnet18")
     else:
-        raise TypeError(
+        raise ArgumentError(
             "weights must be a str, a pathlib.Path or a WeightsChoice, not "
             f"{type(weights).__name__}"
         )

@@ -11,6 +11,7 @@ EXPORTED = {
     "FreezeOptions",
     "GraphReport",
     "ImageOptions",
+    "ArgumentError",
     "InspectError",
     "LayerReport",
     "LossKind",

@@ -9,7 +9,7 @@ from typing import ClassVar
 from resnet_inspect.commands import Command, given, recorded, shown
 from resnet_inspect.commands.found import checked_meta, image_pipeline, nearest, source
 from resnet_inspect.config import ModelChoice, Preparation, check_seed
-from resnet_inspect.errors import OptionError
+from resnet_inspect.errors import ArgumentError, OptionError
 from resnet_inspect.parsing import check_image_paths, check_labels_path
 from resnet_inspect.report import CamReport
 from resnet_inspect.views.options import ViewOptions
@@ -34,9 +34,9 @@ class CamRequest:
 
     def __post_init__(self) -> None:
         if not isinstance(self.image, str):
-            raise TypeError(f"image must be a path, not {type(self.image).__name__}")
+            raise ArgumentError(f"image must be a path, not {type(self.image).__name__}")
         if not isinstance(self.preparation, Preparation):
-            raise TypeError(
+            raise ArgumentError(
                 f"preparation must be Preparation, not {type(self.preparation).__name__}"
             )
         if not self.image:
@@ -44,7 +44,7 @@ class CamRequest:
         check_image_paths([self.image], "IMAGE")
         check_seed(self.seed)
         if isinstance(self.maps, bool) or not isinstance(self.maps, int):
-            raise TypeError(f"maps must be an int, not {type(self.maps).__name__}")
+            raise ArgumentError(f"maps must be an int, not {type(self.maps).__name__}")
         if not 0 <= self.maps <= MAX_MAPS:
             raise OptionError(f"--maps {self.maps}: expected a whole number from 0 to {MAX_MAPS}")
         check_labels_path(self.labels)

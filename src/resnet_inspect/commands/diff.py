@@ -10,7 +10,7 @@ from typing import ClassVar
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.found import first_conv, source
 from resnet_inspect.config import DiffSide, ModelChoice, SideKind, WeightsChoice, WeightsKind
-from resnet_inspect.errors import InspectError
+from resnet_inspect.errors import ArgumentError, InspectError
 from resnet_inspect.parsing import parse_diff_side, parse_weights
 from resnet_inspect.report import DiffReport
 from resnet_inspect.views.options import ViewOptions
@@ -37,12 +37,12 @@ class DiffRequest:
             if isinstance(side, os.PathLike):  # a pathlib.Path names a file as a str does
                 object.__setattr__(self, which.lower(), os.fspath(side))
             elif isinstance(side, Mapping):
-                raise TypeError(
+                raise ArgumentError(
                     f"{which} is a state_dict; diff compares checkpoint files: torch.save it "
                     "and pass the path"
                 )
             elif not isinstance(side, str):
-                raise TypeError(
+                raise ArgumentError(
                     f"{which} must be a path, a torchvision weights name or init:SEED (a str "
                     f"or a pathlib.Path), not {type(side).__name__}"
                 )

@@ -15,7 +15,7 @@ from resnet_inspect.commands.found import (
     source,
 )
 from resnet_inspect.config import ModelChoice, Preparation, check_seed
-from resnet_inspect.errors import OptionError
+from resnet_inspect.errors import ArgumentError, OptionError
 from resnet_inspect.imagesets import image_files
 from resnet_inspect.parsing import check_image_paths
 from resnet_inspect.report import ErfReport, Level, Node
@@ -55,7 +55,7 @@ class ErfRequest:
                               f"{MAX_SAMPLES}")  # fmt: skip
         object.__setattr__(self, "images", check_image_paths(files))
         if not isinstance(self.preparation, Preparation):
-            raise TypeError(
+            raise ArgumentError(
                 f"preparation must be Preparation, not {type(self.preparation).__name__}"
             )
         if self.preparation != Preparation() and not self.images:

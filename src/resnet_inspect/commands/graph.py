@@ -17,7 +17,7 @@ from resnet_inspect.config import (
     check_new_classes,
     check_unfreeze_names,
 )
-from resnet_inspect.errors import OptionError
+from resnet_inspect.errors import ArgumentError, OptionError
 from resnet_inspect.report import GraphReport
 from resnet_inspect.views.options import ViewOptions
 
@@ -38,7 +38,7 @@ class GraphRequest:
 
     def __post_init__(self) -> None:
         if not isinstance(self.loss, LossKind):
-            raise TypeError(f"loss must be a LossKind, not {type(self.loss).__name__}")
+            raise ArgumentError(f"loss must be a LossKind, not {type(self.loss).__name__}")
         if self.new_classes is not None:
             check_new_classes(self.new_classes)
         check_unfreeze_names(self.unfreeze)
@@ -46,7 +46,9 @@ class GraphRequest:
             raise OptionError("--unfreeze goes with --new-classes (the freeze recipe)")
         check_image_loss(self.images, self.loss)
         if not isinstance(self.precision, Precision):
-            raise TypeError(f"precision must be a Precision, not {type(self.precision).__name__}")
+            raise ArgumentError(
+                f"precision must be a Precision, not {type(self.precision).__name__}"
+            )
 
     @property
     def recipe(self) -> FreezeOptions | None:

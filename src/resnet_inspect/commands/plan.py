@@ -19,7 +19,7 @@ from resnet_inspect.config import (
     check_memory_budget,
     check_new_classes,
 )
-from resnet_inspect.errors import OptionError
+from resnet_inspect.errors import ArgumentError, OptionError
 from resnet_inspect.parsing import is_timm
 from resnet_inspect.records import StructureCapture, within
 from resnet_inspect.report import PlanReport
@@ -53,7 +53,7 @@ class PlanRequest:
         check_new_classes(self.new_classes)
         check_memory_budget(self.memory)
         if not self.precisions or not all(isinstance(p, Precision) for p in self.precisions):
-            raise TypeError(f"precisions must be a tuple of Precision, not {self.precisions!r}")
+            raise ArgumentError(f"precisions must be a tuple of Precision, not {self.precisions!r}")
         check_verify_rows(self.verify, bool(self.unfreeze), self.model.arch)
         self.recipe  # noqa: B018 - the unfreeze names, checked before any work
         self.step  # noqa: B018 - the optimizer, momentum and loss, likewise
@@ -182,7 +182,7 @@ def check_verify_rows(names: tuple[str, ...], unfreeze: bool, arch: str | None) 
     everything, unfreeze). For a torchvision ``arch`` the names are checked here, before
     torch; for another model, against its rows before any pass."""
     if not isinstance(names, tuple) or not all(isinstance(n, str) and n for n in names):
-        raise TypeError(f"verify must be a tuple of row names, not {names!r}")
+        raise ArgumentError(f"verify must be a tuple of row names, not {names!r}")
     if VERIFY_ALL in names and len(names) > 1:
         raise OptionError("--verify: give 'all' alone, or the rows to check (e.g. head,layer4)")
     if "unfreeze" in names and not unfreeze:

@@ -8,7 +8,7 @@ from typing import ClassVar
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.found import checked_meta, image_pipeline, source
 from resnet_inspect.config import ImageOptions, ModelChoice, check_seed
-from resnet_inspect.errors import OptionError
+from resnet_inspect.errors import ArgumentError, OptionError
 from resnet_inspect.imagesets import find_images
 from resnet_inspect.parsing import check_labels_path
 from resnet_inspect.report import PredictReport
@@ -32,11 +32,11 @@ class PredictRequest:
         if self.images is None:
             raise OptionError("predict needs IMAGES: image files or folders")
         if not isinstance(self.images, ImageOptions):
-            raise TypeError(f"images must be ImageOptions, not {type(self.images).__name__}")
+            raise ArgumentError(f"images must be ImageOptions, not {type(self.images).__name__}")
         find_images(self.images.paths, option="IMAGES")
         check_seed(self.seed)
         if isinstance(self.top, bool) or not isinstance(self.top, int):
-            raise TypeError(f"top must be an int, not {type(self.top).__name__}")
+            raise ArgumentError(f"top must be an int, not {type(self.top).__name__}")
         if not 1 <= self.top <= MAX_TOP:
             raise OptionError(f"--top {self.top}: expected a whole number from 1 to {MAX_TOP}")
         check_labels_path(self.labels)

@@ -3,9 +3,8 @@ order drawn from the seed), ``batch`` at a time, wrapping around past the last o
 
 An image is read and prepared the first time a step takes it, and kept: the steps never
 read more images than they take, and never one twice. The order is a stream of passes
-over the images (each pass a ``torch.randperm`` from a generator seeded with the run's
-seed, when shuffled: what a ``DataLoader``'s ``RandomSampler`` with that generator draws,
-one pass per epoch),
+over the images (when shuffled, each pass is what ``DataLoader(images, shuffle=True,
+generator=torch.Generator().manual_seed(seed))`` draws in one epoch, the epochs in turn),
 cut into batches of ``batch``; a batch may span the end of one pass and the start of the
 next, so that every step has the same shape.
 """
@@ -90,9 +89,11 @@ def _stream(count: int, taken: int, shuffle: bool, seed: int) -> list[int]:
     order: list[int] = []
     while len(order) < taken:
         if generator is not None:
+            # A DataLoader's epoch: its iterator first draws a base seed from the generator,
+            # then its RandomSampler a permutation, and one more for the remainder (empty
+            # here); all three are drawn so that the order is the DataLoader's.
+            torch.empty((), dtype=torch.int64).random_(generator=generator)
             order += torch.randperm(count, generator=generator).tolist()
-            # RandomSampler draws one more permutation a pass (its remainder, here empty):
-            # drawn too, so that the order is a DataLoader's with the same generator.
             torch.randperm(count, generator=generator)
         else:
             order += range(count)

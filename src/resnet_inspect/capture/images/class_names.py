@@ -33,7 +33,7 @@ def class_names(labels: str, found: ModelSource, model: torch.nn.Module, classes
 
 def _from_file(path: str, classes: int) -> list[str]:
     try:
-        with open(path, encoding="utf-8") as file:
+        with open(path, encoding="utf-8-sig") as file:  # a byte-order mark is no name
             names = [line.strip() for line in file if line.strip()]
     except (OSError, UnicodeDecodeError) as error:
         raise InspectError(f"--labels {path}: {error.__class__.__name__}: {error}") from None

@@ -43,7 +43,7 @@ from resnet_inspect.capture.models.weights import (
     removed_keys,
 )
 from resnet_inspect.config import ModelSpec, WeightsChoice, WeightsKind
-from resnet_inspect.errors import InspectError, OptionError
+from resnet_inspect.errors import ArgumentError, InspectError, OptionError
 from resnet_inspect.records import ModelInfo, WeightsInfo
 
 
@@ -208,7 +208,7 @@ def _from_instance(
 ) -> ModelSource:
     """A model that already exists: copied for every use, never changed itself."""
     if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"model must be an nn.Module, not {type(module).__name__}")
+        raise ArgumentError(f"model must be an nn.Module, not {type(module).__name__}")
 
     def make(device: str) -> torch.nn.Module:
         if device == "meta":

@@ -1,0 +1,183 @@
+"""Issue #39 (hostile pass 4): each item against a plain script or library, not the tool's
+own output. Items 6 and 7 are in test_nothing_lost.py, 8 in test_cam.py, 18 in
+test_images.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import numpy
+import pytest
+import torch
+import torchvision
+from PIL import Image
+from typer.testing import Result
+
+import resnet_inspect
+from resnet_inspect import InspectError, Preparation, cam, erf, predict, train_step
+from resnet_inspect.capture.images.reading import converted
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "photo.png"
+    rng = numpy.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (40, 50, 3), dtype=numpy.uint8)).save(path)
+    return path
+
+
+# Items 3 and 4: the library's image arguments -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: erf("resnet18", (1, 3, 32, 32), images=p, samples=1),
+        lambda p: predict(p),
+        lambda p: train_step("resnet18", images=p),
+    ],
+    ids=["erf", "predict", "train_step"],
+)
+def test_a_str_or_a_path_is_one_path_never_its_characters(photo: Path, call: Callable) -> None:
+    for given in (str(photo), photo):
+        report = call(given)
+        found = json.dumps(report.to_dict())
+        assert str(photo) in found
+
+
+def test_an_image_object_or_a_tensor_is_refused_in_one_sentence(photo: Path) -> None:
+    for wrong in (Image.open(photo), torch.zeros(1, 3, 8, 8), 7):
+        with pytest.raises(InspectError, match=r"^image must be a path") as raised:
+            cam(wrong)  # type: ignore[arg-type]
+        assert "\n" not in str(raised.value)
+    with pytest.raises(InspectError, match="images must be a path"):
+        predict(Image.open(photo))  # type: ignore[arg-type]
+    with pytest.raises(InspectError, match="maps must be an int"):
+        cam(photo, maps="3")  # type: ignore[arg-type]
+
+
+# Item 13: image modes, against a conversion written out per mode --------------------------
+
+
+def _written_out(values: numpy.ndarray, mode: str) -> numpy.ndarray:
+    """What the model should see (8-bit grey), computed here from the raw values."""
+    v = values.astype(numpy.float64)
+    if mode == "F":
+        return numpy.rint(numpy.clip(v, 0, 1) * 255).astype(numpy.uint8)
+    if mode == "I" and v.max() > 65535:
+        return numpy.rint(numpy.clip(v, 0, None) / v.max() * 255).astype(numpy.uint8)
+    return numpy.rint(v / 65535 * 255).astype(numpy.uint8)
+
+
+@pytest.mark.parametrize(
+    ("mode", "values"),
+    [
+        ("I;16B", (numpy.arange(64 * 64).reshape(64, 64) * 16).astype(">u2")),
+        ("I;16", (numpy.arange(64 * 64).reshape(64, 64) * 16).astype("<u2")),
+        ("F", (numpy.arange(64 * 64).reshape(64, 64) / 4096).astype(numpy.float32)),
+        ("I", (numpy.arange(64 * 64).reshape(64, 64) * 100_000).astype(numpy.int32)),
+    ],
+)
+def test_wide_and_float_images_reach_the_model_as_their_values_say(
+    tmp_path: Path, mode: str, values: numpy.ndarray
+) -> None:
+    path = tmp_path / "wide.tif"
+    Image.frombytes(mode, (64, 64), values.tobytes()).save(path)
+    with Image.open(path) as opened:
+        opened.load()
+        assert opened.mode == mode
+        image, notes = converted(opened, 1)
+    assert numpy.array_equal(numpy.asarray(image), _written_out(values, mode))
+    assert 0 < numpy.asarray(image).mean() < 255  # neither all black nor all white
+    assert len(notes) == 1
+
+
+# Item 16: what is said of alpha -----------------------------------------------------------
+
+
+def test_alpha_is_said_dropped_only_where_there_is_one() -> None:
+    palette = Image.new("P", (4, 4))
+    assert "alpha dropped" not in converted(palette, 3)[1]
+    transparent = Image.new("P", (4, 4))
+    transparent.info["transparency"] = 0
+    assert "alpha dropped" in converted(transparent, 3)[1]
+    notes = converted(Image.new("LA", (4, 4)), 3)[1]
+    assert {"alpha dropped", "grayscale repeated to RGB"} <= notes
+
+
+# Item 22: EXIF orientation ----------------------------------------------------------------
+
+
+def test_an_exif_rotated_photo_reaches_cam_and_predict_upright(tmp_path: Path) -> None:
+    rng = numpy.random.default_rng(2)
+    upright = Image.fromarray(rng.integers(0, 256, (60, 40, 3), dtype=numpy.uint8))
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # as a camera stores it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    path = tmp_path / "sideways.jpg"
+    stored.save(path, exif=exif, quality=100)
+    with Image.open(path) as opened:
+        opened.load()
+        image, notes = converted(opened, 3, upright=True)
+        viewed = __import__("PIL.ImageOps").ImageOps.exif_transpose(opened)
+    assert image.size == viewed.size == (40, 60)
+    assert numpy.array_equal(numpy.asarray(image), numpy.asarray(viewed.convert("RGB")))
+    assert any("EXIF orientation (6)" in note for note in notes)
+    small = Preparation(resize=32, crop=(32, 32))
+    assert "EXIF orientation (6)" in cam(path, preparation=small).preprocessing
+
+
+# Item 15: the schema takes timm's reports ------------------------------------------------
+
+
+def test_a_timm_report_validates(run_cli: Run) -> None:
+    pytest.importorskip("timm")
+    result = run_cli(["tree", "--arch", "timm:resnet18", "--input", "1,3,32,32", "--json"])
+    document = json.loads(result.stdout)
+    assert document["model"]["kind"] == "timm"
+    jsonschema.validate(document, resnet_inspect.json_schema())
+
+
+# Item 25: small slips ---------------------------------------------------------------------
+
+
+def test_a_labels_file_with_a_byte_order_mark(photo: Path, tmp_path: Path) -> None:
+    labels = tmp_path / "labels.txt"
+    labels.write_text("\n".join(f"thing {i}" for i in range(1000)), encoding="utf-8-sig")
+    report = predict(photo, labels=str(labels), top=1000)
+    assert sorted(p.name for p in report.predictions[0].top)[0] == "thing 0"
+
+
+def test_a_mean_of_the_wrong_length_is_a_usage_error(photo: Path, run_cli: Run) -> None:
+    result = run_cli(["predict", str(photo), "--mean", "0.5,0.5", "--std", "0.2,0.2"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "--mean has 2 values for a model of 3 channels" in result.stderr
+
+
+def test_cams_image_is_named_as_the_argument_it_is(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli(["cam", str(tmp_path / "none.png")])
+    assert result.exit_code == 2 and "IMAGE " in result.stderr and "--image" not in result.stderr
+
+
+# Item 10: a checkpoint prepares its images as its architecture does -----------------------
+
+
+def test_predict_on_a_checkpoint_normalises_with_or_without_arch(
+    photo: Path, tmp_path: Path
+) -> None:
+    torch.manual_seed(4)
+    weights = tmp_path / "r18.pth"
+    torch.save(torchvision.models.resnet18().state_dict(), weights)
+    small = resnet_inspect.ImageOptions(paths=(str(photo),), resize=64, crop=(64, 64))
+    named = predict(small, "resnet18", weights=str(weights))
+    inferred = predict(small, weights=str(weights))
+    assert (
+        named.preprocessing == inferred.preprocessing
+        and "normalised by mean" in named.preprocessing
+    )
+    assert named.predictions == inferred.predictions
