@@ -181,3 +181,18 @@ def test_predict_on_a_checkpoint_normalises_with_or_without_arch(
         and "normalised by mean" in named.preprocessing
     )
     assert named.predictions == inferred.predictions
+
+
+# Item 14: a stride is the conv's, whatever the map's side ---------------------------------
+
+
+@pytest.mark.parametrize("side", [64, 99, 100])
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50", "timm:resnet50d"])
+def test_stage_and_block_strides_are_the_convs_at_odd_sides(arch: str, side: int) -> None:
+    if arch.startswith("timm:"):
+        pytest.importorskip("timm")
+    report = resnet_inspect.inspect_tree(arch, (1, 3, side, side))
+    stages = [s for s in report.sections if s.name.startswith("layer")]
+    # torchvision's and timm's ResNets: layer1 keeps the side, layer2-4 halve it
+    assert [s.setting("stride") for s in stages] == [1, 2, 2, 2]
+    assert [s.children[0].setting("stride") for s in stages] == [1, 2, 2, 2]

@@ -433,12 +433,32 @@ def _channels(shape: tuple[int, ...]) -> int:
     return shape[1] if len(shape) > 1 else 0
 
 
+_SHORTCUT = frozenset({Role.SHORTCUT_CONV, Role.SHORTCUT_BN, Role.SHORTCUT_POOL})
+
+
 def _stride(members: Sequence[Node]) -> int:
-    """The resolution ratio from the first member's input to the last one's output."""
+    """A block's or a stage's stride: the product of the strides its main branch applies
+    (each conv's and pool's own), not a ratio of map sizes, which reads 1 where an odd side
+    rounds up (a 25-pixel map into a stride-2 conv gives 13). Where no member says its
+    stride, the ratio of the sides, rounded."""
+    strides = [
+        _first(stride)
+        for member in members
+        for node in member.walk()
+        if node.level is Level.LAYER
+        and node.role not in _SHORTCUT
+        and (stride := _setting(node, "stride")) is not None
+    ]
+    if strides:
+        return math.prod(strides)
     first, last = members[0].input_shape, members[-1].output_shape
     if len(first) < 3 or len(last) < 3 or not last[-1]:
         return 1
-    return max(first[-1] // last[-1], 1)
+    return max(round(first[-1] / last[-1]), 1)
+
+
+def _setting(node: Node, name: str) -> SettingValue:
+    return next((item.value for item in node.settings if item.name == name), None)
 
 
 def _first(value: SettingValue) -> int:
