@@ -196,3 +196,94 @@ def test_stage_and_block_strides_are_the_convs_at_odd_sides(arch: str, side: int
     # torchvision's and timm's ResNets: layer1 keeps the side, layer2-4 halve it
     assert [s.setting("stride") for s in stages] == [1, 2, 2, 2]
     assert [s.children[0].setting("stride") for s in stages] == [1, 2, 2, 2]
+
+
+# Items 1 and 2: a wrapped ResNet, and the checkpoint its wrapper saved --------------------
+
+
+class Wrapped(torch.nn.Module):
+    """How a wheel on PyPI wraps a torchvision ResNet (issue #39, item 1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = torchvision.models.resnet18()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(x)  # type: ignore[no-any-return]
+
+
+class TwoDeep(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = Wrapped()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)  # type: ignore[no-any-return]
+
+
+def _hooked_order(model: torch.nn.Module, shape: tuple[int, ...]) -> list[str]:
+    """The leaf modules in the order a plain forward-hook pass sees them run."""
+    seen: list[str] = []
+    for name, module in model.named_modules():
+        if not list(module.children()):
+            module.register_forward_hook(lambda m, i, o, name=name: seen.append(name))
+    model.eval()
+    with torch.no_grad():
+        model(torch.rand(shape))
+    return seen
+
+
+@pytest.mark.parametrize("wrapper", [Wrapped, TwoDeep])
+def test_a_wrapped_resnet_runs_in_forward_order_with_the_same_totals(wrapper: type) -> None:
+    """In tree, graph, plan and freeze: the rows in the order a forward hook sees them run,
+    the flatten in the head, and every total the unwrapped resnet18's."""
+    shape, batch = (1, 3, 64, 64), (2, 3, 64, 64)
+    torch.manual_seed(0)
+    model = wrapper()
+    report = resnet_inspect.inspect_tree(input_shape=shape, model=model)
+    rows = [node.name for node in report.leaves() if node.module_call]
+    assert rows == _hooked_order(model, shape)
+    stem, head = report.sections[0], report.sections[-1]
+    assert stem.output_shape == (1, 64, 16, 16)  # where a forward hook sees the stem end
+    assert [node.name.rsplit(".", 1)[-1] for node in head.children] == ["avgpool", "flatten", "fc"]
+    assert report.totals == resnet_inspect.inspect_tree("resnet18", shape).totals
+
+    graph = resnet_inspect.graph(input_shape=batch, model=model, new_classes=10)
+    plain = resnet_inspect.graph("resnet18", batch, new_classes=10)
+    assert graph.summary.counts == plain.summary.counts
+    by_section = graph.summary.saved_bytes_by_section
+    assert list(by_section.values()) == list(plain.summary.saved_bytes_by_section.values())
+    assert [(g.nodes, g.saved_bytes) for g in graph.sections] == [
+        (g.nodes, g.saved_bytes) for g in plain.sections
+    ]
+    costs = resnet_inspect.plan(input_shape=batch, model=model, new_classes=10)
+    reference = resnet_inspect.plan("resnet18", batch, new_classes=10)
+    assert [(r.saved_bytes, r.live_peak_bytes, r.backward_flops) for r in costs.rows] == [
+        (r.saved_bytes, r.live_peak_bytes, r.backward_flops) for r in reference.rows
+    ]
+    options = resnet_inspect.FreezeOptions(new_classes=10)
+    tuned = resnet_inspect.freeze(input_shape=batch, model=model, options=options)
+    assert tuned.freeze is not None and tuned.freeze.holds
+    assert tuned.totals.trainable_params == 512 * 10 + 10
+    assert [s.name.rsplit(".", 1)[-1] for s in tuned.sections[-1].children][:2] == [
+        "avgpool",
+        "flatten",
+    ]
+
+
+@pytest.mark.parametrize("prefix", ["backbone.", "encoder.", "net.", "model.backbone."])
+def test_a_checkpoint_under_one_common_prefix_is_inferred(tmp_path: Path, prefix: str) -> None:
+    torch.manual_seed(0)
+    plain = torchvision.models.resnet18(num_classes=10)
+    path = tmp_path / "wrapped.pth"
+    torch.save({prefix + key: value for key, value in plain.state_dict().items()}, path)
+    report = resnet_inspect.inspect_tree(weights=str(path))
+    assert report.arch == "resnet18" and report.num_classes == 10
+    assert report.totals.params == sum(p.numel() for p in plain.parameters())
+    assert report.weights.keys == f"removed {prefix}"
+    stepped = train_step(input_shape=(2, 3, 64, 64), weights=str(path))
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18(num_classes=10)
+    model.load_state_dict(plain.state_dict())
+    assert stepped.step is not None
+    assert stepped.totals.params == sum(p.numel() for p in model.parameters())

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = [
+    "ArgumentError",
     "CamReport",
     "DiffReport",
     "ErfReport",
     "FreezeOptions",
     "GraphReport",
     "ImageOptions",
-    "ArgumentError",
     "InspectError",
     "LayerReport",
     "LossKind",

@@ -433,32 +433,17 @@ def _channels(shape: tuple[int, ...]) -> int:
     return shape[1] if len(shape) > 1 else 0
 
 
-_SHORTCUT = frozenset({Role.SHORTCUT_CONV, Role.SHORTCUT_BN, Role.SHORTCUT_POOL})
-
-
 def _stride(members: Sequence[Node]) -> int:
-    """A block's or a stage's stride: the product of the strides its main branch applies
-    (each conv's and pool's own), not a ratio of map sizes, which reads 1 where an odd side
-    rounds up (a 25-pixel map into a stride-2 conv gives 13). Where no member says its
-    stride, the ratio of the sides, rounded."""
-    strides = [
-        _first(stride)
-        for member in members
-        for node in member.walk()
-        if node.level is Level.LAYER
-        and node.role not in _SHORTCUT
-        and (stride := _setting(node, "stride")) is not None
-    ]
-    if strides:
-        return math.prod(strides)
+    """A block's or a stage's stride from the sides it maps: the smallest stride s with
+    ceil(in / s) = out, which is what a strided conv or pool gives at any side (a 25-pixel
+    map into a stride-2 conv gives 13, whose floor ratio would read 1). Parallel branches
+    (SK, Res2Net) and blur pools count once, as they do in the map."""
     first, last = members[0].input_shape, members[-1].output_shape
     if len(first) < 3 or len(last) < 3 or not last[-1]:
         return 1
-    return max(round(first[-1] / last[-1]), 1)
-
-
-def _setting(node: Node, name: str) -> SettingValue:
-    return next((item.value for item in node.settings if item.name == name), None)
+    side_in, side_out = first[-1], last[-1]
+    found = next((s for s in range(1, side_in + 1) if -(-side_in // s) == side_out), None)
+    return found if found is not None else max(round(side_in / side_out), 1)
 
 
 def _first(value: SettingValue) -> int:

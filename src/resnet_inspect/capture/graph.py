@@ -48,7 +48,7 @@ class _CreationTracker(TorchFunctionMode):
             node = getattr(item, "grad_fn", None) if isinstance(item, torch.Tensor) else None
             if node is not None and node not in self.created:
                 module = self.modules.current
-                after = self.modules.last_done if not module else ""
+                after = self.modules.last_done
                 self.created[node] = (len(self.created), module, after)
         return out
 
@@ -85,7 +85,7 @@ def capture_graph(
         if storage not in resident and storage not in saved:
             size = tensor.untyped_storage().nbytes()
             module = running.current
-            saved[storage] = (size, module, "" if module else running.last_done)
+            saved[storage] = (size, module, running.last_done)
             by_dtype[str(tensor.dtype).removeprefix("torch.")] += size
         return tensor
 

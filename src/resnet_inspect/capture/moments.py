@@ -68,7 +68,7 @@ class Locator:
         """A storage autograd keeps, first seen now: the running module keeps it (for the
         model's own code, the layer that finished last says where in the model it ran)."""
         module = self.running.current
-        after = "" if module else self.running.last_done
+        after = self.running.last_done
         size = tensor.untyped_storage().nbytes()
         self._kept[key] = (module, after, tensor.shape, tensor.dtype, size)
 

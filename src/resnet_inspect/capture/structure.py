@@ -228,7 +228,7 @@ def capture_structure(model: torch.nn.Module, input_shape: tuple[int, ...]) -> S
                 flops=0,  # the functions a forward runs itself here add, pool and reshape
                 module_call=False,
                 owner=owner,
-                after="" if owner else running.last_done,
+                after=running.last_done,  # where a wrapper's own code ran (Layout)
                 kind=kind,
                 settings=_function_settings(function, args, kwargs),
                 residual=residual,

@@ -69,11 +69,16 @@ class Layout:
         stage = self.stage_of(module)
         if stage:
             return stage
-        rows = [row for row in (*self.stem, *self.head) if within(row, module)]
-        if module and rows:
-            return "head" if all(row in self.head for row in rows) else "stem"
-        if module and not any(within(stage, module) for stage in self.stages):
-            return "stem"  # ran between stages, or not at all
+        spans = any(within(stage, module) for stage in self.stages)
+        if module and not spans:
+            # A module of the stem or the head (a timm stem, a head container): where its
+            # rows are; or one that ran between stages, or not at all.
+            rows = [row for row in (*self.stem, *self.head) if within(row, module)]
+            if rows and all(row in self.head for row in rows):
+                return "head"
+            return "stem"
+        # The model's own forward, or a wrapper's (self.backbone = resnet18()): its code
+        # ran where the module before it finished.
         if not after:
             return "stem"
         if any(within(stage, after) for stage in self.stages):  # a wrapper finished: all ran

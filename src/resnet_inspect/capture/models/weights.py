@@ -263,7 +263,8 @@ def _unreadable(shown: str, error: Exception) -> InspectError:
 # Where training code keeps the state_dict inside a checkpoint (Lightning: state_dict).
 CONTAINERS = ("state_dict", "model", "model_state_dict", "net")
 # What wrappers put before every key: DataParallel/DDP, torch.compile, a LightningModule's
-# attribute; stripped while every key has one, so combinations come off too.
+# attribute; stripped while every key has one, so combinations come off too. Any other
+# attribute every key is under (backbone., encoder.) comes off as well (_common_prefix).
 PREFIXES = ("module.", "_orig_mod.", "model.")
 
 
@@ -289,10 +290,22 @@ def _unwrapped_forms(loaded: Any, shown: str) -> list[tuple[str, StateDict]]:
     forms: list[tuple[str, StateDict]] = [("", state)]
     while True:
         prefix = next((p for p in PREFIXES if all(k.startswith(p) for k in state)), None)
+        prefix = prefix or _common_prefix(state)
         if prefix is None:
             return forms
         state = {key.removeprefix(prefix): value for key, value in state.items()}
         forms.append((forms[-1][0] + prefix, state))
+
+
+def _common_prefix(state: StateDict) -> str | None:
+    """The one attribute every key is under (``backbone.``, ``encoder.``, ``net.``: how a
+    wrapper module saves the ResNet it holds, as mmpretrain and hand-written wrappers do)."""
+    heads = {key.split(".", 1)[0] for key in state}
+    # Under it, each key must still name a module's tensor (conv1.weight), not be one (a
+    # lone conv1.weight is a layer of its own, not a wrapper around one).
+    if len(heads) == 1 and all(key.count(".") >= 2 for key in state):
+        return heads.pop() + "."
+    return None
 
 
 def _all_tensors(mapping: dict[Any, Any]) -> bool:
