@@ -287,3 +287,49 @@ def test_a_checkpoint_under_one_common_prefix_is_inferred(tmp_path: Path, prefix
     model.load_state_dict(plain.state_dict())
     assert stepped.step is not None
     assert stepped.totals.params == sum(p.numel() for p in model.parameters())
+
+
+# Item 17: a step GradScaler skipped is not a layer that learns slowly ---------------------
+
+
+def test_when_every_step_is_skipped_no_layer_is_said_to_barely_learn() -> None:
+    import user_models
+    from test_precision import backed_off, plain_amp_steps
+
+    step = resnet_inspect.StepOptions(
+        precision=resnet_inspect.Precision.FP16,
+        loss=resnet_inspect.LossKind.CROSS_ENTROPY,
+        steps=1,
+        lr=1e4,
+    )
+    spec = f"{user_models.__file__}:tiny_resnet"
+    report = train_step(input_shape=(2, 3, 32, 32), step=step, model=spec)
+    _, _, _, scales = plain_amp_steps(
+        user_models.tiny_resnet, resnet_inspect.Precision.FP16, 1, lr=1e4
+    )
+    assert report.step is not None and report.step.precision is not None
+    scaler = report.step.precision.scaler
+    assert scaler is not None and scaler.skipped_steps == backed_off(scales) == (1,)
+    kinds = [flag.kind.value for flag in report.flags]
+    assert "scaler_skipped" in kinds and "update_small" not in kinds
+
+
+# Item 23: a map with no evidence says so --------------------------------------------------
+
+
+def test_a_grad_cam_map_of_zeros_says_no_evidence_was_found(photo: Path) -> None:
+    """Found by searching classes: one whose Grad-CAM (checked against the plain weighted
+    sum's ReLU in test_cam.py) is 0 everywhere at layer4 of the seeded resnet18."""
+    small = Preparation(resize=64, crop=(64, 64))
+    for target in range(1000):
+        report = cam(photo, target=target, preparation=small)
+        if all(v == 0 for row in report.layers[0].grid for v in row):
+            break
+    else:
+        raise AssertionError("no class without evidence at this seed: pick another photo")
+    assert report.layers[0].no_evidence
+    text = " ".join(repr(report).split())
+    assert "no evidence: Grad-CAM is 0 everywhere" in text
+    some = cam(photo, target=report.top[0].index, preparation=small)
+    assert not some.layers[0].no_evidence
+    assert "no evidence" not in repr(some)

@@ -35,7 +35,11 @@ def step_flags(
     if large:
         flags.append(_flag(FlagKind.UPDATE_LARGE, large, max(r for _, r in large)))
     small = [(n, r) for n, r in finite if r < UPDATE_SMALL]
-    if small:
+    scaler = step.precision.scaler if step.precision else None
+    # GradScaler skipped every step: nothing moved because the optimizer never stepped (its
+    # own flag says so), not because a layer learns slowly.
+    never_stepped = scaler is not None and len(scaler.skipped_steps) == len(step.losses or (0,))
+    if small and not never_stepped:
         flags.append(_flag(FlagKind.UPDATE_SMALL, small, min(r for _, r in small)))
     losses = step.losses or (step.loss,)
     first_loss = _first_not_finite(losses)
@@ -69,7 +73,6 @@ def step_flags(
     noisy = _small_batchnorm_batches(capture, batchnorms_in_eval)
     if noisy:
         flags.append(Flag(FlagKind.BATCHNORM_SMALL_BATCH, tuple(noisy), float(min(noisy.values()))))
-    scaler = step.precision.scaler if step.precision else None
     if scaler and scaler.skipped_steps:
         skipped = scaler.skipped_steps
         flags.append(Flag(FlagKind.SCALER_SKIPPED, (), float(len(skipped)), step=skipped[0]))

@@ -68,6 +68,10 @@ TEXT: dict[str, str] = {
     "predict_image": "Image",
     "predict_class": "Class",
     "predict_probability": "Probability",
+    "cam_no_evidence": (
+        "no evidence: Grad-CAM is 0 everywhere (no channel's weighted activation is positive), "
+        "so this layer shows nothing that raises the class's score"
+    ),
     "cam_note": (
         "Grad-CAM (Selvaraju et al. 2017), one CPU forward and backward in eval mode: "
         "ReLU(Σ α_k·A_k), α_k the class score's gradient averaged over the map"

@@ -75,6 +75,12 @@ class CamLayer:
     heat: tuple[tuple[float, ...], ...]  # upsampled to the input's H×W, the largest 1
     channels: tuple[ChannelMap, ...] = ()  # --maps: the strongest channels, strongest first
 
+    @property
+    def no_evidence(self) -> bool:
+        """Grad-CAM is 0 everywhere: no channel's weighted activation is positive anywhere,
+        so the layer shows nothing that raises the class's score."""
+        return all(value <= 0 for row in self.grid for value in row)
+
 
 @dataclass(frozen=True, repr=False)
 class CamReport(Report):

@@ -41,6 +41,7 @@ def cam_view(
     maps = [
         Group(
             Text(layer.layer, style="bold"),
+            *([Text(say("cam_no_evidence", lang), style="yellow")] if layer.no_evidence else []),
             Heatmap(layer.heat, None, width=each, ascii_only=ascii_only, picture=report.pixels),
         )
         for layer in report.layers
