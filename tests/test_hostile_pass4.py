@@ -333,3 +333,78 @@ def test_a_grad_cam_map_of_zeros_says_no_evidence_was_found(photo: Path) -> None
     some = cam(photo, target=report.top[0].index, preparation=small)
     assert not some.layers[0].no_evidence
     assert "no evidence" not in repr(some)
+
+
+# Items 19 and 25: the Hub cache ----------------------------------------------------------
+
+
+def _hub(root: Path, repo: str, files: dict[str, bytes]) -> None:
+    """A repository in huggingface_hub's cache layout, its files as the snapshot's."""
+    snapshot = root / f"models--{repo.replace('/', '--')}" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0123abcd")
+    for name, content in files.items():
+        (snapshot / name).write_bytes(content)
+
+
+def _state_bytes(model: torch.nn.Module) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getvalue()
+
+
+def test_hub_label_names_of_the_wrong_length_are_said_not_used(
+    photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("huggingface_hub")
+    from safetensors.torch import save
+
+    model = torchvision.models.resnet18(num_classes=4)
+    config = {"label_names": ["a", "b", "c"]}  # 3 names, 4 classes
+    files = {"model.safetensors": save(model.state_dict()), "config.json": json.dumps(config)}
+    _hub(
+        tmp_path,
+        "someone/pets",
+        {k: v if isinstance(v, bytes) else v.encode() for k, v in files.items()},
+    )
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    report = predict(photo, weights="hf:someone/pets")
+    assert (
+        report.names_from.startswith("none used:") and "3 names for 4 classes" in report.names_from
+    )
+    assert all(p.name == "" for p in report.predictions[0].top)
+
+
+def test_a_malformed_hub_config_is_one_line_not_a_silent_other_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Run
+) -> None:
+    pytest.importorskip("huggingface_hub")
+    from safetensors.torch import save
+
+    weights = save(torchvision.models.resnet18().state_dict())
+    _hub(
+        tmp_path,
+        "someone/broken",
+        {"model.safetensors": weights, "config.json": b'{"architecture": '},
+    )
+    result = run_cli(
+        ["tree", "--weights", "hf:someone/broken"], env={"HF_HUB_CACHE": str(tmp_path)}
+    )
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "config.json cannot be read" in result.stderr
+
+
+def test_a_hub_repository_with_only_pytorch_model_bin_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("huggingface_hub")
+    torch.manual_seed(2)
+    model = torchvision.models.resnet18(num_classes=5)
+    _hub(tmp_path, "someone/old", {"pytorch_model.bin": _state_bytes(model)})
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    report = resnet_inspect.inspect_tree(weights="hf:someone/old")
+    assert report.num_classes == 5 and report.weights.kind == "hub"
+    assert report.totals.params == sum(p.numel() for p in model.parameters())

@@ -185,10 +185,11 @@ class WeightsChoice:
     name: str = ""  # the torchvision weights name, DEFAULT resolved (IMAGENET1K_V2)
     path: str = ""
     option: str = "--weights"  # what gave it, as messages name it (diff: "A", "B")
+    label: str = ""  # how messages name the file, where not by its path (a Hub repository's)
 
     @property
     def shown(self) -> str:
-        return f"{self.option} {self.path or self.name}"
+        return self.label or f"{self.option} {self.path or self.name}"
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,13 @@ Names = tuple[list[str], str]  # the names, and where they come from ("" where n
 def class_names(labels: str, found: ModelSource, model: torch.nn.Module, classes: int) -> Names:
     if labels:
         return _from_file(labels, classes), f"--labels {labels}"
+    mismatched = ""
     for names, whose in (_from_hub(found), _from_torchvision(found), _from_timm(found, model)):
         if len(names) == classes:
             return names, whose
-    return [], ""
+        if names and not mismatched:  # a list that names another head: said, not used
+            mismatched = f"none used: {whose} has {len(names)} names for {classes} classes"
+    return [], mismatched
 
 
 def _from_file(path: str, classes: int) -> list[str]:
@@ -46,7 +49,7 @@ def _from_hub(found: ModelSource) -> Names:
     if found.weights.kind != "hub":
         return [], ""
     repo = found.weights.name.removeprefix(HUB_PREFIX)
-    _, config = cached_files(repo)
+    _, _, config = cached_files(repo)
     listed = config.get("label_names")
     if isinstance(listed, list) and all(isinstance(name, str) for name in listed):
         return list(listed), f"{found.weights.name}'s config.json (label_names)"

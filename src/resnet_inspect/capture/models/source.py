@@ -80,13 +80,13 @@ def resolve(
     """The source the options name; a checkpoint file is read (safely) and checked here."""
     if weights.kind is WeightsKind.HUB:
         # The cached file stands in for the repository; its config names a timm model.
-        path, config = cached_files(weights.name)
+        path, name, config = cached_files(weights.name)
         shown = f"{HUB_PREFIX}{weights.name}"
         if arch is None and spec is None and module is None:
             arch = architecture(config)
-        found = resolve(
-            arch=arch, weights=WeightsChoice(WeightsKind.FILE, path=path), spec=spec, module=module
-        )
+        # Named in messages as the repository's file, not the blob it points to.
+        read = WeightsChoice(WeightsKind.FILE, path=path, label=f"--weights {shown} {name}")
+        found = resolve(arch=arch, weights=read, spec=spec, module=module)
         found.weights = replace(found.weights, kind="hub", name=shown)
         own = config.get("pretrained_cfg")
         found.pretrained_cfg = own if isinstance(own, dict) else None
