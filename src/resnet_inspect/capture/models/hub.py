@@ -44,9 +44,9 @@ def cached_files(repo: str) -> tuple[str, str, dict[str, Any]]:
     found = next(((name, path) for name in WEIGHTS_FILES if (path := cached(name))), None)
     if found is None:
         raise InspectError(
-            f"--weights {PREFIX}{repo}: neither {' nor '.join(WEIGHTS_FILES)} is in the local "
-            f"Hugging Face cache (nothing is downloaded); fetch one with: hf download {repo} "
-            f"{WEIGHTS_FILES[0]} {CONFIG_FILE}"
+            f"--weights {PREFIX}{repo}: {WEIGHTS_FILES[0]} (or {WEIGHTS_FILES[1]}) is not in "
+            f"the local Hugging Face cache (nothing is downloaded); fetch it with: hf download "
+            f"{repo} {WEIGHTS_FILES[0]} {CONFIG_FILE}"
         )
     name, weights = found
     config_path = cached(CONFIG_FILE)
