@@ -408,3 +408,45 @@ def test_a_hub_repository_with_only_pytorch_model_bin_is_read(
     report = resnet_inspect.inspect_tree(weights="hf:someone/old")
     assert report.num_classes == 5 and report.weights.kind == "hub"
     assert report.totals.params == sum(p.numel() for p in model.parameters())
+
+
+# Item 20: plan --verify's child ends with its parent -------------------------------------
+
+
+def test_a_verify_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "resnet_inspect", "plan", "--new-classes", "10", "--input",
+         "8,3,224,224", "--verify", "everything", "--no-cache"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+    def children() -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == parent.pid:
+                    found.append(int(entry))
+        return found
+
+    deadline = time.monotonic() + 120
+    while not children() and time.monotonic() < deadline and parent.poll() is None:
+        time.sleep(0.1)
+    child = children()
+    assert child, "the verify child never started"
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=10)
+    time.sleep(1.0)
+    assert (
+        not Path(f"/proc/{child[0]}").exists()
+        or "Z" in Path(f"/proc/{child[0]}/stat").read_text().split()[2]
+    )

@@ -9,6 +9,7 @@ one that does not fit.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pickle
@@ -62,6 +63,7 @@ def measure_row(spec: RowSpec, needs: int) -> Measured:
         capture_output=True,
         check=False,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        preexec_fn=_ends_with_its_parent(),
     )
     lines = child.stdout.decode(errors="replace").strip().splitlines()
     if child.returncode != 0 or not lines:
@@ -72,6 +74,21 @@ def measure_row(spec: RowSpec, needs: int) -> Measured:
     if "error" in found:
         return Measured(reason=str(found["error"]))
     return Measured(tensor_peak=int(found["tensor_peak"]), growth=int(found["growth"]))
+
+
+@functools.cache
+def _ends_with_its_parent() -> Callable[[], object] | None:
+    """What the child runs before it runs Python, on Linux: the kernel then sends it SIGTERM
+    when this process ends, however it ends (SIGTERM, SIGKILL, Ctrl-C), so that no row runs
+    on as an orphan while torch is still importing (the child also watches for itself once
+    it runs). Looked up here, so that the forked child only makes the call."""
+    if sys.platform != "linux":
+        return None
+    import ctypes
+    import signal
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return functools.partial(prctl, 1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
 
 Progress = Callable[[int, int, str], None]

@@ -18,8 +18,11 @@ What it measures, after ``import torch`` and the model's build (the baseline):
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import sys
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,12 +135,12 @@ def _allocator_peaks(run: Callable[[], None]) -> tuple[int, int]:
     allocations.sort()
     made: dict[int, tuple[int, int]] = {}  # address -> (its op's end, bytes)
     workspace: set[int] = set()  # indices of allocations released inside their op
-    for index, (time, address, size, ends) in enumerate(allocations):
+    for index, (when, address, size, ends) in enumerate(allocations):
         if size > 0:
             made[address] = (index, ends)
         elif address in made:
             first, op_end = made.pop(address)
-            if time <= op_end:
+            if when <= op_end:
                 workspace.add(first)
                 workspace.add(index)
     tensors = everything = peak_tensors = peak_everything = 0
@@ -150,7 +153,22 @@ def _allocator_peaks(run: Callable[[], None]) -> tuple[int, int]:
     return peak_tensors, peak_everything
 
 
+def _stop_with_the_parent() -> None:
+    """A row measured for a parent that is gone is measured for no one: when ``plan
+    --verify`` is stopped (SIGTERM, SIGKILL, a Ctrl-C that ends it), this process ends too,
+    within a tenth of a second, instead of running out its row as an orphan."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main() -> None:
+    _stop_with_the_parent()
     spec = pickle.load(sys.stdin.buffer)
     try:
         found = measure(spec)

@@ -67,8 +67,7 @@ TEXT: dict[str, str] = {
     "predict_class": "类别",
     "predict_probability": "概率",
     "cam_no_evidence": (
-        "没有证据：Grad-CAM 处处为 0（没有通道的加权激活为正），"
-        "该层没有显示任何提高该类分数的内容"
+        "没有证据：Grad-CAM 处处为 0（没有通道的加权激活为正），该层没有显示任何提高该类分数的内容"
     ),
     "cam_note": (
         "Grad-CAM（Selvaraju 等 2017），在 CPU 上以 eval 模式做一次前向和反向："
