@@ -450,3 +450,45 @@ def test_a_verify_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
         not Path(f"/proc/{child[0]}").exists()
         or "Z" in Path(f"/proc/{child[0]}/stat").read_text().split()[2]
     )
+
+
+# Item 11: a Hub repository's own pretrained_cfg -------------------------------------------
+
+
+def test_hf_alone_takes_the_repositorys_input_size_and_preprocessing(
+    photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Run
+) -> None:
+    timm = pytest.importorskip("timm")
+    pytest.importorskip("huggingface_hub")
+    from safetensors.torch import save
+
+    torch.manual_seed(0)
+    model = timm.create_model("resnet18", num_classes=3)
+    pretrained_cfg = {
+        "input_size": [3, 96, 96],
+        "crop_pct": 0.9,
+        "interpolation": "bicubic",
+        "mean": [0.5, 0.5, 0.5],
+        "std": [0.25, 0.25, 0.25],
+    }
+    config = {"architecture": "resnet18", "num_classes": 3, "pretrained_cfg": pretrained_cfg}
+    files = {
+        "model.safetensors": save(model.state_dict()),
+        "config.json": json.dumps(config).encode(),
+    }
+    _hub(tmp_path, "someone/small", files)
+    env = {"HF_HUB_CACHE": str(tmp_path)}
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    shown = json.loads(run_cli(["tree", "--weights", "hf:someone/small", "--json"], env=env).stdout)
+    assert shown["input_shape"] == [1, 3, 96, 96]
+    report = predict(photo, weights="hf:someone/small")
+    # timm's own pipeline for that pretrained_cfg: the same tensor, so the same probabilities
+    data_config = timm.data.resolve_data_config(pretrained_cfg=pretrained_cfg, model=model)
+    transform = timm.data.create_transform(**data_config)
+    model.eval()
+    with torch.no_grad():
+        scores = model(transform(Image.open(photo).convert("RGB"))[None])[0].double()
+    expected = torch.softmax(scores, 0)
+    for found in report.predictions[0].top:
+        assert found.probability == pytest.approx(float(expected[found.index]), abs=1e-6)
+    assert "mean (0.5, 0.5, 0.5)" in report.preprocessing

@@ -97,3 +97,37 @@ def joined(parts: Sequence[RunInputs]) -> RunInputs:
         files=tuple(item for part in parts for item in part.files),
         folders=tuple(item for part in parts for item in part.folders),
     )
+
+
+def hub_config(repo: str) -> dict[str, object]:
+    """A cached repository's config.json as its main ref's snapshot holds it, read in pure
+    Python (before torch); empty where there is none or it cannot be read (the model's
+    build says why, in one line)."""
+    import json
+
+    folder = hub_repository_folder(repo)
+    try:
+        with open(os.path.join(folder, "refs", "main"), encoding="utf-8") as file:
+            revision = file.read().strip()
+        with open(
+            os.path.join(folder, "snapshots", revision, "config.json"), encoding="utf-8"
+        ) as file:
+            config = json.load(file)
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def hub_input_size(repo: str) -> tuple[int, int, int] | None:
+    """The (C, H, W) a cached repository's pretrained_cfg says its model takes, as timm's
+    hf-hub: loading reads it."""
+    config = hub_config(repo)
+    cfg = config.get("pretrained_cfg")
+    size = cfg.get("input_size") if isinstance(cfg, dict) else config.get("input_size")
+    if (
+        isinstance(size, list)
+        and len(size) == 3
+        and all(isinstance(v, int) and v > 0 for v in size)
+    ):
+        return (size[0], size[1], size[2])
+    return None

@@ -433,7 +433,8 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
     what a ``--weights`` file says it is, or resnet18. Only a torchvision architecture's
     input channels are known before torch loads. ``named_only`` (diff): the model is
     ``--arch`` or ``--model`` when given, and otherwise what A says it is."""
-    from resnet_inspect.config import ModelChoice
+    from resnet_inspect.config import ModelChoice, WeightsKind
+    from resnet_inspect.inputs import hub_input_size
     from resnet_inspect.parsing import choose_model, is_timm, parse_input_shape
 
     params = ctx.params
@@ -448,7 +449,10 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
     shape = parse_input_shape(
         params.get("input", DEFAULT_INPUT), stock=name is not None and not timm
     )
-    if timm and not _typed(ctx, "input"):
+    hub = weights.kind is WeightsKind.HUB
+    if hub and not _typed(ctx, "input") and (size := hub_input_size(weights.name)):
+        shape = (1, *size)  # the repository's own pretrained_cfg, as timm reads it
+    elif timm and not _typed(ctx, "input"):
         # timm's models say what they take (pretrained_cfg["input_size"]): known only with
         # timm imported, which brings torch; the model is needed next anyway.
         from resnet_inspect.cli.process import load_torch
