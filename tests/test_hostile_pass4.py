@@ -492,3 +492,13 @@ def test_hf_alone_takes_the_repositorys_input_size_and_preprocessing(
     for found in report.predictions[0].top:
         assert found.probability == pytest.approx(float(expected[found.index]), abs=1e-6)
     assert "mean (0.5, 0.5, 0.5)" in report.preprocessing
+
+
+# Item 21: the library's defaults are the command line's ---------------------------------
+
+
+def test_the_librarys_erf_measures_what_the_command_line_does(run_cli: Run) -> None:
+    shown = json.loads(run_cli(["erf", "--samples", "2", "--json"]).stdout)
+    made = erf(samples=2)
+    assert list(made.input_shape) == shown["input_shape"] == [1, 3, 64, 64]
+    assert made.to_dict()["heat"] == shown["heat"]

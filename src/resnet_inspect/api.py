@@ -282,7 +282,7 @@ def plan(
 
 def erf(
     arch: str | None = None,
-    input_shape: InputShape = (1, 3, 224, 224),
+    input_shape: InputShape = DEFAULT_SHAPE,  # the command line's default, 1×3×64×64
     *,
     layer: str = "",
     samples: int = 16,

@@ -33,7 +33,7 @@ MAX_SAMPLES = 4096
 class ErfRequest:
     command: ClassVar[str] = "erf"
 
-    model: ModelChoice = field(default_factory=lambda: ModelChoice(input_shape=(1, 3, 224, 224)))
+    model: ModelChoice = field(default_factory=ModelChoice)
     layer: str = ""  # a stage, block or layer of the model; "" is the last stage
     samples: int = 16  # random inputs averaged over (images: one sample each)
     seed: int = 0
