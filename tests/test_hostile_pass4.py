@@ -502,3 +502,33 @@ def test_the_librarys_erf_measures_what_the_command_line_does(run_cli: Run) -> N
     made = erf(samples=2)
     assert list(made.input_shape) == shown["input_shape"] == [1, 3, 64, 64]
     assert made.to_dict()["heat"] == shown["heat"]
+
+
+# Item 9: erf on a module called more than once ---------------------------------------------
+
+
+def _plain_erf_at_call(layer: str, call: int, samples: int) -> torch.Tensor:
+    """The mean |∂unit/∂x| of the centre unit of ``layer``'s ``call``-th output, written out."""
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18().eval()
+    data = torch.rand(samples, 3, 64, 64).requires_grad_(True)
+    seen: list[torch.Tensor] = []
+    module = model.get_submodule(layer)
+    module.register_forward_hook(lambda m, i, o: seen.append(o.clone()))
+    model(data)
+    output = seen[call - 1]
+    output[:, :, output.shape[2] // 2, output.shape[3] // 2].sum().backward()
+    heat = data.grad.abs().double().sum(1).mean(0)  # type: ignore[union-attr]
+    return heat / heat.sum()
+
+
+@pytest.mark.parametrize("call", [1, 2])
+def test_erf_measures_and_draws_the_field_of_one_same_call(call: int) -> None:
+    name = "layer2.1.relu"
+    report = erf("resnet18", layer=f"{name}:{call}", samples=2)
+    assert report.layer == f"{name}:{call}"
+    plain = _plain_erf_at_call(name, call, 2)
+    assert torch.allclose(torch.tensor(report.heat, dtype=torch.float64), plain, atol=1e-12)
+    tree = resnet_inspect.inspect_tree("resnet18", (1, 3, 64, 64))
+    row = next(n for n in tree.nodes() if n.name == name and n.call == call)
+    assert report.field == row.receptive_field

@@ -22,14 +22,19 @@ class _Reached(Exception):
     """Raised by the row's hook: the forward has computed what the measurement needs."""
 
 
-def measure_erf(model: torch.nn.Module, layer: str, data: torch.Tensor) -> ErfCapture:
-    """The mean absolute input gradient of the centre unit of ``layer``'s output, over the
-    samples in ``data`` (B×C×H×W)."""
+def measure_erf(
+    model: torch.nn.Module, layer: str, data: torch.Tensor, *, call: int = 1
+) -> ErfCapture:
+    """The mean absolute input gradient of the centre unit of ``layer``'s output at its
+    ``call``-th call in the forward (a block's ReLU runs twice), over the samples in
+    ``data`` (B×C×H×W)."""
     module = model.get_submodule(layer)
     seen: list[torch.Tensor] = []
+    calls = [0]
 
     def stop(_: torch.nn.Module, __: object, output: object) -> None:
-        if isinstance(output, torch.Tensor):
+        calls[0] += 1
+        if isinstance(output, torch.Tensor) and calls[0] == call:
             seen.append(output)
             raise _Reached
 

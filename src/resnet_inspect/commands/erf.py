@@ -84,8 +84,8 @@ def run_erf(request: ErfRequest) -> ErfReport:
     batch = (count, channels, height, width)
     structure = capture_structure(checked_meta(found, batch, meta), batch)
     tree = build_model_report(structure, command="tree", model=found.info, weights=found.weights)
-    name = request.layer or structure.layout.stages[-1]
-    row = _row(tree.sections, name, {n for n, _ in meta.named_modules() if n})
+    name, call = _call(request.layer or structure.layout.stages[-1])
+    row = _row(tree.sections, name, call, {n for n, _ in meta.named_modules() if n})
     preflight.check_erf_memory(structure)
 
     torch.manual_seed(request.seed)
@@ -97,7 +97,7 @@ def run_erf(request: ErfRequest) -> ErfReport:
         data = data.to(dtype)
     else:
         data = torch.rand(batch, dtype=dtype)
-    measured = measure_erf(model, name, data)
+    measured = measure_erf(model, name, data, call=row.call)
     assert row.receptive_field is not None  # _row checked it
     return erf_report(
         measured,
@@ -107,7 +107,7 @@ def run_erf(request: ErfRequest) -> ErfReport:
         num_classes=tree.num_classes,
         weights=found.weights,
         model=found.info,
-        layer=name,
+        layer=f"{name}:{row.call}" if row.calls > 1 else name,
         images=request.images,
         preprocessing=described,
         seed=request.seed,
@@ -135,19 +135,33 @@ def _prepared_images(
     return torch.stack(tensors), "; ".join([*sorted(notes), preprocessing.described])
 
 
-def _row(sections: tuple[Node, ...], name: str, modules: set[str]) -> Node:
+def _call(text: str) -> tuple[str, int | None]:
+    """``layer2.1.relu:2``: a module and which of its calls (from 1); None: not said."""
+    name, colon, number = text.rpartition(":")
+    if not colon:
+        return text, None
+    if not number.isdigit() or int(number) < 1:
+        raise OptionError(f"--layer {text}: after the colon, which call of it (1, 2, …)")
+    return name, int(number)
+
+
+def _row(sections: tuple[Node, ...], name: str, call: int | None, modules: set[str]) -> Node:
     """The named row: a module of the model (a stage, a block or a layer) whose output has
-    a height and a width, and a theoretical field."""
-    rows = {
-        node.name: node
-        for section in sections
-        for node in section.walk()
-        if node.name in modules and (node.level is not Level.LAYER or node.module_call)
-    }
-    if name not in rows:
-        hint = nearest(name, rows)
+    a height and a width, and a theoretical field; of a module called more than once (a
+    block's ReLU), the call asked for, else its first, so that the map is measured and the
+    field worked out at one same call."""
+    calls: dict[str, list[Node]] = {}
+    for section in sections:
+        for node in section.walk():
+            if node.name in modules and (node.level is not Level.LAYER or node.module_call):
+                calls.setdefault(node.name, []).append(node)
+    if name not in calls:
+        hint = nearest(name, calls)
         raise OptionError(f"--layer {name}: no stage, block or layer of that name{hint}")
-    row = rows[name]
+    found = calls[name]
+    if call is not None and call > len(found):
+        raise OptionError(f"--layer {name}:{call}: {name} runs {len(found)} time(s) a forward")
+    row = found[(call or 1) - 1]
     field_ = row.receptive_field
     if len(row.output_shape) != 4 or field_ is None or field_.shared:
         raise OptionError(
