@@ -307,9 +307,9 @@ def discover_layout(
     )
     if not stages:
         raise NotResNetError(
-            "no stage of residual blocks found: looked for a module whose children each add a "
-            "shortcut to a branch with a convolution (out += identity); MobileNet, "
-            "EfficientNet and vision transformers have none. Is it a ResNet?"
+            "no stage of residual blocks found: looked for a module whose children that ran "
+            "each add a shortcut to a branch with a convolution (out += identity), as a "
+            "ResNet's stages do; this model has no such container. Is it a ResNet?"
         )
     staged = {b: s for s in stages for b in _children_that_ran(s, first_ran)}
     ordered = sorted(staged, key=first_ran.__getitem__)
