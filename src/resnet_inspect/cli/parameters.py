@@ -347,7 +347,8 @@ LAYER = _option(
     str,
     "--layer",
     help="The row to look at: a stage (layer3), a block (layer3.1) or a layer "
-    "(layer3.1.conv2); cam also takes all (every stage, side by side). Default: the last stage.",
+    "(layer3.1.conv2); erf takes NAME:N for a module's N-th call (a block's ReLU runs twice); "
+    "cam also takes all (every stage, side by side). Default: the last stage.",
     metavar="NAME",
     show_default=False,
 )
