@@ -517,16 +517,22 @@ def recipe(ctx: typer.Context, arch: str | None) -> tuple[int | None, tuple[str,
     return classes, parse_unfreeze(ctx.params["unfreeze"], arch)
 
 
+def _no_input_beside_images(ctx: typer.Context, instead: str) -> None:
+    """With images, the input is the images as prepared: a typed --input is refused."""
+    from resnet_inspect.errors import OptionError
+
+    if ctx.params.get("images") and _typed(ctx, "input"):
+        raise OptionError(f"--input: the input is the images as prepared; set {instead} instead")
+
+
 def preparation(ctx: typer.Context) -> Preparation:
     """``--resize/--crop/--mean/--std`` of a command whose images are its argument (cam,
     predict) or an option beside random inputs (erf); with ``--images``, ``--input`` is
     refused (the input is the images as prepared)."""
-    from resnet_inspect.errors import OptionError
     from resnet_inspect.parsing import parse_preparation
 
     params = ctx.params
-    if params.get("images") and _typed(ctx, "input"):
-        raise OptionError("--input: the input is the images as prepared; set --crop instead")
+    _no_input_beside_images(ctx, "--crop")
     return parse_preparation(
         resize=params["resize"], crop=params["crop"], mean=params["mean"], std=params["std"]
     )
@@ -555,13 +561,10 @@ def labelled_images(ctx: typer.Context) -> bool:
 def image_options(ctx: typer.Context) -> ImageOptions | None:
     """``--images`` and the options that prepare them; ``--input`` is refused beside them
     (the images' batch and crop are the input)."""
-    from resnet_inspect.errors import OptionError
     from resnet_inspect.parsing import parse_images
 
     params = ctx.params
-    if params.get("images") and _typed(ctx, "input"):
-        instead = "--batch and --crop" if "batch" in params else "--crop"
-        raise OptionError(f"--input: the input is the images as prepared; set {instead} instead")
+    _no_input_beside_images(ctx, "--batch and --crop" if "batch" in params else "--crop")
     return parse_images(
         params.get("images") or [],
         batch=params.get("batch", ""),

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from resnet_inspect.capture.images.batches import ImageBatches
     from resnet_inspect.capture.images.preprocessing import Preprocessing
     from resnet_inspect.capture.models.source import ModelSource
-    from resnet_inspect.records import StructureCapture
 
 
 def source(model: ModelChoice) -> ModelSource:
@@ -52,18 +51,8 @@ def shape_text(input_shape: InputShape) -> str:
     return ",".join(map(str, input_shape))
 
 
-def structure_of(model: ModelChoice) -> tuple[ModelSource, torch.nn.Module, StructureCapture]:
-    """The model found, on the meta device, and its structure at the input: the rows and
-    fields that erf and cam read before their real pass."""
-    from resnet_inspect.capture.structure import capture_structure
-
-    found = source(model)
-    meta = checked_meta(found, model.input_shape)
-    return found, meta, capture_structure(meta, model.input_shape)
-
-
 def check_one_sample(model: ModelChoice, command: str, rest: str = "") -> None:
-    """erf and cam look at one sample at a time: --input's B must be 1."""
+    """erf looks at one sample at a time: --input's B must be 1."""
     if model.input_shape[0] != 1:
         raise OptionError(
             f"--input {shape_text(model.input_shape)}: {command} looks at one image at a time; "

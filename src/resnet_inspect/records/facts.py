@@ -28,9 +28,6 @@ class Settings(tuple[Setting, ...]):
 
     __slots__ = ()
 
-    def get(self, name: str, default: SettingValue = None) -> SettingValue:
-        return next((item.value for item in self if item.name == name), default)
-
 
 NO_SETTINGS = Settings()  # the default of every Settings field (one immutable empty value)
 
