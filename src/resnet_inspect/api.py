@@ -320,6 +320,8 @@ def cam(
     labels: str | os.PathLike[str] = "",
     seed: int = 0,
     maps: int = 0,
+    trust: bool = False,
+    save_dir: str | os.PathLike[str] = "",
     preparation: Preparation | None = None,
     weights: str | os.PathLike[str] | WeightsChoice = "none",
     model: torch.nn.Module | ModelSpec | str | None = None,
@@ -330,7 +332,14 @@ def cam(
     stage) for class ``target`` (an index or a name; default: the top class).
     ``report.layers[i].heat`` is the map over the input, the largest 1; ``.grid`` the map at
     the layer's own resolution; with ``maps``, ``.channels`` the layer's ``maps`` strongest
-    channels (largest mean activation) and their maps."""
+    channels (largest mean activation) and their maps.
+
+    ``image`` may be a folder (an ImageFolder's class folders give ``report.classes``): its
+    images are streamed a few at a time, ``report.images`` has each one's numbers and each
+    layer's map is the mean. ``trust`` adds ``report.trust``: cascading randomisation,
+    the random-class test and deletion/insertion curves against two baselines (over a
+    folder, means with bootstrap intervals). ``save_dir``: one PNG per image, written as
+    each is made."""
     (path,) = paths_of(image, "image", one=True)
     request = CamRequest(
         image=path,
@@ -341,6 +350,8 @@ def cam(
         labels=os.fspath(labels),
         seed=seed,
         maps=maps,
+        trust=trust,
+        save_dir=os.fspath(save_dir),
     )
     return commands.run(request)  # type: ignore[no-any-return]
 

@@ -131,3 +131,34 @@ def hub_input_size(repo: str) -> tuple[int, int, int] | None:
     ):
         return (size[0], size[1], size[2])
     return None
+
+
+def check_save_dir(folder: str, image: str, weights: object) -> None:
+    """``--save-dir`` may not be an input's folder or inside one: the images' folder, the
+    Hub cache a ``hf:`` name reads, torch's checkpoints folder; nor an existing file."""
+    from resnet_inspect.errors import OptionError
+
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise OptionError(f"--save-dir {folder}: a file, not a folder")
+    kept = list(image_inputs([image], "IMAGE").folders)
+    if not os.path.isdir(image):  # one image: its PNG may not replace it
+        name = os.path.splitext(os.path.basename(image))[0] + ".png"
+        if _same(os.path.join(folder, name), image):
+            raise OptionError(f"--save-dir {folder}: {name} there would replace the IMAGE")
+    kind, name = getattr(weights, "kind", ""), getattr(weights, "name", "")
+    if kind == "hub":
+        kept += weights_inputs(HUB_PREFIX + name).folders
+    elif kind == "pretrained":
+        kept.append(("torchvision's downloaded weights, an input", torch_checkpoints()))
+    for what, path in kept:
+        if _inside(folder, path):
+            raise OptionError(f"--save-dir {folder}: inside {what}; choose a folder outside it")
+
+
+def _same(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -87,6 +87,61 @@ TEXT: dict[str, str] = {
         "brighter: more of the layer's evidence for the class (each map scaled to its "
         "largest, upsampled bilinearly to the input), laid over the image as the model saw it"
     ),
+    "cam_folder": "folder: {folder}: {count} images ({how})",
+    "cam_folder_each": "explained: each image's top class (mean probability {probability})",
+    "cam_folder_target": "explained: {target} in every image (mean probability {probability})",
+    "cam_each_top": "each image's top class",
+    "cam_class": "Class",
+    "cam_images": "Images",
+    "cam_centre": "Centre (row, col)",
+    "cam_explained": "Explained",
+    "cam_mean_map": "{layer}: the mean map of {count} images",
+    "cam_more_images": "… and {count} more images (the JSON lists every one)",
+    "trust_title": "Can this map be trusted? {layer}, {target}",
+    "trust_untrained": (
+        "! The weights are random: there is nothing learned for a map to show, so these checks "
+        "need trained weights; the numbers below are a random model's"
+    ),
+    "trust_changes": (
+        "The map depends on the learned weights: it changes once {stage} is re-initialised "
+        "(Spearman {spearman})"
+    ),
+    "trust_never": (
+        "The map stays alike however much of the model is re-initialised (Spearman {spearman} "
+        "with every section random): it shows the architecture or the image, not what was learned"
+    ),
+    "trust_class_yes": (
+        "The map is the class's own: a random other class's map ranks the pixels differently "
+        "(Spearman {spearman})"
+    ),
+    "trust_class_no": (
+        "The map hardly changes with the class: a random other class's map ranks the pixels "
+        "alike (Spearman {spearman}), so it says little about the class"
+    ),
+    "trust_faithful": (
+        "Faithful: the pixels it ranks first move the score more than a random or a centred "
+        "map's do (deletion AUC {deletion} against {deletion_baselines}; insertion AUC "
+        "{insertion} against {insertion_baselines})"
+    ),
+    "trust_unfaithful": (
+        "Not more faithful than a map that knows nothing of the model: deletion AUC {deletion} "
+        "against {deletion_baselines} (lower is better); insertion AUC {insertion} against "
+        "{insertion_baselines} (higher is better)"
+    ),
+    "trust_randomised": "Re-initialised down to",
+    "trust_spearman": "Spearman",
+    "trust_other": "a random other class: {target}",
+    "trust_other_each": "one per image",
+    "trust_other_short": "Other class ρ",
+    "trust_map": "Map",
+    "trust_deletion": "Deletion AUC ↓",
+    "trust_insertion": "Insertion AUC ↑",
+    "trust_legend": (
+        "Spearman and SSIM compare a map with the trained model's map of the same class (1: "
+        "the same); below Spearman {threshold} two maps count as different. A section is "
+        "re-initialised {how}. Curves: {substrate}; {steps} steps, the most important pixels "
+        "first (ties in reading order). Over a folder: the mean [95% bootstrap interval]."
+    ),
     "erf_note": (
         "measured on the CPU in eval mode (BatchNorm on its running statistics); the forward "
         "stops at the row"

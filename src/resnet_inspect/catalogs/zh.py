@@ -81,6 +81,51 @@ TEXT: dict[str, str] = {
         "越亮：该层对此类别的证据越多（每张图按其最大值缩放，双线性上采样到输入大小），"
         "叠加在模型看到的图像上"
     ),
+    "cam_folder": "文件夹：{folder}：{count} 张图像（{how}）",
+    "cam_folder_each": "解释的类别：每张图像的最高类别（平均概率 {probability}）",
+    "cam_folder_target": "解释的类别：每张图像都为 {target}（平均概率 {probability}）",
+    "cam_each_top": "每张图像的最高类别",
+    "cam_class": "类别",
+    "cam_images": "图像数",
+    "cam_centre": "质心（行，列）",
+    "cam_explained": "解释的类别",
+    "cam_mean_map": "{layer}：{count} 张图像的平均图",
+    "cam_more_images": "……另有 {count} 张图像（JSON 列出全部）",
+    "trust_title": "这张图可信吗？{layer}，{target}",
+    "trust_untrained": (
+        "！权重是随机的：没有学到任何可供显示的东西，这些检查需要训练过的权重；以下数字属于随机模型"
+    ),
+    "trust_changes": "该图依赖于学到的权重：重新初始化 {stage} 后它就改变了（Spearman {spearman}）",
+    "trust_never": (
+        "无论重新初始化多少部分，该图都保持相似（全部随机时 Spearman {spearman}）："
+        "它显示的是架构或图像本身，而不是学到的东西"
+    ),
+    "trust_class_yes": "该图属于此类别：随机另一类别的图对像素的排序不同（Spearman {spearman}）",
+    "trust_class_no": (
+        "该图几乎不随类别变化：随机另一类别的图对像素的排序相似（Spearman {spearman}），"
+        "因此它几乎不能说明该类别"
+    ),
+    "trust_faithful": (
+        "忠实：它排在前面的像素比随机图或居中图的更能改变分数（删除 AUC {deletion}，"
+        "对比 {deletion_baselines}；插入 AUC {insertion}，对比 {insertion_baselines}）"
+    ),
+    "trust_unfaithful": (
+        "并不比不了解模型的图更忠实：删除 AUC {deletion}，对比 {deletion_baselines}（越低越好）；"
+        "插入 AUC {insertion}，对比 {insertion_baselines}（越高越好）"
+    ),
+    "trust_randomised": "重新初始化直到",
+    "trust_spearman": "Spearman",
+    "trust_other": "随机另一类别：{target}",
+    "trust_other_each": "每张图像一个",
+    "trust_other_short": "另一类别 ρ",
+    "trust_map": "图",
+    "trust_deletion": "删除 AUC ↓",
+    "trust_insertion": "插入 AUC ↑",
+    "trust_legend": (
+        "Spearman 和 SSIM 将一张图与训练好的模型对同一类别的图比较（1：相同）；Spearman 低于 "
+        "{threshold} 时两张图视为不同。每部分的重新初始化方式：{how}。曲线：{substrate}；"
+        "{steps} 步，最重要的像素优先（相同时按阅读顺序）。对文件夹：均值 [95% bootstrap 区间]。"
+    ),
     "erf_note": "在 CPU 上以 eval 模式测量（BatchNorm 使用运行统计量）；前向传播在该行停止",
     "erf_what": (
         "{layer} 中心单元 {unit}（输出 {shape}）的有效感受野：|∂y/∂x| 对其通道和输入通道求和"

@@ -463,9 +463,10 @@ def erf(
 ImageArgument = Annotated[
     str,
     typer.Argument(
-        help="The image file, prepared as the weights prepare theirs (the one image pipeline: "
-        "torchvision's transforms(), timm's data config; --resize/--crop/--mean/--std change "
-        "a step), turned upright by its EXIF orientation.",
+        help="The image file, or a folder of them (an ImageFolder's class folders give "
+        "per-class summaries), each prepared as the weights prepare theirs (the one image "
+        "pipeline: torchvision's transforms(), timm's data config; --resize/--crop/--mean/"
+        "--std change a step), turned upright by its EXIF orientation.",
         metavar="IMAGE",
         show_default=False,
     ),
@@ -489,6 +490,26 @@ MapsOption = Annotated[
         metavar="N",
     ),
 ]
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust",
+        help="Also check whether the map can be trusted: cascading randomisation of the "
+        "model from the head down (Spearman and SSIM against the trained map), the map of a "
+        "random other class, and deletion/insertion curves against a random and a centred "
+        "map (over a folder: means with 95% bootstrap intervals).",
+    ),
+]
+SaveDirOption = Annotated[
+    str,
+    typer.Option(
+        "--save-dir",
+        help="Also save each image's maps over it as a PNG in this folder, at the image's "
+        "place under IMAGE (cats/001.jpg -> DIR/cats/001.png), as each is made.",
+        metavar="DIR",
+        show_default=False,
+    ),
+]
 LabelsOption = Annotated[
     str,
     typer.Option(
@@ -508,6 +529,8 @@ def cam(
     target: ClassOption = "",
     labels: LabelsOption = "",
     maps: MapsOption = 0,
+    trust: TrustOption = False,
+    save_dir: SaveDirOption = "",
     save_png: CamPngOption = "",
 ) -> None:
     """What the model predicts for an image, and where it looks: Grad-CAM over the image.
@@ -517,6 +540,8 @@ def cam(
     (Selvaraju et al. 2017), drawn over the image as the model saw it; --layer all draws
     one per stage, side by side, so the maps can be seen to sharpen with depth. --maps N
     adds each layer's N strongest channels' activation maps, a mosaic (in the PNG too).
+    A folder is streamed a few images at a time: a table per class and the mean map.
+    --trust asks whether the map shows what the model learned.
     """
     from resnet_inspect.commands.cam import CamRequest
 
@@ -529,6 +554,8 @@ def cam(
         labels=labels,
         seed=ctx.params["seed"],
         maps=maps,
+        trust=trust,
+        save_dir=save_dir,
         view=view_options(ctx),
     )
     deliver(request)

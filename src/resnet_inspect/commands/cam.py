@@ -3,16 +3,29 @@ image a layer's evidence for one class lies."""
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from resnet_inspect.commands import Command, given, recorded, shown
 from resnet_inspect.commands.found import checked_meta, image_pipeline, nearest, source
 from resnet_inspect.config import ModelChoice, Preparation, check_seed
-from resnet_inspect.errors import ArgumentError, OptionError
+from resnet_inspect.errors import ArgumentError, InspectError, OptionError
+from resnet_inspect.imagesets import find_images
+from resnet_inspect.inputs import check_save_dir
 from resnet_inspect.parsing import check_image_paths, check_labels_path
 from resnet_inspect.report import CamReport
 from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    import torch
+
+    from resnet_inspect.capture.images.preprocessing import Preprocessing
+    from resnet_inspect.capture.models.source import ModelSource
+    from resnet_inspect.capture.trust import TrustSetup
+    from resnet_inspect.records import StructureCapture, TrustRecord
+    from resnet_inspect.report.trust import Grid, Trust
 
 ALL = "all"  # --layer all: every stage
 MAX_MAPS = 64  # channels a layer: more would not be told apart in a terminal
@@ -22,14 +35,16 @@ MAX_MAPS = 64  # channels a layer: more would not be told apart in a terminal
 class CamRequest:
     command: ClassVar[str] = "cam"
 
-    image: str = ""
+    image: str = ""  # an image file, or a folder of them (an ImageFolder: per-class summaries)
     model: ModelChoice = field(default_factory=ModelChoice)  # its input: the image, prepared
     preparation: Preparation = given(Preparation())  # in place of the weights' own
     target: str = ""  # a class index or name; "" is the top class
     layer: str = ""  # a stage, block or layer, or "all" (every stage); "" is the last stage
     labels: str = ""  # a text file of class names, one a line
-    seed: int = 0  # the weights' initialisation, where they are random
+    seed: int = 0  # the weights' initialisation where random; the trust checks' draws
     maps: int = 0  # each layer's strongest channels shown as activation maps (0: none)
+    trust: bool = False  # the sanity checks and faithfulness of the map
+    save_dir: str = ""  # a folder for one PNG per image
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
@@ -40,25 +55,29 @@ class CamRequest:
                 f"preparation must be Preparation, not {type(self.preparation).__name__}"
             )
         if not self.image:
-            raise OptionError("cam needs an IMAGE file")
-        check_image_paths([self.image], "IMAGE")
+            raise OptionError("cam needs an IMAGE file or folder")
+        if os.path.isdir(self.image):
+            find_images([self.image], option="IMAGE")  # a folder without images fails here
+            if self.maps:
+                raise OptionError("--maps shows one image's channels: give an image file")
+        else:
+            check_image_paths([self.image], "IMAGE")
         check_seed(self.seed)
         if isinstance(self.maps, bool) or not isinstance(self.maps, int):
             raise ArgumentError(f"maps must be an int, not {type(self.maps).__name__}")
         if not 0 <= self.maps <= MAX_MAPS:
             raise OptionError(f"--maps {self.maps}: expected a whole number from 0 to {MAX_MAPS}")
+        if not isinstance(self.trust, bool):
+            raise ArgumentError(f"trust must be a bool, not {type(self.trust).__name__}")
         check_labels_path(self.labels)
+        if self.save_dir:
+            check_save_dir(self.save_dir, self.image, self.model.weights)
 
 
 def run_cam(request: CamRequest) -> CamReport:
     import torch
 
-    from resnet_inspect.assemble.cam import cam_report
-    from resnet_inspect.capture.cam import grad_cam
     from resnet_inspect.capture.images.class_names import class_names
-    from resnet_inspect.capture.images.preprocessing import prepared
-    from resnet_inspect.capture.images.reading import open_image
-    from resnet_inspect.capture.instrument import model_dtype
     from resnet_inspect.capture.structure import capture_structure
 
     found = source(request.model)
@@ -74,25 +93,247 @@ def run_cam(request: CamRequest) -> CamReport:
 
     torch.manual_seed(request.seed)
     model = found.real()
-    image, notes = open_image(request.image, channels, "IMAGE", upright=True)
-    data = prepared(preprocessing, image, f"IMAGE {request.image}")
-    captured = grad_cam(model, data[None].to(model_dtype(model)), layers, target, request.maps)
-    seen = preprocessing.picture(data.to(torch.float32)).expand(3, -1, -1)
+    checks = _trust_setup(request, found, model, structure, layers) if request.trust else None
+    torch.manual_seed(request.seed)  # the images' maps do not depend on --trust's draws
+    look = Looked(found, shape, structure.num_classes, preprocessing, channels, layers, names)
+    if os.path.isdir(request.image):
+        return _folder(request, model, look, target, checks)
+    return _one_image(request, model, look, target, checks)
+
+
+@dataclass(frozen=True)
+class Looked:
+    """What every image of a run is looked at with."""
+
+    found: ModelSource
+    shape: tuple[int, ...]
+    classes: int
+    preprocessing: Preprocessing
+    channels: int
+    layers: list[str]
+    names: list[str]
+
+
+def _one_image(
+    request: CamRequest,
+    model: torch.nn.Module,
+    look: Looked,
+    target: int | None,
+    checks: TrustSetup | None,
+) -> CamReport:
+    import torch
+
+    from resnet_inspect.assemble.cam import cam_report
+    from resnet_inspect.capture.cam import grad_cam
+    from resnet_inspect.capture.images.preprocessing import prepared
+    from resnet_inspect.capture.images.reading import open_image
+    from resnet_inspect.capture.instrument import model_dtype
+    from resnet_inspect.capture.trust import trust_batch
+
+    image, notes = open_image(request.image, look.channels, "IMAGE", upright=True)
+    data = prepared(look.preprocessing, image, f"IMAGE {request.image}")[None]
+    data = data.to(model_dtype(model))
+    captured = grad_cam(model, data, look.layers, target, request.maps)
+    seen = look.preprocessing.picture(data[0].to(torch.float32)).expand(3, -1, -1)
     rgb = (seen * 255).round().to(torch.uint8).permute(1, 2, 0)
+    trust = None
+    if checks is not None:
+        heat = torch.tensor(captured.maps[checks.layer], dtype=data.dtype)
+        trust = trust_batch(model, data, [captured.target], heat[None], checks)
+    if request.save_dir:
+        heats = {name: torch.tensor(captured.maps[name]) for name in look.layers}
+        _PngWriter(request.save_dir, os.path.dirname(request.image))(request.image, rgb, heats)
     return cam_report(
         captured,
-        arch=found.info.name,
-        input_shape=shape,
-        num_classes=structure.num_classes,
-        weights=found.weights,
-        model=found.info,
+        arch=look.found.info.name,
+        input_shape=look.shape,
+        num_classes=look.classes,
+        weights=look.found.weights,
+        model=look.found.info,
         image=request.image,
-        preprocessing="; ".join([*sorted(notes), preprocessing.described]),
+        preprocessing="; ".join([*sorted(notes), look.preprocessing.described]),
         pixels=tuple(tuple(tuple(p) for p in row) for row in rgb.tolist()),
-        layers=layers,
-        names=names,
+        layers=look.layers,
+        names=look.names,
         options=recorded(request),
+        trust=_trust(trust, checks, look),
     )
+
+
+def _folder(
+    request: CamRequest,
+    model: torch.nn.Module,
+    look: Looked,
+    target: int | None,
+    checks: TrustSetup | None,
+) -> CamReport:
+    from resnet_inspect.assemble.cam import cam_folder_report
+    from resnet_inspect.capture.cam_folder import cam_folder
+
+    images = find_images([request.image], option="IMAGE")
+    writer = _PngWriter(request.save_dir, request.image) if request.save_dir else None
+    progress = _Progress()
+    try:
+        maps = cam_folder(
+            model,
+            images.files,
+            images.labels,
+            look.preprocessing,
+            look.channels,
+            look.layers,
+            target,
+            trust=checks,
+            on_image=writer,
+            progress=progress,
+        )
+    finally:
+        progress.done()
+    conversions = sorted({note for record in maps.images for note in record.conversions})
+    trust = [r.trust for r in maps.images if r.trust is not None] if checks else None
+    return cam_folder_report(
+        maps.images,
+        arch=look.found.info.name,
+        input_shape=look.shape,
+        num_classes=look.classes,
+        weights=look.found.weights,
+        model=look.found.info,
+        folder=request.image,
+        preprocessing="; ".join([*conversions, look.preprocessing.described]),
+        grids={name: _grid(total / len(maps.images)) for name, total in maps.grids.items()},
+        heats={name: _grid(_scaled(total)) for name, total in maps.heats.items()},
+        centres=maps.centres(),
+        layers=look.layers,
+        names=look.names,
+        folder_classes=images.classes,
+        target=target,
+        seed=request.seed,
+        options=recorded(request),
+        trust=_trust(
+            trust,
+            checks,
+            look,
+            {stage: _grid(total / len(maps.images)) for stage, total in maps.randomised.items()},
+        ),
+    )
+
+
+def _trust(
+    records: list[TrustRecord] | None,
+    checks: TrustSetup | None,
+    look: Looked,
+    grids: dict[str, Grid] | None = None,
+) -> Trust | None:
+    from resnet_inspect.assemble.trust import trust_report
+    from resnet_inspect.capture.faithfulness import SUBSTRATE
+
+    if not records or checks is None:
+        return None
+    return trust_report(
+        records,
+        layer=checks.layer,
+        trained=checks.trained,
+        reinitialised=checks.reinitialised,
+        substrate=SUBSTRATE,
+        names=look.names,
+        seed=checks.seed,
+        grids=grids,
+    )
+
+
+def _trust_setup(
+    request: CamRequest,
+    found: ModelSource,
+    model: torch.nn.Module,
+    structure: StructureCapture,
+    layers: list[str],
+) -> TrustSetup:
+    """What the trust checks need: the cascade's sections, and a fresh model's weights to
+    re-initialise them from (built under the seed, as the model builds itself)."""
+
+    from resnet_inspect.capture.randomisation import cascade, fresh_state
+    from resnet_inspect.capture.trust import TrustSetup
+
+    sections = cascade(structure.layout, model)
+    if not any(section.name in structure.layout.stages for section in sections):
+        raise InspectError("--trust: the model has no residual stages to randomise")
+    if structure.num_classes < 2:
+        raise InspectError("--trust: the random-class test needs a model of two classes or more")
+    fresh = None
+    if found.initialises:
+        # Drawn from the seed's stream after the model itself, so that with random weights
+        # too the fresh sections differ from the model's own.
+        fresh = fresh_state(found.make("cpu"))
+        how = (
+            "as the model initialises itself (a fresh model, drawn from seed "
+            f"{request.seed} after the one explained)"
+        )
+    else:
+        how = (
+            "by each module's reset_parameters() (a model handed over built: its own "
+            f"initialisation is not known), under seed {request.seed}"
+        )
+    return TrustSetup(
+        layer=layers[-1],
+        sections=sections,
+        fresh=fresh,
+        classes=structure.num_classes,
+        seed=request.seed,
+        trained=not (found.weights.kind == "none" and found.initialises),
+        reinitialised=how,
+    )
+
+
+def _grid(tensor: torch.Tensor) -> Grid:
+    return tuple(tuple(float(v) for v in row) for row in tensor.tolist())
+
+
+def _scaled(tensor: torch.Tensor) -> torch.Tensor:
+    largest = float(tensor.max())
+    return tensor / largest if largest > 0 else tensor
+
+
+class _PngWriter:
+    """``--save-dir``: each image's maps over it as a PNG, written as soon as it is drawn,
+    at the image's place under the folder (``cats/001.jpg`` → ``DIR/cats/001.png``)."""
+
+    def __init__(self, folder: str, root: str) -> None:
+        self.folder, self.root = folder, root
+        self.written: set[str] = set()
+
+    def __call__(self, path: str, pixels: torch.Tensor, heats: dict[str, torch.Tensor]) -> None:
+        from resnet_inspect.views.files import Output, write_all
+        from resnet_inspect.views.heatmap import png_row
+
+        relative = os.path.relpath(path, self.root) if self.root else os.path.basename(path)
+        target = os.path.join(self.folder, os.path.splitext(relative)[0] + ".png")
+        if target in self.written:  # a.jpg beside a.png: both keep their own file
+            target = os.path.join(self.folder, relative + ".png")
+        self.written.add(target)
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        picture = tuple(tuple(tuple(p) for p in row) for row in pixels.tolist())
+        content = png_row([_grid(heat) for heat in heats.values()], picture)
+        write_all([Output("--save-dir", target, content)])
+
+
+class _Progress:
+    """A bar on stderr, rewritten as images are done; only on a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.live:
+            filled = round(self.WIDTH * done / total)
+            bar = "█" * filled + "░" * (self.WIDTH - filled)
+            sys.stderr.write(f"\r\033[Kcam {bar} {done}/{total} images")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.live:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 def _layers(text: str, stages: tuple[str, ...], modules: set[str]) -> list[str]:

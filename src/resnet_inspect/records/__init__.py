@@ -41,12 +41,20 @@ from resnet_inspect.records.passes import (
     counted_notes,
     within,
 )
+from resnet_inspect.records.trust import (
+    CamImageRecord,
+    CurveRecord,
+    RandomisedRecord,
+    TrustRecord,
+)
 
 __all__ = [
     "NO_SETTINGS",
     "CallRecord",
     "CamCapture",
+    "CamImageRecord",
     "ChannelsLastSummary",
+    "CurveRecord",
     "CutCapture",
     "DiffState",
     "ErfCapture",
@@ -65,6 +73,7 @@ __all__ = [
     "OpCount",
     "ParamStat",
     "PrecisionSummary",
+    "RandomisedRecord",
     "ReceptiveField",
     "SavedRecord",
     "ScalerSummary",
@@ -75,6 +84,7 @@ __all__ = [
     "StepCapture",
     "StructureCapture",
     "TensorDiff",
+    "TrustRecord",
     "WeightsInfo",
     "ZeroGradients",
     "counted_notes",

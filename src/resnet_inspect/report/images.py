@@ -13,6 +13,7 @@ from resnet_inspect.records.facts import (
     WeightsInfo,
 )
 from resnet_inspect.report.subject import Report
+from resnet_inspect.report.trust import CamClass, CamImage, Trust
 
 
 @dataclass(frozen=True, repr=False)
@@ -85,7 +86,11 @@ class CamLayer:
 @dataclass(frozen=True, repr=False)
 class CamReport(Report):
     """What ``cam`` found for one image: the model's top classes, and where in the image a
-    layer's evidence for the chosen class lies (Grad-CAM, Selvaraju et al. 2017)."""
+    layer's evidence for the chosen class lies (Grad-CAM, Selvaraju et al. 2017). For a
+    folder, ``image`` is the folder, ``images`` has each image's numbers, ``classes`` the
+    per-class summary, each layer's map is the mean of the images' maps, and ``pixels`` and
+    ``top`` are empty; ``target`` is -1 unless one class was asked for, and ``score`` and
+    ``probability`` are the means over the images of the class each explains."""
 
     command: str
     arch: str
@@ -103,6 +108,13 @@ class CamReport(Report):
     top: tuple[Prediction, ...]  # the five most probable classes
     layers: tuple[CamLayer, ...]
     options: Settings = NO_SETTINGS
+    trust: Trust | None = None  # --trust
+    images: tuple[CamImage, ...] = ()  # a folder's images
+    classes: tuple[CamClass, ...] = ()  # a folder's classes
+
+    @property
+    def folder(self) -> bool:
+        return bool(self.images)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.columns import Columns
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from resnet_inspect.report import CamReport, Level
@@ -13,12 +13,16 @@ from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
 from resnet_inspect.views.heatmap import MAX_MAP_WIDTH, Heatmap
 from resnet_inspect.views.page import Page
+from resnet_inspect.views.table import Column, TextTable
+from resnet_inspect.views.trust import area, number, trust_section
 from resnet_inspect.words import Lang, say
 
 
 def cam_view(
     report: CamReport, *, depth: Level, lang: Lang, width: int, ascii_only: bool = False
 ) -> Page:
+    if report.folder:
+        return _folder_view(report, lang, width, ascii_only)
     lines = [
         say("cam_image", lang).format(image=report.image, how=report.preprocessing),
         say("cam_target", lang).format(
@@ -50,7 +54,99 @@ def cam_view(
     legend = Text(say("cam_legend", lang), style="dim")
     if ascii_only:
         top, legend = ascii_text(top), ascii_text(legend)
-    return Page(top, facts, picture, legend, *_channel_maps(report, lang, ascii_only))
+    trust = _trust(report, lang, width, ascii_only)
+    return Page(top, facts, picture, legend, *_channel_maps(report, lang, ascii_only), *trust)
+
+
+def _trust(report: CamReport, lang: Lang, width: int, ascii_only: bool) -> list[RenderableType]:
+    if report.trust is None:
+        return []
+    target = (
+        _class(report.target, report.target_name)
+        if report.target >= 0
+        else say("cam_each_top", lang)
+    )
+    shown = trust_section(report.trust, lang, width, ascii_only, target)
+    return [ascii_text(part) if ascii_only and isinstance(part, Text) else part for part in shown]
+
+
+SHOWN_IMAGES = 20  # a folder's images listed; the JSON has every one
+
+
+def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) -> Page:
+    count = len(report.images)
+    if report.target >= 0:
+        explained = say("cam_folder_target", lang).format(
+            target=_class(report.target, report.target_name),
+            probability=units.share(report.probability),
+        )
+    else:
+        explained = say("cam_folder_each", lang).format(probability=units.share(report.probability))
+    lines = [
+        say("cam_folder", lang).format(folder=report.image, count=count, how=report.preprocessing),
+        explained,
+    ]
+    top = header(report, lang, lines=lines, note="cam_note")
+    trusted = report.trust is not None
+    columns = [
+        Column(say("cam_class", lang), wrap=True, min_width=10),
+        Column(say("cam_images", lang), right=True),
+        Column(say("cam_centre", lang), right=True),
+    ]
+    if trusted:
+        columns += [
+            Column(say("trust_deletion", lang), right=True),
+            Column(say("trust_insertion", lang), right=True),
+            Column(say("trust_other_short", lang), right=True),
+        ]
+    classes = TextTable(columns, ascii_only=ascii_only)
+    for group in report.classes:
+        cells = [group.name, str(group.images), _centre(group.centre)]
+        if trusted:
+            cells += [
+                area(group.deletion_auc),
+                area(group.insertion_auc),
+                number(group.other_spearman),
+            ]
+        classes.add_row(*cells)
+    images = TextTable(
+        [
+            Column(say("predict_image", lang), wrap=True, min_width=12),
+            Column(say("cam_explained", lang), wrap=True, min_width=10),
+            Column(say("predict_probability", lang), right=True),
+            Column(say("cam_centre", lang), right=True),
+        ],
+        ascii_only=ascii_only,
+    )
+    for image in report.images[:SHOWN_IMAGES]:
+        images.add_row(
+            image.path,
+            _class(image.target, image.target_name),
+            units.share(image.probability),
+            _centre(image.centre),
+        )
+    more = (
+        [Text(say("cam_more_images", lang).format(count=count - SHOWN_IMAGES), style="dim")]
+        if count > SHOWN_IMAGES
+        else []
+    )
+    each = max(12, min(MAX_MAP_WIDTH, (width - 2 * (len(report.layers) - 1)) // len(report.layers)))
+    maps = [
+        Group(
+            Text(say("cam_mean_map", lang).format(layer=layer.layer, count=count), style="bold"),
+            Heatmap(layer.heat, None, width=each, ascii_only=ascii_only),
+        )
+        for layer in report.layers
+    ]
+    picture = maps[0] if len(maps) == 1 else Columns(maps, padding=(0, 2))
+    if ascii_only:
+        top = ascii_text(top)
+    trust = _trust(report, lang, width, ascii_only)
+    return Page(top, classes.render(width), picture, images.render(width), *more, *trust)
+
+
+def _centre(centre: tuple[float, float] | None) -> str:
+    return "—" if centre is None else f"{centre[0]:.2f}, {centre[1]:.2f}"
 
 
 CHANNEL_MAP_WIDTH = 16  # characters of one channel's map in the mosaic
@@ -79,8 +175,11 @@ def _class(index: int, name: str) -> str:
 
 
 def cam_short(report: CamReport) -> str:
-    """``CamReport(cam resnet50 cat.png: class 281 tabby 73.2%, layer4)``."""
+    """``CamReport(cam resnet50 cat.png: class 281 tabby 73.2%, layer4)``; a folder's:
+    ``CamReport(cam resnet50 photos/: 200 images, layer4)``."""
     layers = ", ".join(layer.layer for layer in report.layers)
+    if report.folder:
+        return f"CamReport(cam {report.arch} {report.image}: {len(report.images)} images, {layers})"
     target = _class(report.target, report.target_name)
     return (
         f"CamReport(cam {report.arch} {report.image}: {target} "

@@ -244,10 +244,17 @@ def erf_png(report: ErfReport) -> bytes:
 
 
 def cam_png(report: CamReport) -> bytes:
-    """cam's ``--save-png``: each layer's map over the image, side by side; under them, with
-    ``--maps``, each layer's strongest channels."""
-    row = png_row([layer.heat for layer in report.layers], report.pixels)
+    """cam's ``--save-png``: each layer's map over the image, side by side (a folder's: the
+    mean maps); under them, with ``--maps``, each layer's strongest channels, and with
+    ``--trust`` the randomisation strip and the deletion and insertion curves."""
+    from resnet_inspect.views.trust_png import trust_parts
+
+    if report.pixels:
+        row = png_row([layer.heat for layer in report.layers], report.pixels)
+    else:
+        row = png_tiles([layer.heat for layer in report.layers], least=256)
     mosaic = [
         png_tiles([c.grid for c in layer.channels]) for layer in report.layers if layer.channels
     ]
-    return png_stack([row, *mosaic]) if mosaic else row
+    parts = [row, *mosaic, *trust_parts(report)]
+    return png_stack(parts) if len(parts) > 1 else row

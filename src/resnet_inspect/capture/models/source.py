@@ -59,6 +59,8 @@ class ModelSource:
     pretrained_cfg: dict[str, Any] | None = None
     _pretrained: WeightsChoice | None = None
     _arch: str = ""
+    # make() builds the model afresh, with its own initialisation (not a copy of an instance)
+    initialises: bool = True
 
     def meta(self) -> torch.nn.Module:
         return without_user_hooks(self.make("meta"))
@@ -229,6 +231,7 @@ def _from_instance(
         weights=info,
         make=make,
         state_dict=state,
+        initialises=False,
     )
 
 
