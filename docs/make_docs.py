@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 100
 PAGES = ("README.md", "CONTRIBUTING.md", "docs/**/*.md", "benchmarks/README.md")
-_MARK = re.compile(r"^<!-- run( slow)?: resnet-inspect (.*?)(?: \| head (\d+))? -->$")
+_MARK = re.compile(r"^<!-- run( slow)?: resnet-inspect (.*?)(?: \| (head|tail) (\d+))? -->$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Block:
     args: tuple[str, ...]
     slow: bool
     head: int | None
+    tail: int | None  # the last lines only (head: the first)
     start: int  # the first line of the block's content (after the fence)
     end: int  # the closing fence's line
     shown: str  # the block's content as the page has it
@@ -73,7 +74,8 @@ def blocks(path: Path) -> list[Block]:
                 path=path,
                 args=tuple(mark.group(2).split()),
                 slow=bool(mark.group(1)),
-                head=int(mark.group(3)) if mark.group(3) else None,
+                head=int(mark.group(4)) if mark.group(3) == "head" else None,
+                tail=int(mark.group(4)) if mark.group(3) == "tail" else None,
                 start=fence + 1,
                 end=end,
                 shown="\n".join(lines[fence + 1 : end]),
@@ -110,6 +112,8 @@ def output(block: Block, folder: Path) -> str:
     lines = result.stdout.rstrip("\n").splitlines()
     if block.head is not None and len(lines) > block.head:
         lines = [*lines[: block.head], "…"]
+    if block.tail is not None and len(lines) > block.tail:
+        lines = ["…", *lines[-block.tail :]]
     return "\n".join(line.rstrip() for line in lines)
 
 

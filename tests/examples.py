@@ -1,6 +1,7 @@
-"""The files the registry's examples stand for ({image}, {a}, {b}), made here: a photo-sized
-picture and two resnet18 checkpoints a fine-tune apart. Read by the tests that cover every
-command and by docs/make_docs.py, so that both run the same examples."""
+"""The files the registry's examples stand for ({image}, {a}, {b}, {folder}), made here: a
+photo-sized picture, two resnet18 checkpoints a fine-tune apart, and a small ImageFolder.
+Read by the tests that cover every command and by docs/make_docs.py, so that both run the
+same examples."""
 
 from __future__ import annotations
 
@@ -31,7 +32,18 @@ def example_files(folder: Path) -> dict[str, str]:
         tuned["layer4.1.bn2.running_mean"] += 0.1
         tuned["layer4.1.bn2.num_batches_tracked"] += 100
         torch.save(tuned, b)
-    return {"image": str(photo), "a": str(a), "b": str(b)}
+    shapes = folder / "shapes"
+    if not shapes.exists():
+        generator = torch.Generator().manual_seed(11)
+        for name, box in (("squares", (40, 40, 120, 120)), ("bars", (20, 70, 140, 90))):
+            (shapes / name).mkdir(parents=True)
+            for i in range(2):
+                size = (160, 160, 3)
+                noise = torch.randint(0, 120, size, dtype=torch.uint8, generator=generator)
+                left, top, right, bottom = (v + 10 * i for v in box)
+                noise[top:bottom, left:right] = torch.tensor([230, 190, 40], dtype=torch.uint8)
+                Image.fromarray(noise.numpy()).save(shapes / name / f"{i}.png")
+    return {"image": str(photo), "a": str(a), "b": str(b), "folder": str(shapes)}
 
 
 def example_args(entry: Any, files: dict[str, str]) -> list[str]:

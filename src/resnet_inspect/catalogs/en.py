@@ -103,7 +103,7 @@ TEXT: dict[str, str] = {
         "need trained weights; the numbers below are a random model's"
     ),
     "trust_changes": (
-        "The map depends on the learned weights: it changes once {stage} is re-initialised "
+        "The map depends on the model's weights: it changes once {stage} is re-initialised "
         "(Spearman {spearman})"
     ),
     "trust_never": (

@@ -95,7 +95,7 @@ TEXT: dict[str, str] = {
     "trust_untrained": (
         "！权重是随机的：没有学到任何可供显示的东西，这些检查需要训练过的权重；以下数字属于随机模型"
     ),
-    "trust_changes": "该图依赖于学到的权重：重新初始化 {stage} 后它就改变了（Spearman {spearman}）",
+    "trust_changes": "该图依赖于模型的权重：重新初始化 {stage} 后它就改变了（Spearman {spearman}）",
     "trust_never": (
         "无论重新初始化多少部分，该图都保持相似（全部随机时 Spearman {spearman}）："
         "它显示的是架构或图像本身，而不是学到的东西"

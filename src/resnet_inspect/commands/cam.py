@@ -373,6 +373,6 @@ COMMAND = Command(
     run=run_cam,
     view="resnet_inspect.views.cam:cam_view",
     short="resnet_inspect.views.cam:cam_short",
-    files=(("--save-png", "resnet_inspect.views.heatmap:cam_png"),),
+    files=(("--save-png", "resnet_inspect.views.cam_png:cam_png"),),
     example=("{image}",),
 )

@@ -18,7 +18,7 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 
-from resnet_inspect.report import CamReport, ErfReport
+from resnet_inspect.report import ErfReport
 
 Grid = Sequence[Sequence[float]]
 Box = tuple[float, float, float, float]  # top, left, bottom, right, in grid cells (inclusive)
@@ -241,20 +241,3 @@ def _encoded(image: object) -> bytes:
 def erf_png(report: ErfReport) -> bytes:
     """erf's ``--save-png``: the measured map with the theoretical field outlined."""
     return png(report.heat, report.field_box)
-
-
-def cam_png(report: CamReport) -> bytes:
-    """cam's ``--save-png``: each layer's map over the image, side by side (a folder's: the
-    mean maps); under them, with ``--maps``, each layer's strongest channels, and with
-    ``--trust`` the randomisation strip and the deletion and insertion curves."""
-    from resnet_inspect.views.trust_png import trust_parts
-
-    if report.pixels:
-        row = png_row([layer.heat for layer in report.layers], report.pixels)
-    else:
-        row = png_tiles([layer.heat for layer in report.layers], least=256)
-    mosaic = [
-        png_tiles([c.grid for c in layer.channels]) for layer in report.layers if layer.channels
-    ]
-    parts = [row, *mosaic, *trust_parts(report)]
-    return png_stack(parts) if len(parts) > 1 else row
