@@ -53,7 +53,7 @@ def main() -> None:
     picture.paste((230, 200, 40), (80, 60, 220, 180))
     picture.save(image)
     bare = BARE.format(image=str(image), out=str(folder / "bare.png"))
-    command = ("cam", str(image), "--arch", "resnet50", "--input", "1,3,224,224")
+    command = ("cam", str(image), "--arch", "resnet50")
     cases = [
         Case("bare Grad-CAM script", python(bare)),
         Case("cam --save-png", tool(*command, "--save-png", str(folder / "cam.png"))),
