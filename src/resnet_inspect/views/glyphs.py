@@ -42,6 +42,10 @@ _ASCII = str.maketrans(
         "²": "^2",
         "µ": "u",
         "°": " deg",
+        "σ": "sigma",
+        "ρ": "rho",
+        "↓": "(lower is better)",
+        "↑": "(higher is better)",
         # Bars and sparklines (views/bars.py): full blocks as #, partial ones left out.
         "█": "#",
         "▉": "",

@@ -6,6 +6,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from resnet_inspect.report.trust import Estimate, Trust
+from resnet_inspect.views.glyphs import to_ascii
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.words import Lang, say
 
@@ -65,6 +66,9 @@ def verdicts(trust: Trust, lang: Lang) -> list[tuple[bool, str]]:
 def trust_section(
     trust: Trust, lang: Lang, width: int, ascii_only: bool, target: str
 ) -> list[RenderableType]:
+    def word(key: str) -> str:
+        return to_ascii(say(key, lang)) if ascii_only else say(key, lang)
+
     shown: list[RenderableType] = [
         Text(say("trust_title", lang).format(layer=trust.layer, target=target), style="bold")
     ]
@@ -75,8 +79,8 @@ def trust_section(
         shown.append(Text(f"{mark} {sentence}", style="green" if passed else "yellow"))
     cascade = TextTable(
         [
-            Column(say("trust_randomised", lang), wrap=True, min_width=10),
-            Column(say("trust_spearman", lang), right=True),
+            Column(word("trust_randomised"), wrap=True, min_width=10),
+            Column(word("trust_spearman"), right=True),
             Column("SSIM", right=True),
         ],
         ascii_only=ascii_only,
@@ -95,9 +99,9 @@ def trust_section(
     )
     curves = TextTable(
         [
-            Column(say("trust_map", lang), wrap=True, min_width=10),
-            Column(say("trust_deletion", lang), right=True),
-            Column(say("trust_insertion", lang), right=True),
+            Column(word("trust_map"), wrap=True, min_width=10),
+            Column(word("trust_deletion"), right=True),
+            Column(word("trust_insertion"), right=True),
         ],
         ascii_only=ascii_only,
     )
