@@ -234,7 +234,8 @@ def _run(
         # covers the forward and the loss, as a training script's does.
         counted = forward if count else nullcontext()
         followed = locator.forward() if locator is not None else nullcontext()
-        with hooks, counted, CpuBatchNorm(), autocasting(precision), followed:
+        casting = autocasting(precision, device.type)
+        with hooks, counted, CpuBatchNorm(), casting, followed:
             value = loss_of(loss, model(data), labels)
         if locator is not None:
             tracker.paused = True

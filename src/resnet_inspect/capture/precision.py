@@ -34,12 +34,25 @@ def autocast_dtype(precision: Precision) -> torch.dtype | None:
     return {Precision.BF16: torch.bfloat16, Precision.FP16: torch.float16}.get(precision)
 
 
+# Mixed precision is planned on the meta device with autocast's observed casts applied
+# (capture.meta_autocast); False: on fake CPU tensors under FakeTensorMode with autocast
+# itself, the reference the fast path is tested against.
+AUTOCAST_ON_META = True
+
+
 @contextlib.contextmanager
-def autocasting(precision: Precision) -> Iterator[None]:
-    """The forward's context: autocast to the precision's dtype on the CPU, or nothing."""
+def autocasting(precision: Precision, device: str = "cpu") -> Iterator[None]:
+    """The forward's context: autocast to the precision's dtype on the CPU (its observed
+    casts, on the meta device), or nothing."""
     dtype = autocast_dtype(precision)
     if dtype is None:
         yield
+        return
+    if device == "meta":
+        from resnet_inspect.capture.meta_autocast import MetaAutocast
+
+        with MetaAutocast(dtype):
+            yield
         return
     with torch.autocast("cpu", dtype=dtype):
         yield
@@ -47,14 +60,17 @@ def autocasting(precision: Precision) -> Iterator[None]:
 
 @contextlib.contextmanager
 def simulated_cpu(
-    precision: Precision, channels_last: bool = False
+    precision: Precision, channels_last: bool = False, *, meta_autocast: bool = False
 ) -> Iterator[Callable[[ModelSource], MakeModel]]:
     """Where a step's passes run: on the meta device for float32, and for mixed precision
     or channels_last on tensors that say they are on the CPU and hold no data
     (``FakeTensorMode``): ``autocast("cpu")`` casts CPU tensors only (a meta forward under
     it stays float32), and the meta device's convolution drops the channels_last layout,
-    which the fake CPU one keeps. Yields how to make the model there from its source."""
-    if precision is Precision.FP32 and not channels_last:
+    which the fake CPU one keeps. Yields how to make the model there from its source.
+    ``meta_autocast``: the caller runs its forward under ``autocasting(precision, "meta")``,
+    so mixed precision without channels_last stays on the meta device."""
+    fast = meta_autocast and AUTOCAST_ON_META and not channels_last
+    if fast or (precision is Precision.FP32 and not channels_last):
         yield lambda found: found.meta
         return
     from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily

@@ -84,6 +84,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
     from resnet_inspect.assemble.plan import EVERYTHING, build_plan_report
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import check_unfreeze, freeze_backbone
+    from resnet_inspect.capture.meta_autocast import Unsupported
     from resnet_inspect.capture.plan import capture_cut, too_small_budget
     from resnet_inspect.capture.precision import simulated_cpu
     from resnet_inspect.capture.structure import capture_structure
@@ -133,28 +134,44 @@ def run_plan(request: PlanRequest) -> PlanReport:
         earlier = {(cut.name, cut.checkpointed, cut.precision): cut for cut in cuts}
         half = {Precision.BF16: "fp16", Precision.FP16: "bf16"}.get(precision, "")
         counted = list(cuts)  # the first precision's, whose FLOPs every other repeats
-        with simulated_cpu(precision, request.channels_last) as make:  # fake CPU tensors?
-            for index, (name, names, recomputed) in enumerate(cut_points):
-                flops_from, extra = counted[index] if counted else None, 0
-                if recomputed and not counted:  # its depth's FLOPs, and its stages' again
-                    flops_from = next(c for c in cuts if c.name == name and not c.checkpointed)
-                    extra = forward_flops(structure, recomputed)
-                cuts.append(
-                    capture_cut(
-                        make(found),
-                        name,
-                        FreezeOptions(new_classes=new_classes, unfreeze=names),
-                        input_shape,
-                        request.step_in(precision),
-                        room=room if memory is not None else None,
-                        smallest=smallest,
-                        flops_from=flops_from,
-                        same_as=earlier.get((name, recomputed, half)),
-                        checkpoint=recomputed,
-                        follow=not counted and (name, names, recomputed) == chosen,
-                        recompute_flops=extra,
-                    )
-                )
+
+        made: list[CutCapture] = []
+        # Mixed precision on meta with autocast's observed casts; on fake CPU tensors for
+        # --channels-last (whose layout the meta convolution drops), or where a call's
+        # casts are not casts of its inputs (Unsupported: the pass starts again there).
+        for meta_autocast in (True, False):
+            made = []
+            try:
+                with simulated_cpu(
+                    precision, request.channels_last, meta_autocast=meta_autocast
+                ) as make:
+                    for index, (name, names, recomputed) in enumerate(cut_points):
+                        flops_from, extra = counted[index] if counted else None, 0
+                        if recomputed and not counted:  # its depth's FLOPs, its stages' again
+                            flops_from = next(
+                                c for c in made if c.name == name and not c.checkpointed
+                            )
+                            extra = forward_flops(structure, recomputed)
+                        made.append(
+                            capture_cut(
+                                make(found),
+                                name,
+                                FreezeOptions(new_classes=new_classes, unfreeze=names),
+                                input_shape,
+                                request.step_in(precision),
+                                room=room if memory is not None else None,
+                                smallest=smallest,
+                                flops_from=flops_from,
+                                same_as=earlier.get((name, recomputed, half)),
+                                checkpoint=recomputed,
+                                follow=not counted and (name, names, recomputed) == chosen,
+                                recompute_flops=extra,
+                            )
+                        )
+            except Unsupported:
+                continue
+            break
+        cuts += made
     if memory is not None:
         too_small_budget(cuts, memory, kept, smallest)
     checks = verify_cuts(request, cuts, kept) if request.verify else {}

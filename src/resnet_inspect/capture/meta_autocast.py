@@ -1,0 +1,138 @@
+"""Autocast on the meta device: what ``torch.autocast("cpu", dtype)`` would do to each call,
+observed once on real CPU tensors and then applied to meta tensors.
+
+Autocast acts on meta tensors not at all (it casts CPU tensors only), and the other way to
+simulate it, fake CPU tensors under ``FakeTensorMode``, pays that mode's own dispatch on
+every operation of every pass. What autocast does to a call depends only on the function
+and its inputs' dtypes: which inputs it casts (and to what), and so the dtypes the call
+runs in. So each distinct signature (function, the inputs' dtypes) is run once, on real
+CPU tensors of the same shapes (zeros) under autocast, with a dispatch mode watching which
+inputs were cast; the meta pass then casts those inputs itself (``Tensor.to``, the
+``_to_copy`` autocast runs, a parameter's cast made once per forward as autocast caches
+it) and calls the function outside autocast. What is observed is memoised for the process.
+
+A call whose observed casts cannot be restated as casts of its inputs (a function that
+casts something it made itself) is not simulated: ``Unsupported`` is raised, and the
+caller falls back to ``FakeTensorMode``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
+from torch.utils._pytree import tree_flatten, tree_unflatten
+
+Signature = tuple[Any, tuple[Any, ...]]
+Casts = tuple[tuple[int, torch.dtype], ...]  # (position among the tensor inputs, cast to)
+
+_OBSERVED: dict[tuple[torch.dtype, Signature], Casts] = {}
+_CASTS = (torch.ops.aten._to_copy.default,)
+
+
+class Unsupported(Exception):
+    """A call whose autocast behaviour is not casts of its inputs."""
+
+
+class _WatchCasts(TorchDispatchMode):  # type: ignore[no-untyped-call]
+    def __init__(self, inputs: list[torch.Tensor]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.places = {t.untyped_storage().data_ptr(): i for i, t in enumerate(inputs)}
+        self.casts: dict[int, torch.dtype] = {}
+        self.foreign = False
+
+    def __torch_dispatch__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if func in _CASTS and isinstance(args[0], torch.Tensor):
+            source = args[0]
+            place = self.places.get(source.untyped_storage().data_ptr())
+            if place is None:
+                self.foreign = True
+            elif isinstance(out, torch.Tensor) and out.dtype != source.dtype:
+                self.casts[place] = out.dtype
+        return out
+
+
+def _observe(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], dtype: torch.dtype) -> Casts:
+    """Run ``func`` once on zeros of the arguments' shapes under CPU autocast, and say which
+    tensor inputs autocast cast, and to what."""
+    flat, spec = tree_flatten((args, kwargs))
+    real: list[Any] = []
+    tensors: list[torch.Tensor] = []
+    for item in flat:
+        if isinstance(item, torch.Tensor):
+            # No gradient: what autocast casts does not depend on it, and no graph is made.
+            made = torch.zeros(item.shape, dtype=item.dtype, device="cpu")
+            tensors.append(made)
+            real.append(made)
+        else:
+            real.append(item)
+    real_args, real_kwargs = tree_unflatten(real, spec)
+    watch = _WatchCasts(tensors)
+    # Apart from the pass being watched: none of its modes (live bytes, FLOPs, where each
+    # operation ran) sees this call.
+    with (
+        _disable_current_modes(),
+        torch._C.DisableTorchFunction(),
+        torch.autocast("cpu", dtype=dtype),
+        watch,
+    ):
+        func(*real_args, **real_kwargs)
+    if watch.foreign:
+        raise Unsupported(f"{getattr(func, '__name__', func)} casts what it makes itself")
+    return tuple(sorted(watch.casts.items()))
+
+
+class MetaAutocast(TorchFunctionMode):
+    """``torch.autocast("cpu", dtype)`` for a forward on meta tensors (see the module)."""
+
+    def __init__(self, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.dtype = dtype
+        self.cached: dict[int, torch.Tensor] = {}  # a parameter's cast, once a forward
+
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        flat, spec = tree_flatten((args, kwargs))
+        tensors = [item for item in flat if isinstance(item, torch.Tensor)]
+        if not tensors or not any(t.is_floating_point() for t in tensors):
+            return func(*args, **kwargs)
+        signature = (func, tuple(str(t.dtype) for t in tensors))
+        key = (self.dtype, signature)
+        if key not in _OBSERVED:
+            _OBSERVED[key] = _observe(func, args, kwargs, self.dtype)
+        casts = dict(_OBSERVED[key])
+        if not casts:
+            return func(*args, **kwargs)
+        place = 0
+        changed: list[Any] = []
+        for item in flat:
+            if isinstance(item, torch.Tensor):
+                target = casts.get(place)
+                if target is not None:
+                    item = self._cast(item, target)
+                place += 1
+            changed.append(item)
+        new_args, new_kwargs = tree_unflatten(changed, spec)
+        return func(*new_args, **new_kwargs)
+
+    def _cast(self, tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        # Autocast keeps the casts of leaf tensors that require grad (the parameters) for
+        # the rest of the region, so a weight used twice is cast once.
+        if tensor.is_leaf and tensor.requires_grad:
+            key = id(tensor)
+            if key not in self.cached:
+                self.cached[key] = tensor.to(dtype)
+            return self.cached[key]
+        return tensor.to(dtype)
+
+
+def observed_count() -> int:
+    return len(_OBSERVED)
