@@ -39,7 +39,8 @@ class Unsupported(Exception):
 class _WatchCasts(TorchDispatchMode):  # type: ignore[no-untyped-call]
     def __init__(self, inputs: list[torch.Tensor]) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.places = {t.untyped_storage().data_ptr(): i for i, t in enumerate(inputs)}
+        # By the tensor itself (empty tensors share a null data pointer).
+        self.places = {t._cdata: i for i, t in enumerate(inputs)}
         self.casts: dict[int, torch.dtype] = {}
         self.foreign = False
 
@@ -50,7 +51,7 @@ class _WatchCasts(TorchDispatchMode):  # type: ignore[no-untyped-call]
         out = func(*args, **kwargs)
         if func in _CASTS and isinstance(args[0], torch.Tensor):
             source = args[0]
-            place = self.places.get(source.untyped_storage().data_ptr())
+            place = self.places.get(source._cdata)
             if place is None:
                 self.foreign = True
             elif isinstance(out, torch.Tensor) and out.dtype != source.dtype:
@@ -59,15 +60,35 @@ class _WatchCasts(TorchDispatchMode):  # type: ignore[no-untyped-call]
 
 
 def _observe(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], dtype: torch.dtype) -> Casts:
-    """Run ``func`` once on zeros of the arguments' shapes under CPU autocast, and say which
-    tensor inputs autocast cast, and to what."""
+    """Which tensor inputs of ``func`` autocast casts, and to what: the call run once on
+    real CPU tensors under autocast. First with the batch taken out (every tensor that is
+    not a parameter and shares the first input's first dimension made 0 long there), which
+    costs nothing to compute; where the call refuses that, at the inputs' own shapes."""
+    try:
+        return _observed(func, args, kwargs, dtype, empty_batch=True)
+    except Unsupported:
+        raise
+    except Exception:  # the call needs its batch (a reduction over it, a broadcast)
+        return _observed(func, args, kwargs, dtype, empty_batch=False)
+
+
+def _observed(
+    func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], dtype: torch.dtype, empty_batch: bool
+) -> Casts:
     flat, spec = tree_flatten((args, kwargs))
+    tensors_in = [item for item in flat if isinstance(item, torch.Tensor)]
+    first = tensors_in[0]
+    batch = first.shape[0] if first.dim() else None
     real: list[Any] = []
     tensors: list[torch.Tensor] = []
     for item in flat:
         if isinstance(item, torch.Tensor):
+            shape = list(item.shape)
+            shrink = empty_batch and not isinstance(item, torch.nn.Parameter)
+            if shrink and shape and batch is not None and shape[0] == batch:
+                shape[0] = 0
             # No gradient: what autocast casts does not depend on it, and no graph is made.
-            made = torch.zeros(item.shape, dtype=item.dtype, device="cpu")
+            made = torch.zeros(shape, dtype=item.dtype, device="cpu")
             tensors.append(made)
             real.append(made)
         else:
