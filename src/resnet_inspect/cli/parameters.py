@@ -184,8 +184,8 @@ PLAN_PRECISION = _option(
     str,
     "--precision",
     help="fp32, bf16 or fp16 (also bfloat16, float16): every row's step under that "
-    "precision, mixed precision simulated under torch.autocast on data-less CPU tensors; all: "
-    "each row under each, side by side.",
+    "precision, mixed precision simulated on the meta device with the casts torch.autocast "
+    "was seen to make; all: each row under each, side by side.",
     metavar="P",
 )
 GRAPH_PRECISION = _option(
