@@ -532,3 +532,43 @@ def test_erf_measures_and_draws_the_field_of_one_same_call(call: int) -> None:
     tree = resnet_inspect.inspect_tree("resnet18", (1, 3, 64, 64))
     row = next(n for n in tree.nodes() if n.name == name and n.call == call)
     assert report.field == row.receptive_field
+
+
+STATEFUL_STAGE = '''
+import torch, torchvision
+
+
+class CountingStage(torch.nn.Sequential):
+    """A stage whose forward changes with each call: a counter scales its output."""
+
+    calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return super().forward(x) * (1 + 0.1 * self.calls)
+
+
+def build():
+    model = torchvision.models.resnet18(num_classes=10)
+    model.layer3 = CountingStage(*model.layer3)
+    return model
+'''
+
+
+def test_checkpointing_a_stage_that_changes_with_each_call_fails_in_one_line(
+    tmp_path: Path, run_cli: Callable[..., Result]
+) -> None:
+    """Item 12: torch's own check compares shapes only; the values are compared too, so a
+    recomputation that differs fails instead of giving other gradients. A stage that does
+    not change still checkpoints, and its gradients equal the step's without it."""
+    source = tmp_path / "drifting.py"
+    source.write_text(STATEFUL_STAGE)
+    args = ["train-step", "--model", f"{source}:build", "--input", "2,3,64,64"]
+    refused = run_cli([*args, "--checkpoint", "layer3"])
+    assert refused.exit_code == 1, refused.output
+    assert len(refused.output.strip().splitlines()) == 1 and "layer3" in refused.output
+    fine = run_cli([*args, "--checkpoint", "layer2", "--json"])
+    plain = run_cli([*args, "--json"])
+    assert fine.exit_code == 0 and plain.exit_code == 0, fine.output
+    grad = json.loads(fine.stdout)["step"]["global_grad_norm"]
+    assert grad == pytest.approx(json.loads(plain.stdout)["step"]["global_grad_norm"], rel=1e-6)

@@ -15,7 +15,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import torch
-from torch.utils.checkpoint import CheckpointError, checkpoint
+from torch.utils.checkpoint import CheckpointError, checkpoint, set_checkpoint_early_stop
 
 from resnet_inspect.errors import InspectError, OptionError
 from resnet_inspect.records import Layout
@@ -39,21 +39,61 @@ class _BuffersKept:
         self.copies = []
 
 
+class ChangedOnRecompute(InspectError):
+    """A stage's forward gave other values when run again in backward."""
+
+
+def _fingerprint(output: Any) -> tuple[float, ...]:
+    """The output's values summed two ways, in float64: equal for a recomputation that
+    repeats the forward exactly (the CPU's kernels do), different where it did not."""
+    tensors = [t for t in _tensors(output) if t.is_floating_point() and t.device.type != "meta"]
+    with torch.no_grad():
+        return tuple(
+            v for t in tensors for v in (float(t.double().sum()), float(t.double().abs().sum()))
+        )
+
+
+def _tensors(output: Any) -> list[torch.Tensor]:
+    from torch.utils._pytree import tree_leaves
+
+    return [t for t in tree_leaves(output) if isinstance(t, torch.Tensor)]
+
+
 def _recomputed(
-    module: torch.nn.Module, forward: Callable[..., Any], preserve_rng: bool
+    module: torch.nn.Module, name: str, forward: Callable[..., Any], preserve_rng: bool
 ) -> Callable[..., Any]:
     def contexts() -> tuple[Any, Any]:
         return nullcontext(), _BuffersKept(module)
 
     def run(*args: Any, **kwargs: Any) -> Any:
-        return checkpoint(
-            forward,
-            *args,
-            use_reentrant=False,
-            preserve_rng_state=preserve_rng,
-            context_fn=contexts,
-            **kwargs,
-        )
+        # torch's own check compares what the recomputation saves by shape and dtype only;
+        # a forward that changes with each call (a counter, a schedule) would give other
+        # gradients silently. Its values are compared too (real steps: preserve_rng).
+        seen: list[tuple[float, ...]] = []
+
+        def watched(*inner: Any, **named: Any) -> Any:
+            output = forward(*inner, **named)
+            fingerprint = _fingerprint(output)
+            if seen and fingerprint != seen[0]:
+                raise ChangedOnRecompute(
+                    f"{name} cannot be checkpointed: its forward, run again in backward, gave "
+                    "other values than the first time (it changes with each call), so the "
+                    "gradients would differ from the step without --checkpoint"
+                )
+            seen.append(fingerprint)
+            return output
+
+        # The recomputation runs to the stage's end (torch stops it early by default, once
+        # the last tensor backward needs is made), so that its output can be compared.
+        with set_checkpoint_early_stop(not preserve_rng):
+            return checkpoint(
+                watched if preserve_rng else forward,
+                *args,
+                use_reentrant=False,
+                preserve_rng_state=preserve_rng,
+                context_fn=contexts,
+                **kwargs,
+            )
 
     return run
 
@@ -75,7 +115,7 @@ def checkpointed(
         for name in stages:
             module = model.get_submodule(name)
             wrapped.append((module, module.__dict__.get("forward")))
-            module.forward = _recomputed(module, module.forward, preserve_rng)
+            module.forward = _recomputed(module, name, module.forward, preserve_rng)
         yield
     except CheckpointError as error:  # raised in backward, where the recomputation differs
         raise InspectError(
