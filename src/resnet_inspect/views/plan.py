@@ -203,7 +203,11 @@ def _facts(report: PlanReport, lang: Lang) -> list[tuple[str, str]]:
             ),
         ),
     ]
-    facts.append((say("plan_process", lang), say("plan_process_value", lang)))
+    process = say("plan_process_value", lang)
+    mixed = sorted({row.precision for row in report.rows} - {"fp32"})
+    if mixed:  # the process model's bounds were measured on float32 steps
+        process += say("plan_process_mixed", lang).format(precisions=", ".join(mixed))
+    facts.append((say("plan_process", lang), process))
     if any(row.checkpointed for row in report.rows):
         facts.append((say("plan_recomputed", lang), say("plan_recomputed_value", lang)))
     if any(row.verify for row in report.rows):
