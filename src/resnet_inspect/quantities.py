@@ -15,5 +15,17 @@ def binary_bytes(value: int) -> str:
     return f"{value} B"
 
 
+def binary_range(low: int, high: int) -> str:
+    """``119–195 MiB``: two sizes in the unit of the larger, three significant digits."""
+    for scale, unit in _BINARY:
+        if high >= scale:
+            return f"{_digits(low / scale)}–{_digits(high / scale)} {unit}"
+    return f"{low}–{high} B"
+
+
+def _digits(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def shape(dims: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in dims) if dims else "-"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resnet_inspect.assemble.breakdown import build_breakdown
-from resnet_inspect.budget import process_growth
+from resnet_inspect.budget import process_growth, process_range
 from resnet_inspect.config import OptimizerKind
 from resnet_inspect.records import CutCapture, StructureCapture
 from resnet_inspect.report import (
@@ -56,6 +56,8 @@ def build_plan_report(
             precision=cut.precision,
             checkpointed=cut.checkpointed,
             process_bytes=process_growth(cut.live_peak_bytes, cut.optimizer_state_bytes, kept),
+            process_low_bytes=_spread(cut, kept)[0],
+            process_high_bytes=_spread(cut, kept)[1],
             verify=(checks or {}).get(index, ()),
             recompute_flops=(
                 cut.backward_flops - plain[cut.name, cut.precision].backward_flops
@@ -90,6 +92,10 @@ def build_plan_report(
         ),
         shows_breakdown=shows_breakdown,
     )
+
+
+def _spread(cut: CutCapture, kept: int) -> tuple[int, int]:
+    return process_range(cut.live_peak_bytes, cut.optimizer_state_bytes, kept)
 
 
 def _share(part: int, whole: int) -> float:

@@ -21,7 +21,12 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import FlopCounterMode
 
-from resnet_inspect.budget import LiveBytes, largest_batch, optimizer_state_bytes
+from resnet_inspect.budget import (
+    LiveBytes,
+    largest_batch,
+    optimizer_state_bytes,
+    process_range,
+)
 from resnet_inspect.capture.cpu_batchnorm import CpuBatchNorm
 from resnet_inspect.capture.freezing import freeze_backbone
 from resnet_inspect.capture.instrument import (
@@ -478,12 +483,14 @@ def _walk_down(
 
 def too_small_budget(cuts: list[CutCapture], memory: int, kept: int, smallest: int = 1) -> None:
     """Refuse a budget in which not even the smallest batch (1, or 2 where BatchNorm needs
-    it) of the cheapest cut fits: there is no plan to show, only what that batch needs.
+    it) of the cheapest cut fits: there is no plan to show, only what that batch needs (the
+    parameters and buffers, and the process's growth at the top of its stated range).
     ``kept``: the parameters' and buffers' bytes."""
     if any(cut.largest_batch != 0 for cut in cuts):
         return
     cheapest = min(
-        kept + cut.optimizer_state_bytes + (cut.batch_one_live_bytes or 0) for cut in cuts
+        kept + process_range(cut.batch_one_live_bytes or 0, cut.optimizer_state_bytes, kept)[1]
+        for cut in cuts
     )
     raise OptionError(
         f"--memory {binary_bytes(memory)} is too small: one step at batch {smallest} needs about "

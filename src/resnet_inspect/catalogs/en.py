@@ -474,12 +474,13 @@ TEXT: dict[str, str] = {
     "plan_process": "Process",
     "plan_process_value": (
         "how much a training process grows beyond its start (torch imported, the model "
-        "built) in its first steps, by a model fitted to real steps measured on an x86_64 "
-        "Linux box with glibc: 1.44 × the step's tensors (glibc keeps freed blocks and hands "
-        "them out again in pieces) + 1.26 × the optimizer state + 0.095 × the parameters and "
-        "buffers + 21 MiB (the first step's one-time costs); within ±15% on 30 of 36 measured "
-        "rows and ±28% on all, and a row's growth differed by up to 26% between two runs. "
-        "--verify measures it here"
+        "built) in its first steps, as a range: a model fitted to real steps measured on an "
+        "x86_64 Linux box with glibc (1.64 × the step's tensors, as glibc keeps freed blocks "
+        "and hands them out again in pieces, + 1.14 × the optimizer state + 0.21 × the "
+        "parameters and buffers + 18 MiB of first-step costs), times 0.78 to 1.28: the "
+        "spread of 72 measured rows around it (a row's growth moved by up to 26% between two "
+        "runs). --memory's largest batch is solved so that the range's top fits; --verify "
+        "measures the growth here"
     ),
     "plan_process_mixed": (
         ". The model was fitted to float32 steps only: the {precisions} rows' process growth "
@@ -495,14 +496,16 @@ TEXT: dict[str, str] = {
     ),
     "verify_measured": (
         "measured at batch {batch}: tensors {tensors} ({tensor_error}), process "
-        "+{growth} ({process_error})"
+        "+{growth} ({process_error}, {inside})"
     ),
+    "verify_inside": "inside the range",
+    "verify_outside": "outside the range {range}",
     "verify_skipped": "batch {batch} skipped: {reason}",
     "verify_fits": "its tensors fit {budget}",
     "verify_not_fits": "its tensors do not fit {budget}",
     "verify_process_fits": "the process, with the parameters, too",
     "verify_process_over": "the process, with the parameters, went {bytes} over it",
-    "verify_next": "batch {batch} would peak at {bytes}, {over} {side} the budget",
+    "verify_next": "batch {batch} would need {bytes}, {over} {side} the budget",
     "verify_over": "over",
     "verify_under": "under",
     "plan_recipe": "each row: all frozen, a new head of {classes} classes, that depth trainable",
@@ -549,8 +552,10 @@ TEXT: dict[str, str] = {
         "workspaces aside); a process needs more: see Process"
     ),
     "plan_batch_value": (
-        "the largest batch whose step peaks within {budget}, solved from the recorded step and "
-        "confirmed by a pass at the answer"
+        "the largest batch whose step fits {budget}: its tensors beside the parameters, "
+        "buffers and optimizer state, and its process growth at the top of the Process range "
+        "beside the parameters and buffers; solved from the recorded step and confirmed by a "
+        "pass at the answer"
     ),
     "flags": "Flags",
     "flags_none": "none: updates, gradients, ReLU zeros and BatchNorm all look usual",

@@ -413,10 +413,11 @@ TEXT: dict[str, str] = {
     "breakdown_peak_step": "峰值：同时存活的训练步张量 {bytes}，在 optimizer.step() 中",
     "plan_process": "进程",
     "plan_process_value": (
-        "训练进程在最初几步中相对起点（已导入 torch、已构建模型）增长多少；模型按在 x86_64 Linux"
-        "（glibc）上实测的训练步拟合：1.44 × 训练步张量（glibc 保留释放的块并拆分再用）+ 1.26 × "
-        "优化器状态 + 0.095 × 参数与缓冲区 + 21 MiB（第一步的一次性开销）；36 行实测中 30 行误差在 "
-        "±15% 以内、全部在 ±28% 以内，同一行两次运行的增长相差可达 26%。--verify 在本机实测"
+        "训练进程在最初几步中相对起点（已导入 torch、已构建模型）增长多少，以范围给出：按在 x86_64 "
+        "Linux（glibc）上实测的训练步拟合的模型（1.64 × 训练步张量，glibc 保留释放的块并拆分再用；"
+        "+ 1.14 × 优化器状态 + 0.21 × 参数与缓冲区 + 18 MiB 第一步开销），乘以 0.78 到 1.28："
+        "72 行实测值在其周围的分布（同一行两次运行的增长相差可达 26%）。--memory 的最大批量按范围"
+        "上限求解；--verify 在本机实测增长"
     ),
     "plan_process_mixed": (
         "。该模型只用 float32 步骤拟合：{precisions} 行的进程增长不在上述误差范围之内"
@@ -429,14 +430,17 @@ TEXT: dict[str, str] = {
         "进程 = 峰值常驻内存（VmHWM）相对起点的增长。百分比是估计的误差：大于 0 表示估多了"
     ),
     "verify_measured": (
-        "批量 {batch} 实测：张量 {tensors}（{tensor_error}），进程 +{growth}（{process_error}）"
+        "批量 {batch} 实测：张量 {tensors}（{tensor_error}），进程 +{growth}（{process_error}，"
+        "{inside}）"
     ),
+    "verify_inside": "在范围内",
+    "verify_outside": "超出范围 {range}",
     "verify_skipped": "批量 {batch} 已跳过：{reason}",
     "verify_fits": "其张量在 {budget} 以内",
     "verify_not_fits": "其张量超出 {budget}",
     "verify_process_fits": "进程（含参数）也在以内",
     "verify_process_over": "进程（含参数）超出 {bytes}",
-    "verify_next": "批量 {batch} 的峰值约 {bytes}，{side}预算 {over}",
+    "verify_next": "批量 {batch} 约需 {bytes}，{side}预算 {over}",
     "verify_over": "超出",
     "verify_under": "低于",
     "plan_recipe": "每一行：全部冻结，换上 {classes} 类的新输出头，再让该深度可训练",
@@ -479,7 +483,8 @@ TEXT: dict[str, str] = {
         "张量），逐个算子跟踪：训练步张量本身所需（内核自身的工作区不计）；进程需要更多：见“进程”"
     ),
     "plan_batch_value": (
-        "峰值不超过 {budget} 的最大批量：由记录的训练步求解，并在该批量下再模拟一次确认"
+        "在 {budget} 以内的最大批量：张量与参数、缓冲区和优化器状态之和在内，且按进程范围上限的增长"
+        "与参数、缓冲区之和也在内；由记录的训练步求解，并在该批量下再模拟一次确认"
     ),
     "flags": "提示",
     "flags_none": "无：更新量、梯度、ReLU 零值和 BatchNorm 都正常",

@@ -82,6 +82,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
     everything, and ``unfreeze``'s own row when given. All from meta passes: nothing is
     allocated, no real step runs."""
     from resnet_inspect.assemble.plan import EVERYTHING, build_plan_report
+    from resnet_inspect.budget import process_room
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import check_unfreeze, freeze_backbone
     from resnet_inspect.capture.meta_autocast import Unsupported
@@ -123,8 +124,11 @@ def run_plan(request: PlanRequest) -> PlanReport:
     smallest = structure.smallest_batch()  # 2 where a BatchNorm sees a 1×1 map
 
     def room(state: int) -> int:
+        """The live tensor bytes a step may peak at: its tensors beside the parameters,
+        buffers and optimizer state, and its process growth at the top of the stated
+        range beside the parameters and buffers, both within --memory."""
         assert memory is not None
-        return memory - kept - state
+        return min(memory - kept - state, process_room(memory, kept, state))
 
     cuts: list[CutCapture] = []
     for precision in request.precisions:

@@ -6,7 +6,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from resnet_inspect.budget import process_growth
+from resnet_inspect.budget import process_growth, process_range
 from resnet_inspect.errors import OptionError
 from resnet_inspect.report import RowCheck
 
@@ -68,7 +68,8 @@ def verify_cuts(
             classes=request.recipe.new_classes,
         )
         estimate = process_growth(live, cut.optimizer_state_bytes, kept)
-        measured = measure_row(spec, baseline + kept + estimate)
+        low, high = process_range(live, cut.optimizer_state_bytes, kept)
+        measured = measure_row(spec, baseline + kept + high)
         check = RowCheck(
             batch=batch,
             status="skipped" if measured.reason else "measured",
@@ -79,10 +80,16 @@ def verify_cuts(
             process_estimate_bytes=estimate,
             process_growth_bytes=measured.growth,
             process_error=_error(estimate, measured.growth),
+            process_low_bytes=low,
+            process_high_bytes=high,
+            process_inside=None if measured.reason else low <= measured.growth <= high,
         )
         if batch != input_shape[0] and request.memory is not None and not measured.reason:
             room = request.memory - kept - cut.optimizer_state_bytes
-            after = kept + cut.optimizer_state_bytes + (cut.next_live_bytes or 0)
+            # What one sample more needs by the solve's own measure: its tensors beside the
+            # parameters, buffers and state, or its process at the range's top, the larger.
+            next_live, state = cut.next_live_bytes or 0, cut.optimizer_state_bytes
+            after = max(kept + state + next_live, kept + process_range(next_live, state, kept)[1])
             check = replace(
                 check,
                 fits=measured.tensor_peak <= room,

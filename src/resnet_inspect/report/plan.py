@@ -32,6 +32,10 @@ class PlanRow:
     checkpointed: tuple[str, ...] = ()  # stages recomputed in backward (--checkpoint's rows)
     recompute_flops: int = 0  # the forward FLOPs run again in backward (in backward_flops)
     process_bytes: int = 0  # the process model: how much a training process grows by
+    # The growth as a range: the estimate times the measured spread of the model's fit
+    # (budget.PROCESS_LOW, PROCESS_HIGH); a --memory batch is solved so that its top fits.
+    process_low_bytes: int = 0
+    process_high_bytes: int = 0
     verify: tuple[RowCheck, ...] = ()  # --verify: at --input's batch, then the solved one
 
 
@@ -91,6 +95,10 @@ class RowCheck:
     process_estimate_bytes: int = 0  # the process model's growth at this batch
     process_growth_bytes: int = 0  # VmHWM over the child's baseline (import, model built)
     process_error: float = 0.0
+    # The stated range of the growth at this batch, and whether the measured growth fell in it.
+    process_low_bytes: int = 0
+    process_high_bytes: int = 0
+    process_inside: bool | None = None
     fits: bool | None = None  # at the solved batch: the measured step is within --memory
     # At the solved batch: the parameters and buffers with the measured growth, less --memory
     # (above 0: the process went over the budget by that much).

@@ -138,7 +138,7 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> Tex
             Cell(units.binary_bytes(row.optimizer_state_bytes)),
             Cell(units.binary_bytes(row.saved_bytes)),
             Cell(units.binary_bytes(row.peak_bytes), style="bold"),
-            Cell(f"+{units.binary_bytes(row.process_bytes)}"),
+            Cell(_process(row.process_low_bytes, row.process_high_bytes)),
         ]
         if budget:
             fits = row.largest_batch or 0
@@ -147,6 +147,11 @@ def _memory(report: PlanReport, lang: Lang, ascii_only: bool, width: int) -> Tex
         for check in row.verify:
             table.add_note("", check_text(check, report, lang), style="cyan")
     return table
+
+
+def _process(low: int, high: int) -> str:
+    """``+180–240 MiB``: the growth a training process is expected within."""
+    return f"+{units.binary_range(low, high)}"
 
 
 def check_text(check: RowCheck, report: PlanReport, lang: Lang) -> str:
@@ -159,6 +164,13 @@ def check_text(check: RowCheck, report: PlanReport, lang: Lang) -> str:
         tensor_error=_signed(check.tensor_error),
         growth=units.binary_bytes(check.process_growth_bytes),
         process_error=_signed(check.process_error),
+        inside=(
+            say("verify_inside", lang)
+            if check.process_inside
+            else say("verify_outside", lang).format(
+                range=units.binary_range(check.process_low_bytes, check.process_high_bytes),
+            )
+        ),
     )
     if check.fits is not None and report.memory_bytes is not None:
         key = "verify_fits" if check.fits else "verify_not_fits"

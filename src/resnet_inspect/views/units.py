@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # read the same in every message of every layer
 from resnet_inspect.quantities import binary_bytes as binary_bytes
+from resnet_inspect.quantities import binary_range as binary_range
 from resnet_inspect.quantities import shape as shape
 from resnet_inspect.report import SettingValue, WeightsInfo
 from resnet_inspect.words import Lang, say
