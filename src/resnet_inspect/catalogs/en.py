@@ -483,8 +483,8 @@ TEXT: dict[str, str] = {
         "measures the growth here"
     ),
     "plan_process_mixed": (
-        ". The model was fitted to float32 steps only: the {precisions} rows' process growth "
-        "is not covered by those bounds (a bf16 row has been measured 117% over it)"
+        ". The model was fitted to float32 steps only: the {precisions} rows' growth is not "
+        "covered by that range (a bf16 row has been measured far above the old fit)"
     ),
     "verify": "Verify",
     "verify_value": (

@@ -420,8 +420,8 @@ TEXT: dict[str, str] = {
         "上限求解；--verify 在本机实测增长"
     ),
     "plan_process_mixed": (
-        "。该模型只用 float32 步骤拟合：{precisions} 行的进程增长不在上述误差范围之内"
-        "（曾测得一个 bf16 行比它高 117%）"
+        "。该模型只用 float32 步骤拟合：{precisions} 行的增长不在该范围的保证之内"
+        "（曾测得一个 bf16 行远高于旧的拟合）"
     ),
     "verify": "实测",
     "verify_value": (
