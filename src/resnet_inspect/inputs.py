@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from resnet_inspect.config import WeightsChoice, WeightsKind
+
 HUB_PREFIX = "hf:"
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".tar", ".safetensors")
 
@@ -133,7 +135,7 @@ def hub_input_size(repo: str) -> tuple[int, int, int] | None:
     return None
 
 
-def check_save_dir(folder: str, image: str, weights: object) -> None:
+def check_save_dir(folder: str, image: str, weights: WeightsChoice) -> None:
     """``--save-dir`` may not be an input's folder or inside one: the images' folder, the
     Hub cache a ``hf:`` name reads, torch's checkpoints folder; nor an existing file."""
     from resnet_inspect.errors import OptionError
@@ -145,10 +147,9 @@ def check_save_dir(folder: str, image: str, weights: object) -> None:
         name = os.path.splitext(os.path.basename(image))[0] + ".png"
         if _same(os.path.join(folder, name), image):
             raise OptionError(f"--save-dir {folder}: {name} there would replace the IMAGE")
-    kind, name = getattr(weights, "kind", ""), getattr(weights, "name", "")
-    if kind == "hub":
-        kept += weights_inputs(HUB_PREFIX + name).folders
-    elif kind == "pretrained":
+    if weights.kind is WeightsKind.HUB:
+        kept += weights_inputs(HUB_PREFIX + weights.name).folders
+    elif weights.kind is WeightsKind.PRETRAINED:
         kept.append(("torchvision's downloaded weights, an input", torch_checkpoints()))
     for what, path in kept:
         if _inside(folder, path):

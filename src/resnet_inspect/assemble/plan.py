@@ -38,6 +38,7 @@ def build_plan_report(
     full = {cut.precision: cut for cut in cuts if cut.name == EVERYTHING and not cut.checkpointed}
     plain = {(cut.name, cut.precision): cut for cut in cuts if not cut.checkpointed}
     kept = structure.param_bytes + structure.buffer_bytes
+    spreads = [process_range(cut.live_peak_bytes, cut.optimizer_state_bytes, kept) for cut in cuts]
     rows = tuple(
         PlanRow(
             name=cut.name,
@@ -56,8 +57,8 @@ def build_plan_report(
             precision=cut.precision,
             checkpointed=cut.checkpointed,
             process_bytes=process_growth(cut.live_peak_bytes, cut.optimizer_state_bytes, kept),
-            process_low_bytes=_spread(cut, kept)[0],
-            process_high_bytes=_spread(cut, kept)[1],
+            process_low_bytes=spreads[index][0],
+            process_high_bytes=spreads[index][1],
             verify=(checks or {}).get(index, ()),
             recompute_flops=(
                 cut.backward_flops - plain[cut.name, cut.precision].backward_flops
@@ -92,10 +93,6 @@ def build_plan_report(
         ),
         shows_breakdown=shows_breakdown,
     )
-
-
-def _spread(cut: CutCapture, kept: int) -> tuple[int, int]:
-    return process_range(cut.live_peak_bytes, cut.optimizer_state_bytes, kept)
 
 
 def _share(part: int, whole: int) -> float:

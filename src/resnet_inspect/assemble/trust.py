@@ -8,8 +8,8 @@ import math
 import random
 from collections.abc import Sequence
 
-from resnet_inspect.records import CurveRecord, TrustRecord
-from resnet_inspect.report.trust import Curve, Estimate, Grid, RandomisedStage, Trust
+from resnet_inspect.records import CurveRecord, Grid, TrustRecord
+from resnet_inspect.report.trust import Curve, Estimate, RandomisedStage, Trust
 
 SAME = 0.5  # Spearman at or above this: the two maps rank the pixels alike
 RESAMPLES = 1000  # bootstrap resamples of a folder's images
@@ -47,7 +47,7 @@ def trust_report(
     layer: str,
     trained: bool,
     reinitialised: str,
-    substrate: str,
+    blur: tuple[float, int],
     names: Sequence[str],
     seed: int,
     grids: dict[str, Grid] | None = None,
@@ -74,6 +74,7 @@ def trust_report(
         images=len(records),
         trained=trained,
         reinitialised=reinitialised,
+        seed=seed,
         randomised=randomised,
         changes_from=next((s.stage for s in randomised if not _alike(s.spearman)), ""),
         other_class=other,
@@ -81,7 +82,8 @@ def trust_report(
         other_spearman=other_spearman,
         other_ssim=estimate([r.other_ssim for r in records], seed),
         class_sensitive=not _alike(other_spearman),
-        substrate=substrate,
+        blur_sigma=blur[0],
+        blur_kernel=blur[1],
         steps=len(records[0].curves[0].deletion) - 1,
         curves=curves,
         deletion_beats_baselines=all(

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from resnet_inspect.capture.cam import cam_pass, upsampled
-from resnet_inspect.capture.images.preprocessing import Preprocessing, prepared
+from resnet_inspect.capture.images.preprocessing import Picture, Preprocessing, prepared
 from resnet_inspect.capture.images.reading import open_image
 from resnet_inspect.capture.instrument import model_dtype
 from resnet_inspect.capture.trust import TrustSetup, trust_batch
 from resnet_inspect.records import CamImageRecord, TrustRecord
 
 CHUNK = 8  # images a forward and backward
-# One image's maps as drawn: its path, the picture (H×W×3, 0-255) and each layer's map
-# over it (H×W, the largest 1).
-ImageMaps = Callable[[str, torch.Tensor, dict[str, torch.Tensor]], None]
+# One image's maps as drawn: its path, the picture (rows of RGB pixels) and each layer's
+# map over it (H×W, the largest 1).
+ImageMaps = Callable[[str, Picture, dict[str, torch.Tensor]], None]
 Progress = Callable[[int, int], None]  # images done, of how many
 
 
@@ -94,20 +94,23 @@ def cam_folder(
         tops = passed.top()
         logits = passed.logits.detach().double()
         probabilities = torch.softmax(logits, dim=1)
-        cams = passed.maps(targets)
-        del passed
+        cams = passed.maps(targets, keep=trust is not None)  # the other classes' maps: --trust
         heats = {name: upsampled(cams[name], size) for name in layers}
-        checks = trust_batch(model, data, targets, heats[explained], trust) if trust else None
+        checks = (
+            trust_batch(model, data, targets, heats[explained], trust, passed) if trust else None
+        )
+        del passed
         for i, path in enumerate(chunk):
             for name in layers:
                 found.add(name, cams[name][i], heats[name][i])
-            group = labels[start + i] if labels is not None else targets[i]
+            label = labels[start + i] if labels is not None else -1
+            group = label if labels is not None else targets[i]
             found.by_class[group] = found.by_class.get(group, 0) + heats[explained][i].double()
             found.counted[group] = found.counted.get(group, 0) + 1
             found.images.append(
                 CamImageRecord(
                     path=path,
-                    folder_class=labels[start + i] if labels is not None else -1,
+                    folder_class=label,
                     target=targets[i],
                     probability=float(probabilities[i, targets[i]]),
                     logit=float(logits[i, targets[i]]),
@@ -118,8 +121,7 @@ def cam_folder(
                 )
             )
             if on_image is not None:
-                picture = preprocessing.picture(data[i].float()).expand(3, -1, -1)
-                pixels = (picture * 255).round().to(torch.uint8).permute(1, 2, 0)
+                pixels = preprocessing.pixels(data[i])
                 on_image(path, pixels, {name: heats[name][i] for name in layers})
         if progress is not None:
             progress(min(start + CHUNK, len(files)), len(files))

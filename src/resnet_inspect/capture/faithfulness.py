@@ -22,10 +22,6 @@ from resnet_inspect.records import CurveRecord
 STEPS = 10  # points of each curve past the first: a tenth of the pixels a step
 BLUR_KERNEL, BLUR_SIGMA = 11, 5.0
 CHUNK = 16  # inputs a forward
-SUBSTRATE = (
-    f"deleted pixels set to 0 in the model's input; insertion from the image blurred "
-    f"(Gaussian σ {BLUR_SIGMA:g} px, {BLUR_KERNEL}×{BLUR_KERNEL})"
-)
 RANDOM, GAUSSIAN = "random", "centred Gaussian"
 
 

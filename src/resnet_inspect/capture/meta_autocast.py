@@ -29,7 +29,7 @@ Signature = tuple[Any, tuple[Any, ...]]
 Casts = tuple[tuple[int, torch.dtype], ...]  # (position among the tensor inputs, cast to)
 
 _OBSERVED: dict[tuple[torch.dtype, Signature], Casts] = {}
-_CASTS = (torch.ops.aten._to_copy.default,)
+_CAST = torch.ops.aten._to_copy.default  # what autocast's casts run
 
 
 class Unsupported(Exception):
@@ -49,7 +49,7 @@ class _WatchCasts(TorchDispatchMode):  # type: ignore[no-untyped-call]
     ) -> Any:
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        if func in _CASTS and isinstance(args[0], torch.Tensor):
+        if func is _CAST and isinstance(args[0], torch.Tensor):
             source = args[0]
             place = self.places.get(source._cdata)
             if place is None:
@@ -153,7 +153,3 @@ class MetaAutocast(TorchFunctionMode):
                 self.cached[key] = tensor.to(dtype)
             return self.cached[key]
         return tensor.to(dtype)
-
-
-def observed_count() -> int:
-    return len(_OBSERVED)

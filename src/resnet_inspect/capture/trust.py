@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from resnet_inspect.capture.cam import as_grid, cam_pass, upsampled
+from resnet_inspect.capture.cam import CamPass, as_grid, cam_pass, upsampled
 from resnet_inspect.capture.faithfulness import STEPS, baseline_maps, curves
 from resnet_inspect.capture.randomisation import Section, reinitialise
 from resnet_inspect.capture.similarity import spearman, ssim
@@ -29,7 +29,7 @@ class TrustSetup:
     classes: int
     seed: int
     trained: bool = True  # False: random weights, which have learned nothing to show
-    reinitialised: str = ""  # how a section is re-initialised, in words
+    reinitialised: str = "own_init"  # or "reset_parameters" (fresh is None)
     steps: int = STEPS
 
     def __post_init__(self) -> None:
@@ -43,12 +43,16 @@ def trust_batch(
     targets: Sequence[int],
     heats: torch.Tensor,
     setup: TrustSetup,
+    passed: CamPass | None = None,
 ) -> list[TrustRecord]:
     """The checks of each image of ``data`` (N×C×H×W) whose map for ``targets[i]`` at the
-    layer is ``heats[i]`` (H×W, the largest 1)."""
+    layer is ``heats[i]`` (H×W, the largest 1). ``passed``: the forward those maps came
+    from, its graph kept, which the other classes' maps are taken from too."""
     size = (int(data.shape[-2]), int(data.shape[-1]))
     others = [_other_class(target, setup) for target in targets]
-    other_heats = upsampled(cam_pass(model, data, [setup.layer]).maps(others)[setup.layer], size)
+    passed = passed if passed is not None else cam_pass(model, data, [setup.layer])
+    # A backward without keep: autograd frees the graph's buffers before the curves' forwards.
+    other_heats = upsampled(passed.maps(others)[setup.layer], size)
     baselines = baseline_maps(size, setup.seed)
     faithfulness = [
         curves(model, image, target, {"Grad-CAM": heat, **baselines}, setup.steps)

@@ -128,6 +128,14 @@ TEXT: dict[str, str] = {
         "against {deletion_baselines} (lower is better); insertion AUC {insertion} against "
         "{insertion_baselines} (higher is better)"
     ),
+    "trust_how_own_init": (
+        "as the model initialises itself (a fresh model, drawn from seed {seed} after the one "
+        "explained)"
+    ),
+    "trust_how_reset_parameters": (
+        "by each module's reset_parameters() (a model handed over built: its own "
+        "initialisation is not known), under seed {seed}"
+    ),
     "trust_randomised": "Re-initialised down to",
     "trust_spearman": "Spearman",
     "trust_other": "a random other class: {target}",
@@ -139,7 +147,9 @@ TEXT: dict[str, str] = {
     "trust_legend": (
         "Spearman and SSIM compare a map with the trained model's map of the same class (1: "
         "the same); below Spearman {threshold} two maps count as different. A section is "
-        "re-initialised {how}. Curves: {substrate}; {steps} steps, the most important pixels "
+        "re-initialised {how}. Curves: deleted pixels set to 0 in the model's input; insertion "
+        "from the image blurred (Gaussian σ {sigma} px, {kernel}×{kernel}); {steps} steps, "
+        "the most important pixels "
         "first (ties in reading order). Over a folder: the mean [95% bootstrap interval]."
     ),
     "erf_note": (

@@ -113,6 +113,10 @@ TEXT: dict[str, str] = {
         "并不比不了解模型的图更忠实：删除 AUC {deletion}，对比 {deletion_baselines}（越低越好）；"
         "插入 AUC {insertion}，对比 {insertion_baselines}（越高越好）"
     ),
+    "trust_how_own_init": "按模型自身的初始化（一个新模型，在所解释的模型之后从种子 {seed} 抽取）",
+    "trust_how_reset_parameters": (
+        "由每个模块的 reset_parameters()（模型以实例给出：其自身的初始化方式未知），种子 {seed}"
+    ),
     "trust_randomised": "重新初始化直到",
     "trust_spearman": "Spearman",
     "trust_other": "随机另一类别：{target}",
@@ -123,7 +127,8 @@ TEXT: dict[str, str] = {
     "trust_insertion": "插入 AUC ↑",
     "trust_legend": (
         "Spearman 和 SSIM 将一张图与训练好的模型对同一类别的图比较（1：相同）；Spearman 低于 "
-        "{threshold} 时两张图视为不同。每部分的重新初始化方式：{how}。曲线：{substrate}；"
+        "{threshold} 时两张图视为不同。每部分的重新初始化方式：{how}。曲线：删除的像素在模型输入中"
+        "置为 0；插入从模糊后的图像开始（高斯 σ {sigma} 像素，{kernel}×{kernel}）；"
         "{steps} 步，最重要的像素优先（相同时按阅读顺序）。对文件夹：均值 [95% bootstrap 区间]。"
     ),
     "erf_note": "在 CPU 上以 eval 模式测量（BatchNorm 使用运行统计量）；前向传播在该行停止",

@@ -4,12 +4,13 @@ image a layer's evidence for one class lies."""
 from __future__ import annotations
 
 import os
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from resnet_inspect.commands import Command, given, recorded, shown
 from resnet_inspect.commands.found import checked_meta, image_pipeline, nearest, source
+from resnet_inspect.commands.progress import Progress
 from resnet_inspect.config import ModelChoice, Preparation, check_seed
 from resnet_inspect.errors import ArgumentError, InspectError, OptionError
 from resnet_inspect.imagesets import find_images
@@ -21,11 +22,11 @@ from resnet_inspect.views.options import ViewOptions
 if TYPE_CHECKING:
     import torch
 
-    from resnet_inspect.capture.images.preprocessing import Preprocessing
+    from resnet_inspect.capture.images.preprocessing import Picture, Preprocessing
     from resnet_inspect.capture.models.source import ModelSource
     from resnet_inspect.capture.trust import TrustSetup
-    from resnet_inspect.records import StructureCapture, TrustRecord
-    from resnet_inspect.report.trust import Grid, Trust
+    from resnet_inspect.records import Grid, StructureCapture, TrustRecord
+    from resnet_inspect.report.trust import Trust
 
 ALL = "all"  # --layer all: every stage
 MAX_MAPS = 64  # channels a layer: more would not be told apart in a terminal
@@ -134,15 +135,14 @@ def _one_image(
     data = prepared(look.preprocessing, image, f"IMAGE {request.image}")[None]
     data = data.to(model_dtype(model))
     captured = grad_cam(model, data, look.layers, target, request.maps)
-    seen = look.preprocessing.picture(data[0].to(torch.float32)).expand(3, -1, -1)
-    rgb = (seen * 255).round().to(torch.uint8).permute(1, 2, 0)
+    pixels = look.preprocessing.pixels(data[0])
     trust = None
     if checks is not None:
         heat = torch.tensor(captured.maps[checks.layer], dtype=data.dtype)
         trust = trust_batch(model, data, [captured.target], heat[None], checks)
     if request.save_dir:
         heats = {name: torch.tensor(captured.maps[name]) for name in look.layers}
-        _PngWriter(request.save_dir, os.path.dirname(request.image))(request.image, rgb, heats)
+        _PngWriter(request.save_dir, os.path.dirname(request.image))(request.image, pixels, heats)
     return cam_report(
         captured,
         arch=look.found.info.name,
@@ -152,7 +152,7 @@ def _one_image(
         model=look.found.info,
         image=request.image,
         preprocessing="; ".join([*sorted(notes), look.preprocessing.described]),
-        pixels=tuple(tuple(tuple(p) for p in row) for row in rgb.tolist()),
+        pixels=pixels,
         layers=look.layers,
         names=look.names,
         options=recorded(request),
@@ -168,11 +168,12 @@ def _folder(
     checks: TrustSetup | None,
 ) -> CamReport:
     from resnet_inspect.assemble.cam import cam_folder_report
-    from resnet_inspect.capture.cam_folder import cam_folder
+    from resnet_inspect.capture.cam import as_grid
+    from resnet_inspect.capture.cam_folder import cam_folder, scaled
 
     images = find_images([request.image], option="IMAGE")
     writer = _PngWriter(request.save_dir, request.image) if request.save_dir else None
-    progress = _Progress()
+    progress = Progress()
     try:
         maps = cam_folder(
             model,
@@ -184,7 +185,7 @@ def _folder(
             target,
             trust=checks,
             on_image=writer,
-            progress=progress,
+            progress=_bar(progress),
         )
     finally:
         progress.done()
@@ -199,8 +200,8 @@ def _folder(
         model=look.found.info,
         folder=request.image,
         preprocessing="; ".join([*conversions, look.preprocessing.described]),
-        grids={name: _grid(total / len(maps.images)) for name, total in maps.grids.items()},
-        heats={name: _grid(_scaled(total)) for name, total in maps.heats.items()},
+        grids={name: as_grid(total / len(maps.images)) for name, total in maps.grids.items()},
+        heats={name: as_grid(scaled(total)) for name, total in maps.heats.items()},
         centres=maps.centres(),
         layers=look.layers,
         names=look.names,
@@ -212,7 +213,7 @@ def _folder(
             trust,
             checks,
             look,
-            {stage: _grid(total / len(maps.images)) for stage, total in maps.randomised.items()},
+            {stage: as_grid(total / len(maps.images)) for stage, total in maps.randomised.items()},
         ),
     )
 
@@ -224,7 +225,7 @@ def _trust(
     grids: dict[str, Grid] | None = None,
 ) -> Trust | None:
     from resnet_inspect.assemble.trust import trust_report
-    from resnet_inspect.capture.faithfulness import SUBSTRATE
+    from resnet_inspect.capture.faithfulness import BLUR_KERNEL, BLUR_SIGMA
 
     if not records or checks is None:
         return None
@@ -233,7 +234,7 @@ def _trust(
         layer=checks.layer,
         trained=checks.trained,
         reinitialised=checks.reinitialised,
-        substrate=SUBSTRATE,
+        blur=(BLUR_SIGMA, BLUR_KERNEL),
         names=look.names,
         seed=checks.seed,
         grids=grids,
@@ -258,20 +259,9 @@ def _trust_setup(
         raise InspectError("--trust: the model has no residual stages to randomise")
     if structure.num_classes < 2:
         raise InspectError("--trust: the random-class test needs a model of two classes or more")
-    fresh = None
-    if found.initialises:
-        # Drawn from the seed's stream after the model itself, so that with random weights
-        # too the fresh sections differ from the model's own.
-        fresh = fresh_state(found.make("cpu"))
-        how = (
-            "as the model initialises itself (a fresh model, drawn from seed "
-            f"{request.seed} after the one explained)"
-        )
-    else:
-        how = (
-            "by each module's reset_parameters() (a model handed over built: its own "
-            f"initialisation is not known), under seed {request.seed}"
-        )
+    # Drawn from the seed's stream after the model itself, so that with random weights too
+    # the fresh sections differ from the model's own; an instance's init is not known.
+    fresh = fresh_state(found.make("cpu")) if found.initialises else None
     return TrustSetup(
         layer=layers[-1],
         sections=sections,
@@ -279,17 +269,8 @@ def _trust_setup(
         classes=structure.num_classes,
         seed=request.seed,
         trained=not (found.weights.kind == "none" and found.initialises),
-        reinitialised=how,
+        reinitialised="own_init" if fresh is not None else "reset_parameters",
     )
-
-
-def _grid(tensor: torch.Tensor) -> Grid:
-    return tuple(tuple(float(v) for v in row) for row in tensor.tolist())
-
-
-def _scaled(tensor: torch.Tensor) -> torch.Tensor:
-    largest = float(tensor.max())
-    return tensor / largest if largest > 0 else tensor
 
 
 class _PngWriter:
@@ -300,7 +281,8 @@ class _PngWriter:
         self.folder, self.root = folder, root
         self.written: set[str] = set()
 
-    def __call__(self, path: str, pixels: torch.Tensor, heats: dict[str, torch.Tensor]) -> None:
+    def __call__(self, path: str, pixels: Picture, heats: dict[str, torch.Tensor]) -> None:
+        from resnet_inspect.capture.cam import as_grid
         from resnet_inspect.views.files import Output, write_all
         from resnet_inspect.views.heatmap import png_row
 
@@ -310,30 +292,21 @@ class _PngWriter:
             target = os.path.join(self.folder, relative + ".png")
         self.written.add(target)
         os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-        picture = tuple(tuple(tuple(p) for p in row) for row in pixels.tolist())
-        content = png_row([_grid(heat) for heat in heats.values()], picture)
+        content = png_row([as_grid(heat) for heat in heats.values()], pixels)
         write_all([Output("--save-dir", target, content)])
 
 
-class _Progress:
-    """A bar on stderr, rewritten as images are done; only on a terminal."""
+BAR = 30  # characters of cam's progress bar
 
-    WIDTH = 30
 
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
+def _bar(progress: Progress) -> Callable[[int, int], None]:
+    """cam's progress: a bar of the images done."""
 
-    def __call__(self, done: int, total: int) -> None:
-        if self.live:
-            filled = round(self.WIDTH * done / total)
-            bar = "█" * filled + "░" * (self.WIDTH - filled)
-            sys.stderr.write(f"\r\033[Kcam {bar} {done}/{total} images")
-            sys.stderr.flush()
+    def show(done: int, total: int) -> None:
+        filled = round(BAR * done / total)
+        progress.show(f"cam {'█' * filled}{'░' * (BAR - filled)} {done}/{total} images")
 
-    def done(self) -> None:
-        if self.live:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+    return show
 
 
 def _layers(text: str, stages: tuple[str, ...], modules: set[str]) -> list[str]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from resnet_inspect.budget import process_growth, process_range
+from resnet_inspect.commands.progress import Progress
 from resnet_inspect.errors import OptionError
 from resnet_inspect.report import RowCheck
 
@@ -55,10 +55,12 @@ def verify_cuts(
         if request.memory is not None and solved and live and solved != input_shape[0]:
             jobs.append((index, solved, live))
     found: dict[int, list[RowCheck]] = {}
-    progress = _Progress(len(jobs))
+    progress = Progress()
     for number, (index, batch, live) in enumerate(jobs, 1):
         cut = cuts[index]
-        progress.show(number, f"{_row_text(cut)} at batch {batch}")
+        progress.show(
+            f"verify {number}/{len(jobs)}: {_row_text(cut)} at batch {batch}, in a fresh process…"
+        )
         step = replace(request.step_in(Precision(cut.precision)), checkpoint=cut.checkpointed)
         spec = RowSpec(
             model=request.model,
@@ -110,21 +112,3 @@ def _error(estimate: int, measured: int) -> float:
 def _row_text(cut: CutCapture) -> str:
     recomputed = f", recompute {','.join(cut.checkpointed)}" if cut.checkpointed else ""
     return f"{cut.name}{recomputed} ({cut.precision})"
-
-
-class _Progress:
-    """One line on stderr, rewritten as each row's process runs; only on a terminal."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.live = sys.stderr.isatty()
-
-    def show(self, number: int, text: str) -> None:
-        if self.live:
-            sys.stderr.write(f"\r\033[Kverify {number}/{self.total}: {text}, in a fresh process…")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.live:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-Grid = tuple[tuple[float, ...], ...]
+from resnet_inspect.records.passes import Grid
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-Grid = tuple[tuple[float, ...], ...]
+from resnet_inspect.records.passes import Grid
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,11 @@ class Trust:
     layer: str
     images: int
     trained: bool  # False: the weights are random, so nothing learned can be shown
-    reinitialised: str  # how a section is re-initialised
+    # How a section is re-initialised: "own_init" (from a fresh model drawn from the seed's
+    # stream after the explained one), "reset_parameters" (each module's own reset methods:
+    # a model handed over built, whose initialisation is not known).
+    reinitialised: str
+    seed: int
     randomised: tuple[RandomisedStage, ...]  # the cascade, head first
     changes_from: str  # the first section whose randomisation changes the map; "" if none does
     other_class: int  # one image: the class drawn at random; a folder: -1 (one per image)
@@ -58,7 +62,10 @@ class Trust:
     other_spearman: Estimate  # that class's map against the explained class's
     other_ssim: Estimate
     class_sensitive: bool  # the other class's map differs (Spearman below the threshold)
-    substrate: str  # what deletion and insertion put in place of the pixels
+    # Deleted pixels are set to 0 in the model's input; insertion starts from the image
+    # blurred by a Gaussian of this σ (pixels) over this kernel (RISE's).
+    blur_sigma: float
+    blur_kernel: int
     steps: int
     curves: tuple[Curve, ...]  # Grad-CAM's first, then the baselines'
     deletion_beats_baselines: bool  # Grad-CAM's deletion AUC is below both baselines'

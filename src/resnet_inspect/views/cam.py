@@ -9,7 +9,7 @@ from rich.text import Text
 from resnet_inspect.report import CamReport, Level
 from resnet_inspect.views import units
 from resnet_inspect.views.facts import facts_table
-from resnet_inspect.views.glyphs import ascii_text, to_ascii
+from resnet_inspect.views.glyphs import ascii_text, plain_if
 from resnet_inspect.views.header import header
 from resnet_inspect.views.heatmap import MAX_MAP_WIDTH, Heatmap
 from resnet_inspect.views.page import Page
@@ -91,13 +91,13 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
     columns = [
         Column(say("cam_class", lang), wrap=True, min_width=10),
         Column(say("cam_images", lang), right=True),
-        Column(_word("cam_centre", lang, ascii_only), right=True),
+        Column(plain_if(say("cam_centre", lang), ascii_only), right=True),
     ]
     if trusted:
         columns += [
-            Column(_word("trust_deletion", lang, ascii_only), right=True),
-            Column(_word("trust_insertion", lang, ascii_only), right=True),
-            Column(_word("trust_other_short", lang, ascii_only), right=True),
+            Column(plain_if(say("trust_deletion", lang), ascii_only), right=True),
+            Column(plain_if(say("trust_insertion", lang), ascii_only), right=True),
+            Column(plain_if(say("trust_other_short", lang), ascii_only), right=True),
         ]
     classes = TextTable(columns, ascii_only=ascii_only)
     for group in report.classes:
@@ -114,7 +114,7 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
             Column(say("predict_image", lang), wrap=True, min_width=12),
             Column(say("cam_explained", lang), wrap=True, min_width=10),
             Column(say("predict_probability", lang), right=True),
-            Column(_word("cam_centre", lang, ascii_only), right=True),
+            Column(plain_if(say("cam_centre", lang), ascii_only), right=True),
         ],
         ascii_only=ascii_only,
     )
@@ -143,10 +143,6 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
         top = ascii_text(top)
     trust = _trust(report, lang, width, ascii_only)
     return Page(top, classes.render(width), picture, images.render(width), *more, *trust)
-
-
-def _word(key: str, lang: Lang, ascii_only: bool) -> str:
-    return to_ascii(say(key, lang)) if ascii_only else say(key, lang)
 
 
 def _centre(centre: tuple[float, float] | None) -> str:

@@ -71,6 +71,11 @@ def to_ascii(text: str) -> str:
     return text.translate(_ASCII)
 
 
+def plain_if(text: str, ascii_only: bool) -> str:
+    """``text`` in ASCII where the output asks for it (``--ascii``), else as it is."""
+    return to_ascii(text) if ascii_only else text
+
+
 def ascii_text(text: Text) -> Text:
     """The same words in ASCII; inner styles are dropped, the base style is kept."""
     return Text(to_ascii(text.plain), style=text.style, end=text.end)

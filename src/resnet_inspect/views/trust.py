@@ -6,7 +6,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from resnet_inspect.report.trust import Estimate, Trust
-from resnet_inspect.views.glyphs import to_ascii
+from resnet_inspect.views.glyphs import plain_if
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.words import Lang, say
 
@@ -67,7 +67,7 @@ def trust_section(
     trust: Trust, lang: Lang, width: int, ascii_only: bool, target: str
 ) -> list[RenderableType]:
     def word(key: str) -> str:
-        return to_ascii(say(key, lang)) if ascii_only else say(key, lang)
+        return plain_if(say(key, lang), ascii_only)
 
     shown: list[RenderableType] = [
         Text(say("trust_title", lang).format(layer=trust.layer, target=target), style="bold")
@@ -108,8 +108,9 @@ def trust_section(
     for curve in trust.curves:
         curves.add_row(curve.map, area(curve.deletion_auc), area(curve.insertion_auc))
     legend = say("trust_legend", lang).format(
-        how=trust.reinitialised,
-        substrate=trust.substrate,
+        how=say(f"trust_how_{trust.reinitialised}", lang).format(seed=trust.seed),
+        sigma=f"{trust.blur_sigma:g}",
+        kernel=trust.blur_kernel,
         steps=trust.steps,
         threshold=f"{trust.threshold:g}",
     )

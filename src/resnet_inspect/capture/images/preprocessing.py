@@ -30,6 +30,7 @@ from resnet_inspect.config import Preparation
 from resnet_inspect.errors import InspectError
 
 Transform = Callable[[Any], torch.Tensor]  # a PIL image to a C×H×W float tensor
+Picture = tuple[tuple[tuple[int, int, int], ...], ...]  # rows of RGB pixels, 0-255
 
 DEFAULT_RESIZE = 256
 DEFAULT_CROP = (224, 224)
@@ -63,6 +64,13 @@ class Preprocessing:
         mean = torch.tensor(self.mean, dtype=prepared.dtype).view(-1, 1, 1)
         std = torch.tensor(self.std, dtype=prepared.dtype).view(-1, 1, 1)
         return (prepared * std + mean).clamp(0, 1)
+
+    def pixels(self, prepared: torch.Tensor) -> Picture:
+        """A prepared input (C×H×W) as the RGB pixels (0-255, rows of (r, g, b)) a map is
+        drawn over: the picture, one channel repeated three times for a grey model."""
+        seen = self.picture(prepared.to(torch.float32)).expand(3, -1, -1)
+        rgb = (seen * 255).round().to(torch.uint8).permute(1, 2, 0)
+        return tuple(tuple((r, g, b) for r, g, b in row) for row in rgb.tolist())
 
 
 def preprocessing_for(
