@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
@@ -38,6 +39,9 @@ SAMPLE = [
     "resnest14d",
     "resnetv2_50",
     "resnetv2_50x1_bit",
+    # RegNets: residual stages of their own (s1..s4), drawn the same way and checked alike
+    "regnetx_002",
+    "regnety_002",
 ]
 # The hand-written variants of tests/user_models.py, at their input sizes.
 HAND_WRITTEN = {
@@ -61,10 +65,12 @@ def real_model(name: str) -> torch.nn.Module:
     return timm.create_model(name, pretrained=False).eval()
 
 
-def stage_containers(model: torch.nn.Module) -> list[torch.nn.Module]:
+def stage_containers(model: torch.nn.Module) -> list[Any]:
     """The model's own stage containers, read off how timm builds each kind."""
     if hasattr(model, "stages"):  # ResNetV2 / BiT
         return [stage.blocks for stage in model.stages]
+    if hasattr(model, "s1"):  # RegNet: its stages are s1..s4, their blocks b1, b2, ...
+        return [list(getattr(model, f"s{i}").children()) for i in range(1, 5)]
     return [getattr(model, f"layer{i}") for i in range(1, 5)]
 
 
