@@ -359,11 +359,13 @@ def test_a_path_with_undecodable_bytes_still_gives_utf8_json(tmp_path: Path) -> 
 # 8. Run-time messages that name the real cause --------------------------------------------
 
 
-def test_torch_home_that_is_a_file_gets_the_offline_weights_message(tmp_path: Path) -> None:
+def test_torch_home_that_is_a_file_gets_the_offline_weights_message(
+    run_cli: Run, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     home.write_text("")
-    result = run(["train-step", "--weights", "DEFAULT"], env={"TORCH_HOME": str(home)})
-    assert result.returncode == 1
+    result = run_cli(["train-step", "--weights", "DEFAULT"], env={"TORCH_HOME": str(home)})
+    assert result.exit_code == 1
     line = one_line(result.stderr)
     assert "is not cached and could not be downloaded" in line and "TORCH_HOME" in line
 

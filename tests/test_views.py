@@ -194,5 +194,5 @@ def test_shell_completion_is_offered(run_cli: Run) -> None:
     result = run_cli(["--help"], width=100)
     assert "--install-completion" in result.stdout
     shown = run_cli(["--show-completion", "bash"])
-    assert shown.exit_code == 0
+    assert shown.exit_code == 0, (shown.output, shown.exception)
     assert "complete" in shown.stdout
