@@ -11,20 +11,41 @@ from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.words import Lang, say
 
 
-def number(value: Estimate | None, form: str = ".2f") -> str:
+def number(value: Estimate | None, form: str = ".2f", threshold: float | None = None) -> str:
     """``0.12`` for one image; ``0.12 [0.08, 0.15]`` (the 95% interval) over several; ``—``
-    where there is no number (a constant map)."""
+    where there is no number (a constant map). Beside a ``threshold`` the mean gets the
+    decimals it takes to stay on its own side in print: 0.4999 is never shown as 0.50."""
     if value is None or value.mean is None:
         return "—"
+    if threshold is not None:
+        form = _decimals_for_side(value.mean, threshold)
     if value.count <= 1 or value.low is None or value.high is None:
         return f"{value.mean:{form}}"
     return f"{value.mean:{form}} [{value.low:{form}}, {value.high:{form}}]"
 
 
-def area(value: Estimate | None) -> str:
+def _decimals_for_side(mean: float, threshold: float) -> str:
+    for decimals in range(2, 7):
+        form = f".{decimals}f"
+        if (float(f"{mean:{form}}") >= threshold) == (mean >= threshold):
+            return form
+    return ".10g"
+
+
+def area(value: Estimate | None, *others: Estimate) -> str:
     """An area under a curve of probabilities: three significant digits (a 1000-class
-    model's probabilities are small)."""
-    return number(value, ".3g")
+    model's probabilities are small), more where fewer would show it equal to one of
+    ``others`` that it is not."""
+    for digits in range(3, 8):
+        form = f".{digits}g"
+        shown = number(value, form)
+        if all(shown != number(other, form) or _means(value) == _means(other) for other in others):
+            return shown
+    return number(value, ".10g")
+
+
+def _means(value: Estimate | None) -> float | None:
+    return value.mean if value is not None else None
 
 
 def verdicts(trust: Trust, lang: Lang) -> list[tuple[bool, str]]:
@@ -37,15 +58,25 @@ def verdicts(trust: Trust, lang: Lang) -> list[tuple[bool, str]]:
             (
                 True,
                 say("trust_changes", lang).format(
-                    stage=stage.stage, spearman=number(stage.spearman)
+                    stage=stage.stage, spearman=number(stage.spearman, threshold=trust.threshold)
                 ),
             )
         )
     else:
-        found.append((False, say("trust_never", lang).format(spearman=number(last.spearman))))
+        found.append(
+            (
+                False,
+                say("trust_never", lang).format(
+                    spearman=number(last.spearman, threshold=trust.threshold)
+                ),
+            )
+        )
     key = "trust_class_yes" if trust.class_sensitive else "trust_class_no"
     found.append(
-        (trust.class_sensitive, say(key, lang).format(spearman=number(trust.other_spearman)))
+        (
+            trust.class_sensitive,
+            say(key, lang).format(spearman=number(trust.other_spearman, threshold=trust.threshold)),
+        )
     )
     own, *baselines = trust.curves
     faithful = trust.deletion_beats_baselines and trust.insertion_beats_baselines
@@ -53,10 +84,14 @@ def verdicts(trust: Trust, lang: Lang) -> list[tuple[bool, str]]:
         (
             faithful,
             say("trust_faithful" if faithful else "trust_unfaithful", lang).format(
-                deletion=area(own.deletion_auc),
-                deletion_baselines=", ".join(area(b.deletion_auc) for b in baselines),
-                insertion=area(own.insertion_auc),
-                insertion_baselines=", ".join(area(b.insertion_auc) for b in baselines),
+                deletion=area(own.deletion_auc, *(b.deletion_auc for b in baselines)),
+                deletion_baselines=", ".join(
+                    area(b.deletion_auc, own.deletion_auc) for b in baselines
+                ),
+                insertion=area(own.insertion_auc, *(b.insertion_auc for b in baselines)),
+                insertion_baselines=", ".join(
+                    area(b.insertion_auc, own.insertion_auc) for b in baselines
+                ),
             ),
         )
     )
@@ -86,7 +121,9 @@ def trust_section(
         ascii_only=ascii_only,
     )
     for stage in trust.randomised:
-        cascade.add_row(stage.stage, number(stage.spearman), number(stage.ssim))
+        cascade.add_row(
+            stage.stage, number(stage.spearman, threshold=trust.threshold), number(stage.ssim)
+        )
     other = (
         f"{trust.other_class} {trust.other_class_name}".strip()
         if trust.other_class >= 0
