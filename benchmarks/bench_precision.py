@@ -36,28 +36,33 @@ FLOOR = "import torch, torchvision"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
-    repeats = parser.parse_args().repeats
+    parser.add_argument(
+        "--only",
+        choices=("step", "plan"),
+        help="one of the two comparisons (the bf16 step alone takes minutes here)",
+    )
+    arguments = parser.parse_args()
+    repeats = arguments.repeats
     step = ("train-step", "--arch", "resnet50", "--input", "8,3,224,224", "--precision", "bf16")
     plan = ("plan", "--arch", "resnet50", "--input", "8,3,224,224", "--new-classes", "10",
             "--precision", "all", "--memory", "8GiB", "--no-cache")  # fmt: skip
-    cases = [
-        Case("bare autocast step", python(BARE_AMP_STEP)),
-        Case("train-step --precision bf16", tool(*step)),
-        Case("import floor", python(FLOOR)),
-        Case("plan --precision all", tool(*plan)),
-    ]
-    results = measure(cases, repeats)
+    comparisons = {
+        "step": (
+            "train-step --precision bf16 resnet50 8x3x224x224 (goal ≤ 1.10x)",
+            Case("train-step --precision bf16", tool(*step)),
+            Case("bare autocast step", python(BARE_AMP_STEP)),
+        ),
+        "plan": (
+            "plan --precision all --memory 8GiB (goal ≤ 2.0x the import floor)",
+            Case("plan --precision all", tool(*plan)),
+            Case("import floor", python(FLOOR)),
+        ),
+    }
+    chosen = [comparisons[arguments.only]] if arguments.only else list(comparisons.values())
+    results = measure([case for _, *pair in chosen for case in reversed(pair)], repeats)
     print(f"machine: {platform.machine()}, repeats: {repeats}")
-    print_comparison(
-        "train-step --precision bf16 resnet50 8x3x224x224 (goal ≤ 1.10x)",
-        results["train-step --precision bf16"],
-        results["bare autocast step"],
-    )
-    print_comparison(
-        "plan --precision all --memory 8GiB (goal ≤ 2.0x the import floor)",
-        results["plan --precision all"],
-        results["import floor"],
-    )
+    for title, subject, baseline in chosen:
+        print_comparison(title, results[subject.label], results[baseline.label])
 
 
 if __name__ == "__main__":
