@@ -126,3 +126,51 @@ def test_what_autocast_does_is_observed_not_listed() -> None:
     with torch.autocast("cpu", dtype=torch.bfloat16):
         real = torch.nn.functional.conv2d(torch.zeros(2, 3, 8, 8), torch.zeros(4, 3, 3, 3))
     assert real.dtype == y.dtype
+
+
+def test_fp16_takes_bf16s_passes_only_where_autocast_was_seen_to_mirror(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """fp16's rows are bf16's passes where autocast to float16 was observed to cast every
+    call's inputs as bfloat16 did (then every pass is the same, 2 bytes for 2 bytes); where
+    one call is cast otherwise, fp16's passes run (the equality with the FakeTensorMode
+    path, above, checks the rows of the first case on four models)."""
+    from resnet_inspect.capture import plan as capture_plan
+
+    cuts: list[str] = []
+    real_cut = capture_plan.capture_cut
+
+    def counted(*args: object, **kwargs: object) -> object:
+        cuts.append(str(kwargs.get("checkpoint", "")))
+        return real_cut(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(capture_plan, "capture_cut", counted)
+
+    def planned_rows() -> list[object]:
+        report = plan(
+            "resnet18", (2, 3, 32, 32), new_classes=10, precisions=(Precision.BF16, Precision.FP16)
+        )
+        return report.rows
+
+    mirrored = planned_rows()
+    rows_per_precision = len(mirrored) // 2
+    assert len(cuts) == rows_per_precision  # bf16's passes only
+
+    # A torch whose float16 autocast keeps convolutions in float32: no longer a mirror.
+    real_observe = meta_autocast._observe
+
+    def observe(call: object, dtype: torch.dtype) -> object:
+        casts = real_observe(call, dtype)  # type: ignore[arg-type]
+        if dtype is torch.float16 and getattr(call, "func", None) is torch.conv2d:
+            return tuple((place, torch.float32) for place, _ in casts)
+        return casts
+
+    monkeypatch.setattr(meta_autocast, "_observe", observe)
+    monkeypatch.setattr(meta_autocast, "_OBSERVED", {})
+    monkeypatch.setattr(meta_autocast, "_CALLS", {})
+    cuts.clear()
+    own = planned_rows()
+    assert len(cuts) == 2 * rows_per_precision  # fp16's passes ran
+    fp16 = [row for row in own if row.precision == "fp16"]  # type: ignore[attr-defined]
+    bf16 = [row for row in own if row.precision == "bf16"]  # type: ignore[attr-defined]
+    assert [r.saved_bytes for r in fp16] != [r.saved_bytes for r in bf16]  # type: ignore[attr-defined]

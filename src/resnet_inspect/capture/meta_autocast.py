@@ -14,10 +14,16 @@ it) and calls the function outside autocast. What is observed is memoised for th
 A call whose observed casts cannot be restated as casts of its inputs (a function that
 casts something it made itself) is not simulated: ``Unsupported`` is raised, and the
 caller falls back to ``FakeTensorMode``.
+
+Each observed call is kept (shapes and dtypes, no values), so that ``mirrors`` can ask
+whether autocast to another half precision does the same to every one of them: where it
+does, a pass under the other is the same pass with that dtype in place of the first
+(float16 and bfloat16 are both 2 bytes), and plan need not run it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -28,8 +34,56 @@ from torch.utils._pytree import tree_flatten, tree_unflatten
 Signature = tuple[Any, tuple[Any, ...]]
 Casts = tuple[tuple[int, torch.dtype], ...]  # (position among the tensor inputs, cast to)
 
-_OBSERVED: dict[tuple[torch.dtype, Signature], Casts] = {}
 _CAST = torch.ops.aten._to_copy.default  # what autocast's casts run
+
+
+@dataclass(frozen=True)
+class _TensorShape:
+    """A tensor input as observing a call needs it: never its values."""
+
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    parameter: bool
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A call as it was first seen: the function, its arguments' structure, and every
+    argument (each tensor as a ``_TensorShape``)."""
+
+    func: Any
+    spec: Any
+    flat: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
+        flat, spec = tree_flatten((args, kwargs))
+        described = tuple(
+            _TensorShape(tuple(item.shape), item.dtype, isinstance(item, torch.nn.Parameter))
+            if isinstance(item, torch.Tensor)
+            else item
+            for item in flat
+        )
+        return cls(func, spec, described)
+
+    def signature(self) -> Signature:
+        dtypes = (str(item.dtype) for item in self.flat if isinstance(item, _TensorShape))
+        return (self.func, tuple(dtypes))
+
+    def with_dtype(self, old: torch.dtype, new: torch.dtype) -> _Call:
+        """The same call with every ``old`` tensor input in ``new``."""
+        flat = tuple(
+            replace(item, dtype=new)
+            if isinstance(item, _TensorShape) and item.dtype == old
+            else item
+            for item in self.flat
+        )
+        return replace(self, flat=flat)
+
+
+# What autocast to a dtype does to each signature, and the call it was first seen in.
+_OBSERVED: dict[tuple[torch.dtype, Signature], Casts] = {}
+_CALLS: dict[tuple[torch.dtype, Signature], _Call] = {}
 
 
 class Unsupported(Exception):
@@ -59,32 +113,29 @@ class _WatchCasts(TorchDispatchMode):  # type: ignore[no-untyped-call]
         return out
 
 
-def _observe(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], dtype: torch.dtype) -> Casts:
-    """Which tensor inputs of ``func`` autocast casts, and to what: the call run once on
+def _observe(call: _Call, dtype: torch.dtype) -> Casts:
+    """Which tensor inputs of the call autocast casts, and to what: the call run once on
     real CPU tensors under autocast. First with the batch taken out (every tensor that is
     not a parameter and shares the first input's first dimension made 0 long there), which
     costs nothing to compute; where the call refuses that, at the inputs' own shapes."""
     try:
-        return _observed(func, args, kwargs, dtype, empty_batch=True)
+        return _observed(call, dtype, empty_batch=True)
     except Unsupported:
         raise
     except Exception:  # the call needs its batch (a reduction over it, a broadcast)
-        return _observed(func, args, kwargs, dtype, empty_batch=False)
+        return _observed(call, dtype, empty_batch=False)
 
 
-def _observed(
-    func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], dtype: torch.dtype, empty_batch: bool
-) -> Casts:
-    flat, spec = tree_flatten((args, kwargs))
-    tensors_in = [item for item in flat if isinstance(item, torch.Tensor)]
+def _observed(call: _Call, dtype: torch.dtype, empty_batch: bool) -> Casts:
+    tensors_in = [item for item in call.flat if isinstance(item, _TensorShape)]
     first = tensors_in[0]
-    batch = first.shape[0] if first.dim() else None
+    batch = first.shape[0] if first.shape else None
     real: list[Any] = []
     tensors: list[torch.Tensor] = []
-    for item in flat:
-        if isinstance(item, torch.Tensor):
+    for item in call.flat:
+        if isinstance(item, _TensorShape):
             shape = list(item.shape)
-            shrink = empty_batch and not isinstance(item, torch.nn.Parameter)
+            shrink = empty_batch and not item.parameter
             if shrink and shape and batch is not None and shape[0] == batch:
                 shape[0] = 0
             # No gradient: what autocast casts does not depend on it, and no graph is made.
@@ -93,7 +144,7 @@ def _observed(
             real.append(made)
         else:
             real.append(item)
-    real_args, real_kwargs = tree_unflatten(real, spec)
+    real_args, real_kwargs = tree_unflatten(real, call.spec)
     watch = _WatchCasts(tensors)
     # Apart from the pass being watched: none of its modes (live bytes, FLOPs, where each
     # operation ran) sees this call.
@@ -103,10 +154,39 @@ def _observed(
         torch.autocast("cpu", dtype=dtype),
         watch,
     ):
-        func(*real_args, **real_kwargs)
+        call.func(*real_args, **real_kwargs)
     if watch.foreign:
-        raise Unsupported(f"{getattr(func, '__name__', func)} casts what it makes itself")
+        name = getattr(call.func, "__name__", call.func)
+        raise Unsupported(f"{name} casts what it makes itself")
     return tuple(sorted(watch.casts.items()))
+
+
+def _casts(call: _Call, dtype: torch.dtype) -> Casts:
+    """What autocast to ``dtype`` does to the call: observed once per signature."""
+    key = (dtype, call.signature())
+    if key not in _OBSERVED:
+        _OBSERVED[key] = _observe(call, dtype)
+        _CALLS[key] = call
+    return _OBSERVED[key]
+
+
+def mirrors(first: torch.dtype, second: torch.dtype) -> bool:
+    """Whether autocast to ``second`` does to every call seen under ``first`` what it did
+    there, ``second`` in ``first``'s place: the same inputs cast, to the same dtypes. Then
+    a pass under ``second`` is, operation by operation, the pass under ``first`` with the
+    one dtype in place of the other; both are 2 bytes, so every byte it counts is the same.
+    """
+    if torch.empty((), dtype=first).element_size() != torch.empty((), dtype=second).element_size():
+        return False
+    seen = [(key, casts) for key, casts in _OBSERVED.items() if key[0] == first]
+    for key, casts in seen:
+        try:
+            other = _casts(_CALLS[key].with_dtype(first, second), second)
+        except Exception:  # a call the other dtype refuses, or casts something it made
+            return False
+        if other != tuple((place, second if d == first else d) for place, d in casts):
+            return False
+    return bool(seen)
 
 
 class MetaAutocast(TorchFunctionMode):
@@ -128,7 +208,7 @@ class MetaAutocast(TorchFunctionMode):
         signature = (func, tuple(str(t.dtype) for t in tensors))
         key = (self.dtype, signature)
         if key not in _OBSERVED:
-            _OBSERVED[key] = _observe(func, args, kwargs, self.dtype)
+            _casts(_Call.of(func, args, kwargs), self.dtype)
         casts = dict(_OBSERVED[key])
         if not casts:
             return func(*args, **kwargs)

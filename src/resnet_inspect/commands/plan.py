@@ -83,6 +83,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
     allocated, no real step runs."""
     from resnet_inspect.assemble.plan import EVERYTHING, build_plan_report
     from resnet_inspect.budget import process_room
+    from resnet_inspect.capture import precision as simulation
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import check_unfreeze, freeze_backbone
     from resnet_inspect.capture.meta_autocast import Unsupported
@@ -131,7 +132,15 @@ def run_plan(request: PlanRequest) -> PlanReport:
         return min(memory - kept - state, process_room(memory, kept, state))
 
     cuts: list[CutCapture] = []
+    on_meta: set[Precision] = set()  # the precisions whose passes ran on the meta device
     for precision in request.precisions:
+        # The other half precision's rows, where autocast was seen to do the same to every
+        # call of its passes with this dtype in its place: the same passes, byte for byte.
+        other = {Precision.BF16: Precision.FP16, Precision.FP16: Precision.BF16}.get(precision)
+        if other is not None and other in on_meta and _mirrored(other, precision):
+            same = [c for c in cuts if c.precision == other.value]
+            cuts += [replace(c, precision=precision.value, located=None) for c in same]
+            continue
         # The first precision's cuts count the FLOPs; a half-precision one's may repeat the
         # other half precision's batch answers (capture_cut takes each shortcut only where
         # it is exact).
@@ -174,6 +183,8 @@ def run_plan(request: PlanRequest) -> PlanReport:
                         )
             except Unsupported:
                 continue
+            if meta_autocast and simulation.AUTOCAST_ON_META and not request.channels_last:
+                on_meta.add(precision)
             break
         cuts += made
     if memory is not None:
@@ -234,6 +245,15 @@ def recomputable(stages: tuple[str, ...], trains: tuple[str, ...]) -> list[tuple
         if any(within(name, stage) or within(stage, name) for name in trains)
     )
     return [(stage,) for stage in trained] + ([trained] if len(trained) > 1 else [])
+
+
+def _mirrored(first: Precision, second: Precision) -> bool:
+    """Autocast to ``second`` was seen to do to every call what ``first`` did."""
+    from resnet_inspect.capture.meta_autocast import mirrors
+    from resnet_inspect.capture.precision import autocast_dtype
+
+    one, two = autocast_dtype(first), autocast_dtype(second)
+    return one is not None and two is not None and mirrors(one, two)
 
 
 COMMAND = Command(
