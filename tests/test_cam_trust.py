@@ -362,17 +362,35 @@ def test_a_folder_report_comes_back_from_its_json(tmp_path: Path, run_cli: Run) 
     import json
 
     import jsonschema
+    from rich.cells import cell_len
 
     from resnet_inspect import json_schema, report_from_dict
 
-    folder = tmp_path / "two"
+    folder = tmp_path / "three"
     folder.mkdir()
-    for i in range(2):
+    for i in range(3):
         Image.new("RGB", (40, 40), (90 * i, 50, 50)).save(folder / f"{i}.png")
-    result = run_cli(["cam", str(folder), "--resize", "32", "--crop", "32", "--trust", "--json"])
+    args = ["cam", str(folder), "--resize", "32", "--crop", "32", "--class", "5", "--trust"]
+    result = run_cli([*args, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     jsonschema.validate(data, json_schema())
     report = report_from_dict(data)
-    assert report.trust is not None and len(report.images) == 2
+    assert report.trust is not None and len(report.images) == 3
     assert len(report.trust.curves[0].deletion) == report.trust.steps + 1
+    # The class table (one row: every image explains class 5) fits a terminal of 80
+    # columns, each interval under its mean, and is one table at 200, with the same numbers.
+    (group,) = report.classes
+    assert group.deletion_auc is not None and group.deletion_auc.low is not None
+    interval = f"[{group.deletion_auc.low:.3g}, {group.deletion_auc.high:.3g}]"
+    for width in (80, 200):
+        lines = report.view(width=width).text().splitlines()
+        assert max(cell_len(line) for line in lines) <= width
+        assert sum(interval in line for line in lines) >= 1
+    narrow, wide = (
+        [line for line in report.view(width=w).text().splitlines() if line.startswith(group.name)]
+        for w in (80, 200)
+    )
+    assert len(wide) == 1 and f"{group.deletion_auc.mean:.3g} {interval}" in wide[0]
+    assert len(narrow) == 2 and any(line.rstrip().endswith(interval) for line in narrow) is False
+    assert f"{group.deletion_auc.mean:.3g}" in narrow[1] and "[" not in narrow[1]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.columns import Columns
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from resnet_inspect.report import CamReport, Level
+from resnet_inspect.report.trust import CamClass
 from resnet_inspect.views import units
 from resnet_inspect.views.facts import facts_table
 from resnet_inspect.views.glyphs import ascii_text, plain_if
@@ -87,28 +90,7 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
         explained,
     ]
     top = header(report, lang, lines=lines, note="cam_note")
-    trusted = report.trust is not None
-    columns = [
-        Column(say("cam_class", lang), wrap=True, min_width=10),
-        Column(say("cam_images", lang), right=True),
-        Column(plain_if(say("cam_centre", lang), ascii_only), right=True),
-    ]
-    if trusted:
-        columns += [
-            Column(plain_if(say("trust_deletion", lang), ascii_only), right=True),
-            Column(plain_if(say("trust_insertion", lang), ascii_only), right=True),
-            Column(plain_if(say("trust_other_short", lang), ascii_only), right=True),
-        ]
-    classes = TextTable(columns, ascii_only=ascii_only)
-    for group in report.classes:
-        cells = [group.name, str(group.images), _centre(group.centre)]
-        if trusted:
-            cells += [
-                area(group.deletion_auc),
-                area(group.insertion_auc),
-                number(group.other_spearman),
-            ]
-        classes.add_row(*cells)
+    classes = _class_tables(report, lang, ascii_only, width)
     images = TextTable(
         [
             Column(say("predict_image", lang), wrap=True, min_width=12),
@@ -142,7 +124,7 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
     if ascii_only:
         top = ascii_text(top)
     trust = _trust(report, lang, width, ascii_only)
-    return Page(top, classes.render(width), picture, images.render(width), *more, *trust)
+    return Page(top, *classes, picture, images.render(width), *more, *trust)
 
 
 def _centre(centre: tuple[float, float] | None) -> str:
@@ -185,3 +167,44 @@ def cam_short(report: CamReport) -> str:
         f"CamReport(cam {report.arch} {report.image}: {target} "
         f"{units.share(report.probability)}, {layers})"
     )
+
+
+def _class_tables(report: CamReport, lang: Lang, ascii_only: bool, width: int) -> list[Text]:
+    """A row per class: its images and the centre of its mean map, and with --trust each
+    check's mean and interval beside them; where that is wider than the terminal, the
+    checks go in a table of their own under it, each interval under its mean."""
+
+    def word(key: str) -> str:
+        return plain_if(say(key, lang), ascii_only)
+
+    place = [
+        Column(say("cam_class", lang), wrap=True, min_width=10),
+        Column(say("cam_images", lang), right=True),
+        Column(word("cam_centre"), right=True),
+    ]
+    checks = [
+        Column(word("trust_deletion"), right=True, wrap=True, min_width=9),
+        Column(word("trust_insertion"), right=True, wrap=True, min_width=9),
+        Column(word("trust_other_short"), right=True, wrap=True, min_width=9),
+    ]
+
+    def numbers(group: CamClass, stacked: bool) -> list[str]:
+        cells = [area(group.deletion_auc), area(group.insertion_auc), number(group.other_spearman)]
+        return [cell.replace(" [", "\n[", 1) if stacked else cell for cell in cells]
+
+    def table(columns: list[Column], cells: Callable[[CamClass], list[str]]) -> TextTable:
+        made = TextTable(columns, ascii_only=ascii_only)
+        for group in report.classes:
+            made.add_row(group.name, *cells(group))
+        return made
+
+    def where(group: CamClass) -> list[str]:
+        return [str(group.images), _centre(group.centre)]
+
+    if report.trust is None:
+        return [table(place, where).render(width)]
+    whole = table([*place, *checks], lambda group: [*where(group), *numbers(group, False)])
+    if whole.width() <= width:
+        return [whole.render(width)]
+    split = table([place[0], *checks], lambda group: numbers(group, True))
+    return [table(place, where).render(width), split.render(width)]

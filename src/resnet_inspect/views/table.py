@@ -86,8 +86,14 @@ class TextTable:
         widths = [cell_len(self._header(c)) if self.show_header else 0 for c in self.columns]
         for number, row in enumerate(self.rows):
             for index, cell in enumerate(row[:1] if number in self.notes else row):
-                widths[index] = max(widths[index], cell_len(cell.prefix + cell.text))
+                longest = max(cell_len(line) for line in cell.text.split("\n"))
+                widths[index] = max(widths[index], cell_len(cell.prefix) + longest)
         return widths
+
+    def width(self) -> int:
+        """The columns each as wide as its widest cell, with the gaps between them."""
+        widths = self._natural_widths()
+        return sum(widths) + len(GAP) * (len(widths) - 1)
 
     def _fit(self, width: int) -> list[int]:
         """Narrow the widest wrappable column, one cell at a time, until the table fits."""
@@ -131,7 +137,10 @@ class TextTable:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """Greedy word wrap by display width; words wider than a line are cut (CJK has no spaces)."""
+    """Greedy word wrap by display width; words wider than a line are cut (CJK has no spaces).
+    A line break in the text always breaks the line."""
+    if "\n" in text:
+        return [line for part in text.split("\n") for line in _wrap(part, width)]
     if cell_len(text) <= width or width <= 0:
         return [text]
     lines: list[str] = []

@@ -5,23 +5,30 @@ from __future__ import annotations
 from rich.console import RenderableType
 from rich.text import Text
 
-from resnet_inspect.report.trust import Estimate, Trust
+from resnet_inspect.report.trust import Curve, Estimate, Trust
 from resnet_inspect.views.glyphs import plain_if
 from resnet_inspect.views.table import Cell, Column, TextTable
 from resnet_inspect.words import Lang, say
 
 
-def number(value: Estimate | None, form: str = ".2f", threshold: float | None = None) -> str:
+def number(
+    value: Estimate | None,
+    form: str = ".2f",
+    threshold: float | None = None,
+    mean_form: str = "",
+) -> str:
     """``0.12`` for one image; ``0.12 [0.08, 0.15]`` (the 95% interval) over several; ``—``
     where there is no number (a constant map). Beside a ``threshold`` the mean gets the
-    decimals it takes to stay on its own side in print: 0.4999 is never shown as 0.50."""
+    decimals it takes to stay on its own side in print: 0.4999 is never shown as 0.50.
+    ``mean_form``: the mean's own format, where it needs more digits than its interval."""
     if value is None or value.mean is None:
         return "—"
     if threshold is not None:
-        form = _decimals_for_side(value.mean, threshold)
+        mean_form = _decimals_for_side(value.mean, threshold)
+    mean = f"{value.mean:{mean_form or form}}"
     if value.count <= 1 or value.low is None or value.high is None:
-        return f"{value.mean:{form}}"
-    return f"{value.mean:{form}} [{value.low:{form}}, {value.high:{form}}]"
+        return mean
+    return f"{mean} [{value.low:{form}}, {value.high:{form}}]"
 
 
 def _decimals_for_side(mean: float, threshold: float) -> str:
@@ -34,18 +41,17 @@ def _decimals_for_side(mean: float, threshold: float) -> str:
 
 def area(value: Estimate | None, *others: Estimate) -> str:
     """An area under a curve of probabilities: three significant digits (a 1000-class
-    model's probabilities are small), more where fewer would show it equal to one of
-    ``others`` that it is not."""
+    model's probabilities are small); the mean with more where fewer would print it equal
+    to the mean of one of ``others`` (the areas a sentence says it beats) that it is not."""
+    mine = value.mean if value is not None else None
+    theirs = [other.mean for other in others if other.mean is not None and other.mean != mine]
+    if mine is None:
+        return number(value, ".3g")
     for digits in range(3, 8):
         form = f".{digits}g"
-        shown = number(value, form)
-        if all(shown != number(other, form) or _means(value) == _means(other) for other in others):
-            return shown
-    return number(value, ".10g")
-
-
-def _means(value: Estimate | None) -> float | None:
-    return value.mean if value is not None else None
+        if all(f"{mean:{form}}" != f"{mine:{form}}" for mean in theirs):
+            return number(value, ".3g", mean_form=form)
+    return number(value, ".3g", mean_form=".10g")
 
 
 def verdicts(trust: Trust, lang: Lang) -> list[tuple[bool, str]]:
@@ -84,18 +90,28 @@ def verdicts(trust: Trust, lang: Lang) -> list[tuple[bool, str]]:
         (
             faithful,
             say("trust_faithful" if faithful else "trust_unfaithful", lang).format(
-                deletion=area(own.deletion_auc, *(b.deletion_auc for b in baselines)),
-                deletion_baselines=", ".join(
-                    area(b.deletion_auc, own.deletion_auc) for b in baselines
-                ),
-                insertion=area(own.insertion_auc, *(b.insertion_auc for b in baselines)),
-                insertion_baselines=", ".join(
-                    area(b.insertion_auc, own.insertion_auc) for b in baselines
-                ),
+                **_areas(own, baselines, apart=faithful)
             ),
         )
     )
     return found
+
+
+def _areas(own: Curve, baselines: list[Curve], *, apart: bool) -> dict[str, str]:
+    """The areas a verdict names; ``apart``: it says Grad-CAM's beat the baselines', so no
+    two of them print alike unless they are."""
+
+    def shown(value: Estimate, others: list[Estimate]) -> str:
+        return area(value, *others) if apart else area(value)
+
+    deletions = [b.deletion_auc for b in baselines]
+    insertions = [b.insertion_auc for b in baselines]
+    return {
+        "deletion": shown(own.deletion_auc, deletions),
+        "deletion_baselines": ", ".join(shown(d, [own.deletion_auc]) for d in deletions),
+        "insertion": shown(own.insertion_auc, insertions),
+        "insertion_baselines": ", ".join(shown(i, [own.insertion_auc]) for i in insertions),
+    }
 
 
 def trust_section(
