@@ -100,12 +100,27 @@ def commands() -> tuple[Command, ...]:
     return tuple(found)
 
 
+@cache
 def by_name(name: str) -> Command:
+    """The entry of the command typed ``name``, from its own module (``train-step`` is
+    ``train_step``): drawing one command's cached report imports that command alone."""
+    module = f"{__name__}.{name.replace('-', '_')}"
+    try:
+        entry = getattr(importlib.import_module(module), "COMMAND", None)
+    except ModuleNotFoundError as error:
+        if error.name != module:
+            raise
+        entry = None
+    if isinstance(entry, Command) and entry.name == name:
+        return entry
     return next(entry for entry in commands() if entry.name == name)
 
 
 def for_request(request: Any) -> Command:
     """The entry of the request's own class (freeze's request extends train-step's)."""
+    entry = by_name(request.command)
+    if type(request) is entry.request:
+        return entry
     return next(entry for entry in commands() if type(request) is entry.request)
 
 
@@ -119,7 +134,10 @@ def report_from_dict(data: dict[str, Any]) -> Report:
     """The report a ``to_dict()`` (or ``--json``) document describes, for drawing it again:
     its ``command`` says which report class it is."""
     command = data.get("command") if isinstance(data, dict) else None
-    entry = next((entry for entry in commands() if entry.name == command), None)
+    try:
+        entry = by_name(command) if isinstance(command, str) else None
+    except StopIteration:
+        entry = None
     if entry is None:
         raise ValueError(f"a report of an unknown command {command!r}")
     report: Report = document.decode(data, entry.report)
