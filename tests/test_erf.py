@@ -116,6 +116,9 @@ def test_images_are_converted_and_say_how(tmp_path: Path, run_cli: Run) -> None:
     assert shown.exit_code == 0, shown.stderr
     text = " ".join(shown.stdout.split())
     assert "averaged over 2 images: alpha dropped; grayscale repeated to RGB" in text
+    one = run_cli(args, width=200)  # one image is not "1 images"
+    assert one.exit_code == 0, one.stderr
+    assert "1 images" not in one.stdout and "one image" in one.stdout
 
 
 @pytest.mark.parametrize("width", [40, 80, 200])

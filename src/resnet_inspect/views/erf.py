@@ -39,9 +39,12 @@ def erf_view(
 
 
 def _inputs(report: ErfReport, lang: Lang) -> str:
+    one = report.samples == 1
     if report.inputs == "images":
-        return say("erf_images", lang).format(count=report.samples, how=report.preprocessing)
-    return say("erf_random", lang).format(count=report.samples, seed=report.seed)
+        key = "erf_one_image" if one else "erf_images"
+        return say(key, lang).format(count=report.samples, how=report.preprocessing)
+    key = "erf_one_random" if one else "erf_random"
+    return say(key, lang).format(count=report.samples, seed=report.seed)
 
 
 def _facts(report: ErfReport, lang: Lang) -> list[tuple[str, str]]:
