@@ -256,3 +256,10 @@ def test_a_layer_before_an_in_place_op_is_explained_as_it_was(picture: Path) -> 
         model(plain_input(picture))
     means = copied[0][0].mean(dim=(1, 2))
     assert [c.channel for c in layer.channels] == torch.topk(means, 3).indices.tolist()
+
+
+def test_a_folder_of_one_image_is_not_called_1_images(tmp_path: Path, run_cli: Run) -> None:
+    Image.new("RGB", (40, 40), (120, 30, 30)).save(tmp_path / "only.png")
+    result = run_cli(["cam", str(tmp_path), "--resize", "32", "--crop", "32"], width=120)
+    assert result.exit_code == 0, result.stderr
+    assert "1 images" not in result.stdout and "one image" in result.stdout

@@ -88,6 +88,7 @@ TEXT: dict[str, str] = {
         "largest, upsampled bilinearly to the input), laid over the image as the model saw it"
     ),
     "cam_folder": "folder: {folder}: {count} images ({how})",
+    "cam_folder_one": "folder: {folder}: one image ({how})",
     "cam_folder_each": "explained: each image's top class (mean probability {probability})",
     "cam_folder_target": "explained: {target} in every image (mean probability {probability})",
     "cam_each_top": "each image's top class",
@@ -96,6 +97,7 @@ TEXT: dict[str, str] = {
     "cam_centre": "Centre (row, col)",
     "cam_explained": "Explained",
     "cam_mean_map": "{layer}: the mean map of {count} images",
+    "cam_mean_map_one": "{layer}: the map of its one image",
     "cam_more_images": "… and {count} more images (the JSON lists every one)",
     "trust_title": "Can this map be trusted? {layer}, {target}",
     "trust_untrained": (

@@ -82,6 +82,7 @@ TEXT: dict[str, str] = {
         "叠加在模型看到的图像上"
     ),
     "cam_folder": "文件夹：{folder}：{count} 张图像（{how}）",
+    "cam_folder_one": "文件夹：{folder}：一张图像（{how}）",
     "cam_folder_each": "解释的类别：每张图像的最高类别（平均概率 {probability}）",
     "cam_folder_target": "解释的类别：每张图像都为 {target}（平均概率 {probability}）",
     "cam_each_top": "每张图像的最高类别",
@@ -90,6 +91,7 @@ TEXT: dict[str, str] = {
     "cam_centre": "质心（行，列）",
     "cam_explained": "解释的类别",
     "cam_mean_map": "{layer}：{count} 张图像的平均图",
+    "cam_mean_map_one": "{layer}：其唯一一张图像的图",
     "cam_more_images": "……另有 {count} 张图像（JSON 列出全部）",
     "trust_title": "这张图可信吗？{layer}，{target}",
     "trust_untrained": (

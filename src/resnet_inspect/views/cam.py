@@ -86,7 +86,9 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
     else:
         explained = say("cam_folder_each", lang).format(probability=units.share(report.probability))
     lines = [
-        say("cam_folder", lang).format(folder=report.image, count=count, how=report.preprocessing),
+        say("cam_folder_one" if count == 1 else "cam_folder", lang).format(
+            folder=report.image, count=count, how=report.preprocessing
+        ),
         explained,
     ]
     top = header(report, lang, lines=lines, note="cam_note")
@@ -115,7 +117,12 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
     each = max(12, min(MAX_MAP_WIDTH, (width - 2 * (len(report.layers) - 1)) // len(report.layers)))
     maps = [
         Group(
-            Text(say("cam_mean_map", lang).format(layer=layer.layer, count=count), style="bold"),
+            Text(
+                say("cam_mean_map_one" if count == 1 else "cam_mean_map", lang).format(
+                    layer=layer.layer, count=count
+                ),
+                style="bold",
+            ),
             Heatmap(layer.heat, None, width=each, ascii_only=ascii_only),
         )
         for layer in report.layers
