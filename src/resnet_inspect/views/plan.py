@@ -191,8 +191,17 @@ def check_text(check: RowCheck, report: PlanReport, lang: Lang) -> str:
 
 
 def _signed(fraction: float) -> str:
-    """An estimate's error against a measurement: ``+3.1%`` (said more), ``-12%``."""
-    return f"{fraction * 100:+.1f}%"
+    """An estimate's error against a measurement: ``+3.1%`` (said more), ``-12.0%``; an
+    error too small for one decimal with the decimals it takes (``-0.01%``, never
+    ``-0.0%``), and none at all as ``0%``."""
+    percent = fraction * 100
+    if percent == 0:
+        return "0%"
+    for decimals in range(1, 7):
+        shown = f"{percent:+.{decimals}f}"
+        if float(shown) != 0:
+            return f"{shown}%"
+    return f"{percent:+.1e}%"
 
 
 def _facts(report: PlanReport, lang: Lang) -> list[tuple[str, str]]:
