@@ -34,6 +34,12 @@ def say(key: str, lang: Lang) -> str:
     return catalog(lang)[key]
 
 
+def say_count(key: str, count: int, lang: Lang) -> str:
+    """``key``'s text for a count: ``key_one``'s where it is one ("one image", never "1
+    images"), else ``key``'s, whose ``{count}`` says how many."""
+    return say(f"{key}_one" if count == 1 else key, lang)
+
+
 def annotation(role: Role, lang: Lang) -> str:
     """What a row of this role does, in one sentence ("" where nothing is known)."""
     return say(f"role.{role.value}", lang)

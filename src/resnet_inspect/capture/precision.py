@@ -58,6 +58,13 @@ def autocasting(precision: Precision, device: str = "cpu") -> Iterator[None]:
         yield
 
 
+def on_meta(precision: Precision, channels_last: bool, *, meta_autocast: bool) -> bool:
+    """Whether ``simulated_cpu`` runs the passes on the meta device (else on fake CPU
+    tensors)."""
+    fast = meta_autocast and AUTOCAST_ON_META and not channels_last
+    return fast or (precision is Precision.FP32 and not channels_last)
+
+
 @contextlib.contextmanager
 def simulated_cpu(
     precision: Precision, channels_last: bool = False, *, meta_autocast: bool = False
@@ -69,8 +76,7 @@ def simulated_cpu(
     which the fake CPU one keeps. Yields how to make the model there from its source.
     ``meta_autocast``: the caller runs its forward under ``autocasting(precision, "meta")``,
     so mixed precision without channels_last stays on the meta device."""
-    fast = meta_autocast and AUTOCAST_ON_META and not channels_last
-    if fast or (precision is Precision.FP32 and not channels_last):
+    if on_meta(precision, channels_last, meta_autocast=meta_autocast):
         yield lambda found: found.meta
         return
     from torch._subclasses.fake_tensor import FakeTensorMode, unset_fake_temporarily

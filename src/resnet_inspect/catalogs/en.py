@@ -164,8 +164,8 @@ TEXT: dict[str, str] = {
     ),
     "erf_random": "averaged over {count} random inputs (torch.rand, seed {seed})",
     "erf_images": "averaged over {count} images: {how}",
-    "erf_one_random": "measured on one random input (torch.rand, seed {seed})",
-    "erf_one_image": "measured on one image: {how}",
+    "erf_random_one": "measured on one random input (torch.rand, seed {seed})",
+    "erf_images_one": "measured on one image: {how}",
     "erf_theory": "Theoretical",
     "erf_theory_value": (
         "field {size} px, jump {jump} px; this unit's: rows {top}…{bottom}, columns "

@@ -139,8 +139,8 @@ TEXT: dict[str, str] = {
     ),
     "erf_random": "对 {count} 个随机输入取平均（torch.rand，种子 {seed}）",
     "erf_images": "对 {count} 张图像取平均：{how}",
-    "erf_one_random": "在一个随机输入上测得（torch.rand，种子 {seed}）",
-    "erf_one_image": "在一张图像上测得：{how}",
+    "erf_random_one": "在一个随机输入上测得（torch.rand，种子 {seed}）",
+    "erf_images_one": "在一张图像上测得：{how}",
     "erf_theory": "理论",
     "erf_theory_value": (
         "感受野 {size} 像素，间距 {jump} 像素；该单元的：行 {top}…{bottom}，列 {left}…{right}"

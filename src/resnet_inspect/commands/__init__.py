@@ -113,7 +113,10 @@ def by_name(name: str) -> Command:
         entry = None
     if isinstance(entry, Command) and entry.name == name:
         return entry
-    return next(entry for entry in commands() if entry.name == name)
+    found = next((entry for entry in commands() if entry.name == name), None)
+    if found is None:
+        raise KeyError(f"no command {name!r}")
+    return found
 
 
 def for_request(request: Any) -> Command:
@@ -136,7 +139,7 @@ def report_from_dict(data: dict[str, Any]) -> Report:
     command = data.get("command") if isinstance(data, dict) else None
     try:
         entry = by_name(command) if isinstance(command, str) else None
-    except StopIteration:
+    except KeyError:
         entry = None
     if entry is None:
         raise ValueError(f"a report of an unknown command {command!r}")

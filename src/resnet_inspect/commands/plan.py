@@ -83,11 +83,11 @@ def run_plan(request: PlanRequest) -> PlanReport:
     allocated, no real step runs."""
     from resnet_inspect.assemble.plan import EVERYTHING, build_plan_report
     from resnet_inspect.budget import process_room
-    from resnet_inspect.capture import precision as simulation
     from resnet_inspect.capture import preflight
     from resnet_inspect.capture.freezing import check_unfreeze, freeze_backbone
     from resnet_inspect.capture.meta_autocast import Unsupported
     from resnet_inspect.capture.plan import capture_cut, too_small_budget
+    from resnet_inspect.capture.precision import on_meta as runs_on_meta
     from resnet_inspect.capture.precision import simulated_cpu
     from resnet_inspect.capture.structure import capture_structure
     from resnet_inspect.records import CutCapture
@@ -136,7 +136,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
     for precision in request.precisions:
         # The other half precision's rows, where autocast was seen to do the same to every
         # call of its passes with this dtype in its place: the same passes, byte for byte.
-        other = {Precision.BF16: Precision.FP16, Precision.FP16: Precision.BF16}.get(precision)
+        other = _OTHER_HALF.get(precision)
         if other is not None and other in on_meta and _mirrored(other, precision):
             same = [c for c in cuts if c.precision == other.value]
             cuts += [replace(c, precision=precision.value, located=None) for c in same]
@@ -145,7 +145,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
         # other half precision's batch answers (capture_cut takes each shortcut only where
         # it is exact).
         earlier = {(cut.name, cut.checkpointed, cut.precision): cut for cut in cuts}
-        half = {Precision.BF16: "fp16", Precision.FP16: "bf16"}.get(precision, "")
+        half = other.value if other is not None else ""
         counted = list(cuts)  # the first precision's, whose FLOPs every other repeats
 
         made: list[CutCapture] = []
@@ -183,7 +183,7 @@ def run_plan(request: PlanRequest) -> PlanReport:
                         )
             except Unsupported:
                 continue
-            if meta_autocast and simulation.AUTOCAST_ON_META and not request.channels_last:
+            if runs_on_meta(precision, request.channels_last, meta_autocast=meta_autocast):
                 on_meta.add(precision)
             break
         cuts += made
@@ -245,6 +245,9 @@ def recomputable(stages: tuple[str, ...], trains: tuple[str, ...]) -> list[tuple
         if any(within(name, stage) or within(stage, name) for name in trains)
     )
     return [(stage,) for stage in trained] + ([trained] if len(trained) > 1 else [])
+
+
+_OTHER_HALF = {Precision.BF16: Precision.FP16, Precision.FP16: Precision.BF16}
 
 
 def _mirrored(first: Precision, second: Precision) -> bool:

@@ -18,7 +18,7 @@ from resnet_inspect.views.heatmap import MAX_MAP_WIDTH, Heatmap
 from resnet_inspect.views.page import Page
 from resnet_inspect.views.table import Column, TextTable
 from resnet_inspect.views.trust import area, number, trust_section
-from resnet_inspect.words import Lang, say
+from resnet_inspect.words import Lang, say, say_count
 
 
 def cam_view(
@@ -86,7 +86,7 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
     else:
         explained = say("cam_folder_each", lang).format(probability=units.share(report.probability))
     lines = [
-        say("cam_folder_one" if count == 1 else "cam_folder", lang).format(
+        say_count("cam_folder", count, lang).format(
             folder=report.image, count=count, how=report.preprocessing
         ),
         explained,
@@ -118,9 +118,7 @@ def _folder_view(report: CamReport, lang: Lang, width: int, ascii_only: bool) ->
     maps = [
         Group(
             Text(
-                say("cam_mean_map_one" if count == 1 else "cam_mean_map", lang).format(
-                    layer=layer.layer, count=count
-                ),
+                say_count("cam_mean_map", count, lang).format(layer=layer.layer, count=count),
                 style="bold",
             ),
             Heatmap(layer.heat, None, width=each, ascii_only=ascii_only),

@@ -13,7 +13,7 @@ from resnet_inspect.views.glyphs import ascii_text
 from resnet_inspect.views.header import header
 from resnet_inspect.views.heatmap import MAX_MAP_WIDTH, Heatmap
 from resnet_inspect.views.page import Page
-from resnet_inspect.words import Lang, say
+from resnet_inspect.words import Lang, say, say_count
 
 
 def erf_view(
@@ -39,12 +39,12 @@ def erf_view(
 
 
 def _inputs(report: ErfReport, lang: Lang) -> str:
-    one = report.samples == 1
     if report.inputs == "images":
-        key = "erf_one_image" if one else "erf_images"
-        return say(key, lang).format(count=report.samples, how=report.preprocessing)
-    key = "erf_one_random" if one else "erf_random"
-    return say(key, lang).format(count=report.samples, seed=report.seed)
+        text = say_count("erf_images", report.samples, lang)
+        return text.format(count=report.samples, how=report.preprocessing)
+    return say_count("erf_random", report.samples, lang).format(
+        count=report.samples, seed=report.seed
+    )
 
 
 def _facts(report: ErfReport, lang: Lang) -> list[tuple[str, str]]:
