@@ -277,6 +277,6 @@ def test_a_read_only_cache_is_still_read(
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "utime", read_only)
-    monkeypatch.setattr("resnet_inspect.cli.commands.load_torch", lambda: pytest.fail("a miss"))
+    monkeypatch.setattr("resnet_inspect.cli.program.load_torch", lambda: pytest.fail("a miss"))
     hit = cached(["tree"])
     assert hit.exit_code == 0, hit.stderr

@@ -36,5 +36,5 @@ def test_every_commands_json_follows_the_schema_and_reads_back(
     jsonschema.validate(document, resnet_inspect.json_schema())
     assert document["command"] == name
     report = resnet_inspect.report_from_dict(document)
-    assert isinstance(report, ENTRIES[name].report)
+    assert isinstance(report, ENTRIES[name].report_type())
     assert report.to_dict(document["lang"]) == document

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from resnet_inspect.cli import commands as cli
+from resnet_inspect.cli import program as cli
 from resnet_inspect.commands import commands
 from resnet_inspect.views.files import Output, write_all
 

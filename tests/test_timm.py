@@ -225,7 +225,7 @@ def test_a_timm_train_step_equals_a_plain_seeded_script(name: str) -> None:
 
 
 def test_arch_completion_offers_torchvision_and_timm_names() -> None:
-    from resnet_inspect.cli.parameters import complete_arch
+    from resnet_inspect.commands.options import complete_arch
 
     assert complete_arch("resnet1") == ["resnet18", "resnet101", "resnet152"]
     assert complete_arch("tim") == ["timm:"]

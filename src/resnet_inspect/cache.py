@@ -93,7 +93,7 @@ def request_key(request: Any) -> dict[str, Any] | None:
     comes from the request, so an option that changes the report cannot be left out."""
     entry = commands.for_request(request)
     model: ModelChoice = request.model
-    if not entry.cached or model.runs_user_code or not enabled():
+    if not entry.cached(request) or model.runs_user_code or not enabled():
         return None
     if model.weights.kind is WeightsKind.HUB:  # what it names is in a cache we do not key
         return None
@@ -138,7 +138,7 @@ def load(entry_key: dict[str, Any]) -> Report | None:
         return None
     try:
         report = commands.report_from_dict(stored["report"])
-        if not commands.for_report(report).cached:
+        if not commands.for_report(report).caches:
             raise ValueError("a report of a command that is not cached")
     except Exception as error:
         # Our entry, for this very key, that cannot be drawn (written by a bug, or edited):

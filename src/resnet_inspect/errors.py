@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 DEBUG_ENV = "RESNET_INSPECT_DEBUG"
+PROG = "resnet-inspect"  # every message on stderr starts with it
 
 
 def debugging() -> bool:

@@ -1,14 +1,15 @@
 """The ``resnet-inspect`` command line: parse, validate, then hand over to the library.
 
-``process`` runs a command and turns every failure into one line; ``parameters`` declares
-every option once and builds checked values from them; ``commands`` turns them into each
-command's request. Only typer (and click, rich) are imported for ``--help``; torch is
-imported inside a command, after its arguments are validated.
+``program`` registers every command of the registry (each entry brings its CLI function and
+the option groups it takes); ``saves`` checks every file a run will write before any work;
+``process`` runs a command and turns every failure into one line. Only typer (and click,
+rich) and the registry's requests are imported for ``--help``; torch is imported inside a
+command, after its arguments are validated.
 """
 
 from __future__ import annotations
 
-from resnet_inspect.cli.commands import app
+from resnet_inspect.cli.program import app
 
 
 def main() -> None:

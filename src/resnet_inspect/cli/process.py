@@ -1,24 +1,17 @@
 """The process around a command: every failure as one line on stderr (exit 2 for usage, 1 at
-run time, 130 for Ctrl-C; never a traceback), a reader that goes away, and torch's import
-once the arguments are known to be good.
+run time, 130 for Ctrl-C; never a traceback), and a reader that goes away.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import signal
 import sys
-import tempfile
-import threading
 from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
-from resnet_inspect.errors import DEBUG_ENV, InspectError, debugging
-
-PROG = "resnet-inspect"
+from resnet_inspect.errors import DEBUG_ENV, PROG, InspectError, debugging
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -116,44 +109,6 @@ class OneLineErrors(TyperGroup):
                 _fail("out of memory: try a smaller --input or architecture", 1)
             _fail(f"{type(error).__name__}: {first} (set {DEBUG_ENV}=1 for a traceback)", 1)
         sys.exit(code if isinstance(code, int) else 0)
-
-
-def load_torch() -> None:
-    """Import torch and torchvision once the arguments are known to be good.
-
-    Everything imported lives as long as this short process, so it is moved out of the
-    garbage collector's sight (gc.freeze): otherwise every collection during the run walks
-    torch's millions of objects, which costs more than the inspection itself.
-    """
-    import warnings
-
-    if not debugging():  # torch's UserWarnings are for its own users, not this tool's
-        warnings.simplefilter("ignore")
-    # Importing torchvision makes torch._dynamo create $TMPDIR/torchinductor_$USER for a cache
-    # this tool never uses; pointed at the temporary folder itself, it creates nothing.
-    preset = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
-    os.environ["TORCHINDUCTOR_CACHE_DIR"] = preset or tempfile.gettempdir()
-    # A KeyboardInterrupt raised while torch's C++ initialisation runs Python code cannot
-    # unwind through it: the process aborts, a half-imported extension fails to load again,
-    # or CPython is left marked to die by SIGINT. During the import, Ctrl-C ends the run
-    # at once instead, in one line.
-    main_thread = threading.current_thread() is threading.main_thread()  # signals go there
-    previous = signal.signal(signal.SIGINT, _interrupted_while_importing) if main_thread else None
-    try:
-        import torch  # noqa: F401
-        import torchvision.models  # noqa: F401
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGINT, previous)
-        if preset is None:
-            os.environ.pop("TORCHINDUCTOR_CACHE_DIR", None)
-    gc.freeze()
-
-
-def _interrupted_while_importing(signum: int, frame: Any) -> None:
-    sys.stderr.write(f"{PROG}: error: interrupted\n")
-    sys.stderr.flush()
-    os._exit(130)
 
 
 def _quiet_broken_pipe() -> NoReturn:

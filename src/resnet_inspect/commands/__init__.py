@@ -2,13 +2,15 @@
 
 Each module of this package is one command: its request (a frozen dataclass of everything
 the run depends on), the runner that turns the request into a report (torch imported only
-when it runs) and its ``COMMAND`` entry, which names the request, the report class, the view
-and the short form. The CLI, the library, the cache, the header, the saves and the JSON
-codec read these entries instead of keeping lists of their own: a new command is a new
-module here, found by listing the package.
+when it runs), its CLI function (its own options, and the request it builds from them) and
+its ``COMMAND`` entry, which names all of them, the report class, the view and the short
+form. The CLI, the library, the cache, the header, the saves and the JSON codec read these
+entries instead of keeping lists of their own: a new command is a new module here, found
+by listing the package.
 
-Views are named by ``module:function`` and imported when first drawn, so that the registry
-(read by the CLI before torch, and by the report codec) costs only its dataclasses.
+Report classes and views are named by ``module:name`` and imported when first used, so that
+the registry (read by ``--help`` before torch, and by the report codec) costs only its
+requests and option declarations.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from resnet_inspect.report import Report, Setting, Settings, SettingValue, document
-from resnet_inspect.views.options import ViewOptions
+if TYPE_CHECKING:
+    from resnet_inspect.report import Report, Settings, SettingValue
 
 # A field's role in its request: recorded in the report's ``options`` and in the cache key
 # (the default), in the cache key alone (what the report says in a field of its own, e.g.
@@ -45,7 +47,21 @@ def given(default: Any = None) -> Any:
 
 def shown() -> Any:
     """The request's view options: how the report is shown, never what it holds."""
-    return field(default_factory=ViewOptions, metadata={"role": SHOWN})
+    return field(default_factory=_view_options, metadata={"role": SHOWN})
+
+
+def _view_options() -> Any:
+    from resnet_inspect.views.options import ViewOptions
+
+    return ViewOptions()
+
+
+def always(request: Any) -> bool:
+    return True
+
+
+def never(request: Any) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -54,17 +70,35 @@ class Command:
 
     name: str  # as typed: "train-step"
     request: type[Any]
-    report: type[Any]
+    report: str  # "module:Class" of its report
     run: Callable[[Any], Any]  # request -> report; imports torch when it runs
     view: str  # "module:function" drawing the report: (report, *, depth, lang, width, ascii_only)
     short: str  # "module:function": one line for logs
-    cached: bool = False  # a pure function of the request: kept in the report cache
+    # (ctx, its own parameters) -> its request: the CLI function, whose docstring is its
+    # --help; ``groups`` are the shared options it takes (commands.options), in --help order,
+    # with OWN where its own parameters go; ``usage`` its click command class, if not typer's.
+    cli: Callable[..., Any]
+    groups: tuple[Any, ...] = ()
+    usage: type[Any] | None = None
+    # Its reports are pure functions of their requests, kept in the report cache: none, or
+    # those of the requests ``cached`` accepts (a graph over an image folder, which can
+    # change under the same paths, or a plan that measures this machine now, are not).
+    cached: Callable[[Any], bool] = never
     # The command's own files beside the recordings: (option, "module:function" that makes
     # the file's content from the report), e.g. ("--dot", "resnet_inspect.views.dot:graph_dot").
     files: tuple[tuple[str, str], ...] = ()
     # A cheap, typical run's arguments, for the docs and the tests that cover every command;
     # {image}, {a} and {b} stand for an image file and two checkpoints the caller provides.
     example: tuple[str, ...] = ()
+
+    @property
+    def caches(self) -> bool:
+        """Some of its reports are kept in the report cache."""
+        return self.cached is not never
+
+    def report_type(self) -> type[Any]:
+        kind: type[Any] = _resolved(self.report)
+        return kind
 
     def drawer(self) -> Callable[..., Any]:
         draw: Callable[..., Any] = _resolved(self.view)
@@ -143,13 +177,17 @@ def report_from_dict(data: dict[str, Any]) -> Report:
         entry = None
     if entry is None:
         raise ValueError(f"a report of an unknown command {command!r}")
-    report: Report = document.decode(data, entry.report)
+    from resnet_inspect.report import document
+
+    report: Report = document.decode(data, entry.report_type())
     return report
 
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of every registered command's document, from the report types."""
-    return document.schema((entry.name, entry.report) for entry in commands())
+    from resnet_inspect.report import document
+
+    return document.schema((entry.name, entry.report_type()) for entry in commands())
 
 
 def run(request: Any) -> Any:
@@ -160,6 +198,8 @@ def run(request: Any) -> Any:
 def recorded(request: Any) -> Settings:
     """The request's own options, as the report records them: every field but the model and
     the view, nested option groups (``StepOptions``) flattened in field order."""
+    from resnet_inspect.report import Setting, Settings
+
     return Settings(Setting(name, _plain(value)) for name, value in _flat(request, RECORDED))
 
 

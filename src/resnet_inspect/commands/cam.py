@@ -6,18 +6,28 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+import typer
 
 from resnet_inspect.commands import Command, given, recorded, shown
 from resnet_inspect.commands.found import checked_meta, image_pipeline, nearest, source
+from resnet_inspect.commands.options import (
+    IMAGE_MODEL,
+    LAYER,
+    OUTPUT,
+    OWN,
+    PREPARATION,
+    SEED,
+    LabelsOption,
+    PlainUsage,
+    model_choice,
+    preparation,
+    view_options,
+)
 from resnet_inspect.commands.progress import Progress
 from resnet_inspect.config import ModelChoice, Preparation, check_seed
 from resnet_inspect.errors import ArgumentError, InspectError, OptionError
-from resnet_inspect.imagesets import find_images
-from resnet_inspect.inputs import check_save_dir
-from resnet_inspect.parsing import check_image_paths, check_labels_path
-from resnet_inspect.report import CamReport
-from resnet_inspect.views.options import ViewOptions
 
 if TYPE_CHECKING:
     import torch
@@ -26,7 +36,9 @@ if TYPE_CHECKING:
     from resnet_inspect.capture.models.source import ModelSource
     from resnet_inspect.capture.trust import TrustSetup
     from resnet_inspect.records import Grid, StructureCapture, TrustRecord
+    from resnet_inspect.report import CamReport
     from resnet_inspect.report.trust import Trust
+    from resnet_inspect.views.options import ViewOptions
 
 ALL = "all"  # --layer all: every stage
 MAX_MAPS = 64  # channels a layer: more would not be told apart in a terminal
@@ -49,6 +61,10 @@ class CamRequest:
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
+        from resnet_inspect.imagesets import find_images
+        from resnet_inspect.inputs import check_save_dir
+        from resnet_inspect.parsing import check_image_paths, check_labels_path
+
         if not isinstance(self.image, str):
             raise ArgumentError(f"image must be a path, not {type(self.image).__name__}")
         if not isinstance(self.preparation, Preparation):
@@ -170,6 +186,7 @@ def _folder(
     from resnet_inspect.assemble.cam import cam_folder_report
     from resnet_inspect.capture.cam import as_grid
     from resnet_inspect.capture.cam_folder import cam_folder, scaled
+    from resnet_inspect.imagesets import find_images
 
     images = find_images([request.image], option="IMAGE")
     writer = _PngWriter(request.save_dir, request.image) if request.save_dir else None
@@ -339,13 +356,115 @@ def _target(text: str, names: list[str], classes: int) -> int | None:
     raise OptionError(f"--class {text!r}: no class of that name{nearest(text, names, 0.6)}")
 
 
+CamPngOption = Annotated[
+    str,
+    typer.Option(
+        "--save-png",
+        help="Also save the maps as a PNG: each layer's map over the image as the model saw "
+        "it, side by side (with --maps, each layer's strongest channels under them).",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
+
+ImageArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The image file, or a folder of them (an ImageFolder's class folders give "
+        "per-class summaries), each prepared as the weights prepare theirs (the one image "
+        "pipeline: torchvision's transforms(), timm's data config; --resize/--crop/--mean/"
+        "--std change a step), turned upright by its EXIF orientation.",
+        metavar="IMAGE",
+        show_default=False,
+    ),
+]
+ClassOption = Annotated[
+    str,
+    typer.Option(
+        "--class",
+        help="The class to explain: an index, or a name the weights (or --labels) give. "
+        "Default: the top class.",
+        metavar="NAME|INDEX",
+        show_default=False,
+    ),
+]
+MapsOption = Annotated[
+    int,
+    typer.Option(
+        "--maps",
+        help="Also show each layer's N strongest channels (largest mean activation) as a "
+        "mosaic of their activation maps, each scaled to its own largest. 0: none.",
+        metavar="N",
+    ),
+]
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust",
+        help="Also check whether the map can be trusted: cascading randomisation of the "
+        "model from the head down (Spearman and SSIM against the trained map), the map of a "
+        "random other class, and deletion/insertion curves against a random and a centred "
+        "map (over a folder: means with 95% bootstrap intervals).",
+    ),
+]
+SaveDirOption = Annotated[
+    str,
+    typer.Option(
+        "--save-dir",
+        help="Also save each image's maps over it as a PNG in this folder, at the image's "
+        "place under IMAGE (cats/001.jpg -> DIR/cats/001.png), as each is made.",
+        metavar="DIR",
+        show_default=False,
+    ),
+]
+
+
+def from_command_line(
+    ctx: typer.Context,
+    image: ImageArgument,
+    target: ClassOption = "",
+    labels: LabelsOption = "",
+    maps: MapsOption = 0,
+    trust: TrustOption = False,
+    save_dir: SaveDirOption = "",
+    save_png: CamPngOption = "",
+) -> CamRequest:
+    """What the model predicts for an image, and where it looks: Grad-CAM over the image.
+
+    The top 5 classes (softmax of the scores, named where the weights or --labels name
+    them), then for one class (the top one, or --class) the Grad-CAM map of a layer
+    (Selvaraju et al. 2017), drawn over the image as the model saw it; --layer all draws
+    one per stage, side by side, so the maps can be seen to sharpen with depth. --maps N
+    adds each layer's N strongest channels' activation maps, a mosaic (in the PNG too).
+    A folder is streamed a few images at a time: a table per class and the mean map.
+    --trust asks whether the map shows what the model learned.
+    """
+    return CamRequest(
+        image=image,
+        model=model_choice(ctx),
+        preparation=preparation(ctx),
+        target=target.strip(),
+        layer=ctx.params["layer"].strip(),
+        labels=labels,
+        seed=ctx.params["seed"],
+        maps=maps,
+        trust=trust,
+        save_dir=save_dir,
+        view=view_options(ctx),
+    )
+
+
 COMMAND = Command(
     name="cam",
     request=CamRequest,
-    report=CamReport,
+    report="resnet_inspect.report.images:CamReport",
     run=run_cam,
     view="resnet_inspect.views.cam:cam_view",
     short="resnet_inspect.views.cam:cam_short",
+    cli=from_command_line,
+    groups=(OWN, IMAGE_MODEL, LAYER, (SEED,), PREPARATION, OUTPUT),
+    usage=PlainUsage,
     files=(("--save-png", "resnet_inspect.views.cam_png:cam_png"),),
     example=("{image}",),
 )

@@ -5,15 +5,27 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+import typer
 
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.found import first_conv, source
+from resnet_inspect.commands.options import (
+    DEPTH,
+    NAMED_MODEL,
+    OUTPUT,
+    OWN,
+    PlainUsage,
+    model_choice,
+    view_options,
+)
 from resnet_inspect.config import DiffSide, ModelChoice, SideKind, WeightsChoice, WeightsKind
 from resnet_inspect.errors import ArgumentError, InspectError
-from resnet_inspect.parsing import parse_diff_side, parse_weights
-from resnet_inspect.report import DiffReport
-from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    from resnet_inspect.report import DiffReport
+    from resnet_inspect.views.options import ViewOptions
 
 # A diff has no input of its own: the structure pass that folds tensors into the tree runs
 # at this size, with the model's own input channels.
@@ -33,6 +45,8 @@ class DiffRequest:
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
+        from resnet_inspect.parsing import parse_diff_side
+
         for side, which in ((self.a, "A"), (self.b, "B")):
             if isinstance(side, os.PathLike):  # a pathlib.Path names a file as a str does
                 object.__setattr__(self, which.lower(), os.fspath(side))
@@ -58,6 +72,7 @@ def run_diff(request: DiffRequest) -> DiffReport:
     from resnet_inspect.assemble.diff import build_diff_report
     from resnet_inspect.capture.diff import compare, fits, side_state
     from resnet_inspect.capture.structure import capture_structure
+    from resnet_inspect.parsing import parse_diff_side
 
     side_a, side_b = parse_diff_side(request.a, "A"), parse_diff_side(request.b, "B")
     model = request.model
@@ -106,17 +121,45 @@ def run_diff(request: DiffRequest) -> DiffReport:
 
 def _pretrained(side: DiffSide, arch: str | None) -> WeightsChoice | None:
     """The torchvision weights a side names (checked against the architecture now known)."""
+    from resnet_inspect.parsing import parse_weights
+
     if side.kind is not SideKind.PRETRAINED or arch is None:
         return None
     return parse_weights(side.text, arch)
 
 
+_SIDE_HELP = (
+    "A checkpoint file, a torchvision weights name of --arch (DEFAULT, IMAGENET1K_V1, …), "
+    "or init:SEED (the random initialisation under that seed)."
+)
+ASide = Annotated[str, typer.Argument(help=_SIDE_HELP, metavar="A", show_default=False)]
+BSide = Annotated[str, typer.Argument(help=_SIDE_HELP, metavar="B", show_default=False)]
+
+
+def from_command_line(ctx: typer.Context, a: ASide, b: BSide) -> DiffRequest:
+    """What changed between two checkpoints, layer by layer, with a verdict.
+
+    Every tensor of A and B is compared in float64: same shape and dtype, bit-identical or
+    not, ‖B − A‖, ‖B − A‖/‖A‖, max |B − A|; each layer, block and stage takes its tensors
+    together, with a bar on a log scale. The verdict answers the questions after a
+    fine-tune: did the backbone stay bit-identical (which stages moved), did BatchNorm's
+    running statistics drift (and how many train-mode passes they saw), was the head
+    replaced or trained, did the dtype change. The model is --arch or --model, or what A
+    says it is. Files are read with weights_only=True: nothing in them runs.
+    """
+    model = model_choice(ctx, named_only=True)
+    return DiffRequest(a=a, b=b, model=model, view=view_options(ctx))
+
+
 COMMAND = Command(
     name="diff",
     request=DiffRequest,
-    report=DiffReport,
+    report="resnet_inspect.report.diff:DiffReport",
     run=run_diff,
     view="resnet_inspect.views.diff:diff_view",
     short="resnet_inspect.views.diff:diff_short",
+    cli=from_command_line,
+    groups=(OWN, NAMED_MODEL, DEPTH, OUTPUT),
+    usage=PlainUsage,
     example=("{a}", "{b}"),
 )

@@ -4,7 +4,9 @@ theoretical field."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+import typer
 
 from resnet_inspect.commands import Command, given, recorded, shown
 from resnet_inspect.commands.found import (
@@ -14,17 +16,26 @@ from resnet_inspect.commands.found import (
     nearest,
     source,
 )
+from resnet_inspect.commands.options import (
+    LAYER,
+    MODEL,
+    OUTPUT,
+    OWN,
+    PREPARATION,
+    SEED,
+    model_choice,
+    preparation,
+    view_options,
+)
 from resnet_inspect.config import ModelChoice, Preparation, check_seed
 from resnet_inspect.errors import ArgumentError, OptionError
-from resnet_inspect.imagesets import image_files
-from resnet_inspect.parsing import check_image_paths
-from resnet_inspect.report import ErfReport, Level, Node
-from resnet_inspect.views.options import ViewOptions
 
 if TYPE_CHECKING:
     import torch
 
     from resnet_inspect.capture.images.preprocessing import Preprocessing
+    from resnet_inspect.report import ErfReport, Node
+    from resnet_inspect.views.options import ViewOptions
 
 MAX_SAMPLES = 4096
 
@@ -42,6 +53,9 @@ class ErfRequest:
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
+        from resnet_inspect.imagesets import image_files
+        from resnet_inspect.parsing import check_image_paths
+
         check_one_sample(self.model, "erf", " and the number of samples with --samples")
         samples = self.samples
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
@@ -150,6 +164,8 @@ def _row(sections: tuple[Node, ...], name: str, call: int | None, modules: set[s
     a height and a width, and a theoretical field; of a module called more than once (a
     block's ReLU), the call asked for, else its first, so that the map is measured and the
     field worked out at one same call."""
+    from resnet_inspect.report import Level
+
     calls: dict[str, list[Node]] = {}
     for section in sections:
         for node in section.walk():
@@ -171,13 +187,70 @@ def _row(sections: tuple[Node, ...], name: str, call: int | None, modules: set[s
     return row
 
 
+SamplesOption = Annotated[
+    int,
+    typer.Option(
+        "--samples",
+        help="Random inputs to average the gradient over (torch.rand under --seed).",
+        metavar="N",
+    ),
+]
+ImageOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--images",
+        "--image",
+        help="Image files or folders to measure on instead of random inputs (repeat for "
+        "several): each prepared as the weights prepare theirs (the one image pipeline, as "
+        "cam and predict do; --resize/--crop/--mean/--std change a step), one sample each.",
+        metavar="PATH",
+        show_default=False,
+    ),
+]
+ErfPngOption = Annotated[
+    str,
+    typer.Option(
+        "--save-png",
+        help="Also save the heatmap as a PNG, the theoretical field outlined.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
+
+def from_command_line(
+    ctx: typer.Context,
+    samples: SamplesOption = 16,
+    images: ImageOption = None,
+    save_png: ErfPngOption = "",
+) -> ErfRequest:
+    """The effective receptive field: how much each input pixel moves one unit, measured.
+
+    The gradient of the centre unit of a row's output (summed over its channels) with
+    respect to the input, in absolute value, averaged over --samples random inputs or over
+    --image files, in eval mode; drawn as a heatmap with the theoretical field outlined,
+    with the radii that hold 50% and 90% of it (Luo et al., NeurIPS 2016).
+    """
+    return ErfRequest(
+        model=model_choice(ctx),
+        layer=ctx.params["layer"].strip(),
+        samples=samples,
+        seed=ctx.params["seed"],
+        images=tuple(images or ()),
+        preparation=preparation(ctx),
+        view=view_options(ctx),
+    )
+
+
 COMMAND = Command(
     name="erf",
     request=ErfRequest,
-    report=ErfReport,
+    report="resnet_inspect.report.images:ErfReport",
     run=run_erf,
     view="resnet_inspect.views.erf:erf_view",
     short="resnet_inspect.views.erf:erf_short",
+    cli=from_command_line,
+    groups=(MODEL, LAYER, OWN, (SEED,), PREPARATION, OUTPUT),
     files=(("--save-png", "resnet_inspect.views.heatmap:erf_png"),),
     example=("--input", "1,3,64,64", "--samples", "4"),
 )

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+import typer
 
 from resnet_inspect.commands import Command
+from resnet_inspect.commands.options import (
+    DEPTH,
+    IMAGE_DATA,
+    MODEL,
+    OUTPUT,
+    OWN,
+    RECIPE,
+    STEP,
+    TIMINGS,
+    image_options,
+    model_choice,
+    recipe,
+    step_options,
+    view_options,
+)
 from resnet_inspect.commands.train_step import TrainStepRequest, stepped_report
 from resnet_inspect.config import FreezeOptions
-from resnet_inspect.report import LayerReport
+from resnet_inspect.errors import OptionError
+
+if TYPE_CHECKING:
+    from resnet_inspect.report import LayerReport
 
 
 @dataclass(frozen=True)
@@ -27,12 +47,42 @@ def run_freeze(request: FreezeRequest) -> LayerReport:
     return stepped_report(request, recipe=request.recipe)
 
 
+BnEvalOption = Annotated[
+    bool,
+    typer.Option(
+        "--bn-eval",
+        help="Put the frozen part's BatchNorm layers in eval mode so their running "
+        "statistics stop moving.",
+    ),
+]
+
+
+def from_command_line(ctx: typer.Context, bn_eval: BnEvalOption = False) -> FreezeRequest:
+    """Freeze the backbone, put a new head on it, and prove with one step that only it moves.
+
+    The tutorial's recipe: every parameter requires_grad=False, fc replaced by a new
+    Linear(in_features, N), SGD over all parameters. Shows what is trainable, frozen or
+    partly frozen, then takes one real step: frozen parameters get no gradient and keep
+    every bit, trainable ones change, and the BatchNorm buffers that moved anyway are listed.
+    """
+    model = model_choice(ctx)
+    new_classes, unfreeze = recipe(ctx, model.arch)
+    if new_classes is None:
+        raise OptionError("freeze needs --new-classes N: the new head's classes (e.g. 10)")
+    chosen = FreezeOptions(new_classes=new_classes, unfreeze=unfreeze, bn_eval=bn_eval)
+    step, view, images = step_options(ctx, model.arch), view_options(ctx), image_options(ctx)
+    seed = ctx.params["seed"]
+    return FreezeRequest(model=model, seed=seed, step=step, recipe=chosen, images=images, view=view)
+
+
 COMMAND = Command(
     name="freeze",
     request=FreezeRequest,
-    report=LayerReport,
+    report="resnet_inspect.report.layers:LayerReport",
     run=run_freeze,
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",
+    cli=from_command_line,
+    groups=(RECIPE, OWN, MODEL, STEP, IMAGE_DATA, DEPTH, OUTPUT, TIMINGS),
     example=("--new-classes", "10", "--input", "2,3,64,64"),
 )

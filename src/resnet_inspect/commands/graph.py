@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+import typer
 
 from resnet_inspect.commands import Command, given, keyed, recorded, shown
 from resnet_inspect.commands.found import checked_meta, image_input, shape_text, source
+from resnet_inspect.commands.options import (
+    CHANNELS_LAST,
+    DEPTH,
+    GRAPH_PRECISION,
+    IMAGE_DATA,
+    LOSS,
+    MODEL,
+    NO_CACHE,
+    OUTPUT,
+    OWN,
+    RECIPE,
+    ExplainOption,
+    image_loss,
+    image_options,
+    model_choice,
+    recipe,
+    view_options,
+)
 from resnet_inspect.commands.train_step import check_image_loss
 from resnet_inspect.config import (
     FreezeOptions,
@@ -18,8 +38,10 @@ from resnet_inspect.config import (
     check_unfreeze_names,
 )
 from resnet_inspect.errors import ArgumentError, OptionError
-from resnet_inspect.report import GraphReport
-from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    from resnet_inspect.report import GraphReport
+    from resnet_inspect.views.options import ViewOptions
 
 
 @dataclass(frozen=True)
@@ -130,14 +152,69 @@ def run_graph(request: GraphRequest) -> GraphReport:
     )
 
 
+DotOption = Annotated[
+    str,
+    typer.Option(
+        "--dot", help="Also write the graph as Graphviz DOT to this file.", metavar="FILE"
+    ),
+]
+
+
+def from_command_line(
+    ctx: typer.Context, dot: DotOption = "", explain: ExplainOption = False
+) -> GraphRequest:
+    """The autograd graph of one step's loss, folded by the model, and what freezing removes.
+
+    Built on the meta device (no real compute at any input size) and walked from the loss's
+    grad_fn through next_functions: node counts by type, the AccumulateGrad leaves and
+    their parameters, the longest path, and the memory autograd saves for backward;
+    --explain says under each node what it keeps, and why. --images gives the input's shape
+    (and, for an ImageFolder, the cross-entropy loss) of train-step's step on those images.
+    """
+    from resnet_inspect.parsing import parse_precision
+
+    model = model_choice(ctx)
+    images = image_options(ctx)
+    new_classes, unfreeze = recipe(ctx, model.arch)
+    return GraphRequest(
+        model=model,
+        loss=image_loss(ctx),
+        new_classes=new_classes,
+        unfreeze=unfreeze,
+        explain=explain,
+        images=images,
+        precision=parse_precision(ctx.params["precision"])[0],
+        channels_last=ctx.params["channels_last"],
+        view=view_options(ctx),
+    )
+
+
+def _cached(request: GraphRequest) -> bool:
+    # The images' folder can change under the same paths: such a graph is never cached.
+    return request.images is None
+
+
 COMMAND = Command(
     name="graph",
     request=GraphRequest,
-    report=GraphReport,
+    report="resnet_inspect.report.graph:GraphReport",
     run=run_graph,
     view="resnet_inspect.views.graph:graph_view",
     short="resnet_inspect.views.graph:graph_short",
-    cached=True,
+    cli=from_command_line,
+    groups=(
+        MODEL,
+        RECIPE,
+        OWN,
+        LOSS,
+        GRAPH_PRECISION,
+        CHANNELS_LAST,
+        IMAGE_DATA,
+        DEPTH,
+        OUTPUT,
+        NO_CACHE,
+    ),
+    cached=_cached,
     files=(("--dot", "resnet_inspect.views.dot:graph_dot"),),
     example=("--input", "1,3,64,64"),
 )

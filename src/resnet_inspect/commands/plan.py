@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from resnet_inspect.anatomy import STAGE_MODULES
+import typer
+from typer.core import TyperCommand
+
 from resnet_inspect.commands import Command, given, keyed, recorded, shown
 from resnet_inspect.commands.found import checked_meta, shape_text, source
-from resnet_inspect.commands.verify import VERIFY_ALL, check_row_names, verify_cuts
+from resnet_inspect.commands.options import (
+    CHANNELS_LAST,
+    LOSS,
+    MODEL,
+    MOMENTUM,
+    NO_CACHE,
+    OUTPUT,
+    OWN,
+    PLAN_OPTIMIZER,
+    PLAN_PRECISION,
+    RECIPE,
+    model_choice,
+    optimizer,
+    recipe,
+    view_options,
+)
 from resnet_inspect.config import (
     FreezeOptions,
     LossKind,
@@ -20,10 +37,11 @@ from resnet_inspect.config import (
     check_new_classes,
 )
 from resnet_inspect.errors import ArgumentError, OptionError
-from resnet_inspect.parsing import is_timm
-from resnet_inspect.records import StructureCapture, within
-from resnet_inspect.report import PlanReport
-from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    from resnet_inspect.records import StructureCapture
+    from resnet_inspect.report import PlanReport
+    from resnet_inspect.views.options import ViewOptions
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,8 @@ def run_plan(request: PlanRequest) -> PlanReport:
         ]
 
     if request.verify:  # the rows are known now: a wrong name fails before any pass
+        from resnet_inspect.commands.verify import check_row_names
+
         check_row_names(request.verify, [name for name, _, _ in cut_points])
     kept = structure.param_bytes + structure.buffer_bytes
     smallest = structure.smallest_batch()  # 2 where a BatchNorm sees a 1×1 map
@@ -189,7 +209,11 @@ def run_plan(request: PlanRequest) -> PlanReport:
         cuts += made
     if memory is not None:
         too_small_budget(cuts, memory, kept, smallest)
-    checks = verify_cuts(request, cuts, kept) if request.verify else {}
+    checks = {}
+    if request.verify:
+        from resnet_inspect.commands.verify import verify_cuts
+
+        checks = verify_cuts(request, cuts, kept)
     return build_plan_report(
         structure,
         cuts,
@@ -206,13 +230,15 @@ def run_plan(request: PlanRequest) -> PlanReport:
     )
 
 
-_DEPTH_NAMES = ("head", *STAGE_MODULES, "everything", "unfreeze")  # a torchvision model's
-
-
 def check_verify_rows(names: tuple[str, ...], unfreeze: bool, arch: str | None) -> None:
     """``--verify``: every row, or rows named as the plan names them (head, a stage,
     everything, unfreeze). For a torchvision ``arch`` the names are checked here, before
     torch; for another model, against its rows before any pass."""
+    from resnet_inspect.anatomy import STAGE_MODULES
+    from resnet_inspect.commands.verify import VERIFY_ALL
+    from resnet_inspect.parsing import is_timm
+
+    depth_names = ("head", *STAGE_MODULES, "everything", "unfreeze")  # a torchvision model's
     if not isinstance(names, tuple) or not all(isinstance(n, str) and n for n in names):
         raise ArgumentError(f"verify must be a tuple of row names, not {names!r}")
     if VERIFY_ALL in names and len(names) > 1:
@@ -220,14 +246,16 @@ def check_verify_rows(names: tuple[str, ...], unfreeze: bool, arch: str | None) 
     if "unfreeze" in names and not unfreeze:
         raise OptionError("--verify unfreeze: there is no unfreeze row without --unfreeze")
     if arch is not None and not is_timm(arch):
-        wrong = [name for name in names if name not in (*_DEPTH_NAMES, VERIFY_ALL)]
+        wrong = [name for name in names if name not in (*depth_names, VERIFY_ALL)]
         if wrong:
-            rows = ", ".join(name for name in _DEPTH_NAMES if unfreeze or name != "unfreeze")
+            rows = ", ".join(name for name in depth_names if unfreeze or name != "unfreeze")
             raise OptionError(f"--verify {','.join(wrong)}: no such row (rows: {rows}, or all)")
 
 
 def forward_flops(structure: StructureCapture, stages: tuple[str, ...]) -> int:
     """The forward FLOPs of ``stages``: what a checkpointed step runs again in backward."""
+    from resnet_inspect.records import within
+
     return sum(
         call.flops
         for call in structure.calls
@@ -239,6 +267,8 @@ def recomputable(stages: tuple[str, ...], trains: tuple[str, ...]) -> list[tuple
     """The checkpointing choices at a depth that trains ``trains``: each stage that holds
     something trainable on its own, then all of them together (a frozen stage before the
     first trainable one keeps nothing for backward, so recomputing it would save nothing)."""
+    from resnet_inspect.records import within
+
     trained = tuple(
         stage
         for stage in stages
@@ -259,13 +289,134 @@ def _mirrored(first: Precision, second: Precision) -> bool:
     return one is not None and two is not None and mirrors(one, two)
 
 
+MemoryOption = Annotated[
+    str,
+    typer.Option(
+        "--memory",
+        help="A memory budget (8GiB, 16GB, 512MiB, 500MB, 1TiB): adds the largest batch whose step "
+        "fits to every row.",
+        metavar="SIZE",
+        show_default=False,
+    ),
+]
+PlanCheckpointOption = Annotated[
+    bool,
+    typer.Option(
+        "--checkpoint",
+        help="Rows at the deepest depth (or --unfreeze's) with each trainable stage, and then "
+        "all of them, recomputed in backward (activation checkpointing): the saved bytes and "
+        "peak it saves, the forward FLOPs it runs again, the batch it allows.",
+    ),
+]
+BreakdownOption = Annotated[
+    bool,
+    typer.Option(
+        "--breakdown",
+        help="Where the memory of the deepest depth (or --unfreeze's) goes: saved, gradient and "
+        "optimizer bytes per stage and block, the five layers that keep the most and what they "
+        "keep, and the layer whose forward or backward holds the peak (JSON always has it).",
+    ),
+]
+VerifyOption = Annotated[
+    str,
+    typer.Option(
+        "--verify",
+        help="After the estimate, run each row's real CPU steps in a fresh process and print "
+        "the measured tensor peak and process growth beside the estimates, with their error: "
+        "--verify alone checks every row; --verify head,layer4 those rows. With --memory, "
+        "also the step at each row's largest batch. Takes seconds to minutes.",
+        metavar="[ROWS]",
+        show_default=False,
+    ),
+]
+
+
+class BareVerify(TyperCommand):
+    """``--verify`` with no rows after it (at the end, or before another option) means every
+    row: click has no option whose value may be left out, so it is spelled out here."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        spelled = [
+            "--verify=all"
+            if arg == "--verify" and (index + 1 == len(args) or args[index + 1].startswith("-"))
+            else arg
+            for index, arg in enumerate(args)
+        ]
+        return list(super().parse_args(ctx, spelled))
+
+
+def from_command_line(
+    ctx: typer.Context,
+    memory: MemoryOption = "",
+    checkpoint: PlanCheckpointOption = False,
+    breakdown: BreakdownOption = False,
+    verify: VerifyOption = "",
+) -> PlanRequest:
+    """How deep to fine-tune: what each depth trains, computes and keeps, and what batch fits.
+
+    One row per depth: the new head only, then each stage down to the stem (+ layer4 trains
+    layer4 and the head, + layer3 also layer3, ...), then everything; and a row for
+    --unfreeze when given. Per row: trainable parameters, gradient and optimizer-state
+    memory, what autograd saves for backward, backward FLOPs, and the peak memory of one
+    training step at --input; with --memory, the largest batch whose step fits. Each step is
+    simulated on the meta device (nothing is allocated); --verify then runs real steps of the
+    rows it names, each in a fresh process, and prints the measured memory beside the estimate.
+    """
+    from resnet_inspect.parsing import (
+        parse_loss,
+        parse_memory,
+        parse_momentum,
+        parse_precision,
+        parse_rows,
+    )
+
+    if not ctx.params["new_classes"]:
+        PlanRequest(new_classes=None)  # says what is missing, before any option is read
+    model = model_choice(ctx)
+    new_classes, unfreeze = recipe(ctx, model.arch)
+    return PlanRequest(
+        model=model,
+        new_classes=new_classes,
+        unfreeze=unfreeze,
+        optimizer=optimizer(ctx),
+        momentum=parse_momentum(ctx.params["momentum"]),
+        loss=parse_loss(ctx.params["loss"]),
+        memory=parse_memory(memory) if memory else None,
+        precisions=parse_precision(ctx.params["precision"], every=True),
+        channels_last=ctx.params["channels_last"],
+        checkpoint=checkpoint,
+        breakdown=breakdown,
+        verify=parse_rows("--verify", verify) if verify else (),
+        view=view_options(ctx),
+    )
+
+
+def _cached(request: PlanRequest) -> bool:
+    # Real steps measure this machine now: such a report is never cached.
+    return not request.verify
+
+
 COMMAND = Command(
     name="plan",
     request=PlanRequest,
-    report=PlanReport,
+    report="resnet_inspect.report.plan:PlanReport",
     run=run_plan,
     view="resnet_inspect.views.plan:plan_view",
     short="resnet_inspect.views.plan:plan_short",
-    cached=True,
+    cli=from_command_line,
+    groups=(
+        RECIPE,
+        OWN,
+        MODEL,
+        PLAN_OPTIMIZER,
+        MOMENTUM,
+        LOSS,
+        PLAN_PRECISION,
+        CHANNELS_LAST,
+        OUTPUT,
+        NO_CACHE,
+    ),
+    usage=BareVerify,
+    cached=_cached,
     example=("--new-classes", "10", "--input", "8,3,224,224", "--memory", "2GiB"),
 )

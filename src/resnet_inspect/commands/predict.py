@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+import typer
 
 from resnet_inspect.commands import Command, recorded, shown
 from resnet_inspect.commands.found import checked_meta, image_pipeline, source
+from resnet_inspect.commands.options import (
+    IMAGE_MODEL,
+    OUTPUT,
+    OWN,
+    PREPARATION,
+    SEED,
+    LabelsOption,
+    PlainUsage,
+    image_options,
+    model_choice,
+    view_options,
+)
 from resnet_inspect.config import ImageOptions, ModelChoice, check_seed
 from resnet_inspect.errors import ArgumentError, OptionError
-from resnet_inspect.imagesets import find_images
-from resnet_inspect.parsing import check_labels_path
-from resnet_inspect.report import PredictReport
-from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    from resnet_inspect.report import PredictReport
+    from resnet_inspect.views.options import ViewOptions
 
 MAX_TOP = 1000
 
@@ -29,6 +43,9 @@ class PredictRequest:
     view: ViewOptions = shown()
 
     def __post_init__(self) -> None:
+        from resnet_inspect.imagesets import find_images
+        from resnet_inspect.parsing import check_labels_path
+
         if self.images is None:
             raise OptionError("predict needs IMAGES: image files or folders")
         if not isinstance(self.images, ImageOptions):
@@ -50,6 +67,7 @@ def run_predict(request: PredictRequest) -> PredictReport:
     from resnet_inspect.capture.images.class_names import class_names
     from resnet_inspect.capture.predict import image_scores
     from resnet_inspect.capture.structure import capture_structure
+    from resnet_inspect.imagesets import find_images
 
     assert request.images is not None  # checked on construction
     found = source(request.model)
@@ -80,12 +98,49 @@ def run_predict(request: PredictRequest) -> PredictReport:
     )
 
 
+ImagesArgument = Annotated[
+    list[str],
+    typer.Argument(
+        help="Image files, or folders of them (a folder of class folders: each image's "
+        "folder is shown as its class).",
+        metavar="IMAGES...",
+        show_default=False,
+    ),
+]
+TopOption = Annotated[int, typer.Option("--top", help="Classes shown per image.", metavar="K")]
+
+
+def from_command_line(
+    ctx: typer.Context, images: ImagesArgument, top: TopOption = 5, labels: LabelsOption = ""
+) -> PredictRequest:
+    """What the model says each image shows: its most probable classes.
+
+    Each image is prepared as the weights prepare theirs (torchvision's transforms(), timm's
+    data config; --resize/--crop/--mean/--std otherwise), then one eval-mode forward; the
+    probabilities are the softmax of the scores, named by the weights, a Hub repository's
+    config.json or --labels.
+    """
+    chosen = image_options(ctx)
+    assert chosen is not None  # the argument is required
+    return PredictRequest(
+        images=chosen,
+        model=model_choice(ctx),
+        top=top,
+        labels=labels,
+        seed=ctx.params["seed"],
+        view=view_options(ctx),
+    )
+
+
 COMMAND = Command(
     name="predict",
     request=PredictRequest,
-    report=PredictReport,
+    report="resnet_inspect.report.images:PredictReport",
     run=run_predict,
     view="resnet_inspect.views.predict:predict_view",
     short="resnet_inspect.views.predict:predict_short",
+    cli=from_command_line,
+    groups=(OWN, IMAGE_MODEL, (SEED,), PREPARATION, OUTPUT),
+    usage=PlainUsage,
     example=("{image}",),
 )

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+import typer
 
 from resnet_inspect.commands import Command, given, recorded, shown
 from resnet_inspect.commands.found import checked_meta, image_input, shape_text, source
+from resnet_inspect.commands.options import (
+    DEPTH,
+    IMAGE_DATA,
+    MODEL,
+    OUTPUT,
+    STEP,
+    TIMINGS,
+    image_options,
+    model_choice,
+    step_options,
+    view_options,
+)
 from resnet_inspect.config import (
     FreezeOptions,
     ImageOptions,
@@ -17,8 +31,10 @@ from resnet_inspect.config import (
     check_seed,
 )
 from resnet_inspect.errors import OptionError
-from resnet_inspect.report import LayerReport
-from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    from resnet_inspect.report import LayerReport
+    from resnet_inspect.views.options import ViewOptions
 
 
 class SteppedRequest(Protocol):
@@ -149,12 +165,32 @@ def stepped_report(request: SteppedRequest, *, recipe: FreezeOptions | None) -> 
     )
 
 
+def from_command_line(ctx: typer.Context) -> TrainStepRequest:
+    """One real CPU step: forward, backward, SGD; gradient norms and update sizes everywhere.
+
+    Does what the autograd tutorial does, in train mode: a seeded random input and labels,
+    prediction = model(data), loss, loss.backward(), SGD(lr, momentum).step(); then shows, per
+    parameter and summed per layer, block and stage, the gradient norm, the update ‖Δθ‖ and
+    the relative update ‖Δθ‖/‖θ‖, with log-scale bars, each ReLU call's share of zeros, and
+    flags for what looks wrong (updates far from ~1e-3, non-finite values, dead ReLUs, weight
+    decay on BatchNorm, BatchNorm on too few values). --steps N repeats the step on the same
+    batch; --images takes real images instead, a batch a step.
+    """
+    model = model_choice(ctx)
+    step, view = step_options(ctx, model.arch), view_options(ctx)
+    images = image_options(ctx)
+    seed = ctx.params["seed"]
+    return TrainStepRequest(model=model, seed=seed, step=step, images=images, view=view)
+
+
 COMMAND = Command(
     name="train-step",
     request=TrainStepRequest,
-    report=LayerReport,
+    report="resnet_inspect.report.layers:LayerReport",
     run=run_train_step,
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",
+    cli=from_command_line,
+    groups=(MODEL, STEP, IMAGE_DATA, DEPTH, OUTPUT, TIMINGS),
     example=("--input", "2,3,64,64"),
 )

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from resnet_inspect.commands import Command, keyed, shown
+import typer
+
+from resnet_inspect.commands import Command, always, keyed, shown
+from resnet_inspect.commands.options import (
+    DEPTH,
+    MODEL,
+    NO_CACHE,
+    OUTPUT,
+    OWN,
+    ExplainOption,
+    model_choice,
+    view_options,
+)
 from resnet_inspect.config import ModelChoice
-from resnet_inspect.report import LayerReport
-from resnet_inspect.views.options import ViewOptions
+
+if TYPE_CHECKING:
+    from resnet_inspect.report import LayerReport
+    from resnet_inspect.views.options import ViewOptions
 
 
 @dataclass(frozen=True)
@@ -39,13 +53,25 @@ def run_tree(request: TreeRequest) -> LayerReport:
     )
 
 
+def from_command_line(ctx: typer.Context, explain: ExplainOption = False) -> TreeRequest:
+    """Stem, stages, blocks and head: every layer call with shapes, parameters and MACs.
+
+    Shapes and FLOPs come from one forward pass on the meta device: nothing is allocated,
+    so any input size on any architecture answers about as fast as the smallest. --explain
+    writes under each layer the arithmetic behind its numbers.
+    """
+    return TreeRequest(model=model_choice(ctx), explain=explain, view=view_options(ctx))
+
+
 COMMAND = Command(
     name="tree",
     request=TreeRequest,
-    report=LayerReport,
+    report="resnet_inspect.report.layers:LayerReport",
     run=run_tree,
     view="resnet_inspect.views.tree:model_view",
     short="resnet_inspect.views.tree:model_short",
-    cached=True,
+    cli=from_command_line,
+    groups=(MODEL, OWN, DEPTH, OUTPUT, NO_CACHE),
+    cached=always,
     example=("--input", "1,3,64,64"),
 )

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from resnet_inspect.budget import process_growth, process_range
 from resnet_inspect.commands.progress import Progress
 from resnet_inspect.errors import OptionError
-from resnet_inspect.report import RowCheck
 
 if TYPE_CHECKING:
     from resnet_inspect.commands.plan import PlanRequest
     from resnet_inspect.records import CutCapture
+    from resnet_inspect.report import RowCheck
 
 VERIFY_ALL = "all"  # --verify all (or --verify alone): every row
 
@@ -43,6 +43,7 @@ def verify_cuts(
     from resnet_inspect.capture.verify import measure_row, resident_bytes
     from resnet_inspect.capture.verify_child import RowSpec
     from resnet_inspect.config import FreezeOptions, Precision
+    from resnet_inspect.report import RowCheck
 
     chosen = chosen_cuts(request.verify, cuts)
     input_shape = request.model.input_shape

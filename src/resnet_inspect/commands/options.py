@@ -1,24 +1,24 @@
-"""Every command-line option, declared once, and the values the commands build from them.
+"""The options commands share, declared once, and the values a command builds from them.
 
 Options shared by several commands come in groups (the model, the step, the view, …). A
-command declares only its own parameters; ``options(...)`` adds the groups it takes to the
-signature typer reads, and the builders below read them back from the parsed command line.
-Pure Python: parsing is imported when a command runs, never for ``--help``.
+command's CLI function declares only its own parameters; its registry entry names the
+groups it takes, ``options(...)`` adds them to the signature typer reads, and the builders
+below read them back from the parsed command line. Pure Python: parsing is imported when a
+command runs, never for ``--help``.
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
+from typer.core import TyperCommand
 
 if TYPE_CHECKING:
     from resnet_inspect.config import ImageOptions, LossKind, ModelChoice, Preparation, StepOptions
-    from resnet_inspect.inputs import RunInputs
     from resnet_inspect.views.options import ViewOptions
 
 DEFAULT_INPUT = "1,3,64,64"
@@ -378,48 +378,76 @@ RECIPE = (NEW_CLASSES, UNFREEZE)  # freeze, graph and plan: the fine-tuning reci
 PREPARATION = (RESIZE, CROP, MEAN, STD)  # predict's: its images are its argument
 OWN = ...  # where the command's own parameters go among its groups
 
+# Own parameters that two commands declare alike.
+ExplainOption = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        help="Under each layer, the arithmetic behind its numbers, with its own numbers "
+        "(output size, parameters, MACs; in graph, what each backward node keeps).",
+    ),
+]
+LabelsOption = Annotated[
+    str,
+    typer.Option(
+        "--labels",
+        help="A text file of class names, one a line, in class order.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
+
+class PlainUsage(TyperCommand):
+    """Arguments in the usage line as their help names them (``A B``): typer would write
+    every required argument in braces, ``{A} {B}``, which reads as a set to choose from."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar or ""]
+        pieces += [
+            str(p.metavar or p.name).upper() for p in self.params if p.param_type_name == "argument"
+        ]
+        return [piece for piece in pieces if piece]
+
+
 # The recordings every command can save; a command's own files are in its registry entry.
 RECORDINGS = ("--save-svg", "--save-html", "--save-text")
 
 
-def options(*layout: tuple[Shared, ...] | Shared | Any) -> Callable[[Callable[..., None]], Any]:
-    """Give a command the option groups it takes, around its own parameters (at ``OWN``).
+def with_groups(
+    build: Callable[..., Any], layout: tuple[Any, ...], then: Callable[[typer.Context, Any], None]
+) -> Callable[..., None]:
+    """The function typer registers for a command: the command's own parameters (``build``'s)
+    and the option groups it takes (``layout``, with ``OWN`` where its own go) in one
+    signature. It builds the request with ``build`` (the groups' values are read from
+    ``ctx.params`` by the builders below) and hands it to ``then``."""
+    hints = get_type_hints(build, include_extras=True)
+    # Keyword-only, so that they can stand anywhere among the groups' options.
+    own = [
+        parameter.replace(annotation=hints[name], kind=inspect.Parameter.KEYWORD_ONLY)
+        for name, parameter in inspect.signature(build).parameters.items()
+        if name != "ctx"
+    ]
+    names = [parameter.name for parameter in own]
+    context = inspect.Parameter(
+        "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+    )
+    listed: list[inspect.Parameter] = []
+    for item in layout:
+        if item is OWN:
+            listed += own
+        else:
+            group = (item,) if isinstance(item, Shared) else item
+            listed += [shared.parameter() for shared in group]
 
-    typer reads a function's signature: the returned function has the command's own
-    parameters and the groups' options in one signature, and calls the command with its own
-    (the groups' values are read from ``ctx.params`` by the builders below).
-    """
+    def run(ctx: typer.Context, **given: Any) -> None:
+        then(ctx, build(ctx, **{name: given[name] for name in names}))
 
-    def decorate(command: Callable[..., None]) -> Any:
-        hints = get_type_hints(command, include_extras=True)
-        # Keyword-only, so that they can stand anywhere among the groups' options.
-        own = [
-            parameter.replace(annotation=hints[name], kind=inspect.Parameter.KEYWORD_ONLY)
-            for name, parameter in inspect.signature(command).parameters.items()
-            if name != "ctx"
-        ]
-        names = [parameter.name for parameter in own]
-        context = inspect.Parameter(
-            "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
-        )
-        listed: list[inspect.Parameter] = []
-        for item in layout:
-            if item is OWN:
-                listed += own
-            else:
-                group = (item,) if isinstance(item, Shared) else item
-                listed += [shared.parameter() for shared in group]
-
-        def run(ctx: typer.Context, **given: Any) -> None:
-            command(ctx, **{name: given[name] for name in names})
-
-        run.__name__ = command.__name__
-        run.__doc__ = _reflowed(command.__doc__ or "")
-        run.__signature__ = inspect.Signature([context, *listed])  # type: ignore[attr-defined]
-        run.__annotations__ = {p.name: p.annotation for p in [context, *listed]}
-        return run
-
-    return decorate
+    run.__name__ = build.__name__
+    run.__doc__ = _reflowed(build.__doc__ or "")
+    run.__signature__ = inspect.Signature([context, *listed])  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in [context, *listed]}
+    return run
 
 
 def _reflowed(docstring: str) -> str:
@@ -456,10 +484,10 @@ def model_choice(ctx: typer.Context, *, named_only: bool = False) -> ModelChoice
     elif timm and not _typed(ctx, "input"):
         # timm's models say what they take (pretrained_cfg["input_size"]): known only with
         # timm imported, which brings torch; the model is needed next anyway.
-        from resnet_inspect.cli.process import load_torch
+        from resnet_inspect.commands.found import default_input
+        from resnet_inspect.commands.loading import load_torch
 
         load_torch()
-        from resnet_inspect.commands.found import default_input
 
         shape = default_input(str(name))
     return ModelChoice(arch=name, input_shape=shape, weights=weights, spec=model)
@@ -573,7 +601,7 @@ def image_options(ctx: typer.Context) -> ImageOptions | None:
         crop=params["crop"],
         mean=params["mean"],
         std=params["std"],
-        option=_declared(ctx, "images"),
+        option=declared(ctx, "images"),
     )
 
 
@@ -592,27 +620,7 @@ def optimizer(ctx: typer.Context) -> Any:
     return kind
 
 
-def run_inputs(ctx: typer.Context) -> RunInputs:
-    """What a run reads, by the option that names it (as the command declares it): no save
-    may replace any of it."""
-    from resnet_inspect.inputs import RunInputs, image_inputs, joined, weights_inputs
-    from resnet_inspect.parsing import parse_model_spec
-
-    params = ctx.params
-    parts = [weights_inputs(params.get("weights") or "")]
-    for name in ("image", "images"):  # cam's IMAGE, erf's --images, predict's IMAGES, …
-        paths = params.get(name) or ()
-        paths = [paths] if isinstance(paths, str) else paths
-        parts.append(image_inputs(paths, _declared(ctx, name)))
-    parts += [weights_inputs(params.get(side) or "", f"diff's {side.upper()}") for side in "ab"]
-    files = [("the --labels file", params.get("labels") or "")]
-    if params.get("model_spec"):
-        files.append(("the --model file", parse_model_spec(params["model_spec"]).path))
-    found = [(name, path) for name, path in files if path and os.path.isfile(path)]
-    return joined([*parts, RunInputs(files=tuple(found))])
-
-
-def _declared(ctx: typer.Context, name: str) -> str:
+def declared(ctx: typer.Context, name: str) -> str:
     """How the command names one of its parameters: ``--images``, or ``IMAGE`` for an
     argument."""
     for parameter in ctx.command.params:
@@ -623,31 +631,12 @@ def _declared(ctx: typer.Context, name: str) -> str:
     return name
 
 
-def cache_folder() -> str:
-    from resnet_inspect import cache
-
-    return str(cache.folder())
-
-
 def view_options(ctx: typer.Context) -> ViewOptions:
     """The view options (read by name from the parsed command line), checked in pure
-    Python, with every file the command will write and its standard output: a run that
-    could not deliver its output fails before any work."""
-    import sys
-
-    from resnet_inspect import commands
-    from resnet_inspect.errors import InspectError
-    from resnet_inspect.parsing import check_output_paths
+    Python, with the command's own files (``--dot``, ``--save-png``) that were asked for."""
     from resnet_inspect.views.options import ViewOptions, parse_depth, parse_lang, parse_width
 
-    if sys.stdout is None:  # fd 1 was closed before the program started
-        raise InspectError("standard output is closed: nothing to show the report on")
     params = ctx.params
-    own = tuple(option for option, _ in commands.by_name(str(ctx.info_name)).files)
-    targets = [(option, params.get(_name(option)) or "") for option in (*RECORDINGS, *own)]
-    read = run_inputs(ctx)
-    kept = [*read.folders, ("the report cache", cache_folder())]
-    check_output_paths(targets, read.files, kept)
     return ViewOptions(
         depth=parse_depth(params.get("depth", "layer")),
         lang=parse_lang(params["lang"]),
@@ -657,9 +646,19 @@ def view_options(ctx: typer.Context) -> ViewOptions:
         save_svg=params["save_svg"],
         save_html=params["save_html"],
         save_text=params["save_text"],
-        files=tuple((option, path) for option, path in targets if option in own and path),
+        files=tuple((option, path) for option, path in saved(ctx) if option not in RECORDINGS),
         timings=params.get("timings", False),
     )
+
+
+def saved(ctx: typer.Context) -> list[tuple[str, str]]:
+    """Every file the command was asked to write, by the option that names it: the
+    recordings and the command's own files (``--dot``, ``--save-png``)."""
+    from resnet_inspect import commands
+
+    own = tuple(option for option, _ in commands.by_name(str(ctx.info_name)).files)
+    found = [(option, ctx.params.get(_name(option)) or "") for option in (*RECORDINGS, *own)]
+    return [(option, path) for option, path in found if path]
 
 
 def _name(option: str) -> str:
