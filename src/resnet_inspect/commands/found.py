@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -62,6 +61,8 @@ def check_one_sample(model: ModelChoice, command: str, rest: str = "") -> None:
 
 def nearest(name: str, names: Iterable[str], cutoff: float = 0.5) -> str:
     """``; the nearest: layer3, layer3.1`` for a name that is none of ``names``, or ""."""
+    import difflib
+
     near = difflib.get_close_matches(name, sorted(names), n=3, cutoff=cutoff)
     return f"; the nearest: {', '.join(near)}" if near else ""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from resnet_inspect.budget import process_growth, process_range
 from resnet_inspect.commands.progress import Progress
 from resnet_inspect.errors import OptionError
 
@@ -40,6 +39,7 @@ def verify_cuts(
 ) -> dict[int, tuple[RowCheck, ...]]:
     """Each chosen cut's real steps at ``--input`` (and at its solved batch, with
     ``--memory``), each in a fresh process, in turn. ``kept``: parameters and buffers."""
+    from resnet_inspect.budget import process_growth, process_range
     from resnet_inspect.capture.verify import measure_row, resident_bytes
     from resnet_inspect.capture.verify_child import RowSpec
     from resnet_inspect.config import FreezeOptions, Precision
