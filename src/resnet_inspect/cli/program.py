@@ -86,9 +86,10 @@ for _entry in commands.commands():
     )
 
 
+_CACHED = [entry.name for entry in commands.commands() if entry.caches]
 cache_app = typer.Typer(
     name="cache",
-    help="The report cache of tree, graph and plan: info | clear.",
+    help=f"The report cache of {', '.join(_CACHED[:-1])} and {_CACHED[-1]}: info | clear.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
