@@ -113,8 +113,8 @@ class Command:
         return make
 
     def references(self) -> tuple[str, ...]:
-        """Every "module:function" this entry names (the layer rules read them too)."""
-        return (self.view, self.short, *(reference for _, reference in self.files))
+        """Every "module:name" this entry names (the layer rules read them too)."""
+        return (self.report, self.view, self.short, *(ref for _, ref in self.files))
 
 
 @cache
