@@ -10,15 +10,21 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-import torch
-import torchvision
 from typer.testing import CliRunner, Result
 
 from resnet_inspect.cli import app
 
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported where it is used: pytest-xdist's controller loads this file too, and
+# runs no test (importing torch there would hold every worker back by seconds).
 if os.environ.get("PYTEST_XDIST_WORKER"):
+    import torch
+
     # One thread each: the workers already share the cores, and torch's own threads on top
     # of theirs only wait on each other. (Numbers compared within a test run alike.)
     torch.set_num_threads(1)
@@ -94,6 +100,9 @@ def probed_run(args: Sequence[str]) -> tuple[int, list[str]]:
 def cpu_model(arch: str, num_classes: int = 1000) -> torch.nn.Module:
     """A real CPU model with uninitialised weights: shapes and FLOPs don't depend on values,
     and skipping the random init keeps the ten-architecture tests quick."""
+    import torch
+    import torchvision
+
     with torch.device("meta"):
         model = getattr(torchvision.models, arch)(num_classes=num_classes)
     return model.to_empty(device="cpu").eval()
@@ -108,6 +117,8 @@ def call_shapes(
     model: torch.nn.Module, x: torch.Tensor, chosen: Callable[[torch.nn.Module], bool]
 ) -> list[tuple[str, tuple[int, ...]]]:
     """(module name, output shape) for every call of a ``chosen`` module, in call order."""
+    import torch
+
     seen: list[tuple[str, tuple[int, ...]]] = []
     handles = []
     for name, module in model.named_modules():
@@ -130,11 +141,14 @@ def real_saved_bytes(
     model: torch.nn.Module,
     shape: tuple[int, ...],
     classes: int,
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype | None = None,
 ) -> int:
     """What a real train-mode forward and sum loss save for backward on the CPU, each
     storage once, less the parameters and buffers (they exist anyway): saved_tensors_hooks,
-    with input and labels in ``dtype``."""
+    with input and labels in ``dtype`` (float32 if None)."""
+    import torch
+
+    dtype = dtype or torch.float32
     resident = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
     saved: dict[int, int] = {}
 
