@@ -27,14 +27,15 @@ def saved() -> Any:
     return load
 
 
-# In the full suite the parent conftest has loaded torch already; run alone (as .ci/run
-# does), nothing has, and then no test may.
-TORCH_BEFORE = "torch" in sys.modules
+SUITE_CONFTEST = Path(__file__).parent.parent / "conftest.py"
 
 
 @pytest.fixture(autouse=True)
-def no_torch() -> Iterator[None]:
-    """Whatever a test did, torch was never imported."""
+def no_torch(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test did, torch was never imported: run alone (as .ci/run does, with
+    --confcutdir), nothing imports it. In the full suite, other tests in this process do."""
+    plugins = request.config.pluginmanager.get_plugins()
+    alone = all(Path(getattr(plugin, "__file__", "") or "") != SUITE_CONFTEST for plugin in plugins)
     yield
-    if not TORCH_BEFORE:
+    if alone:
         assert "torch" not in sys.modules and "torchvision" not in sys.modules

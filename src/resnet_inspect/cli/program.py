@@ -18,18 +18,29 @@ from resnet_inspect.errors import PROG
 if TYPE_CHECKING:
     from resnet_inspect.views.options import ViewOptions
 
-app = typer.Typer(
-    cls=OneLineErrors,
-    name=PROG,
-    help="See what a ResNet is (torchvision's, timm's ResNet family, or your own) and what "
-    "training steps do to it.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    # click's plain help: typer's rich help imports rich.markdown and rich.traceback
-    # (130 ms), which would make --help take 3x as long as importing typer and rich.
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+
+def build() -> typer.Typer:
+    """The program, with every command the registry holds: each entry's CLI function and
+    the option groups it names, then the cache's own commands."""
+    program = typer.Typer(
+        cls=OneLineErrors,
+        name=PROG,
+        help="See what a ResNet is (torchvision's, timm's ResNet family, or your own) and "
+        "what training steps do to it.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        # click's plain help: typer's rich help imports rich.markdown and rich.traceback
+        # (130 ms), which would make --help take 3x as long as importing typer and rich.
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    program.callback()(_root)
+    for entry in commands.commands():
+        program.command(entry.name, cls=entry.usage)(
+            with_groups(entry.cli, entry.groups, then=_checked_and_delivered)
+        )
+    program.add_typer(_cache_app())
+    return program
 
 
 def _show_version(value: bool) -> None:
@@ -38,7 +49,6 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -80,23 +90,19 @@ def _checked_and_delivered(ctx: typer.Context, request: Any) -> None:
     deliver(request, no_cache=ctx.params.get("no_cache", False))
 
 
-for _entry in commands.commands():
-    app.command(_entry.name, cls=_entry.usage)(
-        with_groups(_entry.cli, _entry.groups, then=_checked_and_delivered)
+def _cache_app() -> typer.Typer:
+    cached = [entry.name for entry in commands.commands() if entry.caches]
+    cache_app = typer.Typer(
+        name="cache",
+        help=f"The report cache of {', '.join(cached[:-1])} and {cached[-1]}: info | clear.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
     )
+    cache_app.command("info")(cache_info)
+    cache_app.command("clear")(cache_clear)
+    return cache_app
 
 
-_CACHED = [entry.name for entry in commands.commands() if entry.caches]
-cache_app = typer.Typer(
-    name="cache",
-    help=f"The report cache of {', '.join(_CACHED[:-1])} and {_CACHED[-1]}: info | clear.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(cache_app)
-
-
-@cache_app.command("info")
 def cache_info() -> None:
     """Where the cache is, how many reports it holds and their size."""
     from resnet_inspect import cache
@@ -110,7 +116,6 @@ def cache_info() -> None:
     typer.echo(f"cache    {state}")
 
 
-@cache_app.command("clear")
 def cache_clear() -> None:
     """Remove every cached report."""
     from resnet_inspect import cache
@@ -119,3 +124,6 @@ def cache_clear() -> None:
     typer.echo(
         f"removed {removed} cached report{'s' if removed != 1 else ''} from {cache.folder()}"
     )
+
+
+app = build()
