@@ -1,6 +1,9 @@
 """The program: every command of the registry, as its entry declares it. Each parses its
 options into its request (in pure Python, so a typo never waits for torch); the saves are
-checked, then the request goes to the cache or the library and the report to the views."""
+checked, then the request goes to the cache or the library and the report to the views.
+
+A command is built when it is asked for: a run imports its own command's module alone (a
+cached report answers sooner), ``--help`` lists them all."""
 
 from __future__ import annotations
 
@@ -19,11 +22,32 @@ if TYPE_CHECKING:
     from resnet_inspect.views.options import ViewOptions
 
 
+class Program(OneLineErrors):
+    """The registry's commands, in its order, then ``cache``; each built from its entry (its
+    CLI function and the option groups it names) when the command line names it."""
+
+    # click's types are Any here, as in process: typer 0.28 vendors click, 0.26 uses its own.
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*(entry.name for entry in commands.commands()), "cache"]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name == "cache":
+            return typer.main.get_command(_cache_app())
+        try:
+            entry = commands.by_name(name)
+        except KeyError:
+            return None
+        one = typer.Typer(rich_markup_mode=None, add_completion=False)
+        one.command(entry.name, cls=entry.usage)(
+            with_groups(entry.cli, entry.groups, then=_checked_and_delivered)
+        )
+        return typer.main.get_command(one)
+
+
 def build() -> typer.Typer:
-    """The program, with every command the registry holds: each entry's CLI function and
-    the option groups it names, then the cache's own commands."""
+    """The program: the root's options and the registry's commands (see ``Program``)."""
     program = typer.Typer(
-        cls=OneLineErrors,
+        cls=Program,
         name=PROG,
         help="See what a ResNet is (torchvision's, timm's ResNet family, or your own) and "
         "what training steps do to it.",
@@ -35,11 +59,6 @@ def build() -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     program.callback()(_root)
-    for entry in commands.commands():
-        program.command(entry.name, cls=entry.usage)(
-            with_groups(entry.cli, entry.groups, then=_checked_and_delivered)
-        )
-    program.add_typer(_cache_app())
     return program
 
 
@@ -97,6 +116,7 @@ def _cache_app() -> typer.Typer:
         help=f"The report cache of {', '.join(cached[:-1])} and {cached[-1]}: info | clear.",
         no_args_is_help=True,
         rich_markup_mode=None,
+        add_completion=False,
     )
     cache_app.command("info")(cache_info)
     cache_app.command("clear")(cache_clear)
