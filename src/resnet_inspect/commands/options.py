@@ -2,7 +2,7 @@
 
 Options shared by several commands come in groups (the model, the step, the view, …). A
 command's CLI function declares only its own parameters; its registry entry names the
-groups it takes, ``options(...)`` adds them to the signature typer reads, and the builders
+groups it takes, ``with_groups`` adds them to the signature typer reads, and the builders
 below read them back from the parsed command line. Pure Python: parsing is imported when a
 command runs, never for ``--help``.
 """
