@@ -67,8 +67,7 @@ class _Call:
         return cls(func, spec, described)
 
     def signature(self) -> Signature:
-        dtypes = (str(item.dtype) for item in self.flat if isinstance(item, _TensorShape))
-        return (self.func, tuple(dtypes))
+        return _signature(self.func, [item for item in self.flat if isinstance(item, _TensorShape)])
 
     def with_dtype(self, old: torch.dtype, new: torch.dtype) -> _Call:
         """The same call with every ``old`` tensor input in ``new``."""
@@ -79,6 +78,11 @@ class _Call:
             for item in self.flat
         )
         return replace(self, flat=flat)
+
+
+def _signature(func: Any, tensors: list[Any]) -> Signature:
+    """What autocast's choice depends on: the operation and its tensor inputs' dtypes."""
+    return (func, tuple(str(tensor.dtype) for tensor in tensors))
 
 
 # What autocast to a dtype does to each signature, and the call it was first seen in.
@@ -205,11 +209,10 @@ class MetaAutocast(TorchFunctionMode):
         tensors = [item for item in flat if isinstance(item, torch.Tensor)]
         if not tensors or not any(t.is_floating_point() for t in tensors):
             return func(*args, **kwargs)
-        signature = (func, tuple(str(t.dtype) for t in tensors))
-        key = (self.dtype, signature)
-        if key not in _OBSERVED:
-            _casts(_Call.of(func, args, kwargs), self.dtype)
-        casts = dict(_OBSERVED[key])
+        known = _OBSERVED.get((self.dtype, _signature(func, tensors)))
+        if known is None:  # the first call of its kind: observed now, described for mirrors
+            known = _casts(_Call.of(func, args, kwargs), self.dtype)
+        casts = dict(known)
         if not casts:
             return func(*args, **kwargs)
         place = 0
