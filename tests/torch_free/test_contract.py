@@ -71,3 +71,34 @@ def test_an_edited_document_is_refused_in_words(saved: Any) -> None:
         resnet_inspect.report_from_dict({**data, "command": "nope"})
     with pytest.raises(ValueError, match="schema_version"):
         resnet_inspect.report_from_dict({**data, "schema_version": 1})
+
+
+@pytest.mark.parametrize("package", ["resnet_inspect.report", "resnet_inspect.records"])
+def test_a_lazy_package_names_each_type_alike_in_its_three_lists(package: str) -> None:
+    """report/ and records/ load each type when first used: the names type checkers import,
+    the names loaded on demand and ``__all__`` are one list written three times, so a name
+    added to one and not the others fails here, and every name loads from the module named."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    module = importlib.import_module(package)
+    tree = ast.parse(Path(str(module.__file__)).read_text("utf-8"))
+    checked = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+    )
+    for_type_checkers = {
+        target.id
+        for node in checked.body
+        for target in (
+            [ast.Name(alias.asname or alias.name) for alias in node.names]
+            if isinstance(node, ast.ImportFrom)
+            else getattr(node, "targets", [])
+        )
+        if isinstance(target, ast.Name)
+    }
+    on_demand = set(module._HOME)
+    assert for_type_checkers == on_demand == set(module.__all__)
+    assert all(getattr(module, name) is not None for name in module.__all__)
