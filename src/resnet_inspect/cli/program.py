@@ -111,9 +111,10 @@ def _checked_and_delivered(ctx: typer.Context, request: Any) -> None:
 
 def _cache_app() -> typer.Typer:
     cached = [entry.name for entry in commands.commands() if entry.caches]
+    named = " and ".join(filter(None, [", ".join(cached[:-1]), *cached[-1:]]))
     cache_app = typer.Typer(
         name="cache",
-        help=f"The report cache of {', '.join(cached[:-1])} and {cached[-1]}: info | clear.",
+        help=f"The report cache of {named or 'no command'}: info | clear.",
         no_args_is_help=True,
         rich_markup_mode=None,
         add_completion=False,
